@@ -1,0 +1,41 @@
+using Witness.Integrity;
+using Witness.Storage;
+
+namespace Witness.Checkpoints;
+
+/// <summary>
+/// Signs checkpoints of tenants' logs: C2SP checkpoint text with origin <c>&lt;server origin&gt;/&lt;tenant&gt;</c>,
+/// the committed size and root, signed by the server's key. Issuing is idempotent: a log that has not
+/// grown since its latest checkpoint gets that checkpoint back.
+/// </summary>
+public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimeProvider clock)
+{
+    public SigningKey Key => key;
+
+    /// <summary>The checkpoint origin of a tenant's log.</summary>
+    public string OriginOf(string tenant) => $"{key.KeyName}/{tenant}";
+
+    /// <summary>
+    /// The latest checkpoint of the tenant's log, signing a new one first when the log has grown
+    /// since. Null when the tenant has no events.
+    /// </summary>
+    public async Task<StoredCheckpoint?> IssueAsync(string tenant, CancellationToken ct)
+    {
+        var frontier = await store.GetFrontierAsync(tenant, ct);
+        if (frontier is null || frontier.Size == 0)
+        {
+            return null;
+        }
+
+        var latest = await store.LatestCheckpointAsync(tenant, ct);
+        if (latest is not null && latest.Size >= frontier.Size)
+        {
+            return latest;
+        }
+
+        var checkpoint = new Checkpoint(OriginOf(tenant), frontier.Size, frontier.Root());
+        var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), clock.GetUtcNow());
+        await store.SaveCheckpointAsync(tenant, stored, ct);
+        return stored;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Threading.Channels;
+using Witness.Events;
+using Witness.Storage;
+
+namespace Witness.Ingest;
+
+/// <summary>
+/// Group commit: requests that arrive while a commit is running wait together and are written by
+/// the next one, in one transaction and one fsync. Nothing is delayed on purpose; under load the
+/// groups grow by themselves. A request's task completes only after its commit is durable.
+/// </summary>
+public sealed class EventIngestor : IAsyncDisposable
+{
+    private readonly IWitnessStore _store;
+    private readonly TimeProvider _clock;
+    private readonly int _maxEventsPerCommit;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <param name="store">Where events are appended.</param>
+    /// <param name="clock">The source of <c>received_at</c>.</param>
+    /// <param name="maxEventsPerCommit">An upper bound on one group's size, so one commit cannot grow without limit.</param>
+    public EventIngestor(IWitnessStore store, TimeProvider clock, int maxEventsPerCommit = 10_000)
+    {
+        _store = store;
+        _clock = clock;
+        _maxEventsPerCommit = maxEventsPerCommit;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Raised after each durable commit with the tenants it appended to and their new sizes.</summary>
+    public event Action<IReadOnlyDictionary<string, long>>? Committed;
+
+    /// <summary>
+    /// Appends one request (all-or-nothing) and completes once it is durable. Throws when the store
+    /// fails; the request is then not stored.
+    /// </summary>
+    public Task<AppendResult> AppendAsync(IReadOnlyList<SubmittedEvent> events, CancellationToken ct = default)
+    {
+        var pending = new Pending(events, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(EventIngestor));
+        }
+
+        // A caller that gives up still leaves the request in the group: it may already be committed.
+        return pending.Completion.Task.WaitAsync(ct);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<Pending>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            var count = 0;
+            while (count < _maxEventsPerCommit && reader.TryRead(out var next))
+            {
+                group.Add(next);
+                count += next.Events.Count;
+            }
+
+            try
+            {
+                var results = await _store.AppendAsync([.. group.Select(p => p.Events)], _clock.GetUtcNow(), _stopping.Token).ConfigureAwait(false);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Completion.TrySetResult(results[i]);
+                }
+
+                Committed?.Invoke(SizesOf(results));
+            }
+            catch (Exception ex)
+            {
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    private static Dictionary<string, long> SizesOf(IReadOnlyList<AppendResult> results)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            foreach (var e in result.Events)
+            {
+                sizes[e.Tenant] = Math.Max(sizes.GetValueOrDefault(e.Tenant), e.Seq);
+            }
+        }
+
+        return sizes;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private sealed record Pending(IReadOnlyList<SubmittedEvent> Events, TaskCompletionSource<AppendResult> Completion);
+}

@@ -1,0 +1,109 @@
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Storage;
+
+namespace Witness.Ingest;
+
+/// <summary>
+/// The rules of appending to tenants' logs, written once for every store: seq 1, 2, 3 … per tenant,
+/// idempotency on client ids (same body → the stored event, other body → conflict), canonical bytes
+/// and leaf hash, and the Merkle frontier with its completed nodes. A store runs it inside its own
+/// transaction through <see cref="ILogTransaction"/>.
+/// </summary>
+public sealed class LogAppender(ILogTransaction tx)
+{
+    private readonly Dictionary<string, LogHead> _heads = new(StringComparer.Ordinal);
+
+    /// <summary>The heads changed by the requests accepted so far; the store saves them before it commits.</summary>
+    public IEnumerable<LogHead> ChangedHeads => _heads.Values;
+
+    /// <summary>
+    /// Appends one request. On a conflict nothing of this request is kept in the appender's heads, and
+    /// the caller must roll back the request's rows (a savepoint) before going on.
+    /// </summary>
+    public async ValueTask<AppendResult> AppendAsync(IReadOnlyList<SubmittedEvent> request, DateTimeOffset receivedAt, CancellationToken ct)
+    {
+        var working = new Dictionary<string, LogHead>(StringComparer.Ordinal);
+        var seenInRequest = new Dictionary<(string Tenant, string Id), (AppendedEvent Event, byte[] Digest)>();
+        var results = new List<AppendedEvent>(request.Count);
+        var nodes = new List<(long TenantId, int Level, long Index, byte[] Hash)>();
+        var received = EventParser.Truncate(receivedAt);
+
+        for (var i = 0; i < request.Count; i++)
+        {
+            var submitted = request[i];
+            var e = submitted.Event;
+            if (!working.TryGetValue(e.Tenant, out var head))
+            {
+                head = _heads.TryGetValue(e.Tenant, out var known) ? known.Clone() : await tx.GetHeadAsync(e.Tenant, ct);
+                working[e.Tenant] = head;
+            }
+
+            if (submitted.ClientChoseId)
+            {
+                if (seenInRequest.TryGetValue((e.Tenant, e.Id), out var earlier))
+                {
+                    if (!earlier.Digest.AsSpan().SequenceEqual(submitted.ContentDigest))
+                    {
+                        return AppendResult.Rejected(new AppendConflict(i, e.Id, $"id '{e.Id}' appears twice in this request with different bodies"));
+                    }
+
+                    results.Add(earlier.Event with { Replayed = true });
+                    continue;
+                }
+
+                var existing = await tx.FindByIdAsync(head.TenantId, e.Id, ct);
+                if (existing is not null)
+                {
+                    if (!existing.ContentDigest.AsSpan().SequenceEqual(submitted.ContentDigest))
+                    {
+                        return AppendResult.Rejected(new AppendConflict(i, e.Id, $"an event with id '{e.Id}' was already stored with a different body"));
+                    }
+
+                    var replay = new AppendedEvent(e.Tenant, e.Id, existing.Seq, existing.Hash, existing.Body, Replayed: true);
+                    seenInRequest[(e.Tenant, e.Id)] = (replay, existing.ContentDigest);
+                    results.Add(replay);
+                    continue;
+                }
+            }
+
+            var stored = e with { Seq = head.Size + 1, ReceivedAt = received };
+            var body = CanonicalEvent.Write(stored);
+            var hash = MerkleHash.Leaf(body);
+            var tenantId = head.TenantId;
+            head.Frontier.Append(hash, (level, index, nodeHash) =>
+            {
+                if (level >= MerkleNodes.StoredLevel)
+                {
+                    nodes.Add((tenantId, level, index, nodeHash));
+                }
+            });
+
+            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, EventIndexKeys.From(stored)), ct);
+            var appended = new AppendedEvent(e.Tenant, e.Id, stored.Seq, hash, body, Replayed: false);
+            seenInRequest[(e.Tenant, e.Id)] = (appended, submitted.ContentDigest);
+            results.Add(appended);
+        }
+
+        foreach (var (tenantId, level, index, hash) in nodes)
+        {
+            await tx.InsertNodeAsync(tenantId, level, index, hash, ct);
+        }
+
+        foreach (var (tenant, head) in working)
+        {
+            _heads[tenant] = head;
+        }
+
+        return new AppendResult(results, null);
+    }
+
+    /// <summary>Saves every changed head; call once, after the last request and before the commit.</summary>
+    public async ValueTask SaveHeadsAsync(CancellationToken ct)
+    {
+        foreach (var head in _heads.Values)
+        {
+            await tx.SaveHeadAsync(head, ct);
+        }
+    }
+}

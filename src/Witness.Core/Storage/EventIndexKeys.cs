@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text;
+using Witness.Events;
+using Witness.Search;
+
+namespace Witness.Storage;
+
+/// <summary>
+/// The columns a store keeps beside an event's canonical body so it can be found quickly. They are
+/// always derived from the event by <see cref="From"/>, and the chain verifier derives them again
+/// from the stored body and compares, so a column changed behind Witness's back is caught like a
+/// changed body.
+/// </summary>
+public sealed record EventIndexKeys(
+    long OccurredAtMicros,
+    long ReceivedAtMicros,
+    string Type,
+    string Action,
+    string? Category,
+    string Outcome,
+    string? ActorId,
+    string? ActorEmail,
+    byte[]? Ip,
+    string SearchText,
+    IReadOnlyList<(string Type, string Id)> Targets)
+{
+    public static long Micros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    public static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+
+    public static EventIndexKeys From(AuditEvent e)
+    {
+        var text = new StringBuilder(256);
+        Append(text, e.Description);
+        Append(text, e.Action);
+        Append(text, e.Category);
+        Append(text, e.Actor.Name);
+        Append(text, e.Actor.Email);
+        Append(text, e.Actor.Id);
+        foreach (var t in e.Targets)
+        {
+            Append(text, t.Name);
+            Append(text, t.Id);
+        }
+
+        Append(text, e.Reason);
+        Append(text, e.Context?.Ip);
+        Append(text, e.Context?.Location?.Country);
+        Append(text, e.Context?.Location?.City);
+
+        return new EventIndexKeys(
+            Micros(e.OccurredAt),
+            Micros(e.ReceivedAt),
+            e.Type,
+            e.Action,
+            e.Category,
+            e.Outcome,
+            e.Actor.Id,
+            e.Actor.Email?.ToLowerInvariant(),
+            e.Context?.Ip is { } ip ? IpRange.Key(IPAddress.Parse(ip)) : null,
+            text.ToString().ToLowerInvariant(),
+            [.. e.Targets.Select(t => (t.Type, t.Id))]);
+    }
+
+    /// <summary>The name of the first stored column that differs from these keys (targets aside), or null when all match.</summary>
+    public string? FirstDifference(EventIndexKeys stored) =>
+        OccurredAtMicros != stored.OccurredAtMicros ? "occurred_at"
+        : ReceivedAtMicros != stored.ReceivedAtMicros ? "received_at"
+        : Type != stored.Type ? "type"
+        : Action != stored.Action ? "action"
+        : Category != stored.Category ? "category"
+        : Outcome != stored.Outcome ? "outcome"
+        : ActorId != stored.ActorId ? "actor_id"
+        : ActorEmail != stored.ActorEmail ? "actor_email"
+        : !(Ip ?? []).AsSpan().SequenceEqual(stored.Ip ?? []) || (Ip is null) != (stored.Ip is null) ? "ip"
+        : SearchText != stored.SearchText ? "search_text"
+        : null;
+
+    /// <summary>The lower-case text that free-text search matches: the shown values, one per line.</summary>
+    private static void Append(StringBuilder text, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            text.Append(value).Append('\n');
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace Witness.Storage;
+
+/// <summary>
+/// The primitives a store offers inside one append transaction. <see cref="Witness.Ingest.LogAppender"/>
+/// builds every append from these, so the rules (seq, idempotency, Merkle frontier) are written once
+/// and each store only says how to read and write its rows.
+/// </summary>
+public interface ILogTransaction
+{
+    /// <summary>The tenant's head, creating the tenant when it is new. Stores shared by several instances lock the head row here until the transaction ends.</summary>
+    ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct);
+
+    /// <summary>The event stored under a client id, including rows written earlier in this transaction.</summary>
+    ValueTask<ExistingEvent?> FindByIdAsync(long tenantId, string id, CancellationToken ct);
+
+    ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct);
+
+    /// <summary>Keeps the hash of a completed perfect subtree (only those at or above <see cref="Witness.Integrity.MerkleNodes.StoredLevel"/> are passed).</summary>
+    ValueTask InsertNodeAsync(long tenantId, int level, long index, byte[] hash, CancellationToken ct);
+
+    ValueTask SaveHeadAsync(LogHead head, CancellationToken ct);
+}

@@ -1,0 +1,91 @@
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Search;
+
+namespace Witness.Storage;
+
+/// <summary>
+/// Everything Witness keeps: the tenants' append-only logs, checkpoints, API keys and settings. The
+/// SQLite and PostgreSQL stores implement it and pass one conformance suite. All methods are safe to
+/// call concurrently; <see cref="AppendAsync"/> is called by one ingest loop per process.
+/// </summary>
+public interface IWitnessStore : IAsyncDisposable
+{
+    /// <summary>A short name for logs and health output, e.g. "sqlite" or "postgres".</summary>
+    string Kind { get; }
+
+    /// <summary>Applies migrations and checks durability settings; throws <see cref="InvalidOperationException"/> when the store cannot guarantee that committed events survive a crash.</summary>
+    Task InitializeAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Appends the requests in one transaction and one durable commit (group commit). Each request is
+    /// all-or-nothing on its own: a request that conflicts is rolled back alone and reported in its
+    /// result, the others are committed. Returns one result per request, in order, only after the commit is durable.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, CancellationToken ct);
+
+    Task<EventPage> SearchAsync(string tenant, EventFilter filter, int limit, EventCursor? after, CancellationToken ct);
+
+    /// <summary>Every event matching the filter, newest first, streamed: memory stays flat whatever the count.</summary>
+    IAsyncEnumerable<StoredEvent> StreamAsync(string tenant, EventFilter filter, CancellationToken ct);
+
+    Task<StoredEvent?> FindAsync(string tenant, string id, CancellationToken ct);
+
+    Task<StoredEvent?> FindBySeqAsync(string tenant, long seq, CancellationToken ct);
+
+    /// <summary>The tenant's log in seq order from <paramref name="fromSeq"/>, with the index columns as stored, for verification.</summary>
+    IAsyncEnumerable<StoredRow> ReadLogAsync(string tenant, long fromSeq, CancellationToken ct);
+
+    /// <summary>The tenant's target index rows (seq, target type, target id), in no particular order, for verification.</summary>
+    IAsyncEnumerable<(long Seq, string Type, string Id)> ReadTargetRowsAsync(string tenant, CancellationToken ct);
+
+    /// <summary>The stored interior nodes of the tenant's tree, in (level, index) order.</summary>
+    IAsyncEnumerable<(int Level, long Index, byte[] Hash)> ReadNodesAsync(string tenant, CancellationToken ct);
+
+    /// <summary>The tenant's head as committed (size and frontier), or null when the tenant has no log.</summary>
+    Task<MerkleFrontier?> GetFrontierAsync(string tenant, CancellationToken ct);
+
+    /// <summary>Reads the tenant's stored hashes for proofs.</summary>
+    INodeSource Nodes(string tenant);
+
+    Task<IReadOnlyList<string>> ListTenantsAsync(CancellationToken ct);
+
+    Task SaveCheckpointAsync(string tenant, StoredCheckpoint checkpoint, CancellationToken ct);
+
+    Task<StoredCheckpoint?> LatestCheckpointAsync(string tenant, CancellationToken ct);
+
+    Task<StoredCheckpoint?> CheckpointAtLeastAsync(string tenant, long size, CancellationToken ct);
+
+    IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(string tenant, CancellationToken ct);
+
+    Task CreateApiKeyAsync(ApiKeyRecord key, CancellationToken ct);
+
+    Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken ct);
+
+    Task<TenantSettings> GetSettingsAsync(string tenant, CancellationToken ct);
+
+    Task SaveSettingsAsync(string tenant, TenantSettings settings, CancellationToken ct);
+}
+
+/// <summary>A row of a tenant's log as stored, index columns included, for the chain verifier.</summary>
+public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, EventIndexKeys Keys);
+
+/// <summary>A signed checkpoint of a tenant's log: its size, root hash and the signed note text.</summary>
+public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// An API key as stored: never the key itself, only the SHA-256 of its secret part. <see cref="Tenant"/>
+/// is null for a global key.
+/// </summary>
+public sealed record ApiKeyRecord(string KeyId, byte[] SecretHash, string? Tenant, IReadOnlyList<string> Scopes, string Name, DateTimeOffset CreatedAt);
+
+/// <summary>A tenant's settings, with the defaults of SPEC §8.</summary>
+public sealed record TenantSettings
+{
+    public int RetentionDays { get; init; } = 90;
+    public string TimeZone { get; init; } = "UTC";
+    public bool StrictMode { get; init; }
+    public bool LegalHold { get; init; }
+
+    public static TenantSettings Default { get; } = new();
+}

@@ -1,0 +1,12 @@
+using Witness.Events;
+
+namespace Witness.Storage;
+
+/// <summary>One row to append: the event at its seq, its canonical body and leaf hash, the digest of what the client sent, and its index keys.</summary>
+public sealed record LogEntry(AuditEvent Event, byte[] Body, byte[] Hash, byte[] ContentDigest, EventIndexKeys Keys)
+{
+    public long Seq => Event.Seq;
+}
+
+/// <summary>An event already in the log under a client id: enough to answer a retry (same body) or a conflict (other body).</summary>
+public sealed record ExistingEvent(long Seq, byte[] ContentDigest, byte[] Body, byte[] Hash);

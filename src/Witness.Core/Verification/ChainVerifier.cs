@@ -1,0 +1,269 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Storage;
+
+namespace Witness.Verification;
+
+/// <summary>
+/// Recomputes a tenant's log from the store and checks it against everything that vouches for it:
+/// each event's bytes against its leaf hash, its seq and tenant against its position, the index
+/// columns against the body, the stored subtree hashes, every signed checkpoint (root and
+/// signature), and the committed head. Names the first seq that does not match.
+/// </summary>
+public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string keyName)
+{
+    private const int Chunk = 4096;
+
+    public async Task<ChainVerification> VerifyAsync(string tenant, CancellationToken ct)
+    {
+        var checkpoints = new List<StoredCheckpoint>();
+        await foreach (var checkpoint in store.ReadCheckpointsAsync(tenant, ct))
+        {
+            checkpoints.Add(checkpoint);
+        }
+
+        var nodes = new Dictionary<(int, long), byte[]>();
+        await foreach (var (level, index, hash) in store.ReadNodesAsync(tenant, ct))
+        {
+            nodes[(level, index)] = hash;
+        }
+
+        var state = new State(tenant, checkpoints, nodes, publicKey, keyName);
+        var chunk = new List<StoredRow>(Chunk);
+        await foreach (var row in store.ReadLogAsync(tenant, 1, ct))
+        {
+            chunk.Add(row);
+            if (chunk.Count == Chunk)
+            {
+                if (state.Consume(chunk) is { } bad)
+                {
+                    return bad;
+                }
+
+                chunk.Clear();
+            }
+        }
+
+        if (chunk.Count > 0 && state.Consume(chunk) is { } last)
+        {
+            return last;
+        }
+
+        var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
+        return state.Finish(head) ?? await CheckTargetsAsync(state, ct);
+    }
+
+    private async Task<ChainVerification> CheckTargetsAsync(State state, CancellationToken ct)
+    {
+        ulong stored = 0;
+        await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(state.Tenant, ct))
+        {
+            stored += TargetDigest(seq, type, id);
+        }
+
+        if (stored == state.TargetDigest)
+        {
+            return ChainVerification.Good(state.Size, state.CheckpointsChecked);
+        }
+
+        // The order-free digests differ; find the first event whose target rows are not what its body says.
+        var rowsBySeq = new Dictionary<long, List<(string, string)>>();
+        await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(state.Tenant, ct))
+        {
+            (rowsBySeq.TryGetValue(seq, out var list) ? list : rowsBySeq[seq] = []).Add((type, id));
+        }
+
+        await foreach (var row in store.ReadLogAsync(state.Tenant, 1, ct))
+        {
+            var expected = CanonicalEvent.Read(row.Body).Targets.Select(t => (t.Type, t.Id)).Distinct().Order().ToList();
+            var actual = rowsBySeq.TryGetValue(row.Seq, out var list) ? list.Order().ToList() : [];
+            if (!expected.SequenceEqual(actual))
+            {
+                return ChainVerification.Bad(state.Size, row.Seq, "the target index rows differ from the event's targets", state.CheckpointsChecked);
+            }
+        }
+
+        return ChainVerification.Bad(state.Size, null, "the target index holds rows for events that do not exist", state.CheckpointsChecked);
+    }
+
+    /// <summary>An order-free digest of one target index row, summed over all rows.</summary>
+    internal static ulong TargetDigest(long seq, string type, string id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{seq}\n{type}\n{id}"), hash);
+        return BitConverter.ToUInt64(hash);
+    }
+
+    private sealed class State(string tenant, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName)
+    {
+        private readonly MerkleFrontier _frontier = new();
+        private int _nextCheckpoint;
+        private string? _nodeProblem;
+        private long _nodeBadSeq;
+        private long _lastGoodCheckpoint;
+
+        public string Tenant => tenant;
+        public long Size => _frontier.Size;
+        public ulong TargetDigest { get; private set; }
+        public int CheckpointsChecked { get; private set; }
+
+        public ChainVerification? Consume(List<StoredRow> rows)
+        {
+            var checks = new RowCheck[rows.Count];
+            Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => checks[i] = Check(rows[i]));
+
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var row = rows[i];
+                var expected = _frontier.Size + 1;
+                if (row.Seq != expected)
+                {
+                    return Bad(Math.Min(row.Seq, expected), row.Seq > expected
+                        ? $"event {expected} is missing from the log"
+                        : $"event {row.Seq} appears again after event {expected - 1}");
+                }
+
+                var check = checks[i];
+                if (check.Problem is not null)
+                {
+                    return Bad(row.Seq, check.Problem);
+                }
+
+                TargetDigest += check.TargetDigest;
+                _frontier.Append(check.Leaf, OnNode);
+                if (_nodeProblem is not null)
+                {
+                    return Bad(_nodeBadSeq, _nodeProblem);
+                }
+
+                while (_nextCheckpoint < checkpoints.Count && checkpoints[_nextCheckpoint].Size == _frontier.Size)
+                {
+                    if (CheckCheckpoint(checkpoints[_nextCheckpoint]) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        public ChainVerification? Finish(MerkleFrontier head)
+        {
+            while (_nextCheckpoint < checkpoints.Count)
+            {
+                var checkpoint = checkpoints[_nextCheckpoint];
+                if (checkpoint.Size > _frontier.Size)
+                {
+                    return Bad(_frontier.Size + 1, $"a signed checkpoint covers {checkpoint.Size} events but the log holds {_frontier.Size}: events were removed");
+                }
+
+                if (CheckCheckpoint(checkpoint) is { } bad)
+                {
+                    return bad;
+                }
+            }
+
+            if (head.Size != _frontier.Size)
+            {
+                return head.Size > _frontier.Size
+                    ? Bad(_frontier.Size + 1, $"the log's head says {head.Size} events but {_frontier.Size} are stored: events were removed")
+                    : Bad(head.Size + 1, $"the log holds {_frontier.Size} events but its head says {head.Size}: events were inserted");
+            }
+
+            if (!head.Root().AsSpan().SequenceEqual(_frontier.Root()))
+            {
+                return Bad(_lastGoodCheckpoint + 1, "the recomputed root differs from the log's head");
+            }
+
+            return null;
+        }
+
+        private ChainVerification? CheckCheckpoint(StoredCheckpoint checkpoint)
+        {
+            _nextCheckpoint++;
+            var root = _frontier.Root();
+            var signed = CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
+                && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
+            if (!signed)
+            {
+                return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+            }
+
+            if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
+            {
+                var from = _lastGoodCheckpoint + 1;
+                return Bad(from, $"the log no longer matches the checkpoint signed at size {checkpoint.Size}: an event from {from} to {checkpoint.Size} was changed");
+            }
+
+            CheckpointsChecked++;
+            _lastGoodCheckpoint = checkpoint.Size;
+            return null;
+        }
+
+        private void OnNode(int level, long index, byte[] hash)
+        {
+            if (_nodeProblem is null && nodes.TryGetValue((level, index), out var stored) && !stored.AsSpan().SequenceEqual(hash))
+            {
+                var first = (index << level) + 1;
+                _nodeBadSeq = first;
+                _nodeProblem = $"the events {first} to {(index + 1) << level} no longer match the tree's stored hash over them: one of them was changed";
+            }
+        }
+
+        private RowCheck Check(StoredRow row)
+        {
+            var leaf = MerkleHash.Leaf(row.Body);
+            if (!leaf.AsSpan().SequenceEqual(row.Hash))
+            {
+                return new RowCheck(leaf, $"event {row.Seq} was changed: its bytes no longer match its hash", 0);
+            }
+
+            AuditEvent e;
+            try
+            {
+                e = CanonicalEvent.Read(row.Body);
+            }
+            catch (JsonException)
+            {
+                return new RowCheck(leaf, $"event {row.Seq} is not a readable event", 0);
+            }
+
+            if (e.Seq != row.Seq)
+            {
+                return new RowCheck(leaf, $"the event stored at seq {row.Seq} is event {e.Seq}: events were moved", 0);
+            }
+
+            if (e.Tenant != tenant)
+            {
+                return new RowCheck(leaf, $"event {row.Seq} belongs to tenant '{e.Tenant}'", 0);
+            }
+
+            if (e.Id != row.Id)
+            {
+                return new RowCheck(leaf, $"event {row.Seq}'s id column differs from its body", 0);
+            }
+
+            var keys = EventIndexKeys.From(e);
+            var column = keys.FirstDifference(row.Keys);
+            if (column is not null)
+            {
+                return new RowCheck(leaf, $"event {row.Seq}'s '{column}' column differs from its body", 0);
+            }
+
+            ulong targets = 0;
+            foreach (var (type, id) in keys.Targets.Distinct())
+            {
+                targets += ChainVerifier.TargetDigest(row.Seq, type, id);
+            }
+
+            return new RowCheck(leaf, null, targets);
+        }
+
+        private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
+    }
+
+    private readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest);
+}

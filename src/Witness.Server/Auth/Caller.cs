@@ -1,0 +1,19 @@
+using System.Security.Claims;
+using Witness.Access;
+
+namespace Witness.Server.Auth;
+
+/// <summary>Who is calling the API: the key's id, the tenant it is bound to (null for a global key) and its scopes.</summary>
+public sealed record Caller(string KeyId, string? Tenant, IReadOnlyList<string> Scopes)
+{
+    public const string KeyIdClaim = "witness:key";
+    public const string TenantClaim = "witness:tenant";
+    public const string ScopeClaim = "witness:scope";
+
+    public bool Has(string scope) => Scopes.Contains(scope) || Scopes.Contains(Access.Scopes.Admin);
+
+    public static Caller From(ClaimsPrincipal user) => new(
+        user.FindFirstValue(KeyIdClaim) ?? throw new InvalidOperationException("the request is not authenticated with an API key"),
+        user.FindFirstValue(TenantClaim),
+        [.. user.FindAll(ScopeClaim).Select(c => c.Value)]);
+}

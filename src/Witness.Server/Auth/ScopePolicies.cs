@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Authorization;
+using Witness.Access;
+
+namespace Witness.Server.Auth;
+
+/// <summary>One authorization policy per scope, each satisfied by that scope or by <c>admin</c>.</summary>
+public static class ScopePolicies
+{
+    public static void Add(AuthorizationOptions options)
+    {
+        foreach (var scope in Scopes.All)
+        {
+            options.AddPolicy(scope, policy => policy
+                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.Scheme)
+                .RequireAuthenticatedUser()
+                .RequireAssertion(context => context.User.FindAll(Caller.ScopeClaim).Any(c => c.Value == scope || c.Value == Scopes.Admin)));
+        }
+    }
+}

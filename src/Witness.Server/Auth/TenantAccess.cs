@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Http;
+using Witness.Events;
+using Witness.Server.Http;
+
+namespace Witness.Server.Auth;
+
+/// <summary>
+/// Which tenant a read or admin request is about: a bound key's own tenant (naming another is 403),
+/// or for a global key the <c>tenant</c> query parameter, which it must give.
+/// </summary>
+public static class TenantAccess
+{
+    public static bool TryResolve(HttpContext context, out string tenant, out IResult? error)
+    {
+        var caller = Caller.From(context.User);
+        var requested = context.Request.Query["tenant"].ToString();
+        tenant = "";
+        error = null;
+        if (caller.Tenant is not null)
+        {
+            if (requested.Length > 0 && requested != caller.Tenant)
+            {
+                error = Problems.Result(403, "Wrong tenant", $"This API key is bound to tenant '{caller.Tenant}' and cannot read '{requested}'.");
+                return false;
+            }
+
+            tenant = caller.Tenant;
+            return true;
+        }
+
+        if (requested.Length == 0)
+        {
+            error = Problems.Invalid("tenant", "is required with a global API key");
+            return false;
+        }
+
+        if (!EventParser.IsValidTenant(requested))
+        {
+            error = Problems.Invalid("tenant", "must be 1–64 characters of A-Z a-z 0-9 . _ -");
+            return false;
+        }
+
+        tenant = requested;
+        return true;
+    }
+}

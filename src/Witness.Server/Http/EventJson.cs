@@ -1,0 +1,60 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Witness.Events;
+using Witness.Storage;
+
+namespace Witness.Server.Http;
+
+/// <summary>
+/// Writes events straight from their stored canonical bytes (plus <c>hash</c>), so what the API
+/// shows is byte for byte what was hashed.
+/// </summary>
+public static class EventJson
+{
+    public static async Task WritePageAsync(HttpResponse response, IReadOnlyList<StoredEvent> events, string? nextCursor)
+    {
+        response.ContentType = "application/json; charset=utf-8";
+        var writer = response.BodyWriter;
+        writer.Write("{\"events\":["u8);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (i > 0)
+            {
+                writer.Write(","u8);
+            }
+
+            CanonicalEvent.WriteWithHash(writer, events[i].Body, events[i].Hash);
+        }
+
+        writer.Write("],\"next_cursor\":"u8);
+        writer.Write(nextCursor is null ? "null"u8 : System.Text.Encoding.ASCII.GetBytes($"\"{nextCursor}\""));
+        writer.Write("}"u8);
+        await writer.FlushAsync(response.HttpContext.RequestAborted);
+    }
+
+    public static async Task WriteOneAsync(HttpResponse response, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> hash)
+    {
+        response.ContentType = "application/json; charset=utf-8";
+        CanonicalEvent.WriteWithHash(response.BodyWriter, body.Span, hash.Span);
+        await response.BodyWriter.FlushAsync(response.HttpContext.RequestAborted);
+    }
+
+    public static async Task WriteManyAsync(HttpResponse response, IReadOnlyList<AppendedEvent> events)
+    {
+        response.ContentType = "application/json; charset=utf-8";
+        var writer = response.BodyWriter;
+        writer.Write("{\"events\":["u8);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (i > 0)
+            {
+                writer.Write(","u8);
+            }
+
+            CanonicalEvent.WriteWithHash(writer, events[i].Body, events[i].Hash);
+        }
+
+        writer.Write("]}"u8);
+        await writer.FlushAsync(response.HttpContext.RequestAborted);
+    }
+}

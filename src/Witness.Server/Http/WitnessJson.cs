@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+using Witness.Server.Apis;
+
+namespace Witness.Server.Http;
+
+/// <summary>Source-generated JSON for every response shape that is not an event (events are written from their canonical bytes).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(AppendResponse))]
+[JsonSerializable(typeof(VerifyResponse))]
+[JsonSerializable(typeof(CheckpointResponse))]
+[JsonSerializable(typeof(ProofResponse))]
+[JsonSerializable(typeof(ConsistencyResponse))]
+[JsonSerializable(typeof(SettingsResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+internal sealed partial class WitnessJson : JsonSerializerContext;

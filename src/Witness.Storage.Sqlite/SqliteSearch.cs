@@ -1,0 +1,115 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Witness.Search;
+
+namespace Witness.Storage.Sqlite;
+
+/// <summary>
+/// Turns an <see cref="EventFilter"/> into one parameterized query, newest first. The most
+/// selective positive term picks the index that drives the scan (actor, then target, then exact
+/// action), and every index ends in <c>(occurred_at, seq)</c>, so the first page is read in order
+/// and never sorted. Everything else is checked on the time index, which carries the
+/// low-cardinality columns itself.
+/// </summary>
+internal static class SqliteSearch
+{
+    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit)
+    {
+        var where = new StringBuilder();
+        var parameters = command.Parameters;
+        parameters.AddWithValue("$t", tenantId);
+        var n = 0;
+        string Param(object value)
+        {
+            var name = $"$p{n++}";
+            parameters.AddWithValue(name, value);
+            return name;
+        }
+
+        var driver = filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Actor)
+            ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Target)
+            ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Action && !t.Prefix);
+
+        string from;
+        string alias;
+        if (driver?.Field == FilterField.Target)
+        {
+            alias = "x";
+            from = "event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.seq = x.seq";
+            where.Append($"x.tenant_id = $t AND x.target_id = {Param(driver.Value)}");
+            if (driver.TargetType is not null)
+            {
+                where.Append($" AND x.target_type = {Param(driver.TargetType)}");
+            }
+        }
+        else
+        {
+            alias = "e";
+            var index = driver switch
+            {
+                { Field: FilterField.Actor } when IsEmail(driver.Value) => "ix_events_email",
+                { Field: FilterField.Actor } => "ix_events_actor",
+                { Field: FilterField.Action } => "ix_events_action",
+                _ => "ix_events_time",
+            };
+            from = $"events e INDEXED BY {index}";
+            where.Append("e.tenant_id = $t");
+        }
+
+        if (filter.From is { } fromTime)
+        {
+            where.Append($" AND {alias}.occurred_at >= {Param(EventIndexKeys.Micros(fromTime))}");
+        }
+
+        if (filter.To is { } toTime)
+        {
+            where.Append($" AND {alias}.occurred_at < {Param(EventIndexKeys.Micros(toTime))}");
+        }
+
+        if (after is not null)
+        {
+            var occurred = Param(after.OccurredAtMicros);
+            where.Append($" AND ({alias}.occurred_at < {occurred} OR ({alias}.occurred_at = {occurred} AND {alias}.seq < {Param(after.Seq)}))");
+        }
+
+        foreach (var term in filter.Terms)
+        {
+            if (ReferenceEquals(term, driver) && term.Field == FilterField.Target)
+            {
+                continue;
+            }
+
+            var condition = Condition(term, Param);
+            where.Append(term.Negated ? $" AND coalesce(({condition}), 0) = 0" : $" AND ({condition})");
+        }
+
+        command.CommandText =
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM {from} WHERE {where} " +
+            $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
+    }
+
+    private static string Condition(FilterTerm term, Func<object, string> param) => term.Field switch
+    {
+        FilterField.Actor when IsEmail(term.Value) => $"e.actor_email = {param(term.Value.ToLowerInvariant())}",
+        FilterField.Actor => $"e.actor_id = {param(term.Value)}",
+        FilterField.Action when term.Prefix => $"e.action >= {param(term.Value)} AND e.action < {param(PrefixEnd(term.Value))}",
+        FilterField.Action => $"e.action = {param(term.Value)}",
+        FilterField.Category => $"e.category = {param(term.Value)} COLLATE NOCASE",
+        FilterField.Type => $"e.type = {param(term.Value)}",
+        FilterField.Outcome => $"e.outcome = {param(term.Value)}",
+        FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
+        FilterField.Text => $"instr(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
+        FilterField.Target => TargetCondition(term, param),
+        _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
+    };
+
+    private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
+        "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +
+        (term.TargetType is null ? "" : " AND y.target_type = " + param(term.TargetType)) +
+        " AND y.occurred_at = e.occurred_at AND y.seq = e.seq)";
+
+    private static bool IsEmail(string value) => value.Contains('@');
+
+    /// <summary>The smallest string greater than every string that starts with <paramref name="prefix"/>.</summary>
+    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+}

@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Witness.Integrity;
+using Witness.Search;
+
+namespace Witness.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private readonly ConcurrentDictionary<string, long> _tenantIds = new(StringComparer.Ordinal);
+
+    /// <summary>Rows fetched per query while streaming, so no read transaction stays open for a whole export.</summary>
+    private const int StreamChunk = 1000;
+
+    private async Task<long?> TenantIdAsync(SqliteConnection connection, string tenant, CancellationToken ct)
+    {
+        if (_tenantIds.TryGetValue(tenant, out var known))
+        {
+            return known;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM tenants WHERE name = $name";
+        command.Parameters.AddWithValue("$name", tenant);
+        if (await command.ExecuteScalarAsync(ct) is long id)
+        {
+            _tenantIds[tenant] = id;
+            return id;
+        }
+
+        return null;
+    }
+
+    public Task<EventPage> SearchAsync(string tenant, EventFilter filter, int limit, EventCursor? after, CancellationToken ct) =>
+        ReadAsync(async connection =>
+        {
+            var tenantId = await TenantIdAsync(connection, tenant, ct);
+            if (tenantId is null)
+            {
+                return new EventPage([], null);
+            }
+
+            await using var command = connection.CreateCommand();
+            SqliteSearch.Build(command, tenantId.Value, filter, after, limit + 1);
+            var events = new List<StoredEvent>(Math.Min(limit + 1, 1001));
+            long lastOccurred = 0;
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    if (events.Count == limit)
+                    {
+                        var last = events[^1];
+                        return new EventPage(events, new EventCursor(lastOccurred, last.Seq));
+                    }
+
+                    events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)));
+                    lastOccurred = reader.GetInt64(1);
+                }
+            }
+
+            return new EventPage(events, null);
+        }, ct);
+
+    public async IAsyncEnumerable<StoredEvent> StreamAsync(string tenant, EventFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        EventCursor? cursor = null;
+        do
+        {
+            var page = await SearchAsync(tenant, filter, StreamChunk, cursor, ct);
+            foreach (var e in page.Events)
+            {
+                yield return e;
+            }
+
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+    }
+
+    public Task<StoredEvent?> FindAsync(string tenant, string id, CancellationToken ct) =>
+        FindOneAsync(tenant, "event_id = $key", id, ct);
+
+    public Task<StoredEvent?> FindBySeqAsync(string tenant, long seq, CancellationToken ct) =>
+        FindOneAsync(tenant, "seq = $key", seq, ct);
+
+    private Task<StoredEvent?> FindOneAsync(string tenant, string condition, object key, CancellationToken ct) =>
+        ReadAsync(async connection =>
+        {
+            var tenantId = await TenantIdAsync(connection, tenant, ct);
+            if (tenantId is null)
+            {
+                return null;
+            }
+
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT seq, body, hash FROM events WHERE tenant_id = $t AND {condition}";
+            command.Parameters.AddWithValue("$t", tenantId.Value);
+            command.Parameters.AddWithValue("$key", key);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct)
+                ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2))
+                : null;
+        }, ct);
+
+    public async IAsyncEnumerable<StoredRow> ReadLogAsync(string tenant, long fromSeq, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var connection = await OpenAsync(ct);
+        await using (connection)
+        {
+            var tenantId = await TenantIdAsync(connection, tenant, ct);
+            if (tenantId is null)
+            {
+                yield break;
+            }
+
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                """
+                SELECT seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
+                       actor_id, actor_email, ip, search_text
+                FROM events INDEXED BY ux_events_seq
+                WHERE tenant_id = $t AND seq >= $from
+                ORDER BY seq
+                """;
+            command.Parameters.AddWithValue("$t", tenantId.Value);
+            command.Parameters.AddWithValue("$from", fromSeq);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var keys = new EventIndexKeys(
+                    reader.GetInt64(4), reader.GetInt64(5), reader.GetString(6), reader.GetString(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
+                    reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
+                    reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), reader.GetString(13), []);
+                yield return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), keys);
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<(long Seq, string Type, string Id)> ReadTargetRowsAsync(string tenant, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var connection = await OpenAsync(ct);
+        await using (connection)
+        {
+            var tenantId = await TenantIdAsync(connection, tenant, ct);
+            if (tenantId is null)
+            {
+                yield break;
+            }
+
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT seq, target_type, target_id FROM event_targets WHERE tenant_id = $t";
+            command.Parameters.AddWithValue("$t", tenantId.Value);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                yield return (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<(int Level, long Index, byte[] Hash)> ReadNodesAsync(string tenant, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var connection = await OpenAsync(ct);
+        await using (connection)
+        {
+            var tenantId = await TenantIdAsync(connection, tenant, ct);
+            if (tenantId is null)
+            {
+                yield break;
+            }
+
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT level, idx, hash FROM merkle_nodes WHERE tenant_id = $t ORDER BY level, idx";
+            command.Parameters.AddWithValue("$t", tenantId.Value);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                yield return (reader.GetInt32(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2));
+            }
+        }
+    }
+
+    public Task<MerkleFrontier?> GetFrontierAsync(string tenant, CancellationToken ct) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT frontier FROM tenants WHERE name = $name";
+            command.Parameters.AddWithValue("$name", tenant);
+            return await command.ExecuteScalarAsync(ct) is byte[] bytes ? MerkleFrontier.Deserialize(bytes) : null;
+        }, ct);
+
+    public Task<IReadOnlyList<string>> ListTenantsAsync(CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<string>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM tenants ORDER BY name";
+            var names = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                names.Add(reader.GetString(0));
+            }
+
+            return names;
+        }, ct);
+
+    public INodeSource Nodes(string tenant) => new SqliteNodeSource(this, tenant);
+
+    private sealed class SqliteNodeSource(SqliteStore store, string tenant) : INodeSource
+    {
+        public async ValueTask<byte[]?> GetNodeAsync(int level, long index, CancellationToken ct) =>
+            await store.ReadAsync(async connection =>
+            {
+                var tenantId = await store.TenantIdAsync(connection, tenant, ct);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT hash FROM merkle_nodes WHERE tenant_id = $t AND level = $level AND idx = $idx";
+                command.Parameters.AddWithValue("$t", tenantId ?? -1);
+                command.Parameters.AddWithValue("$level", level);
+                command.Parameters.AddWithValue("$idx", index);
+                return await command.ExecuteScalarAsync(ct) as byte[];
+            }, ct);
+
+        public async ValueTask<IReadOnlyList<byte[]>> GetLeafHashesAsync(long start, int count, CancellationToken ct) =>
+            await store.ReadAsync<IReadOnlyList<byte[]>>(async connection =>
+            {
+                var tenantId = await store.TenantIdAsync(connection, tenant, ct);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT hash FROM events INDEXED BY ux_events_seq WHERE tenant_id = $t AND seq > $start AND seq <= $end ORDER BY seq";
+                command.Parameters.AddWithValue("$t", tenantId ?? -1);
+                command.Parameters.AddWithValue("$start", start);
+                command.Parameters.AddWithValue("$end", start + count);
+                var hashes = new List<byte[]>(count);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    hashes.Add(reader.GetFieldValue<byte[]>(0));
+                }
+
+                return hashes;
+            }, ct);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+
+namespace Witness.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is on
+/// disk before it is acknowledged. One connection writes (the ingest loop's group commits and the
+/// occasional settings change, serialized); readers use a small pool of their own connections and
+/// never block the writer.
+/// </summary>
+public sealed partial class SqliteStore : IWitnessStore
+{
+    private readonly SqliteStoreOptions _options;
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentBag<SqliteConnection> _readers = new();
+    private SqliteConnection? _writer;
+    private long _appendedSinceOptimize;
+
+    public SqliteStore(SqliteStoreOptions options)
+    {
+        _options = options;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = (int)options.BusyTimeout.TotalSeconds,
+        }.ToString();
+    }
+
+    public string Kind => "sqlite";
+
+    public string DatabasePath => _options.DatabasePath;
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(_options.DatabasePath));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        _writer = await OpenAsync(ct);
+        await CheckDurabilityAsync(_writer, ct);
+        await MigrateAsync(_writer, ct);
+        await ExecuteAsync(_writer, "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;", ct);
+    }
+
+    /// <summary>Refuses to run unless commits are fsynced: WAL with synchronous=FULL (or EXTRA), read back from the engine.</summary>
+    private static async Task CheckDurabilityAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        var journal = (string?)await ScalarAsync(connection, "PRAGMA journal_mode", ct);
+        var synchronous = Convert.ToInt64(await ScalarAsync(connection, "PRAGMA synchronous", ct), System.Globalization.CultureInfo.InvariantCulture);
+        if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase) || synchronous < 2)
+        {
+            throw new InvalidOperationException(
+                $"SQLite reports journal_mode={journal}, synchronous={synchronous}; Witness needs WAL with synchronous=FULL (2) or EXTRA (3) so acknowledged events survive a crash, and will not start without it.");
+        }
+    }
+
+    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)", ct);
+        var assembly = typeof(SqliteStore).Assembly;
+        var scripts = assembly.GetManifestResourceNames()
+            .Where(n => n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n => (Name: n, Version: int.Parse(n.Split('.')[^2].Split('_')[0], System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(s => s.Version);
+        foreach (var (name, version) in scripts)
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+            var applied = await ScalarAsync(connection, $"SELECT 1 FROM schema_migrations WHERE version = {version}", ct, tx);
+            if (applied is null)
+            {
+                await ExecuteAsync(connection, ReadResource(assembly, name), ct, tx);
+                await ExecuteAsync(connection, $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, unixepoch())", ct, tx);
+            }
+
+            await tx.CommitAsync(ct);
+        }
+    }
+
+    private static string ReadResource(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await ExecuteAsync(connection,
+            $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds}; " +
+            $"PRAGMA cache_size=-{_options.CacheSizeKib}; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;", ct);
+        return connection;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a pooled read connection.</summary>
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken ct)
+    {
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = await OpenAsync(ct);
+        }
+
+        try
+        {
+            return await work(connection);
+        }
+        finally
+        {
+            if (_readers.Count < 8)
+            {
+                _readers.Add(connection);
+            }
+            else
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the write connection, one writer at a time.</summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            return await work(_writer ?? throw new InvalidOperationException("the store is not initialized"));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    internal static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct, SqliteTransaction? tx = null)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    internal static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken ct, SqliteTransaction? tx = null)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        var value = await command.ExecuteScalarAsync(ct);
+        return value is DBNull ? null : value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync();
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        while (_readers.TryTake(out var reader))
+        {
+            await reader.DisposeAsync();
+        }
+
+        _writeLock.Dispose();
+    }
+}

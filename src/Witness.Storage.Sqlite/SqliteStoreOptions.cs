@@ -1,0 +1,20 @@
+namespace Witness.Storage.Sqlite;
+
+/// <summary>Where and how the embedded store keeps its file.</summary>
+public sealed class SqliteStoreOptions
+{
+    /// <summary>The database file. Its folder is created when missing.</summary>
+    public required string DatabasePath { get; init; }
+
+    /// <summary>SQLite page cache per connection, in KiB. Default 64 MiB: the hot ends of the indexes stay in memory.</summary>
+    public int CacheSizeKib { get; init; } = 65_536;
+
+    /// <summary>How long a connection waits for a lock held by another connection before failing.</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Events appended between two refreshes of the query planner's statistics.</summary>
+    public long OptimizeEveryEvents { get; init; } = 100_000;
+
+    public static SqliteStoreOptions InFolder(string dataDirectory) =>
+        new() { DatabasePath = Path.Combine(dataDirectory, "witness.db") };
+}
