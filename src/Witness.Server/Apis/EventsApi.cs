@@ -85,6 +85,12 @@ public static class EventsApi
         }
 
         var query = context.Request.Query;
+        var unknown = query.Keys.FirstOrDefault(k => !SearchParameters.Contains(k));
+        if (unknown is not null)
+        {
+            return Problems.Invalid(unknown, $"unknown parameter; the parameters are {string.Join(", ", SearchParameters)}");
+        }
+
         var limit = DefaultLimit;
         if (query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText, out limit) || limit < 1 || limit > MaxLimit))
         {
@@ -105,7 +111,7 @@ public static class EventsApi
         }
         catch (SearchSyntaxException ex)
         {
-            return Problems.Invalid(ex.Parameter, ex.Message);
+            return Problems.Invalid(FieldOf(ex), ex.Message);
         }
 
         var page = await store.SearchAsync(tenant, filter, limit, cursor, context.RequestAborted);
@@ -144,6 +150,16 @@ public static class EventsApi
         return Results.Json(
             new ProofResponse(id, stored.Seq, stored.Seq - 1, stored.HashHex, checkpoint.Size, [.. proof.Select(Convert.ToHexStringLower)], IntegrityApi.Describe(issuer, tenant, checkpoint)),
             WitnessJson.Default.ProofResponse);
+    }
+
+    /// <summary>Every query parameter a search takes; anything else is a mistake worth naming.</summary>
+    internal static readonly IReadOnlyList<string> SearchParameters = [.. EventFilterBinder.ParameterNames, "limit", "cursor", "tenant"];
+
+    /// <summary>The parameter a search error is about: the one named in <c>name=value</c> terms, else <c>q</c>.</summary>
+    internal static string FieldOf(SearchSyntaxException ex)
+    {
+        var equals = ex.Term.IndexOf('=');
+        return equals > 0 && EventFilterBinder.ParameterNames.Contains(ex.Term[..equals]) ? ex.Term[..equals] : "q";
     }
 
     /// <summary>The actor recorded for API reads: the key.</summary>

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Witness.Access;
+using Witness.Events;
+using Witness.Server.Auth;
+using Witness.Server.Http;
+using Witness.Storage;
+
+namespace Witness.Server.Apis;
+
+/// <summary>A tenant's settings: retention, time zone, strict mode.</summary>
+public static class SettingsApi
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/settings").WithTags("Settings");
+        group.MapGet("", GetAsync).RequireAuthorization(Scopes.EventsRead)
+            .WithSummary("The tenant's retention days, time zone, strict mode and legal hold.")
+            .Produces<SettingsResponse>(200);
+        group.MapMethods("", ["PATCH"], PatchAsync).RequireAuthorization(Scopes.Admin)
+            .WithSummary("Change retention_days (1–3650), time_zone (IANA name) or strict_mode; fields left out keep their value.")
+            .Accepts<SettingsResponse>("application/json")
+            .Produces<SettingsResponse>(200).ProducesProblem(400);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, IWitnessStore store)
+    {
+        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
+        {
+            return error!;
+        }
+
+        return Describe(tenant, await store.GetSettingsAsync(tenant, context.RequestAborted));
+    }
+
+    private static async Task<IResult> PatchAsync(HttpContext context, IWitnessStore store)
+    {
+        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
+        {
+            return error!;
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.Invalid("body", $"not valid JSON: {ex.Message}");
+        }
+
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Problems.Invalid("body", "expected a JSON object");
+            }
+
+            var settings = await store.GetSettingsAsync(tenant, context.RequestAborted);
+            var errors = new List<ValidationError>();
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                var value = property.Value;
+                switch (property.Name)
+                {
+                    case "retention_days" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var days) && days is >= 1 and <= 3650:
+                        settings = settings with { RetentionDays = days };
+                        break;
+                    case "retention_days":
+                        errors.Add(new(property.Name, "must be a whole number of days from 1 to 3650"));
+                        break;
+                    case "time_zone" when value.ValueKind == JsonValueKind.String && TimeZoneInfo.TryFindSystemTimeZoneById(value.GetString()!, out _):
+                        settings = settings with { TimeZone = value.GetString()! };
+                        break;
+                    case "time_zone":
+                        errors.Add(new(property.Name, "must be an IANA time zone name such as Europe/Rome or UTC"));
+                        break;
+                    case "strict_mode" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                        settings = settings with { StrictMode = value.GetBoolean() };
+                        break;
+                    case "strict_mode":
+                        errors.Add(new(property.Name, "must be true or false"));
+                        break;
+                    default:
+                        errors.Add(new(property.Name, "unknown setting; the settings are retention_days, time_zone, strict_mode"));
+                        break;
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                return Problems.Invalid(errors);
+            }
+
+            await store.SaveSettingsAsync(tenant, settings, context.RequestAborted);
+            return Describe(tenant, settings);
+        }
+    }
+
+    private static IResult Describe(string tenant, TenantSettings s) =>
+        Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Default.SettingsResponse);
+}
+
+public sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold);
+
+public sealed record HealthResponse(string Status, string Store);
