@@ -1,0 +1,68 @@
+using System.Numerics;
+using System.Security.Cryptography;
+
+namespace Witness.Integrity;
+
+/// <summary>
+/// The hashes of RFC 9162 §2.1 with SHA-256: a leaf is <c>SHA-256(0x00 ‖ leaf bytes)</c>, an interior
+/// node <c>SHA-256(0x01 ‖ left ‖ right)</c>, and the empty tree <c>SHA-256("")</c>. The prefixes keep
+/// a leaf from ever being taken for a node. Every method returns a new 32-byte array.
+/// </summary>
+public static class MerkleHash
+{
+    /// <summary>The length in bytes of every hash in the log.</summary>
+    public const int Size = 32;
+
+    private const byte LeafPrefix = 0x00;
+    private const byte NodePrefix = 0x01;
+
+    private static readonly byte[] EmptyRoot = SHA256.HashData(ReadOnlySpan<byte>.Empty);
+
+    /// <summary>The root of the empty tree, <c>SHA-256("")</c>; a fresh copy on every call.</summary>
+    public static byte[] Empty => (byte[])EmptyRoot.Clone();
+
+    /// <summary>The hash of one leaf: <c>SHA-256(0x00 ‖ leafBytes)</c>.</summary>
+    public static byte[] Leaf(ReadOnlySpan<byte> leafBytes)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData([LeafPrefix]);
+        sha.AppendData(leafBytes);
+        return sha.GetHashAndReset();
+    }
+
+    /// <summary>The hash of an interior node: <c>SHA-256(0x01 ‖ left ‖ right)</c>.</summary>
+    /// <exception cref="ArgumentException">A child is not 32 bytes long.</exception>
+    public static byte[] Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        if (left.Length != Size || right.Length != Size)
+        {
+            throw new ArgumentException($"Both children must be {Size}-byte hashes.");
+        }
+
+        Span<byte> input = stackalloc byte[1 + (2 * Size)];
+        input[0] = NodePrefix;
+        left.CopyTo(input[1..]);
+        right.CopyTo(input[(1 + Size)..]);
+        return SHA256.HashData(input);
+    }
+
+    /// <summary>The RFC 9162 split point of <paramref name="n"/> ≥ 2 leaves: the largest power of two below n.</summary>
+    internal static long SplitPoint(long n) => 1L << (63 - BitOperations.LeadingZeroCount((ulong)(n - 1)));
+
+    /// <summary>The root of the leaf hashes <c>leaves[offset, offset + count)</c>, computed in memory.</summary>
+    internal static byte[] RootOf(IReadOnlyList<byte[]> leaves, int offset, int count)
+    {
+        if (count == 0)
+        {
+            return Empty;
+        }
+
+        if (count == 1)
+        {
+            return (byte[])leaves[offset].Clone();
+        }
+
+        var k = (int)SplitPoint(count);
+        return Node(RootOf(leaves, offset, k), RootOf(leaves, offset + k, count - k));
+    }
+}

@@ -1,0 +1,183 @@
+using System.Numerics;
+using Witness.Integrity;
+using Xunit;
+
+namespace Witness.Tests.Integrity;
+
+public sealed class MerkleFrontierTests
+{
+    // Roots of the trees of the first 0..8 vector leaves (transparency-dev/merkle testonly.RootHashes).
+    private static readonly string[] VectorRoots =
+    [
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+
+    [Fact]
+    public void Eight_leaf_tree_root_matches_rfc6962_vector()
+    {
+        var tree = MerkleTestTree.WithVectorLeaves();
+
+        Assert.Equal("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328", Convert.ToHexStringLower(tree.Frontier.Root()));
+    }
+
+    [Fact]
+    public void Root_matches_rfc6962_vector_at_every_size_from_0_to_8()
+    {
+        var frontier = new MerkleFrontier();
+        Assert.Equal(VectorRoots[0], Convert.ToHexStringLower(frontier.Root()));
+        for (var size = 1; size <= 8; size++)
+        {
+            frontier.Append(MerkleHash.Leaf(MerkleTestTree.VectorLeafInputs[size - 1]));
+
+            Assert.Equal(VectorRoots[size], Convert.ToHexStringLower(frontier.Root()));
+        }
+    }
+
+    [Fact]
+    public void Subtree_roots_of_seven_vector_leaves_match_the_compact_range_vector()
+    {
+        var frontier = new MerkleFrontier();
+        foreach (var input in MerkleTestTree.VectorLeafInputs.Take(7))
+        {
+            frontier.Append(MerkleHash.Leaf(input));
+        }
+
+        Assert.Equal(
+            [
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+            ],
+            frontier.SubtreeRoots().Select(Convert.ToHexStringLower));
+    }
+
+    [Fact]
+    public void Root_matches_naive_recursive_hash_for_every_size_up_to_300()
+    {
+        var tree = MerkleTestTree.WithLeaves(300);
+        var frontier = new MerkleFrontier();
+        Assert.Equal(tree.RootAt(0), frontier.Root());
+        for (var size = 1; size <= 300; size++)
+        {
+            frontier.Append(tree.LeafHash(size - 1));
+
+            Assert.Equal(tree.RootAt(size), frontier.Root());
+            Assert.Equal(BitOperations.PopCount((ulong)size), frontier.SubtreeRoots().Count);
+        }
+    }
+
+    [Theory]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(4097)]
+    [InlineData(12_345)]
+    [InlineData(65_537)]
+    public void Root_matches_naive_recursive_hash_for_big_sizes(int size)
+    {
+        var tree = MerkleTestTree.WithLeaves(size);
+
+        Assert.Equal(tree.RootAt(size), tree.Frontier.Root());
+    }
+
+    [Fact]
+    public void Every_completed_node_is_reported_once_with_its_level_index_and_hash()
+    {
+        var tree = MerkleTestTree.WithLeaves(300);
+        var frontier = new MerkleFrontier();
+        var reported = new List<(int Level, long Index, byte[] Hash)>();
+        for (var i = 0; i < 300; i++)
+        {
+            frontier.Append(tree.LeafHash(i), (level, index, hash) => reported.Add((level, index, hash)));
+        }
+
+        // A tree of n leaves has n - popcount(n) completed interior nodes.
+        Assert.Equal(300 - BitOperations.PopCount(300u), reported.Count);
+        Assert.Equal(reported.Count, reported.Select(r => (r.Level, r.Index)).Distinct().Count());
+        foreach (var (level, index, hash) in reported)
+        {
+            Assert.InRange(level, 1, 8);
+            var start = index << level;
+            var end = (index + 1) << level;
+            Assert.True(end <= 300);
+            Assert.Equal(MerkleTestTree.NaiveRoot(Enumerable.Range(0, 300).Select(i => tree.LeafHash(i)).ToArray(), start, end), hash);
+        }
+    }
+
+    [Fact]
+    public void Appending_the_256th_leaf_completes_the_first_stored_level_node()
+    {
+        var frontier = new MerkleFrontier();
+        var completed = new List<(int Level, long Index)>();
+        for (var i = 0; i < 256; i++)
+        {
+            completed.Clear();
+            frontier.Append(MerkleHash.Leaf([(byte)i]), (level, index, _) => completed.Add((level, index)));
+        }
+
+        Assert.Equal([(1, 127L), (2, 63L), (3, 31L), (4, 15L), (5, 7L), (6, 3L), (7, 1L), (8, 0L)], completed);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(256)]
+    [InlineData(1000)]
+    public void Serialized_frontier_reads_back_to_the_same_tree(int size)
+    {
+        var tree = MerkleTestTree.WithLeaves(size);
+
+        var bytes = tree.Frontier.Serialize();
+        var copy = MerkleFrontier.Deserialize(bytes);
+
+        Assert.Equal(8 + (32 * BitOperations.PopCount((ulong)size)), bytes.Length);
+        Assert.Equal(size, copy.Size);
+        Assert.Equal(tree.Frontier.Root(), copy.Root());
+        var leaf = MerkleHash.Leaf([1, 2, 3]);
+        copy.Append(leaf);
+        tree.Append([1, 2, 3]);
+        Assert.Equal(tree.Frontier.Root(), copy.Root());
+    }
+
+    [Fact]
+    public void Deserialize_rejects_wrong_lengths_and_negative_sizes()
+    {
+        var valid = MerkleTestTree.WithLeaves(5).Frontier.Serialize();
+        var negative = (byte[])valid.Clone();
+        negative[0] = 0x80;
+
+        Assert.Throws<FormatException>(() => MerkleFrontier.Deserialize([]));
+        Assert.Throws<FormatException>(() => MerkleFrontier.Deserialize(valid.AsSpan(0, 7)));
+        Assert.Throws<FormatException>(() => MerkleFrontier.Deserialize(valid.AsSpan(0, valid.Length - 1)));
+        Assert.Throws<FormatException>(() => MerkleFrontier.Deserialize([.. valid, 0]));
+        Assert.Throws<FormatException>(() => MerkleFrontier.Deserialize([.. valid.AsSpan(0, 8), .. valid.AsSpan(40)]));
+        Assert.Throws<FormatException>(() => MerkleFrontier.Deserialize(negative));
+    }
+
+    [Fact]
+    public void Clone_is_independent_of_the_original()
+    {
+        var original = MerkleTestTree.WithLeaves(10).Frontier;
+        var rootBefore = original.Root();
+
+        var clone = original.Clone();
+        clone.Append(MerkleHash.Leaf([42]));
+
+        Assert.Equal(10, original.Size);
+        Assert.Equal(rootBefore, original.Root());
+        Assert.Equal(11, clone.Size);
+        Assert.NotEqual(rootBefore, clone.Root());
+    }
+
+    [Fact]
+    public void Append_rejects_a_leaf_hash_that_is_not_32_bytes() =>
+        Assert.Throws<ArgumentException>(() => new MerkleFrontier().Append(new byte[31]));
+}
