@@ -128,7 +128,12 @@ internal sealed partial class TemplatePlaceholder
                         : new(expression, null, e => ReadJson(e.Changes?.After, path));
                 }
 
-            case "action" or "category" or "type" or "outcome" or "reason" or "tenant" when steps.Count == 1:
+            case "action" or "category" or "type" or "outcome" or "reason" or "tenant":
+                if (steps.Count != 1)
+                {
+                    throw Error(expression, position, $"'{root.Name}' is text and has no fields; write {{{{{root.Name}}}}}");
+                }
+
                 return new(expression, null, EventReader(root.Name));
 
             default:
