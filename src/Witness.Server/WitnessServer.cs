@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Witness.Catalog;
 using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Ingest;
@@ -47,11 +48,13 @@ public static class WitnessServer
         services.AddSingleton(sp => new EventIngestor(store, options.Clock));
         services.AddSingleton(sp => new CheckpointIssuer(store, key, options.Clock));
         services.AddSingleton<ReadAuditor>();
+        services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());
+        services.AddSingleton<TenantSettingsCache>();
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
-        services.AddAuthentication(ApiKeyAuthenticationHandler.Scheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.Scheme, null);
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(ScopePolicies.Add);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {

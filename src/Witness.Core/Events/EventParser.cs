@@ -215,7 +215,7 @@ public sealed partial class EventParser(TimeProvider clock)
 
         // The digest covers what the client sent: an occurred_at it left out must not make a retry look different.
         var digest = CanonicalEvent.ContentDigest(occurredAt is null ? parsed with { OccurredAt = default } : parsed);
-        return new SubmittedEvent(parsed, digest, ClientChoseId: id is not null);
+        return new SubmittedEvent(parsed, digest, ClientChoseId: id is not null, TypeGiven: type is not null);
     }
 
     /// <summary>Truncates a time to whole microseconds in UTC: the precision Witness stores, hashes and indexes.</summary>

@@ -3,6 +3,7 @@ namespace Witness.Events;
 /// <summary>
 /// An event as a client submitted it, validated and normalized but not yet appended.
 /// <paramref name="ContentDigest"/> identifies what the client sent, so a retry with the same id is
-/// recognised as the same body; <paramref name="ClientChoseId"/> tells whether the id came from the client.
+/// recognised as the same body; <paramref name="ClientChoseId"/> tells whether the id came from the
+/// client, <paramref name="TypeGiven"/> whether the log type did (else the action catalog may choose it).
 /// </summary>
-public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId);
+public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId, bool TypeGiven = true);

@@ -48,9 +48,10 @@ public static class EventsApi
         }
 
         IReadOnlyList<SubmittedEvent> submitted;
+        var batch = IsBatch(body);
         try
         {
-            submitted = await policy.ApplyAsync(parser.ParseRequest(body, caller.Tenant), context.RequestAborted);
+            submitted = await policy.ApplyAsync(parser.ParseRequest(body, caller.Tenant), batch, context.RequestAborted);
         }
         catch (EventValidationException ex)
         {
@@ -60,13 +61,13 @@ public static class EventsApi
         var result = await ingestor.AppendAsync(submitted, context.RequestAborted);
         if (result.Conflict is { } conflict)
         {
-            var field = IsBatch(body) ? $"events[{conflict.Index}].id" : "id";
+            var field = batch ? $"events[{conflict.Index}].id" : "id";
             return Problems.Result(409, "Conflicting event id", conflict.Message, [new ValidationError(field, conflict.Message)]);
         }
 
         if (result.Events.All(e => e.Replayed))
         {
-            return IsBatch(body)
+            return batch
                 ? new WrittenResult(200, r => EventJson.WriteManyAsync(r, result.Events))
                 : new WrittenResult(200, r => EventJson.WriteOneAsync(r, result.Events[0].Body, result.Events[0].Hash));
         }
@@ -166,11 +167,20 @@ public static class EventsApi
     internal static EventActor ApiActor(HttpContext context) =>
         new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
 
+    /// <summary>Whether a body is a batch: a JSON object whose first member is <c>events</c> and that has no <c>action</c>. Only looks, never throws.</summary>
     private static bool IsBatch(byte[] body)
     {
-        var reader = new System.Text.Json.Utf8JsonReader(body);
-        using var doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
-        return doc.RootElement.TryGetProperty("events", out _) && !doc.RootElement.TryGetProperty("action", out _);
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(body);
+            using var doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("events", out _) && !doc.RootElement.TryGetProperty("action", out _);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The whole body, or null when it is larger than a batch may be.</summary>

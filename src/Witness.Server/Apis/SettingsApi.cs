@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Witness.Access;
 using Witness.Events;
+using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Http;
 using Witness.Storage;
@@ -35,7 +36,7 @@ public static class SettingsApi
         return Describe(tenant, await store.GetSettingsAsync(tenant, context.RequestAborted));
     }
 
-    private static async Task<IResult> PatchAsync(HttpContext context, IWitnessStore store)
+    private static async Task<IResult> PatchAsync(HttpContext context, IWitnessStore store, TenantSettingsCache cache)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
@@ -95,7 +96,7 @@ public static class SettingsApi
                 return Problems.Invalid(errors);
             }
 
-            await store.SaveSettingsAsync(tenant, settings, context.RequestAborted);
+            await cache.SaveAsync(tenant, settings, context.RequestAborted);
             return Describe(tenant, settings);
         }
     }

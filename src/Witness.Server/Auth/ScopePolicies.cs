@@ -11,7 +11,7 @@ public static class ScopePolicies
         foreach (var scope in Scopes.All)
         {
             options.AddPolicy(scope, policy => policy
-                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.Scheme)
+                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser()
                 .RequireAssertion(context => context.User.FindAll(Caller.ScopeClaim).Any(c => c.Value == scope || c.Value == Scopes.Admin)));
         }

@@ -1,0 +1,3 @@
+using Witness.Cli;
+
+return await WitnessCli.Build().Parse(args).InvokeAsync();
