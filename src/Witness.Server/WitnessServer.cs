@@ -33,6 +33,7 @@ public static class WitnessServer
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = EventLimits.MaxBatchBytes + (1024 * 1024));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         store ??= new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
         await store.InitializeAsync(ct);

@@ -25,7 +25,16 @@ public static class EventsApi
         var events = app.MapGroup("/v1/events").WithTags("Events");
         events.MapPost("", PostAsync).RequireAuthorization(Scopes.EventsWrite)
             .WithSummary("Send one event, or a batch {\"events\":[…]} of up to 1,000; all-or-nothing.")
-            .Accepts<object>("application/json")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "One event (SPEC §2), or {\"events\":[…]} with up to 1,000 events and 8 MiB.",
+                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType> { ["application/json"] = new() },
+                };
+                return Task.CompletedTask;
+            })
             .Produces<AppendResponse>(201).Produces(200).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
         events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
@@ -74,7 +83,7 @@ public static class EventsApi
 
         return Results.Json(
             new AppendResponse([.. result.Events.Select(e => new AppendedId(e.Id, e.Seq, Convert.ToHexStringLower(e.Hash)))]),
-            WitnessJson.Default.AppendResponse,
+            WitnessJson.Api.AppendResponse,
             statusCode: 201);
     }
 
@@ -150,7 +159,7 @@ public static class EventsApi
         var proof = await MerkleProofs.InclusionAsync(stored.Seq - 1, checkpoint.Size, store.Nodes(tenant), context.RequestAborted);
         return Results.Json(
             new ProofResponse(id, stored.Seq, stored.Seq - 1, stored.HashHex, checkpoint.Size, [.. proof.Select(Convert.ToHexStringLower)], IntegrityApi.Describe(issuer, tenant, checkpoint)),
-            WitnessJson.Default.ProofResponse);
+            WitnessJson.Api.ProofResponse);
     }
 
     /// <summary>Every query parameter a search takes; anything else is a mistake worth naming.</summary>

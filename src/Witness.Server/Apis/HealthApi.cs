@@ -9,7 +9,7 @@ namespace Witness.Server.Apis;
 public static class HealthApi
 {
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/healthz", (IWitnessStore store) => Results.Json(new HealthResponse("ok", store.Kind), WitnessJson.Default.HealthResponse))
+        app.MapGet("/healthz", (IWitnessStore store) => Results.Json(new HealthResponse("ok", store.Kind), WitnessJson.Api.HealthResponse))
             .WithTags("Operation").WithSummary("Liveness: the process is up and its store is open.")
             .AllowAnonymous();
 }

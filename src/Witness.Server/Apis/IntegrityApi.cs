@@ -39,7 +39,7 @@ public static class IntegrityApi
         }
 
         var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
-        return Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked), WitnessJson.Default.VerifyResponse);
+        return Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked), WitnessJson.Api.VerifyResponse);
     }
 
     private static async Task<IResult> LatestAsync(HttpContext context, CheckpointIssuer issuer)
@@ -52,7 +52,7 @@ public static class IntegrityApi
         var checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
         return checkpoint is null
             ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
-            : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Default.CheckpointResponse);
+            : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Api.CheckpointResponse);
     }
 
     private static async Task<IResult> ConsistencyAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
@@ -87,7 +87,7 @@ public static class IntegrityApi
         var toRoot = await hasher.HashAsync(0, to, context.RequestAborted);
         return Results.Json(
             new ConsistencyResponse(from, to, Convert.ToBase64String(fromRoot), Convert.ToBase64String(toRoot), [.. proof.Select(Convert.ToHexStringLower)]),
-            WitnessJson.Default.ConsistencyResponse);
+            WitnessJson.Api.ConsistencyResponse);
     }
 
     internal static CheckpointResponse Describe(CheckpointIssuer issuer, string tenant, StoredCheckpoint checkpoint) =>

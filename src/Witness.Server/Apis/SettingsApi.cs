@@ -102,7 +102,7 @@ public static class SettingsApi
     }
 
     private static IResult Describe(string tenant, TenantSettings s) =>
-        Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Default.SettingsResponse);
+        Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Api.SettingsResponse);
 }
 
 public sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold);

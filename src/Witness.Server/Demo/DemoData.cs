@@ -83,7 +83,7 @@ public static class DemoData
                 Id = $"demo-{i + 1:D5}",
                 Tenant = Tenant,
                 OccurredAt = at,
-                Context = e.Context ?? Context(random, who),
+                Context = e.Actor.Type == ActorTypes.User ? Context(random, who) : null,
             });
         }
 
@@ -202,7 +202,6 @@ public static class DemoData
             Reason = $"HTTP {status} after 5 attempts",
             Description = "Webhook delivery failed",
             Metadata = JsonSerializer.SerializeToElement(new { status, attempts = 5, last_error = $"Response status code {status}" }),
-            Context = new EventContext(),
         };
     }
 
@@ -222,7 +221,6 @@ public static class DemoData
             Reason = "Token expired",
             Description = $"{name} sync failed",
             Metadata = JsonSerializer.SerializeToElement(new { integration_name = name, integration_type = "crm", failure_type = "auth", details = "OAuth token expired" }),
-            Context = new EventContext(),
         };
     }
 

@@ -12,7 +12,7 @@ public static class Problems
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/problem+json";
         var problem = new ProblemBody($"https://witness.dev/problems/{status}", title, status, detail, context.Request.Path, errors?.Select(e => new FieldError(e.Field, e.Message)).ToList());
-        return context.Response.WriteAsync(JsonSerializer.Serialize(problem, WitnessJson.Default.ProblemBody), context.RequestAborted);
+        return context.Response.WriteAsync(JsonSerializer.Serialize(problem, WitnessJson.Api.ProblemBody), context.RequestAborted);
     }
 
     public static IResult Result(int status, string title, string detail, IReadOnlyList<ValidationError>? errors = null) =>

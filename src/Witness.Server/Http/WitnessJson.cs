@@ -13,4 +13,12 @@ namespace Witness.Server.Http;
 [JsonSerializable(typeof(ConsistencyResponse))]
 [JsonSerializable(typeof(SettingsResponse))]
 [JsonSerializable(typeof(HealthResponse))]
-internal sealed partial class WitnessJson : JsonSerializerContext;
+internal sealed partial class WitnessJson : JsonSerializerContext
+{
+    /// <summary>The context every response uses: text stays readable (no \u0027 for an apostrophe); nothing here is written into HTML.</summary>
+    public static WitnessJson Api { get; } = new(new System.Text.Json.JsonSerializerOptions
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
