@@ -41,7 +41,7 @@ public sealed partial class EventParser(TimeProvider clock)
     {
         if (body.Length > EventLimits.MaxBatchBytes)
         {
-            throw Invalid("body", $"the request is {body.Length} bytes; a batch may be at most {EventLimits.MaxBatchBytes} bytes");
+            throw Invalid("body", $"the request is {body.Length} bytes; a batch may be at most 8 MiB ({EventLimits.MaxBatchBytes} bytes)");
         }
 
         JsonDocument doc;
@@ -135,7 +135,7 @@ public sealed partial class EventParser(TimeProvider clock)
         var size = Encoding.UTF8.GetByteCount(element.GetRawText());
         if (size > EventLimits.MaxEventBytes)
         {
-            errors.Add(new(Name(path, "") is "" ? "body" : path, $"the event is {size} bytes; an event may be at most {EventLimits.MaxEventBytes} bytes"));
+            errors.Add(new(Name(path, "") is "" ? "body" : path, $"the event is {size} bytes; an event may be at most 64 KiB ({EventLimits.MaxEventBytes} bytes)"));
             return null;
         }
 
