@@ -155,6 +155,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             while (_nextCheckpoint < checkpoints.Count)
             {
                 var checkpoint = checkpoints[_nextCheckpoint];
+                if (!IsSigned(checkpoint))
+                {
+                    return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+                }
+
                 if (checkpoint.Size > _frontier.Size)
                 {
                     return Bad(_frontier.Size + 1, $"a signed checkpoint covers {checkpoint.Size} events but the log holds {_frontier.Size}: events were removed");
@@ -185,9 +190,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         {
             _nextCheckpoint++;
             var root = _frontier.Root();
-            var signed = CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
-                && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
-            if (!signed)
+            if (!IsSigned(checkpoint))
             {
                 return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
             }
@@ -202,6 +205,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             _lastGoodCheckpoint = checkpoint.Size;
             return null;
         }
+
+        /// <summary>The note verifies with the server's key, is of this tenant's log, and says what the stored columns say.</summary>
+        private bool IsSigned(StoredCheckpoint checkpoint) =>
+            CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
+            && note is not null && note.Origin == $"{keyName}/{tenant}" && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
         private void OnNode(int level, long index, byte[] hash)
         {
