@@ -31,26 +31,49 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         }
 
         var state = new State(tenant, checkpoints, nodes, publicKey, keyName);
-        var chunk = new List<StoredRow>(Chunk);
-        await foreach (var row in store.ReadLogAsync(tenant, 1, ct))
+
+        // Reading rows overlaps with checking them: one task reads chunks, this one hashes and parses them in parallel.
+        var chunks = System.Threading.Channels.Channel.CreateBounded<List<StoredRow>>(2);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(async () =>
         {
-            chunk.Add(row);
-            if (chunk.Count == Chunk)
+            try
             {
-                if (state.Consume(chunk) is { } bad)
+                var chunk = new List<StoredRow>(Chunk);
+                await foreach (var row in store.ReadLogAsync(tenant, 1, stop.Token))
                 {
-                    return bad;
+                    chunk.Add(row);
+                    if (chunk.Count == Chunk)
+                    {
+                        await chunks.Writer.WriteAsync(chunk, stop.Token);
+                        chunk = new List<StoredRow>(Chunk);
+                    }
                 }
 
-                chunk.Clear();
+                if (chunk.Count > 0)
+                {
+                    await chunks.Writer.WriteAsync(chunk, stop.Token);
+                }
+
+                chunks.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                chunks.Writer.Complete(ex);
+            }
+        }, stop.Token);
+
+        await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
+        {
+            if (state.Consume(chunk) is { } bad)
+            {
+                await stop.CancelAsync();
+                await Task.WhenAny(reader);
+                return bad;
             }
         }
 
-        if (chunk.Count > 0 && state.Consume(chunk) is { } last)
-        {
-            return last;
-        }
-
+        await reader;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
         return state.Finish(head) ?? await CheckTargetsAsync(state, ct);
     }
