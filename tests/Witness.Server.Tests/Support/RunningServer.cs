@@ -17,6 +17,7 @@ namespace Witness.Server.Tests.Support;
 public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options)
     {
@@ -67,10 +68,20 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>A client with a fresh key bound to <paramref name="tenant"/> and every scope.</summary>
     public async Task<HttpClient> ClientForAsync(string tenant, params string[] scopes) => Client(await CreateKeyAsync(tenant, scopes));
 
+    /// <summary>Stops the server and keeps its data folder, so a test can start another server on it (a restart).</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await StopAsync();
         TempFolder.Delete(DataDirectory);
     }
 }
