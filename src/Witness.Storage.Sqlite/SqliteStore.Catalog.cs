@@ -82,48 +82,45 @@ public sealed partial class SqliteStore : ICatalogStore
                 return EventFacets.Empty;
             }
 
-            // A loose index scan: each step seeks the next larger action in ix_events_action, so the
-            // cost follows the number of distinct actions, not the number of events.
-            var actions = new List<string>();
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText =
-                    """
-                    WITH RECURSIVE distinct_actions(action) AS (
-                        SELECT MIN(action) FROM events WHERE tenant_id = $tenant
-                        UNION ALL
-                        SELECT (SELECT MIN(e.action) FROM events e WHERE e.tenant_id = $tenant AND e.action > d.action)
-                        FROM distinct_actions d WHERE d.action IS NOT NULL
-                    )
-                    SELECT action FROM distinct_actions WHERE action IS NOT NULL
-                    """;
-                command.Parameters.AddWithValue("$tenant", tenantId.Value);
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    actions.Add(reader.GetString(0));
-                }
-            }
-
-            // ix_events_time covers type and category, so this pass reads index pages only.
+            // A loose index scan finds each distinct action with one seek of ix_events_action; then one
+            // more seek per action finds its newest and its oldest event, whose category and type are
+            // read from the table: O(distinct actions × log n), never a pass over the events.
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                """
+                WITH RECURSIVE distinct_actions(action) AS (
+                    SELECT MIN(action) FROM events WHERE tenant_id = $tenant
+                    UNION ALL
+                    SELECT (SELECT MIN(e.action) FROM events e WHERE e.tenant_id = $tenant AND e.action > d.action)
+                    FROM distinct_actions d WHERE d.action IS NOT NULL
+                ),
+                ends(action, rid) AS (
+                    SELECT d.action, (SELECT x.rid FROM events x WHERE x.tenant_id = $tenant AND x.action = d.action
+                                      ORDER BY x.occurred_at DESC, x.seq DESC LIMIT 1)
+                    FROM distinct_actions d WHERE d.action IS NOT NULL
+                    UNION ALL
+                    SELECT d.action, (SELECT x.rid FROM events x WHERE x.tenant_id = $tenant AND x.action = d.action
+                                      ORDER BY x.occurred_at, x.seq LIMIT 1)
+                    FROM distinct_actions d WHERE d.action IS NOT NULL
+                )
+                SELECT n.action, e.category, e.type FROM ends n JOIN events e ON e.rid = n.rid
+                """;
+            command.Parameters.AddWithValue("$tenant", tenantId.Value);
+            var actions = new SortedSet<string>(StringComparer.Ordinal);
             var categories = new SortedSet<string>(StringComparer.Ordinal);
             var types = new SortedSet<string>(StringComparer.Ordinal);
-            await using (var command = connection.CreateCommand())
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
             {
-                command.CommandText = "SELECT category, type FROM events INDEXED BY ix_events_time WHERE tenant_id = $tenant GROUP BY category, type";
-                command.Parameters.AddWithValue("$tenant", tenantId.Value);
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
+                actions.Add(reader.GetString(0));
+                if (!reader.IsDBNull(1))
                 {
-                    if (!reader.IsDBNull(0))
-                    {
-                        categories.Add(reader.GetString(0));
-                    }
-
-                    types.Add(reader.GetString(1));
+                    categories.Add(reader.GetString(1));
                 }
+
+                types.Add(reader.GetString(2));
             }
 
-            return new EventFacets([.. categories], [.. types], actions);
+            return new EventFacets([.. categories], [.. types], [.. actions]);
         }, ct);
 }

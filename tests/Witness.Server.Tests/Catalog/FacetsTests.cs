@@ -54,4 +54,17 @@ public sealed class FacetsTests : IAsyncLifetime
         Assert.Equal(["Audit log"], Strings(facets, "categories"));
         Assert.All(facets.GetProperty("actions").EnumerateArray(), a => Assert.False(a.GetProperty("in_data").GetBoolean()));
     }
+
+    [Fact]
+    public async Task An_action_whose_category_was_renamed_lists_the_old_and_the_new_category()
+    {
+        var tenant = Some.Tenant();
+        using var client = await _server.ClientForAsync(tenant);
+        await client.PostAsync(Some.Event(tenant, "agent.role.change", e => e["category"] = "Agents"));
+        await client.PostAsync(Some.Event(tenant, "agent.role.change", e => e["category"] = "Agent management"));
+
+        var facets = await (await client.GetAsync("/v1/actions/facets")).JsonAsync();
+
+        Assert.Equal(["Agent management", "Agents", "Audit log"], Strings(facets, "categories"));
+    }
 }
