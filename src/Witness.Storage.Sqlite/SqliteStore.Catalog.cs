@@ -7,6 +7,7 @@ public sealed partial class SqliteStore : ICatalogStore
 {
     // The global layer is stored as '', which no tenant can be named; NULL would not be unique in a key.
     private const string GlobalLayer = "";
+    private const string BumpVersion = "UPDATE catalog_version SET version = version + 1 WHERE id = 1";
 
     public Task<IReadOnlyList<StoredCatalogEntry>> ListCatalogAsync(CancellationToken ct) =>
         ReadAsync<IReadOnlyList<StoredCatalogEntry>>(async connection =>
@@ -26,6 +27,9 @@ public sealed partial class SqliteStore : ICatalogStore
 
             return entries;
         }, ct);
+
+    public Task<long> CatalogVersionAsync(CancellationToken ct) =>
+        ReadAsync(async connection => Convert.ToInt64(await ScalarAsync(connection, "SELECT version FROM catalog_version WHERE id = 1", ct), System.Globalization.CultureInfo.InvariantCulture), ct);
 
     public Task UpsertCatalogAsync(string? tenant, IReadOnlyList<ActionDefinition> definitions, DateTimeOffset updatedAt, CancellationToken ct) =>
         WriteAsync(async connection =>
@@ -59,6 +63,7 @@ public sealed partial class SqliteStore : ICatalogStore
                 await command.ExecuteNonQueryAsync(ct);
             }
 
+            await ExecuteAsync(connection, BumpVersion, ct, tx);
             await tx.CommitAsync(ct);
             return definitions.Count;
         }, ct);
@@ -66,11 +71,20 @@ public sealed partial class SqliteStore : ICatalogStore
     public Task<bool> DeleteCatalogEntryAsync(string? tenant, string action, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
             await using var command = connection.CreateCommand();
+            command.Transaction = tx;
             command.CommandText = "DELETE FROM catalog_entries WHERE layer = $layer AND action = $action";
             command.Parameters.AddWithValue("$layer", tenant ?? GlobalLayer);
             command.Parameters.AddWithValue("$action", action);
-            return await command.ExecuteNonQueryAsync(ct) > 0;
+            var deleted = await command.ExecuteNonQueryAsync(ct) > 0;
+            if (deleted)
+            {
+                await ExecuteAsync(connection, BumpVersion, ct, tx);
+            }
+
+            await tx.CommitAsync(ct);
+            return deleted;
         }, ct);
 
     public Task<EventFacets> ListFacetsAsync(string tenant, CancellationToken ct) =>

@@ -39,7 +39,10 @@ public static class ServeCommand
                 }
                 catch (CatalogException ex)
                 {
-                    result.AddError($"--catalog: {ex.Message}");
+                    foreach (var problem in ex.Errors)
+                    {
+                        result.AddError($"--catalog: {ex.Origin ?? path}: {problem.Field}: {problem.Message}");
+                    }
                 }
             }
         });

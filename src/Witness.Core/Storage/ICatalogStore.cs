@@ -15,6 +15,13 @@ public interface ICatalogStore
     Task<IReadOnlyList<StoredCatalogEntry>> ListCatalogAsync(CancellationToken ct);
 
     /// <summary>
+    /// A number that changes whenever an entry is written or removed (by any instance), so a reader
+    /// can skip re-reading an unchanged catalog. Read it before <see cref="ListCatalogAsync"/>: a
+    /// change after the read then shows as a new number next time.
+    /// </summary>
+    Task<long> CatalogVersionAsync(CancellationToken ct);
+
+    /// <summary>
     /// Adds or replaces entries of one layer in one transaction: all are written or none. The caller
     /// has validated them (<see cref="ActionDefinition.Validate"/>); the store keeps what it is given.
     /// </summary>

@@ -17,6 +17,7 @@ public sealed class CatalogSync(ActionCatalog catalog, ICatalogStore store, Witn
 {
     // Writes and reloads take turns, so a reload that read the store before a write cannot hide it afterwards.
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private long? _loadedVersion;
 
     /// <summary>
     /// Loads every preset and catalog file the options name, and the demo tenant's presets when the
@@ -41,13 +42,19 @@ public sealed class CatalogSync(ActionCatalog catalog, ICatalogStore store, Witn
         await ReloadAsync(ct);
     }
 
-    /// <summary>Re-reads the store and replaces the in-memory catalog with the built-in actions plus every stored entry.</summary>
+    /// <summary>
+    /// Re-reads the store when its catalog changed since the last read (by any instance) and replaces
+    /// the in-memory catalog with the built-in actions plus every stored entry.
+    /// </summary>
     public async Task ReloadAsync(CancellationToken ct)
     {
         await _turn.WaitAsync(ct);
         try
         {
-            await LoadLockedAsync(ct);
+            if (await store.CatalogVersionAsync(ct) != _loadedVersion)
+            {
+                await LoadLockedAsync(ct);
+            }
         }
         finally
         {
@@ -124,8 +131,11 @@ public sealed class CatalogSync(ActionCatalog catalog, ICatalogStore store, Witn
 
     private async Task LoadLockedAsync(CancellationToken ct)
     {
+        // The version is read first, so a write that lands while the list is read shows as a change next time.
+        var version = await store.CatalogVersionAsync(ct);
         var stored = await store.ListCatalogAsync(ct);
         catalog.ReplaceAll(BuiltInActions.All.Select(d => ((string?)null, d)).Concat(stored.Select(s => (s.Tenant, s.Definition))));
+        _loadedVersion = version;
     }
 
     public override void Dispose()

@@ -11,3 +11,10 @@ CREATE TABLE catalog_entries (
     updated_at   INTEGER NOT NULL,
     PRIMARY KEY (layer, action)
 ) WITHOUT ROWID;
+
+-- Grows with every write to catalog_entries, so an instance re-reads the catalog only when it changed.
+CREATE TABLE catalog_version (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    version  INTEGER NOT NULL
+);
+INSERT INTO catalog_version (id, version) VALUES (1, 0);
