@@ -9,32 +9,34 @@ public sealed class CatalogPersistenceTests
     public async Task Tenant_and_global_entries_survive_a_restart()
     {
         var tenant = Some.Tenant();
-        var first = await RunningServer.StartAsync();
-        string tenantKey, globalKey;
+        var data = TempFolder.Create("witness-catalog-restart");
         try
         {
-            tenantKey = await first.CreateKeyAsync(tenant);
-            globalKey = await first.CreateKeyAsync(null, "admin");
-            using var admin = first.Client(tenantKey);
-            using var global = first.Client(globalKey);
-            await admin.PutActionAsync("widget.create", CatalogRequests.Entry("Created widget {{target.name}}"));
-            await global.PutActionAsync("gadget.create", CatalogRequests.Entry("Created gadget (#{{target.id}})", category: "Gadgets"));
-            await global.PutActionAsync("audit_log.view", CatalogRequests.Entry("Opened the audit log", category: "Audit log", type: "access", crud: "read", description: "View audit log"));
+            string tenantKey;
+            await using (var first = await RunningServer.StartAsync(dataDirectory: data))
+            {
+                tenantKey = await first.CreateKeyAsync(tenant);
+                using var admin = first.Client(tenantKey);
+                using var global = first.Client(await first.CreateKeyAsync(null, "admin"));
+                await admin.PutActionAsync("widget.create", CatalogRequests.Entry("Created widget {{target.name}}"));
+                await global.PutActionAsync("gadget.create", CatalogRequests.Entry("Created gadget (#{{target.id}})", category: "Gadgets"));
+                await global.PutActionAsync("audit_log.view", CatalogRequests.Entry("Opened the audit log", category: "Audit log", type: "access", crud: "read", description: "View audit log"));
+            }
+
+            await using var second = await RunningServer.StartAsync(dataDirectory: data);
+            using var client = second.Client(tenantKey);
+            var actions = await client.ListActionsAsync();
+            Assert.Equal("tenant", actions["widget.create"].GetProperty("layer").GetString());
+            Assert.Equal("Created gadget (#{{target.id}})", actions["gadget.create"].GetProperty("template").GetString());
+            Assert.Equal("Opened the audit log", actions["audit_log.view"].GetProperty("template").GetString());
+            var stored = await client.SendAndReadAsync(Some.Event(tenant, "gadget.create", e => { e.Remove("category"); e["targets"]![0]!["id"] = "77"; }));
+            Assert.Equal("Created gadget (#77)", stored.GetProperty("description").GetString());
+            Assert.Equal("Gadgets", stored.GetProperty("category").GetString());
         }
         finally
         {
-            await first.StopAsync();
+            TempFolder.Delete(data);
         }
-
-        await using var second = await RunningServer.StartAsync(dataDirectory: first.DataDirectory);
-        using var client = second.Client(tenantKey);
-        var actions = await client.ListActionsAsync();
-        Assert.Equal("tenant", actions["widget.create"].GetProperty("layer").GetString());
-        Assert.Equal("Created gadget (#{{target.id}})", actions["gadget.create"].GetProperty("template").GetString());
-        Assert.Equal("Opened the audit log", actions["audit_log.view"].GetProperty("template").GetString());
-        var stored = await client.SendAndReadAsync(Some.Event(tenant, "gadget.create", e => { e.Remove("category"); e["targets"]![0]!["id"] = "77"; }));
-        Assert.Equal("Created gadget (#77)", stored.GetProperty("description").GetString());
-        Assert.Equal("Gadgets", stored.GetProperty("category").GetString());
     }
 
     [Fact]
