@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Witness.Access;
+using Witness.Catalog;
 using Witness.Server;
+using Witness.Server.Catalog;
 using Witness.Server.Demo;
 using Witness.Storage;
 
@@ -22,21 +24,53 @@ public static class ServeCommand
             HelpName = "URLS",
         };
         var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key for it." };
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo };
+        var catalog = new Option<string[]>(CatalogOption)
+        {
+            Description = "A JSON catalog file written to the global layer of the action catalog at every start. Repeatable.",
+            HelpName = "FILE",
+        };
+        catalog.Validators.Add(result =>
+        {
+            foreach (var path in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                try
+                {
+                    CatalogFile.Load(path);
+                }
+                catch (CatalogException ex)
+                {
+                    foreach (var problem in ex.Errors)
+                    {
+                        result.AddError($"--catalog: {ex.Origin ?? path}: {problem.Field}: {problem.Message}");
+                    }
+                }
+            }
+        });
+        var preset = new Option<string[]>(PresetOption)
+        {
+            Description = $"A shipped catalog written at every start: NAME into the global layer, NAME:TENANT into one tenant's. Repeatable. Presets: {string.Join(", ", CatalogFile.PresetNames)}.",
+            HelpName = "NAME[:TENANT]",
+        };
+        preset.Validators.Add(result =>
+        {
+            foreach (var text in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!PresetChoice.TryParse(text, out _, out var error))
+                {
+                    result.AddError($"--preset {text}: {error}");
+                }
+            }
+        });
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo, catalog, preset };
         command.SetAction(async (parse, ct) =>
         {
-            var options = new WitnessServerOptions
-            {
-                DataDirectory = parse.GetValue(data)!,
-                Urls = parse.GetValue(urls)!,
-                Demo = parse.GetValue(demo),
-            };
+            var options = ReadOptions(parse);
             WebApplication app;
             try
             {
                 app = await WitnessServer.BuildAsync(options, ct: ct);
             }
-            catch (InvalidOperationException ex)
+            catch (Exception ex) when (ex is InvalidOperationException or CatalogException)
             {
                 await Console.Error.WriteLineAsync($"witness: cannot start: {ex.Message}");
                 return 1;
@@ -60,6 +94,35 @@ public static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>The server options a parsed <c>serve</c> command line asks for.</summary>
+    /// <exception cref="InvalidOperationException">The parse result has errors, or is not of the serve command.</exception>
+    public static WitnessServerOptions ReadOptions(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.Errors.Count > 0 || parse.CommandResult.Command.Name != "serve")
+        {
+            throw new InvalidOperationException("not a valid serve command line: " + string.Join("; ", parse.Errors.Select(e => e.Message)));
+        }
+
+        var options = new WitnessServerOptions
+        {
+            DataDirectory = parse.GetRequiredValue<string>("--data"),
+            Urls = parse.GetRequiredValue<string>("--urls"),
+            Demo = parse.GetValue<bool>("--demo"),
+        };
+        foreach (var text in parse.GetValue<string[]>(PresetOption) ?? [])
+        {
+            PresetChoice.TryParse(text, out var choice, out _);
+            options.Presets.Add(choice!);
+        }
+
+        options.CatalogFiles.AddRange(parse.GetValue<string[]>(CatalogOption) ?? []);
+        return options;
+    }
+
+    private const string CatalogOption = "--catalog";
+    private const string PresetOption = "--preset";
 
     /// <summary>The demo tenant's key: created once and kept in the data folder, so every demo start prints the same key.</summary>
     private static async Task<string> DemoKeyAsync(IWitnessStore store, WitnessServerOptions options, CancellationToken ct)
