@@ -21,6 +21,12 @@ public sealed class WitnessServerOptions
     /// <summary>Fill the <c>demo</c> tenant with realistic events at start when it is empty.</summary>
     public bool Demo { get; set; }
 
+    /// <summary>
+    /// Who may show the embeddable viewer (<c>/embed</c>) in a frame: the CSP <c>frame-ancestors</c>
+    /// sources, e.g. <c>https://app.example.com</c>. Default <c>*</c>; the console itself can never be framed.
+    /// </summary>
+    public string EmbedFrameAncestors { get; set; } = "*";
+
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

@@ -172,9 +172,9 @@ public static class EventsApi
         return equals > 0 && EventFilterBinder.ParameterNames.Contains(ex.Term[..equals]) ? ex.Term[..equals] : "q";
     }
 
-    /// <summary>The actor recorded for API reads: the key.</summary>
+    /// <summary>The actor recorded for API reads: the key, or the user of a console session.</summary>
     internal static EventActor ApiActor(HttpContext context) =>
-        new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
+        ConsoleClaims.Actor(context.User) ?? new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
 
     /// <summary>Whether a body is a batch: a JSON object whose first member is <c>events</c> and that has no <c>action</c>. Only looks, never throws.</summary>
     private static bool IsBatch(byte[] body)
