@@ -36,6 +36,8 @@ public static class WitnessServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = EventLimits.MaxBatchBytes + (1024 * 1024));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Console key files sit unencrypted beside the database, which an attacker with the folder already has.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         store ??= new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
         await store.InitializeAsync(ct);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Witness.Access;
 using Witness.Server;
+using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Storage;
 
@@ -21,8 +22,14 @@ public static class ServeCommand
             DefaultValueFactory = _ => "http://127.0.0.1:5080",
             HelpName = "URLS",
         };
-        var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key for it." };
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo };
+        var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key and console sign-ins (an Administrator and an Auditor) for it." };
+        var frameAncestors = new Option<string>("--embed-frame-ancestors")
+        {
+            Description = "Sites allowed to show the embeddable audit-log viewer (/embed) in a frame: CSP frame-ancestors sources separated by spaces. The console itself is never framable.",
+            DefaultValueFactory = _ => "*",
+            HelpName = "SOURCES",
+        };
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder) with its API and web console (/console).") { data, urls, demo, frameAncestors };
         command.SetAction(async (parse, ct) =>
         {
             var options = new WitnessServerOptions
@@ -30,6 +37,7 @@ public static class ServeCommand
                 DataDirectory = parse.GetValue(data)!,
                 Urls = parse.GetValue(urls)!,
                 Demo = parse.GetValue(demo),
+                EmbedFrameAncestors = parse.GetValue(frameAncestors)!,
             };
             WebApplication app;
             try
@@ -53,12 +61,43 @@ public static class ServeCommand
                     Console.WriteLine(key);
                 }
 
+                await PrintConsoleAccessAsync(app.Services.GetService<IUserStore>(), options, ct);
+
                 await app.WaitForShutdownAsync(ct);
             }
 
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Where the console is, and how to sign in: the demo accounts, or how to create the first administrator.</summary>
+    private static async Task PrintConsoleAccessAsync(IUserStore? users, WitnessServerOptions options, CancellationToken ct)
+    {
+        if (users is null)
+        {
+            return;
+        }
+
+        var console = $"{options.Urls.Split(';')[0].TrimEnd('/')}/console";
+        if (options.Demo)
+        {
+            Console.WriteLine($"Console: {console}  (demo sign-ins for tenant '{DemoData.Tenant}')");
+            foreach (var account in await DemoUsers.EnsureAsync(users, options.DataDirectory, options.Clock, ct))
+            {
+                Console.WriteLine($"  {account.Role,-13} {account.Email}  password: {account.Password}");
+            }
+        }
+        else if (await users.CountUsersAsync(ct) == 0)
+        {
+            Console.WriteLine($"Console: {console}. No console users yet; create the first administrator with:");
+            Console.WriteLine($"  witness users add admin@example.com --password '<a strong password>' --role Administrator --tenant <tenant> --data {options.DataDirectory}");
+            Console.WriteLine($"  (or --platform instead of --tenant for a platform administrator who sees every tenant)");
+        }
+        else
+        {
+            Console.WriteLine($"Console: {console}");
+        }
     }
 
     /// <summary>The demo tenant's key: created once and kept in the data folder, so every demo start prints the same key.</summary>

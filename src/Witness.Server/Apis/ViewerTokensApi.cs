@@ -13,6 +13,8 @@ namespace Witness.Server.Apis;
 /// <summary><c>POST /v1/viewer-tokens</c>: a short-lived link to the read-only viewer of one tenant's audit log, for an iframe.</summary>
 public static class ViewerTokensApi
 {
+    private const int MaxBodyBytes = 4096;
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/viewer-tokens", IssueAsync).RequireAuthorization(Scopes.Admin).WithTags("Console")
@@ -25,12 +27,26 @@ public static class ViewerTokensApi
         var caller = Caller.From(context.User);
         string? tenant = null;
         var ttl = ViewerTokens.DefaultLifetime;
-        if (context.Request.ContentLength is not 0)
+        var body = new byte[MaxBodyBytes + 1];
+        var length = 0;
+        int read;
+        while (length < body.Length && (read = await context.Request.Body.ReadAsync(body.AsMemory(length), context.RequestAborted)) > 0)
+        {
+            length += read;
+        }
+
+        if (length > MaxBodyBytes)
+        {
+            return Problems.Result(413, "Request too large", $"The body may be at most {MaxBodyBytes} bytes.");
+        }
+
+        // No body at all asks for the defaults: the key's own tenant, 15 minutes.
+        if (length > 0)
         {
             JsonDocument doc;
             try
             {
-                doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                doc = JsonDocument.Parse(body.AsMemory(0, length));
             }
             catch (JsonException ex)
             {
