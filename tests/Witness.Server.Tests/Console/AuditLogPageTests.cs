@@ -142,7 +142,7 @@ public sealed partial class AuditLogPageTests(ConsoleFixture fixture)
         await Expect(page.Locator("tr.row")).ToHaveCountAsync(10);
         var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth");
         Assert.False(overflow);
-        await ConsoleFixture.ScreenshotAsync(page, "phone-audit-log");
+        await ConsoleFixture.ScreenshotAsync(page, "phone-audit-log", fullPage: false);
 
         await ConsoleFixture.FollowAsync(page.Locator("tr.row").First.Locator("a.row-open"));
         await Expect(page.Locator("aside.drawer")).ToBeVisibleAsync();

@@ -112,7 +112,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             : Path.Combine(AppContext.BaseDirectory, "test-output");
         var folder = Path.Combine(root, "screenshots");
         Directory.CreateDirectory(folder);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}.png"), FullPage = fullPage });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}.png"), FullPage = fullPage, Animations = ScreenshotAnimations.Disabled });
     }
 
     /// <summary>The tenant's events of one action, read through the API, newest first.</summary>

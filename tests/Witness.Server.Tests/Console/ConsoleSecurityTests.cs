@@ -106,6 +106,30 @@ public sealed class ConsoleSecurityTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task A_platform_administrator_switches_tenants_and_a_tenant_user_cannot()
+    {
+        await fixture.AddUserAsync("root@platform.example", ConsoleRoles.Administrator, null, "Platform Root");
+        await using var context = await fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await ConsoleFixture.SignInAsync(page, "root@platform.example", ConsoleFixture.Password);
+        await page.GotoAsync("/console?tenant=" + ConsoleFixture.Tenant);
+        await Expect(page.Locator("#tenant-select")).ToHaveValueAsync(ConsoleFixture.Tenant);
+        await Expect(page.Locator("tr.row").First).ToContainTextAsync("Renamed inbox Support to Help desk");
+        await page.GotoAsync("/console?tenant=nobody-here");
+        await Expect(page.Locator(".empty")).ToBeVisibleAsync();
+        await page.SelectOptionAsync("#tenant-select", ConsoleFixture.Tenant);
+        await page.WaitForURLAsync("**/console?tenant=" + ConsoleFixture.Tenant);
+        await Expect(page.Locator("tr.row").First).ToContainTextAsync("Renamed inbox Support to Help desk");
+        await ConsoleFixture.ScreenshotAsync(page, "platform-administrator", fullPage: false);
+
+        await using var tenantContext = await fixture.NewContextAsync(fixture.AdminState);
+        var tenantPage = await tenantContext.NewPageAsync();
+        var response = await tenantPage.GotoAsync("/console?tenant=nobody-here");
+        Assert.Equal(403, response!.Status);
+        await Expect(tenantPage.Locator("tr.row")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task The_console_session_reads_the_api_for_its_own_tenant_only_and_api_keys_behave_as_before()
     {
         await using var context = await fixture.NewContextAsync(fixture.AdminState);

@@ -57,6 +57,8 @@ public sealed class EventDetailsTests(ConsoleFixture fixture)
         await Has("Hash", hash);
         await Expect(drawer.Locator(".verified")).ToHaveTextAsync("Verified");
         await ConsoleFixture.ScreenshotAsync(page, "event-details", fullPage: false);
+        await drawer.Locator(".diff").ScrollIntoViewIfNeededAsync();
+        await ConsoleFixture.ScreenshotAsync(page, "event-details-before-after", fullPage: false);
 
         await page.Keyboard.PressAsync("Escape");
         await page.WaitForURLAsync(url => !url.Contains("event=", StringComparison.Ordinal));
