@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,7 @@ using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Background;
 using Witness.Server.Catalog;
+using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Storage;
 using Witness.Storage.Sqlite;
@@ -37,6 +39,8 @@ public static class WitnessServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = EventLimits.MaxBatchBytes + (1024 * 1024));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Console key files sit unencrypted beside the database, which an attacker with the folder already has.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         store ??= new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
         await store.InitializeAsync(ct);
@@ -60,8 +64,16 @@ public static class WitnessServer
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        // The console needs a store that keeps its users; a store without them serves the API alone.
+        var users = store as IUserStore;
+        if (users is not null)
+        {
+            AddConsole(services, authentication, options, users);
+        }
+
         services.AddAuthorization(ScopePolicies.Add);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -79,6 +91,11 @@ public static class WitnessServer
         IntegrityApi.Map(app);
         SettingsApi.Map(app);
         ActionsApi.Map(app);
+        if (users is not null)
+        {
+            ViewerTokensApi.Map(app);
+            ConsoleEndpoints.Map(app);
+        }
 
         // The ingest loop drains before the store closes, so every acknowledged request is committed.
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -104,5 +121,32 @@ public static class WitnessServer
         }
 
         return app;
+    }
+
+    private static void AddConsole(IServiceCollection services, AuthenticationBuilder authentication, WitnessServerOptions options, IUserStore users)
+    {
+        if (options.EmbedFrameAncestors.Any(c => c is ';' or ',' || char.IsControl(c)) || string.IsNullOrWhiteSpace(options.EmbedFrameAncestors))
+        {
+            throw new InvalidOperationException($"the embed frame ancestors '{options.EmbedFrameAncestors}' must be CSP sources separated by spaces, such as 'https://app.example.com' or '*'");
+        }
+
+        // Session cookies and anti-forgery tokens are sealed with keys kept beside the data, so a
+        // restart keeps everyone signed in.
+        services.AddDataProtection().SetApplicationName("witness")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "console-keys")));
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "witness_csrf";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.SuppressXFrameOptionsHeader = true;
+        });
+        authentication.AddConsole(options);
+        services.AddSingleton(users);
+        services.AddSingleton(ViewerTokens.LoadOrCreate(options.DataDirectory, options.Clock));
+        services.AddSingleton<ConsoleAssets>();
+        services.AddSingleton<ConsoleAccessLog>();
+        services.AddSingleton<AuditLogPage>();
     }
 }

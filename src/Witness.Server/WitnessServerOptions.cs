@@ -36,6 +36,12 @@ public sealed class WitnessServerOptions
     /// <summary>How often the catalog is re-read from the store, so entries set through another instance arrive. Default 10 seconds.</summary>
     public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Who may show the embeddable viewer (<c>/embed</c>) in a frame: the CSP <c>frame-ancestors</c>
+    /// sources, e.g. <c>https://app.example.com</c>. Default <c>*</c>; the console itself can never be framed.
+    /// </summary>
+    public string EmbedFrameAncestors { get; set; } = "*";
+
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

@@ -6,6 +6,7 @@ using Witness.Access;
 using Witness.Catalog;
 using Witness.Server;
 using Witness.Server.Catalog;
+using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Storage;
 
@@ -23,7 +24,13 @@ public static class ServeCommand
             DefaultValueFactory = _ => "http://127.0.0.1:5080",
             HelpName = "URLS",
         };
-        var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key for it." };
+        var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key and console sign-ins (an Administrator and an Auditor) for it." };
+        var frameAncestors = new Option<string>(FrameAncestorsOption)
+        {
+            Description = "Sites allowed to show the embeddable audit-log viewer (/embed) in a frame: CSP frame-ancestors sources separated by spaces. The console itself is never framable.",
+            DefaultValueFactory = _ => "*",
+            HelpName = "SOURCES",
+        };
         var catalog = new Option<string[]>(CatalogOption)
         {
             Description = "A JSON catalog file written to the global layer of the action catalog at every start. Repeatable.",
@@ -61,7 +68,7 @@ public static class ServeCommand
                 }
             }
         });
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo, catalog, preset };
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder) with its API and web console (/console).") { data, urls, demo, frameAncestors, catalog, preset };
         command.SetAction(async (parse, ct) =>
         {
             var options = ReadOptions(parse);
@@ -78,7 +85,16 @@ public static class ServeCommand
 
             await using (app)
             {
-                await app.StartAsync(ct);
+                try
+                {
+                    await app.StartAsync(ct);
+                }
+                catch (IOException ex)
+                {
+                    await Console.Error.WriteLineAsync($"witness: cannot listen on {options.Urls}: {ex.Message}");
+                    return 1;
+                }
+
                 Console.WriteLine($"Witness is listening on {options.Urls} (data in {Path.GetFullPath(options.DataDirectory)})");
                 if (options.Demo)
                 {
@@ -86,6 +102,8 @@ public static class ServeCommand
                     Console.WriteLine($"Demo tenant '{DemoData.Tenant}': API key (events:read events:write admin):");
                     Console.WriteLine(key);
                 }
+
+                await PrintConsoleAccessAsync(app.Services.GetService<IUserStore>(), options, ct);
 
                 await app.WaitForShutdownAsync(ct);
             }
@@ -110,6 +128,7 @@ public static class ServeCommand
             DataDirectory = parse.GetRequiredValue<string>("--data"),
             Urls = parse.GetRequiredValue<string>("--urls"),
             Demo = parse.GetValue<bool>("--demo"),
+            EmbedFrameAncestors = parse.GetValue<string>(FrameAncestorsOption) ?? "*",
         };
         foreach (var text in parse.GetValue<string[]>(PresetOption) ?? [])
         {
@@ -123,6 +142,36 @@ public static class ServeCommand
 
     private const string CatalogOption = "--catalog";
     private const string PresetOption = "--preset";
+    private const string FrameAncestorsOption = "--embed-frame-ancestors";
+
+    /// <summary>Where the console is, and how to sign in: the demo accounts, or how to create the first administrator.</summary>
+    private static async Task PrintConsoleAccessAsync(IUserStore? users, WitnessServerOptions options, CancellationToken ct)
+    {
+        if (users is null)
+        {
+            return;
+        }
+
+        var console = $"{options.Urls.Split(';')[0].TrimEnd('/')}/console";
+        if (options.Demo)
+        {
+            Console.WriteLine($"Console: {console}  (demo sign-ins for tenant '{DemoData.Tenant}')");
+            foreach (var account in await DemoUsers.EnsureAsync(users, options.DataDirectory, options.Clock, ct))
+            {
+                Console.WriteLine($"  {account.Role,-13} {account.Email}  password: {account.Password}");
+            }
+        }
+        else if (await users.CountUsersAsync(ct) == 0)
+        {
+            Console.WriteLine($"Console: {console}. No console users yet; create the first administrator with:");
+            Console.WriteLine($"  witness users add admin@example.com --password '<a strong password>' --role Administrator --tenant <tenant> --data {options.DataDirectory}");
+            Console.WriteLine($"  (or --platform instead of --tenant for a platform administrator who sees every tenant)");
+        }
+        else
+        {
+            Console.WriteLine($"Console: {console}");
+        }
+    }
 
     /// <summary>The demo tenant's key: created once and kept in the data folder, so every demo start prints the same key.</summary>
     private static async Task<string> DemoKeyAsync(IWitnessStore store, WitnessServerOptions options, CancellationToken ct)

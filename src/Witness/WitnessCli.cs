@@ -10,6 +10,7 @@ public static class WitnessCli
         var root = new RootCommand("Witness: a multi-tenant, tamper-evident audit log.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(UsersCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         return root;
     }

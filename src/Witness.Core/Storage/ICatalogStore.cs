@@ -29,24 +29,7 @@ public interface ICatalogStore
 
     /// <summary>Removes one entry of one layer (never events); returns whether there was one.</summary>
     Task<bool> DeleteCatalogEntryAsync(string? tenant, string action, CancellationToken ct);
-
-    /// <summary>
-    /// What the tenant's stored events hold, for the console's filter menus: every distinct action,
-    /// and the categories and log types of each action's newest and oldest event; each list sorted
-    /// ordinally, all empty for a tenant without events. Cost: O(distinct actions × log n) index
-    /// seeks on (tenant, action), never a pass over the events (at 1M events: under a millisecond,
-    /// against most of a second for an exact distinct over every row). So a category or type that
-    /// only events in the middle of an action's history carry is not listed; an action whose events
-    /// changed category once (a renamed category) lists both.
-    /// </summary>
-    Task<EventFacets> ListFacetsAsync(string tenant, CancellationToken ct);
 }
 
 /// <summary>A catalog entry as stored: its layer (<see cref="Tenant"/> null = global), the entry, and when it was last written.</summary>
 public sealed record StoredCatalogEntry(string? Tenant, ActionDefinition Definition, DateTimeOffset UpdatedAt);
-
-/// <summary>What a tenant's stored events hold, for filter menus: distinct values, each list sorted ordinally.</summary>
-public sealed record EventFacets(IReadOnlyList<string> Categories, IReadOnlyList<string> Types, IReadOnlyList<string> Actions)
-{
-    public static EventFacets Empty { get; } = new([], [], []);
-}

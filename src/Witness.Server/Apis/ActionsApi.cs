@@ -103,14 +103,14 @@ public static class ActionsApi
         return Describe(tenant, layer, entries, own);
     }
 
-    private static async Task<IResult> FacetsAsync(HttpContext context, ActionCatalog catalog, ICatalogStore store)
+    private static async Task<IResult> FacetsAsync(HttpContext context, ActionCatalog catalog, IWitnessStore store)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
             return error!;
         }
 
-        var data = await store.ListFacetsAsync(tenant, context.RequestAborted);
+        var data = store is IFacetStore facets ? await facets.ListFacetsAsync(tenant, context.RequestAborted) : EventFacets.Empty;
         var known = catalog.List(tenant).ToDictionary(d => d.Action, StringComparer.Ordinal);
         var inData = data.Actions.ToHashSet(StringComparer.Ordinal);
         var actions = known.Keys.Union(data.Actions).Order(StringComparer.Ordinal)

@@ -173,9 +173,9 @@ public static class EventsApi
         return equals > 0 && EventFilterBinder.ParameterNames.Contains(ex.Term[..equals]) ? ex.Term[..equals] : "q";
     }
 
-    /// <summary>The actor recorded for API reads: the key.</summary>
+    /// <summary>The actor recorded for API reads: the key, or the user of a console session.</summary>
     internal static EventActor ApiActor(HttpContext context) =>
-        new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
+        ConsoleClaims.Actor(context.User) ?? new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
 
     /// <summary>The whole body, or null when it is larger than a batch may be.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request)

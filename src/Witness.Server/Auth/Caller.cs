@@ -3,7 +3,10 @@ using Witness.Access;
 
 namespace Witness.Server.Auth;
 
-/// <summary>Who is calling the API: the key's id, the tenant it is bound to (null for a global key) and its scopes.</summary>
+/// <summary>
+/// Who is calling the API: the key's id (for a console session, the user's id), the tenant it is
+/// bound to (null for a global key or a platform administrator) and its scopes.
+/// </summary>
 public sealed record Caller(string KeyId, string? Tenant, IReadOnlyList<string> Scopes)
 {
     public const string KeyIdClaim = "witness:key";
@@ -13,7 +16,8 @@ public sealed record Caller(string KeyId, string? Tenant, IReadOnlyList<string> 
     public bool Has(string scope) => Scopes.Contains(scope) || Scopes.Contains(Access.Scopes.Admin);
 
     public static Caller From(ClaimsPrincipal user) => new(
-        user.FindFirstValue(KeyIdClaim) ?? throw new InvalidOperationException("the request is not authenticated with an API key"),
+        user.FindFirstValue(KeyIdClaim) ?? user.FindFirstValue(ConsoleClaims.UserIdClaim)
+            ?? throw new InvalidOperationException("the request is not authenticated with an API key or a console session"),
         user.FindFirstValue(TenantClaim),
         [.. user.FindAll(ScopeClaim).Select(c => c.Value)]);
 }

@@ -3,7 +3,10 @@ using Witness.Access;
 
 namespace Witness.Server.Auth;
 
-/// <summary>One authorization policy per scope, each satisfied by that scope or by <c>admin</c>.</summary>
+/// <summary>
+/// One authorization policy per scope, each satisfied by that scope or by <c>admin</c>. Reading
+/// (<c>events:read</c>) also accepts a console session, whose role grants the scope.
+/// </summary>
 public static class ScopePolicies
 {
     public static void Add(AuthorizationOptions options)
@@ -11,7 +14,7 @@ public static class ScopePolicies
         foreach (var scope in Scopes.All)
         {
             options.AddPolicy(scope, policy => policy
-                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                .AddAuthenticationSchemes(scope == Scopes.EventsRead ? ConsoleAuthentication.ApiKeyOrConsoleScheme : ApiKeyAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser()
                 .RequireAssertion(context => context.User.FindAll(Caller.ScopeClaim).Any(c => c.Value == scope || c.Value == Scopes.Admin)));
         }

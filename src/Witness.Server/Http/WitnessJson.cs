@@ -16,6 +16,7 @@ namespace Witness.Server.Http;
 [JsonSerializable(typeof(ActionResponse))]
 [JsonSerializable(typeof(ActionListResponse))]
 [JsonSerializable(typeof(FacetsResponse))]
+[JsonSerializable(typeof(ViewerTokenResponse))]
 internal sealed partial class WitnessJson : JsonSerializerContext
 {
     /// <summary>The context every response uses: text stays readable (no \u0027 for an apostrophe); nothing here is written into HTML.</summary>

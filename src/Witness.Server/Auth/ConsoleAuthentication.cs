@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Witness.Access;
+using Witness.Server.Http;
+using Witness.Storage;
+
+namespace Witness.Server.Auth;
+
+/// <summary>
+/// The console's session cookie, and the scheme that lets the read endpoints of the API accept either
+/// an API key or that cookie. A request with an <c>Authorization</c> header is always judged by its
+/// key, so API clients see exactly the API-key behavior (401/403 problem+json).
+/// </summary>
+public static class ConsoleAuthentication
+{
+    public const string Scheme = "Console";
+    public const string CookieName = "witness_console";
+
+    /// <summary>The scheme of <c>events:read</c> endpoints: the API key when one is sent, else the console cookie when present.</summary>
+    public const string ApiKeyOrConsoleScheme = "ApiKeyOrConsole";
+
+    /// <summary>How long a session lasts without activity.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(8);
+
+    /// <summary>The console user of a request whose session cookie was validated, stashed by <see cref="ValidateAsync"/>.</summary>
+    private static readonly object UserItem = new();
+
+    public static AuthenticationBuilder AddConsole(this AuthenticationBuilder builder, WitnessServerOptions options)
+    {
+        builder.AddCookie(Scheme, cookie =>
+        {
+            cookie.Cookie.Name = CookieName;
+            cookie.Cookie.HttpOnly = true;
+            // Lax keeps a shared link to a filtered view working when opened from another site;
+            // every request that changes state is a POST with an anti-forgery token.
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.Cookie.Path = "/";
+            cookie.ExpireTimeSpan = IdleTimeout;
+            cookie.SlidingExpiration = true;
+            cookie.TimeProvider = options.Clock;
+            cookie.LoginPath = "/console/sign-in";
+            cookie.ReturnUrlParameter = "return";
+            cookie.Events = new CookieAuthenticationEvents
+            {
+                OnValidatePrincipal = ValidateAsync,
+                OnRedirectToLogin = context => IsApi(context.Request)
+                    ? Problems.Write(context.HttpContext, 401, "Authentication required", "The console session has ended; sign in again, or send an API key as 'Authorization: Bearer <key>'.")
+                    : Redirect(context),
+                OnRedirectToAccessDenied = context => IsApi(context.Request)
+                    ? Problems.Write(context.HttpContext, 403, "Missing permission", "Your console role does not have the View audit logs permission.")
+                    : Redirect(context),
+            };
+        });
+        builder.AddPolicyScheme(ApiKeyOrConsoleScheme, null, policy => policy.ForwardDefaultSelector = context =>
+            context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(CookieName)
+                ? Scheme
+                : ApiKeyAuthenticationHandler.SchemeName);
+        return builder;
+    }
+
+    /// <summary>The signed-in console user of this request, or null. Sets <see cref="HttpContext.User"/> to the session's principal.</summary>
+    public static async Task<ConsoleUser?> CurrentUserAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync(Scheme);
+        if (!result.Succeeded || context.Items[UserItem] is not ConsoleUser user)
+        {
+            return null;
+        }
+
+        context.User = result.Principal;
+        return user;
+    }
+
+    /// <summary>Starts a session for <paramref name="user"/>: a session cookie (no fixed expiry) that ends after <see cref="IdleTimeout"/> idle.</summary>
+    public static async Task SignInAsync(HttpContext context, ConsoleUser user)
+    {
+        var principal = ConsoleClaims.Principal(user, Scheme);
+        await context.SignInAsync(Scheme, principal, new AuthenticationProperties { IsPersistent = false, AllowRefresh = true });
+        context.User = principal;
+    }
+
+    public static Task SignOutAsync(HttpContext context) => context.SignOutAsync(Scheme);
+
+    /// <summary>
+    /// Reloads the user on every request, so a removed user is signed out at once and a changed role
+    /// or tenant applies to the next request rather than at the next sign-in.
+    /// </summary>
+    private static async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var id = context.Principal?.FindFirst(ConsoleClaims.UserIdClaim)?.Value;
+        var users = context.HttpContext.RequestServices.GetRequiredService<IUserStore>();
+        var user = id is null ? null : await users.FindUserAsync(id, context.HttpContext.RequestAborted);
+        if (user is null)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(Scheme);
+            return;
+        }
+
+        context.HttpContext.Items[UserItem] = user;
+        context.ReplacePrincipal(ConsoleClaims.Principal(user, Scheme));
+    }
+
+    private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/v1");
+
+    private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context)
+    {
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}

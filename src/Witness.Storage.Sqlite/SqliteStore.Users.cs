@@ -1,0 +1,58 @@
+using Microsoft.Data.Sqlite;
+using Witness.Access;
+
+namespace Witness.Storage.Sqlite;
+
+public sealed partial class SqliteStore : IUserStore
+{
+    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at";
+
+    public Task<bool> TryCreateUserAsync(ConsoleUser user, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                $"""
+                INSERT INTO console_users ({UserColumns})
+                VALUES ($id, $email, $name, $tenant, $role, $salt, $hash, $iterations, $created)
+                ON CONFLICT (email) DO NOTHING
+                """;
+            command.Parameters.AddWithValue("$id", user.Id);
+            command.Parameters.AddWithValue("$email", user.Email.ToLowerInvariant());
+            command.Parameters.AddWithValue("$name", (object?)user.Name ?? DBNull.Value);
+            command.Parameters.AddWithValue("$tenant", (object?)user.Tenant ?? DBNull.Value);
+            command.Parameters.AddWithValue("$role", user.Role);
+            command.Parameters.AddWithValue("$salt", user.Password.Salt);
+            command.Parameters.AddWithValue("$hash", user.Password.Hash);
+            command.Parameters.AddWithValue("$iterations", user.Password.Iterations);
+            command.Parameters.AddWithValue("$created", user.CreatedAt.ToUnixTimeMilliseconds());
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        }, ct);
+
+    public Task<ConsoleUser?> FindUserByEmailAsync(string email, CancellationToken ct) =>
+        FindUserWhereAsync("email = $value", email.Trim().ToLowerInvariant(), ct);
+
+    public Task<ConsoleUser?> FindUserAsync(string id, CancellationToken ct) => FindUserWhereAsync("id = $value", id, ct);
+
+    public Task<long> CountUsersAsync(CancellationToken ct) =>
+        ReadAsync(async connection => (long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM console_users", ct))!, ct);
+
+    private Task<ConsoleUser?> FindUserWhereAsync(string condition, string value, CancellationToken ct) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {UserColumns} FROM console_users WHERE {condition}";
+            command.Parameters.AddWithValue("$value", value);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? ReadUser(reader) : null;
+        }, ct);
+
+    private static ConsoleUser ReadUser(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetString(4),
+        new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)));
+}
