@@ -1,0 +1,68 @@
+using Microsoft.Data.Sqlite;
+using Witness.Search;
+using Witness.Storage.Sqlite;
+
+namespace Witness.Storage.Tests.Sqlite;
+
+/// <summary>
+/// A first page must cost the same at ten million events as at ten: every search is driven by an
+/// index read in (occurred_at, seq) order and stops after one page. SQLite's own plan shows it: no
+/// sort of the matching rows, no scan of the table.
+/// </summary>
+public sealed class SqliteQueryPlanTests : IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"witness-plan-{Guid.NewGuid():N}");
+    private SqliteConnection _connection = null!;
+
+    public async Task InitializeAsync()
+    {
+        await using (var store = new SqliteStore(SqliteStoreOptions.InFolder(_folder)))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        _connection = new SqliteConnection($"Data Source={Path.Combine(_folder, "witness.db")};Pooling=False");
+        _connection.Open();
+    }
+
+    public Task DisposeAsync()
+    {
+        _connection.Dispose();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData("", "ix_events_time")]
+    [InlineData("actor:u_17", "ix_events_actor")]
+    [InlineData("actor:ada@acme.example", "ix_events_email")]
+    [InlineData("action:inbox.create", "ix_events_action")]
+    [InlineData("action:inbox.*", "ix_events_time")]
+    [InlineData("type:access", "ix_events_time")]
+    [InlineData("category:Inboxes outcome:failure", "ix_events_time")]
+    [InlineData("ip:203.0.113.0/24", "ix_events_time")]
+    [InlineData("target:inbox:24725", "SEARCH x USING PRIMARY KEY")]
+    [InlineData("created:2023-06-01..2023-06-30", "ix_events_time")]
+    [InlineData("actor:u_17 action:inbox.create -outcome:failure", "ix_events_actor")]
+    [InlineData("\"free text\" type:access", "ix_events_time")]
+    public void The_first_page_is_read_from_an_index_in_order_without_sorting(string query, string index)
+    {
+        var filter = SearchQueryParser.Parse(query, TimeZoneInfo.Utc);
+        using var command = _connection.CreateCommand();
+        SqliteSearch.Build(command, 1, filter, new EventCursor(1_700_000_000_000_000, 42), 51);
+        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        var plan = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        var text = string.Join(" | ", plan);
+        Assert.Contains(index, text);
+        Assert.DoesNotContain("TEMP B-TREE", text);
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN e", StringComparison.Ordinal) && !step.Contains("INDEX", StringComparison.Ordinal));
+    }
+}
