@@ -16,6 +16,7 @@ using Witness.Server.Auth;
 using Witness.Server.Background;
 using Witness.Server.Demo;
 using Witness.Storage;
+using Witness.Storage.Postgres;
 using Witness.Storage.Sqlite;
 
 namespace Witness.Server;
@@ -35,10 +36,12 @@ public static class WitnessServer
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        store ??= new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
+        store ??= options.PostgresConnectionString is { } postgres
+            ? new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres, Clock = options.Clock })
+            : new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
         await store.InitializeAsync(ct);
         Directory.CreateDirectory(options.DataDirectory);
-        var key = SigningKey.LoadOrCreate(options.DataDirectory, options.Origin);
+        var key = ServerSigningKey.Load(options);
 
         var services = builder.Services;
         services.AddSingleton(options);

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Witness.Access;
@@ -21,8 +23,10 @@ public static class ServeCommand
             DefaultValueFactory = _ => "http://127.0.0.1:5080",
             HelpName = "URLS",
         };
+        var postgres = WitnessCli.PostgresOption();
+        var signingKey = WitnessCli.SigningKeyOption();
         var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key for it." };
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo };
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres).") { data, postgres, signingKey, urls, demo };
         command.SetAction(async (parse, ct) =>
         {
             var options = new WitnessServerOptions
@@ -30,6 +34,8 @@ public static class ServeCommand
                 DataDirectory = parse.GetValue(data)!,
                 Urls = parse.GetValue(urls)!,
                 Demo = parse.GetValue(demo),
+                PostgresConnectionString = parse.GetValue(postgres),
+                SigningKeyFile = parse.GetValue(signingKey),
             };
             WebApplication app;
             try
@@ -45,7 +51,12 @@ public static class ServeCommand
             await using (app)
             {
                 await app.StartAsync(ct);
-                Console.WriteLine($"Witness is listening on {options.Urls} (data in {Path.GetFullPath(options.DataDirectory)})");
+                // The bound addresses, not the configured ones: with port 0 the system picks the port.
+                var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } bound
+                    ? string.Join(";", bound)
+                    : options.Urls;
+                var storage = options.PostgresConnectionString is null ? $"data in {Path.GetFullPath(options.DataDirectory)}" : "store: PostgreSQL";
+                Console.WriteLine($"Witness is listening on {listening} ({storage})");
                 if (options.Demo)
                 {
                     var key = await DemoKeyAsync(app.Services.GetRequiredService<IWitnessStore>(), options, ct);
