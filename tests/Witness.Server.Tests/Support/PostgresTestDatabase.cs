@@ -45,13 +45,14 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
         return database;
     }
 
-    /// <summary>Runs one statement as the superuser in this database.</summary>
+    /// <summary>Runs SQL as the superuser in this database and returns the first value (null for SQL NULL).</summary>
     public async Task<object?> ScalarAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull ? null : value;
     }
 
     public async ValueTask DisposeAsync()
