@@ -14,8 +14,11 @@ namespace Witness.Storage.Postgres;
 /// </summary>
 public sealed partial class PostgresStore : IWitnessStore
 {
-    // "Witness" in ASCII: the key of the session-level advisory lock that serializes migrations.
-    private const long MigrationLockKey = 0x5769746E657373;
+    // The advisory lock that serializes schema changes: migrations and grants (held for the session
+    // while they run) and the partition functions of 001_initial.sql (held for their transaction).
+    // Catalog rows such as the ACL of events are changed by both, and PostgreSQL fails concurrent
+    // changes of one catalog row ("tuple concurrently updated") instead of waiting.
+    private const long MigrationLockKey = 8386219411112270593;
 
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _owner;
@@ -145,7 +148,11 @@ public sealed partial class PostgresStore : IWitnessStore
         }
         finally
         {
-            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+            // A broken connection has ended its session, and with it the lock.
+            if (connection.FullState == System.Data.ConnectionState.Open)
+            {
+                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+            }
         }
     }
 

@@ -120,6 +120,7 @@ DECLARE
     partition text;
 BEGIN
     -- Instances starting together create the same month; one at a time, the others find it made.
+    -- The same lock as migrations (PostgresStore.MigrationLockKey): both change the catalog rows of events.
     PERFORM pg_advisory_xact_lock(8386219411112270593);
     FOREACH parent IN ARRAY ARRAY['events', 'event_targets'] LOOP
         partition := parent || '_' || to_char(first_day, 'YYYY_MM');

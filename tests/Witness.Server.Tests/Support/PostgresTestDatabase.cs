@@ -57,7 +57,11 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
+        await using (var mine = new NpgsqlConnection(ConnectionString))
+        {
+            NpgsqlConnection.ClearPool(mine);
+        }
+
         await using var connection = new NpgsqlConnection(_serverConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);

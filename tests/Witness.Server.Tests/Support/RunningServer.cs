@@ -12,15 +12,19 @@ namespace Witness.Server.Tests.Support;
 
 /// <summary>
 /// A real Witness server (Kestrel) on a free loopback port with its own data folder, stopped and
-/// deleted when disposed. Tests talk to it over HTTP like any client.
+/// deleted when disposed. Tests talk to it over HTTP like any client. With env
+/// <c>WITNESS_TEST_STORE=postgres</c> it runs on PostgreSQL instead of SQLite, in a fresh database
+/// (dropped when disposed): <c>WITNESS_TEST_STORE=postgres bash scripts/test</c> runs every HTTP test on PostgreSQL.
 /// </summary>
 public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly PostgresTestDatabase? _database;
 
-    private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options)
+    private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options, PostgresTestDatabase? database)
     {
         _app = app;
+        _database = database;
         Address = address;
         DataDirectory = dataDirectory;
         Options = options;
@@ -32,16 +36,35 @@ public sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public IWitnessStore Store => _app.Services.GetRequiredService<IWitnessStore>();
 
+    /// <summary>Whether servers run on PostgreSQL (env <c>WITNESS_TEST_STORE=postgres</c>) rather than SQLite.</summary>
+    public static bool OnPostgres => string.Equals(Environment.GetEnvironmentVariable("WITNESS_TEST_STORE"), "postgres", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Starts a server; <paramref name="configure"/> may change options (the clock, checkpoint timing).</summary>
     public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null)
     {
         dataDirectory ??= TempFolder.Create("witness-server");
         var options = new WitnessServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0" };
+        var database = OnPostgres ? await PostgresTestDatabase.CreateAsync() : null;
+        options.PostgresConnectionString = database?.ConnectionString;
         configure?.Invoke(options);
-        var app = await WitnessServer.BuildAsync(options);
-        await app.StartAsync();
+        WebApplication app;
+        try
+        {
+            app = await WitnessServer.BuildAsync(options);
+            await app.StartAsync();
+        }
+        catch
+        {
+            if (database is not null)
+            {
+                await database.DisposeAsync();
+            }
+
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new RunningServer(app, new Uri(address), dataDirectory, options);
+        return new RunningServer(app, new Uri(address), dataDirectory, options, database);
     }
 
     /// <summary>Creates an API key directly in the store. <paramref name="tenant"/> null makes a global key.</summary>
@@ -71,6 +94,11 @@ public sealed class RunningServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
         TempFolder.Delete(DataDirectory);
     }
 }
