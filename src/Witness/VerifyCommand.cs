@@ -58,7 +58,7 @@ public static class VerifyCommand
             var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, ct);
             if (result.Ok)
             {
-                Console.WriteLine($"OK: tenant '{name}': {result.Events} events verified against {result.CheckpointsChecked} signed checkpoints.");
+                Console.WriteLine($"OK: tenant '{name}': {result.Events} events verified against {result.CheckpointsChecked} signed checkpoint(s).");
                 return 0;
             }
 

@@ -31,26 +31,49 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         }
 
         var state = new State(tenant, checkpoints, nodes, publicKey, keyName);
-        var chunk = new List<StoredRow>(Chunk);
-        await foreach (var row in store.ReadLogAsync(tenant, 1, ct))
+
+        // Reading rows overlaps with checking them: one task reads chunks, this one hashes and parses them in parallel.
+        var chunks = System.Threading.Channels.Channel.CreateBounded<List<StoredRow>>(2);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(async () =>
         {
-            chunk.Add(row);
-            if (chunk.Count == Chunk)
+            try
             {
-                if (state.Consume(chunk) is { } bad)
+                var chunk = new List<StoredRow>(Chunk);
+                await foreach (var row in store.ReadLogAsync(tenant, 1, stop.Token))
                 {
-                    return bad;
+                    chunk.Add(row);
+                    if (chunk.Count == Chunk)
+                    {
+                        await chunks.Writer.WriteAsync(chunk, stop.Token);
+                        chunk = new List<StoredRow>(Chunk);
+                    }
                 }
 
-                chunk.Clear();
+                if (chunk.Count > 0)
+                {
+                    await chunks.Writer.WriteAsync(chunk, stop.Token);
+                }
+
+                chunks.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                chunks.Writer.Complete(ex);
+            }
+        }, stop.Token);
+
+        await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
+        {
+            if (state.Consume(chunk) is { } bad)
+            {
+                await stop.CancelAsync();
+                await Task.WhenAny(reader);
+                return bad;
             }
         }
 
-        if (chunk.Count > 0 && state.Consume(chunk) is { } last)
-        {
-            return last;
-        }
-
+        await reader;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
         return state.Finish(head) ?? await CheckTargetsAsync(state, ct);
     }
@@ -155,6 +178,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             while (_nextCheckpoint < checkpoints.Count)
             {
                 var checkpoint = checkpoints[_nextCheckpoint];
+                if (!IsSigned(checkpoint))
+                {
+                    return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+                }
+
                 if (checkpoint.Size > _frontier.Size)
                 {
                     return Bad(_frontier.Size + 1, $"a signed checkpoint covers {checkpoint.Size} events but the log holds {_frontier.Size}: events were removed");
@@ -185,9 +213,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         {
             _nextCheckpoint++;
             var root = _frontier.Root();
-            var signed = CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
-                && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
-            if (!signed)
+            if (!IsSigned(checkpoint))
             {
                 return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
             }
@@ -202,6 +228,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             _lastGoodCheckpoint = checkpoint.Size;
             return null;
         }
+
+        /// <summary>The note verifies with the server's key, is of this tenant's log, and says what the stored columns say.</summary>
+        private bool IsSigned(StoredCheckpoint checkpoint) =>
+            CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
+            && note is not null && note.Origin == $"{keyName}/{tenant}" && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
         private void OnNode(int level, long index, byte[] hash)
         {

@@ -34,7 +34,7 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     }
 
     private Task<WitnessProcess> ServeAsync(string name) =>
-        WitnessProcess.ServeAsync("--postgres", _database.ConnectionString, "--signing-key", _keyFile, "--data", Path.Combine(_folder, name));
+        WitnessProcess.ServeAsync(Path.Combine(_folder, name), "--postgres", _database.ConnectionString, "--signing-key", _keyFile);
 
     private async Task<string> CreateKeyAsync(string tenant)
     {
@@ -57,8 +57,8 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     {
         // Both start on an empty database at once, so they also race through the migrations.
         var started = await Task.WhenAll(ServeAsync("a"), ServeAsync("b"));
-        await using var a = started[0];
-        await using var b = started[1];
+        using var a = started[0];
+        using var b = started[1];
         var tenant = Some.Tenant();
         var key = await CreateKeyAsync(tenant);
         using var health = await new HttpClient { BaseAddress = a.Address }.GetAsync("/healthz");
@@ -86,9 +86,9 @@ public sealed class MultiInstanceTests : IAsyncLifetime
         Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
         Assert.Equal(3000, verify.GetProperty("events").GetInt64());
 
-        var (exitCode, output) = await WitnessProcess.RunAsync(
+        var (exitCode, output, error) = await WitnessProcess.RunAsync(
             "verify", "--postgres", _database.ConnectionString, "--signing-key", _keyFile, "--tenant", tenant, "--data", Path.Combine(_folder, "a"));
-        Assert.True(exitCode == 0, output);
+        Assert.True(exitCode == 0, output + error);
         Assert.Contains($"OK: tenant '{tenant}': 3000 events verified", output, StringComparison.Ordinal);
     }
 
@@ -96,8 +96,8 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     public async Task Killing_one_instance_mid_ingest_loses_no_acknowledged_event()
     {
         var started = await Task.WhenAll(ServeAsync("a"), ServeAsync("b"));
-        var victim = started[0];
-        await using var survivor = started[1];
+        using var victim = started[0];
+        using var survivor = started[1];
         var tenant = Some.Tenant();
         var key = await CreateKeyAsync(tenant);
 
@@ -149,7 +149,7 @@ public sealed class MultiInstanceTests : IAsyncLifetime
             await Task.Delay(20);
         }
 
-        victim.Kill();
+        await victim.KillAsync();
         var acknowledgedAtKill = acknowledged.Count;
         while (acknowledged.Count < acknowledgedAtKill + 1500)
         {
@@ -158,7 +158,6 @@ public sealed class MultiInstanceTests : IAsyncLifetime
 
         await stop.CancelAsync();
         await Task.WhenAll(senders);
-        await victim.DisposeAsync();
 
         await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _database.ConnectionString });
         await store.InitializeAsync(CancellationToken.None);

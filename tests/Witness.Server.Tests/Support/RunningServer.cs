@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,18 +14,20 @@ namespace Witness.Server.Tests.Support;
 /// <summary>
 /// A real Witness server (Kestrel) on a free loopback port with its own data folder, stopped and
 /// deleted when disposed. Tests talk to it over HTTP like any client. With env
-/// <c>WITNESS_TEST_STORE=postgres</c> it runs on PostgreSQL instead of SQLite, in a fresh database
-/// (dropped when disposed): <c>WITNESS_TEST_STORE=postgres bash scripts/test</c> runs every HTTP test on PostgreSQL.
+/// <c>WITNESS_TEST_STORE=postgres</c> it runs on PostgreSQL instead of SQLite, in a fresh database per
+/// data folder (dropped with a folder the server made itself; kept for a caller's folder, so a
+/// restart finds its events): <c>WITNESS_TEST_STORE=postgres bash scripts/test</c> runs every HTTP test on PostgreSQL.
 /// </summary>
 public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly PostgresTestDatabase? _database;
+    private readonly bool _ownsData;
+    private static readonly ConcurrentDictionary<string, Lazy<Task<PostgresTestDatabase>>> Databases = new(StringComparer.Ordinal);
 
-    private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options, PostgresTestDatabase? database)
+    private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options, bool ownsData)
     {
         _app = app;
-        _database = database;
+        _ownsData = ownsData;
         Address = address;
         DataDirectory = dataDirectory;
         Options = options;
@@ -39,32 +42,27 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>Whether servers run on PostgreSQL (env <c>WITNESS_TEST_STORE=postgres</c>) rather than SQLite.</summary>
     public static bool OnPostgres => string.Equals(Environment.GetEnvironmentVariable("WITNESS_TEST_STORE"), "postgres", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Starts a server; <paramref name="configure"/> may change options (the clock, checkpoint timing).</summary>
+    /// <summary>
+    /// Starts a server; <paramref name="configure"/> may change options (the clock, checkpoint timing).
+    /// A <paramref name="dataDirectory"/> given by the caller is kept when the server stops (for restarts);
+    /// otherwise a fresh folder is made and deleted.
+    /// </summary>
     public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null)
     {
+        var ownsData = dataDirectory is null;
         dataDirectory ??= TempFolder.Create("witness-server");
         var options = new WitnessServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0" };
-        var database = OnPostgres ? await PostgresTestDatabase.CreateAsync() : null;
-        options.PostgresConnectionString = database?.ConnectionString;
+        if (OnPostgres)
+        {
+            var database = await Databases.GetOrAdd(dataDirectory, _ => new(PostgresTestDatabase.CreateAsync)).Value;
+            options.PostgresConnectionString = database.ConnectionString;
+        }
+
         configure?.Invoke(options);
-        WebApplication app;
-        try
-        {
-            app = await WitnessServer.BuildAsync(options);
-            await app.StartAsync();
-        }
-        catch
-        {
-            if (database is not null)
-            {
-                await database.DisposeAsync();
-            }
-
-            throw;
-        }
-
+        var app = await WitnessServer.BuildAsync(options);
+        await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new RunningServer(app, new Uri(address), dataDirectory, options, database);
+        return new RunningServer(app, new Uri(address), dataDirectory, options, ownsData);
     }
 
     /// <summary>Creates an API key directly in the store. <paramref name="tenant"/> null makes a global key.</summary>
@@ -94,11 +92,14 @@ public sealed class RunningServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        if (_database is not null)
+        if (_ownsData)
         {
-            await _database.DisposeAsync();
-        }
+            if (Databases.TryRemove(DataDirectory, out var database))
+            {
+                await (await database.Value).DisposeAsync();
+            }
 
-        TempFolder.Delete(DataDirectory);
+            TempFolder.Delete(DataDirectory);
+        }
     }
 }

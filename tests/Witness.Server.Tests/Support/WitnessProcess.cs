@@ -1,136 +1,118 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Witness.Server.Tests.Support;
 
 /// <summary>
-/// The real <c>witness</c> executable run as a separate process (<c>dotnet witness.dll …</c> from the
-/// test output folder), for what only processes show: several instances on one database, a kill -9.
+/// The real <c>witness</c> executable (witness.dll beside the tests) run as a child process: CLI
+/// commands to completion, or <c>serve</c> in the background so a test can kill it.
 /// </summary>
-public sealed partial class WitnessProcess : IAsyncDisposable
+public sealed class WitnessProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output;
 
-    private WitnessProcess(Process process, StringBuilder output, Uri address)
+    private WitnessProcess(Process process, Uri address)
     {
         _process = process;
-        _output = output;
         Address = address;
     }
 
     public Uri Address { get; }
 
-    /// <summary>Everything the process wrote so far, for failure messages.</summary>
-    public string Output
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "witness.dll");
+
+    /// <summary>Runs a command to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
     {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
+        using var process = Process.Start(StartInfo(args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
     }
 
-    [GeneratedRegex(@"Witness is listening on (\S+) ")]
-    private static partial Regex ListeningLine();
-
-    /// <summary>Starts <c>witness serve</c> with <paramref name="arguments"/> on a free loopback port and waits until it listens.</summary>
-    public static async Task<WitnessProcess> ServeAsync(params string[] arguments)
+    /// <summary>Starts <c>witness serve</c> on a free loopback port and waits until it answers /healthz.</summary>
+    public static async Task<WitnessProcess> ServeAsync(string dataDirectory, params string[] extraArgs)
     {
-        var process = Start(["serve", "--urls", "http://127.0.0.1:0", .. arguments]);
-        var output = new StringBuilder();
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Collect(string? line)
-        {
-            if (line is null)
-            {
-                listening.TrySetException(new InvalidOperationException($"witness serve exited before listening:\n{output}"));
-                return;
-            }
-
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-
-            if (ListeningLine().Match(line) is { Success: true } match)
-            {
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => Collect(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (output)
-                {
-                    output.AppendLine(e.Data);
-                }
-            }
-        };
+        var port = FreePort();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var process = Process.Start(StartInfo(["serve", "--data", dataDirectory, "--urls", address.ToString().TrimEnd('/'), .. extraArgs]))!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        try
+        using var probe = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
         {
-            var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(90));
-            return new WitnessProcess(process, output, address);
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"witness serve exited with {process.ExitCode}");
+            }
+
+            try
+            {
+                if ((await probe.GetAsync("/healthz")).IsSuccessStatusCode)
+                {
+                    return new WitnessProcess(process, address);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(100);
         }
-        catch
-        {
-            process.Kill(entireProcessTree: true);
-            process.Dispose();
-            throw;
-        }
+
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException("witness serve did not answer /healthz within 60 s");
     }
 
-    /// <summary>Runs a <c>witness</c> command to its end and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
+    /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>
+    public async Task KillAsync()
     {
-        using var process = Start(arguments);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        return (process.ExitCode, await stdout + await stderr);
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
-    private static Process Start(IEnumerable<string> arguments)
+    public static int FreePort()
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "witness.dll"));
-        foreach (var argument in arguments)
+        // Only what a test passes counts, not the store or key of the shell that runs the tests.
+        info.Environment.Remove("WITNESS_POSTGRES");
+        info.Environment.Remove("WITNESS_SIGNING_KEY_FILE");
+        info.ArgumentList.Add(Executable);
+        foreach (var arg in args)
         {
-            start.ArgumentList.Add(argument);
+            info.ArgumentList.Add(arg);
         }
 
-        // Only what the test passes counts.
-        start.Environment.Remove("WITNESS_POSTGRES");
-        start.Environment.Remove("WITNESS_SIGNING_KEY_FILE");
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start witness");
+        return info;
     }
 
-    /// <summary>kill -9: the process ends at once, in the middle of whatever it was doing.</summary>
-    public void Kill()
-    {
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-    }
-
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            _process.WaitForExit();
         }
 
         _process.Dispose();
