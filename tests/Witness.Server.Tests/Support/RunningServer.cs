@@ -47,12 +47,15 @@ public sealed class RunningServer : IAsyncDisposable
     /// A <paramref name="dataDirectory"/> given by the caller is kept when the server stops (for restarts);
     /// otherwise a fresh folder is made and deleted.
     /// </summary>
-    public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null)
+    /// <param name="configure">Changes options before the server is built.</param>
+    /// <param name="dataDirectory">A folder to reuse (kept when the server stops), or null for a fresh one.</param>
+    /// <param name="sqliteOnly">Run on SQLite even under <c>WITNESS_TEST_STORE=postgres</c>: for tests that open the SQLite file themselves.</param>
+    public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null, bool sqliteOnly = false)
     {
         var ownsData = dataDirectory is null;
         dataDirectory ??= TempFolder.Create("witness-server");
         var options = new WitnessServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0" };
-        if (OnPostgres)
+        if (OnPostgres && !sqliteOnly)
         {
             var database = await Databases.GetOrAdd(dataDirectory, _ => new(PostgresTestDatabase.CreateAsync)).Value;
             options.PostgresConnectionString = database.ConnectionString;
