@@ -19,6 +19,7 @@ using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Storage;
+using Witness.Storage.Postgres;
 using Witness.Storage.Sqlite;
 
 namespace Witness.Server;
@@ -42,10 +43,12 @@ public static class WitnessServer
         // Console key files sit unencrypted beside the database, which an attacker with the folder already has.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
-        store ??= new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
+        store ??= options.PostgresConnectionString is { } postgres
+            ? new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres, Clock = options.Clock })
+            : new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
         await store.InitializeAsync(ct);
         Directory.CreateDirectory(options.DataDirectory);
-        var key = SigningKey.LoadOrCreate(options.DataDirectory, options.Origin);
+        var key = ServerSigningKey.Load(options);
 
         var services = builder.Services;
         services.AddSingleton(options);

@@ -8,6 +8,19 @@ public sealed class WitnessServerOptions
     /// <summary>The folder of the SQLite file and the checkpoint signing key. Default <c>./witness-data</c>.</summary>
     public string DataDirectory { get; set; } = "witness-data";
 
+    /// <summary>
+    /// An Npgsql connection string: when set, the server runs on PostgreSQL (several instances may
+    /// share the database) instead of SQLite in <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>
+    /// A PEM file holding the checkpoint signing key (PKCS#8 or SEC 1, P-256). Instances that share a
+    /// PostgreSQL database must share one key. When null, the key is <c>checkpoint-signing-key.pem</c>
+    /// in <see cref="DataDirectory"/>, created at first start.
+    /// </summary>
+    public string? SigningKeyFile { get; set; }
+
     /// <summary>Addresses to listen on. Default <c>http://127.0.0.1:5080</c>: loopback only until the operator says otherwise.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 

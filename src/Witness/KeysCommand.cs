@@ -9,6 +9,7 @@ public static class KeysCommand
     public static Command Create()
     {
         var data = WitnessCli.DataOption();
+        var postgres = WitnessCli.PostgresOption();
         var tenant = new Option<string?>("--tenant") { Description = "Bind the key to this tenant. Leave out for a global key (it must then name a tenant on every read).", HelpName = "TENANT" };
         var scopes = new Option<string[]>("--scopes")
         {
@@ -18,7 +19,7 @@ public static class KeysCommand
             HelpName = "SCOPES",
         };
         var name = new Option<string>("--name") { Description = "A label to tell keys apart.", DefaultValueFactory = _ => "api key" };
-        var create = new Command("create", "Create an API key. The key is shown once; only its hash is stored.") { data, tenant, scopes, name };
+        var create = new Command("create", "Create an API key. The key is shown once; only its hash is stored.") { data, postgres, tenant, scopes, name };
         create.SetAction(async (parse, ct) =>
         {
             var requested = parse.GetValue(scopes)!.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
@@ -34,7 +35,18 @@ public static class KeysCommand
                 return 2;
             }
 
-            await using var store = await StoreOpener.OpenAsync(parse.GetValue(data)!, ct);
+            Storage.IWitnessStore store;
+            try
+            {
+                store = await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"witness keys create: {ex.Message}");
+                return 2;
+            }
+
+            await using var opened = store;
             await store.CreateApiKeyAsync(record, ct);
             Console.WriteLine($"Created {(record.Tenant is null ? "a global key" : $"a key for tenant '{record.Tenant}'")} with scopes {string.Join(' ', record.Scopes)}. Keep it now; it is not shown again:");
             Console.WriteLine(key);

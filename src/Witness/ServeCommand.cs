@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Witness.Access;
@@ -24,6 +26,8 @@ public static class ServeCommand
             DefaultValueFactory = _ => "http://127.0.0.1:5080",
             HelpName = "URLS",
         };
+        var postgres = WitnessCli.PostgresOption();
+        var signingKey = WitnessCli.SigningKeyOption();
         var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key and console sign-ins (an Administrator and an Auditor) for it." };
         var frameAncestors = new Option<string>(FrameAncestorsOption)
         {
@@ -68,7 +72,7 @@ public static class ServeCommand
                 }
             }
         });
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder) with its API and web console (/console).") { data, urls, demo, frameAncestors, catalog, preset };
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres) with its API and web console (/console).") { data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset };
         command.SetAction(async (parse, ct) =>
         {
             var options = ReadOptions(parse);
@@ -95,7 +99,12 @@ public static class ServeCommand
                     return 1;
                 }
 
-                Console.WriteLine($"Witness is listening on {options.Urls} (data in {Path.GetFullPath(options.DataDirectory)})");
+                // The bound addresses, not the configured ones: with port 0 the system picks the port.
+                var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } bound
+                    ? string.Join(";", bound)
+                    : options.Urls;
+                var storage = options.PostgresConnectionString is null ? $"data in {Path.GetFullPath(options.DataDirectory)}" : "store: PostgreSQL";
+                Console.WriteLine($"Witness is listening on {listening} ({storage})");
                 if (options.Demo)
                 {
                     var key = await DemoKeyAsync(app.Services.GetRequiredService<IWitnessStore>(), options, ct);
@@ -129,6 +138,8 @@ public static class ServeCommand
             Urls = parse.GetRequiredValue<string>("--urls"),
             Demo = parse.GetValue<bool>("--demo"),
             EmbedFrameAncestors = parse.GetValue<string>(FrameAncestorsOption) ?? "*",
+            PostgresConnectionString = parse.GetValue<string?>(WitnessCli.PostgresOptionName),
+            SigningKeyFile = parse.GetValue<string?>(WitnessCli.SigningKeyOptionName),
         };
         foreach (var text in parse.GetValue<string[]>(PresetOption) ?? [])
         {

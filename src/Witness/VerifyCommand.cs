@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Witness.Integrity;
+using Witness.Server;
+using Witness.Storage;
 using Witness.Verification;
 
 namespace Witness.Cli;
@@ -10,23 +12,48 @@ public static class VerifyCommand
     public static Command Create()
     {
         var data = WitnessCli.DataOption();
+        var postgres = WitnessCli.PostgresOption();
+        var signingKey = WitnessCli.SigningKeyOption();
         var tenant = new Option<string>("--tenant") { Description = "The tenant whose log to verify.", Required = true, HelpName = "TENANT" };
         var origin = new Option<string>("--origin") { Description = "The server's checkpoint origin (its key name).", DefaultValueFactory = _ => "witness" };
         var command = new Command("verify", "Recompute a tenant's log from the database and check every event, stored hash and signed checkpoint. Exits 1 naming the first bad seq.")
         {
-            data, tenant, origin,
+            data, postgres, signingKey, tenant, origin,
         };
         command.SetAction(async (parse, ct) =>
         {
             var dataDirectory = parse.GetValue(data)!;
-            if (!File.Exists(Path.Combine(dataDirectory, SigningKey.FileName)))
+            var keyFile = parse.GetValue(signingKey);
+            if (keyFile is null && !File.Exists(Path.Combine(dataDirectory, SigningKey.FileName)))
             {
-                await Console.Error.WriteLineAsync($"witness verify: no signing key in '{dataDirectory}': is this a Witness data folder?");
+                await Console.Error.WriteLineAsync($"witness verify: no signing key in '{dataDirectory}': is this a Witness data folder? (or name the key with --signing-key)");
                 return 2;
             }
 
-            using var key = SigningKey.LoadOrCreate(dataDirectory, parse.GetValue(origin)!);
-            await using var store = await StoreOpener.OpenAsync(dataDirectory, ct);
+            SigningKey key;
+            IWitnessStore store;
+            try
+            {
+                key = ServerSigningKey.Load(new WitnessServerOptions { DataDirectory = dataDirectory, SigningKeyFile = keyFile, Origin = parse.GetValue(origin)! });
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"witness verify: {ex.Message}");
+                return 2;
+            }
+
+            using var ownedKey = key;
+            try
+            {
+                store = await StoreOpener.OpenAsync(dataDirectory, parse.GetValue(postgres), ct);
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"witness verify: {ex.Message}");
+                return 2;
+            }
+
+            await using var ownedStore = store;
             var name = parse.GetValue(tenant)!;
             var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, ct);
             if (result.Ok)

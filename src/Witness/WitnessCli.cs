@@ -22,4 +22,26 @@ public static class WitnessCli
         DefaultValueFactory = _ => "witness-data",
         HelpName = "DIR",
     };
+
+    /// <summary>The <c>--postgres</c> option every command that touches the store takes; defaults to <c>WITNESS_POSTGRES</c>.</summary>
+    public const string PostgresOptionName = "--postgres";
+
+    public const string SigningKeyOptionName = "--signing-key";
+
+    public static Option<string?> PostgresOption() => new(PostgresOptionName)
+    {
+        Description = "Use PostgreSQL instead of SQLite: an Npgsql connection string such as \"Host=db;Username=witness;Password=...;Database=witness\". Default: the WITNESS_POSTGRES environment variable.",
+        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable(StoreOpener.PostgresVariable)),
+        HelpName = "CONNECTION STRING",
+    };
+
+    /// <summary>The <c>--signing-key FILE</c> option of the commands that sign or check checkpoints; defaults to <c>WITNESS_SIGNING_KEY_FILE</c>.</summary>
+    public static Option<string?> SigningKeyOption() => new(SigningKeyOptionName)
+    {
+        Description = "A PEM file with the checkpoint signing key (P-256), shared by every instance on one PostgreSQL database. Default: the WITNESS_SIGNING_KEY_FILE environment variable, else checkpoint-signing-key.pem in the data folder.",
+        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable(Server.ServerSigningKey.FileVariable)),
+        HelpName = "FILE",
+    };
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

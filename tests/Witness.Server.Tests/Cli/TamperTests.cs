@@ -23,7 +23,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
 
         public async Task InitializeAsync()
         {
-            await using var server = await RunningServer.StartAsync(dataDirectory: Folder);
+            await using var server = await RunningServer.StartAsync(dataDirectory: Folder, sqliteOnly: true);
             using var client = await server.ClientForAsync(Tenant);
             await Some.SendManyAsync(client, Tenant, 300);
             await client.GetAsync("/v1/checkpoints/latest");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Features;
@@ -12,12 +13,16 @@ namespace Witness.Server.Tests.Support;
 
 /// <summary>
 /// A real Witness server (Kestrel) on a free loopback port with its own data folder, stopped and
-/// deleted when disposed. Tests talk to it over HTTP like any client.
+/// deleted when disposed. Tests talk to it over HTTP like any client. With env
+/// <c>WITNESS_TEST_STORE=postgres</c> it runs on PostgreSQL instead of SQLite, in a fresh database per
+/// data folder (dropped with a folder the server made itself; kept for a caller's folder, so a
+/// restart finds its events): <c>WITNESS_TEST_STORE=postgres bash scripts/test</c> runs every HTTP test on PostgreSQL.
 /// </summary>
 public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly bool _ownsData;
+    private static readonly ConcurrentDictionary<string, Lazy<Task<PostgresTestDatabase>>> Databases = new(StringComparer.Ordinal);
 
     private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options, bool ownsData)
     {
@@ -34,16 +39,28 @@ public sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public IWitnessStore Store => _app.Services.GetRequiredService<IWitnessStore>();
 
+    /// <summary>Whether servers run on PostgreSQL (env <c>WITNESS_TEST_STORE=postgres</c>) rather than SQLite.</summary>
+    public static bool OnPostgres => string.Equals(Environment.GetEnvironmentVariable("WITNESS_TEST_STORE"), "postgres", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// Starts a server; <paramref name="configure"/> may change options (the clock, checkpoint timing).
     /// A <paramref name="dataDirectory"/> given by the caller is kept when the server stops (for restarts);
     /// otherwise a fresh folder is made and deleted.
     /// </summary>
-    public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null)
+    /// <param name="configure">Changes options before the server is built.</param>
+    /// <param name="dataDirectory">A folder to reuse (kept when the server stops), or null for a fresh one.</param>
+    /// <param name="sqliteOnly">Run on SQLite even under <c>WITNESS_TEST_STORE=postgres</c>: for tests that open the SQLite file themselves.</param>
+    public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null, bool sqliteOnly = false)
     {
         var ownsData = dataDirectory is null;
         dataDirectory ??= TempFolder.Create("witness-server");
         var options = new WitnessServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0" };
+        if (OnPostgres && !sqliteOnly)
+        {
+            var database = await Databases.GetOrAdd(dataDirectory, _ => new(PostgresTestDatabase.CreateAsync)).Value;
+            options.PostgresConnectionString = database.ConnectionString;
+        }
+
         configure?.Invoke(options);
         var app = await WitnessServer.BuildAsync(options);
         await app.StartAsync();
@@ -80,6 +97,11 @@ public sealed class RunningServer : IAsyncDisposable
         await _app.DisposeAsync();
         if (_ownsData)
         {
+            if (Databases.TryRemove(DataDirectory, out var database))
+            {
+                await (await database.Value).DisposeAsync();
+            }
+
             TempFolder.Delete(DataDirectory);
         }
     }

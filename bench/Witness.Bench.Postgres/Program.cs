@@ -1,0 +1,407 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Npgsql;
+using NpgsqlTypes;
+using Witness.Access;
+using Witness.Bench;
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Storage;
+using Witness.Storage.Postgres;
+
+// Witness on PostgreSQL beside the raw engine: HTTP ingest with one and two `witness serve --postgres`
+// processes against binary COPY (and multi-row INSERT) of the same rows into the same schema and
+// indexes, then first-page search latency on a large tenant over loopback HTTP.
+//   dotnet run -c Release --project bench/Witness.Bench.Postgres -- --postgres "Host=...;Username=...;Database=postgres"
+//       [--events N] [--query-events N] [--clients N]
+// bench/postgres.sh starts a throwaway cluster and runs this.
+string Text(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
+int Arg(string name, int fallback) =>
+    args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+var server = Text("--postgres");
+var ingestEvents = Arg("--events", 200_000);
+var queryEvents = Arg("--query-events", 1_000_000);
+var clients = Arg("--clients", 8);
+var report = new StringBuilder();
+report.AppendLine(CultureInfo.InvariantCulture, $"# Witness on PostgreSQL, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+report.AppendLine();
+
+var work = Directory.CreateTempSubdirectory("witness-bench-pg").FullName;
+var keyFile = Path.Combine(work, "signing-key.pem");
+using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+{
+    await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
+}
+
+var events = BenchEvents.Generate(ingestEvents, "bench");
+var bodies = events.Chunk(500)
+    .Select(chunk => Encoding.UTF8.GetBytes(new JsonObject { ["events"] = new JsonArray([.. chunk.Select(BenchEvents.ClientJson)]) }.ToJsonString()))
+    .ToArray();
+
+report.AppendLine(CultureInfo.InvariantCulture, $"## Ingest of {ingestEvents:N0} events (batches of 500, {clients} concurrent clients over loopback HTTP)");
+report.AppendLine();
+report.AppendLine("| run | events/s | ratio to raw COPY |");
+report.AppendLine("| --- | ---: | ---: |");
+var copy = await RawAsync(server, events, useCopy: true);
+var insert = await RawAsync(server, events, useCopy: false);
+var one = await HttpIngestAsync(server, bodies, clients, instances: 1, keyFile, work);
+var two = await HttpIngestAsync(server, bodies, clients, instances: 2, keyFile, work);
+report.AppendLine(CultureInfo.InvariantCulture, $"| raw binary COPY, 10,000 rows per transaction (events, event_ids, event_targets) | {copy:N0} | 1.00 |");
+report.AppendLine(CultureInfo.InvariantCulture, $"| raw multi-row INSERT, 1,000 rows per statement, 10,000 per transaction | {insert:N0} | {insert / copy:F2} |");
+report.AppendLine(CultureInfo.InvariantCulture, $"| Witness, 1 instance | {one:N0} | {one / copy:F2} |");
+report.AppendLine(CultureInfo.InvariantCulture, $"| Witness, 2 instances, same tenant | {two:N0} | {two / copy:F2} |");
+report.AppendLine();
+await SearchAsync(server, queryEvents, keyFile, work, report);
+
+Console.WriteLine();
+Console.WriteLine(report);
+Directory.CreateDirectory(Path.Combine("bench", "results"));
+var file = Path.Combine("bench", "results", $"postgres-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.md");
+await File.WriteAllTextAsync(file, report.ToString());
+Console.WriteLine($"written to {file}");
+Directory.Delete(work, recursive: true);
+
+// The rows Witness writes for these events, written straight into a fresh database with the same schema.
+static async Task<double> RawAsync(string server, AuditEvent[] events, bool useCopy)
+{
+    await using var database = await BenchDatabase.CreateAsync(server);
+    await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = database.ConnectionString }))
+    {
+        await store.InitializeAsync(CancellationToken.None);
+    }
+
+    var received = EventParser.Truncate(DateTimeOffset.UtcNow);
+    var rows = events.Select((e, i) =>
+    {
+        var stored = e with { Seq = i + 1, ReceivedAt = received };
+        var body = CanonicalEvent.Write(stored);
+        return (Entry: new LogEntry(stored, body, MerkleHash.Leaf(body), CanonicalEvent.ContentDigest(e), EventIndexKeys.From(stored)), Tenant: 1L);
+    }).ToArray();
+    await using (var setup = new NpgsqlConnection(database.ConnectionString))
+    {
+        await setup.OpenAsync();
+        await new NpgsqlCommand("INSERT INTO tenants (id, name, frontier) VALUES (1, 'bench', '\\x')", setup).ExecuteNonQueryAsync();
+    }
+
+    await using var connection = new NpgsqlConnection(database.ConnectionString);
+    await connection.OpenAsync();
+    var clock = Stopwatch.StartNew();
+    foreach (var chunk in rows.Chunk(10_000))
+    {
+        await using var tx = await connection.BeginTransactionAsync();
+        if (useCopy)
+        {
+            await RawRows.CopyAsync(connection, chunk);
+        }
+        else
+        {
+            foreach (var statement in chunk.Chunk(1_000))
+            {
+                await RawRows.InsertAsync(connection, tx, statement);
+            }
+        }
+
+        await tx.CommitAsync();
+    }
+
+    var rate = events.Length / clock.Elapsed.TotalSeconds;
+    Console.WriteLine($"raw {(useCopy ? "COPY" : "INSERT")}: {rate:N0} rows/s");
+    return rate;
+}
+
+static async Task<double> HttpIngestAsync(string server, byte[][] bodies, int clients, int instances, string keyFile, string work)
+{
+    await using var database = await BenchDatabase.CreateAsync(server);
+    var processes = await Task.WhenAll(Enumerable.Range(0, instances).Select(i => ServeAsync(database.ConnectionString, keyFile, Path.Combine(work, $"data-{instances}-{i}"))));
+    try
+    {
+        var key = await CreateKeyAsync(database.ConnectionString);
+        var next = -1;
+        var events = 0L;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            using var client = new HttpClient { BaseAddress = processes[c % instances].Address, Timeout = TimeSpan.FromMinutes(2) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < bodies.Length)
+            {
+                using var content = new ByteArrayContent(bodies[i]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                var response = await client.PostAsync("/v1/events", content);
+                if ((int)response.StatusCode != 201)
+                {
+                    throw new InvalidOperationException($"ingest failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+
+                Interlocked.Add(ref events, 500);
+            }
+        })));
+        var rate = Math.Min(events, bodies.Length * 500L) / clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"Witness, {instances} instance(s): {rate:N0} events/s");
+        return rate;
+    }
+    finally
+    {
+        foreach (var process in processes)
+        {
+            process.Dispose();
+        }
+    }
+}
+
+static async Task SearchAsync(string server, int count, string keyFile, string work, StringBuilder report)
+{
+    await using var database = await BenchDatabase.CreateAsync(server);
+    var fill = Stopwatch.StartNew();
+    await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = database.ConnectionString }))
+    {
+        await store.InitializeAsync(CancellationToken.None);
+        for (var start = 0; start < count; start += 100_000)
+        {
+            var events = BenchEvents.Generate(Math.Min(100_000, count - start), "acme", seed: start + 1);
+            foreach (var group in events.Chunk(10_000))
+            {
+                var requests = group.Chunk(500).Select(r => (IReadOnlyList<SubmittedEvent>)[.. r.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: false))]).ToList();
+                await store.AppendAsync(requests, DateTimeOffset.UtcNow, CancellationToken.None);
+            }
+        }
+    }
+
+    Console.WriteLine($"filled {count:N0} events in {fill.Elapsed.TotalSeconds:F0} s through the store ({count / fill.Elapsed.TotalSeconds:N0} events/s)");
+    await using (var connection = new NpgsqlConnection(database.ConnectionString))
+    {
+        await connection.OpenAsync();
+        await new NpgsqlCommand("VACUUM ANALYZE", connection) { CommandTimeout = 0 }.ExecuteNonQueryAsync();
+    }
+
+    using var process = await ServeAsync(database.ConnectionString, keyFile, Path.Combine(work, "data-search"));
+    var key = await CreateKeyAsync(database.ConnectionString, "acme");
+    using var client = new HttpClient { BaseAddress = process.Address };
+    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    string[] queries =
+    [
+        "", "action=inbox.delete", "actor=u_17", "actor=user17@acme.example", "action=inbox.*", "type=access", "outcome=failure",
+        "target=inbox:24007", "q=" + Uri.EscapeDataString("ip:203.0.3.0/24"), "q=" + Uri.EscapeDataString("\"wrong password\""),
+        "q=" + Uri.EscapeDataString("category:Teams -outcome:failure"), "from=2026-10-10T00:00:00Z&to=2026-10-11T00:00:00Z",
+    ];
+    report.AppendLine(CultureInfo.InvariantCulture, $"## First page (50) of a filtered search on {count:N0} events, over loopback HTTP (200 requests each)");
+    report.AppendLine();
+    report.AppendLine("| filter | p50 ms | p99 ms |");
+    report.AppendLine("| --- | ---: | ---: |");
+    foreach (var query in queries)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < 220; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var response = await client.GetAsync($"/v1/events?limit=50&{query}");
+            await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"search '{query}' failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+
+            if (i >= 20)
+            {
+                samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        var label = query.Length == 0 ? "(none)" : Uri.UnescapeDataString(query);
+        report.AppendLine(CultureInfo.InvariantCulture, $"| `{label}` | {Stats.Percentile(samples, 50):F2} | {Stats.Percentile(samples, 99):F2} |");
+        Console.WriteLine($"{label}: p50 {Stats.Percentile(samples, 50):F2} ms, p99 {Stats.Percentile(samples, 99):F2} ms");
+    }
+}
+
+static async Task<string> CreateKeyAsync(string connectionString, string tenant = "bench")
+{
+    await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = connectionString });
+    await store.InitializeAsync(CancellationToken.None);
+    var (key, record) = ApiKeys.Create(tenant, Scopes.All, "bench", DateTimeOffset.UtcNow);
+    await store.CreateApiKeyAsync(record, CancellationToken.None);
+    return key;
+}
+
+static async Task<ServedInstance> ServeAsync(string connectionString, string keyFile, string data)
+{
+    var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "witness.dll"), "serve", "--postgres", connectionString, "--signing-key", keyFile, "--data", data, "--urls", "http://127.0.0.1:0" })
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    var process = Process.Start(start)!;
+    process.ErrorDataReceived += (_, e) =>
+    {
+        if (e.Data is not null)
+        {
+            Console.Error.WriteLine($"[witness] {e.Data}");
+        }
+    };
+    process.BeginErrorReadLine();
+    while (await process.StandardOutput.ReadLineAsync() is { } line)
+    {
+        if (Regex.Match(line, @"Witness is listening on (\S+) ") is { Success: true } match)
+        {
+            _ = process.StandardOutput.ReadToEndAsync();
+            return new ServedInstance(process, new Uri(match.Groups[1].Value));
+        }
+    }
+
+    throw new InvalidOperationException("witness serve exited before listening");
+}
+
+internal sealed record ServedInstance(Process Process, Uri Address) : IDisposable
+{
+    public void Dispose()
+    {
+        Process.Kill(entireProcessTree: true);
+        Process.WaitForExit();
+        Process.Dispose();
+    }
+}
+
+/// <summary>A fresh database on the benchmark server, dropped at the end.</summary>
+internal sealed class BenchDatabase(string server, string name) : IAsyncDisposable
+{
+    public string ConnectionString { get; } = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+
+    public static async Task<BenchDatabase> CreateAsync(string server)
+    {
+        var database = new BenchDatabase(server, $"witness_bench_{Guid.NewGuid():N}");
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await new NpgsqlCommand($"CREATE DATABASE \"{new NpgsqlConnectionStringBuilder(database.ConnectionString).Database}\"", connection).ExecuteNonQueryAsync();
+        return database;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection).ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>The rows of events, written the two ways PostgreSQL offers for bulk loads.</summary>
+internal static class RawRows
+{
+    public static async Task CopyAsync(NpgsqlConnection connection, (LogEntry Entry, long Tenant)[] rows)
+    {
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "COPY events (tenant_id, seq, received_at, occurred_at, event_id, type, action, category, outcome, actor_id, actor_email, ip, search_text, hash, body) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var (entry, tenant) in rows)
+            {
+                var k = entry.Keys;
+                await writer.StartRowAsync();
+                await writer.WriteAsync(tenant, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(Time(k.ReceivedAtMicros), NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(Time(k.OccurredAtMicros), NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(entry.Event.Id, NpgsqlDbType.Text);
+                await writer.WriteAsync(k.Type, NpgsqlDbType.Text);
+                await writer.WriteAsync(k.Action, NpgsqlDbType.Text);
+                await writer.WriteAsync((object?)k.Category ?? DBNull.Value, NpgsqlDbType.Text);
+                await writer.WriteAsync(k.Outcome, NpgsqlDbType.Text);
+                await writer.WriteAsync((object?)k.ActorId ?? DBNull.Value, NpgsqlDbType.Text);
+                await writer.WriteAsync((object?)k.ActorEmail ?? DBNull.Value, NpgsqlDbType.Text);
+                await writer.WriteAsync((object?)k.Ip ?? DBNull.Value, NpgsqlDbType.Bytea);
+                await writer.WriteAsync(k.SearchText, NpgsqlDbType.Text);
+                await writer.WriteAsync(entry.Hash, NpgsqlDbType.Bytea);
+                await writer.WriteAsync(entry.Body, NpgsqlDbType.Bytea);
+            }
+
+            await writer.CompleteAsync();
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync("COPY event_ids (tenant_id, event_id, seq, received_at, content_digest) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var (entry, tenant) in rows)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(tenant, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(entry.Event.Id, NpgsqlDbType.Text);
+                await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(Time(entry.Keys.ReceivedAtMicros), NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(entry.ContentDigest, NpgsqlDbType.Bytea);
+            }
+
+            await writer.CompleteAsync();
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync("COPY event_targets (tenant_id, target_id, target_type, occurred_at, seq, received_at) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var (entry, tenant) in rows)
+            {
+                foreach (var (type, id) in entry.Keys.Targets.Distinct())
+                {
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync(tenant, NpgsqlDbType.Bigint);
+                    await writer.WriteAsync(id, NpgsqlDbType.Text);
+                    await writer.WriteAsync(type, NpgsqlDbType.Text);
+                    await writer.WriteAsync(Time(entry.Keys.OccurredAtMicros), NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint);
+                    await writer.WriteAsync(Time(entry.Keys.ReceivedAtMicros), NpgsqlDbType.TimestampTz);
+                }
+            }
+
+            await writer.CompleteAsync();
+        }
+    }
+
+    public static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, (LogEntry Entry, long Tenant)[] rows)
+    {
+        var batch = new NpgsqlBatch(connection, tx);
+        var events = new NpgsqlBatchCommand(
+            """
+            INSERT INTO events (tenant_id, seq, received_at, occurred_at, event_id, type, action, category, outcome, actor_id, actor_email, ip, search_text, hash, body)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                                 $10::text[], $11::text[], $12::bytea[], $13::text[], $14::bytea[], $15::bytea[])
+            """);
+        object[] columns =
+        [
+            rows.Select(r => r.Tenant).ToArray(), rows.Select(r => r.Entry.Seq).ToArray(),
+            rows.Select(r => Time(r.Entry.Keys.ReceivedAtMicros)).ToArray(), rows.Select(r => Time(r.Entry.Keys.OccurredAtMicros)).ToArray(),
+            rows.Select(r => r.Entry.Event.Id).ToArray(), rows.Select(r => r.Entry.Keys.Type).ToArray(), rows.Select(r => r.Entry.Keys.Action).ToArray(),
+            rows.Select(r => r.Entry.Keys.Category).ToArray(), rows.Select(r => r.Entry.Keys.Outcome).ToArray(), rows.Select(r => r.Entry.Keys.ActorId).ToArray(),
+            rows.Select(r => r.Entry.Keys.ActorEmail).ToArray(), rows.Select(r => r.Entry.Keys.Ip).ToArray(), rows.Select(r => r.Entry.Keys.SearchText).ToArray(),
+            rows.Select(r => r.Entry.Hash).ToArray(), rows.Select(r => r.Entry.Body).ToArray(),
+        ];
+        foreach (var column in columns)
+        {
+            events.Parameters.Add(new NpgsqlParameter { Value = column });
+        }
+
+        var ids = new NpgsqlBatchCommand(
+            "INSERT INTO event_ids (tenant_id, event_id, seq, received_at, content_digest) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[], $5::bytea[])");
+        ids.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Tenant).ToArray() });
+        ids.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Entry.Event.Id).ToArray() });
+        ids.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Entry.Seq).ToArray() });
+        ids.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => Time(r.Entry.Keys.ReceivedAtMicros)).ToArray() });
+        ids.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Entry.ContentDigest).ToArray() });
+
+        var targets = rows.SelectMany(r => r.Entry.Keys.Targets.Distinct().Select(t => (r.Tenant, t.Id, t.Type, r.Entry.Keys.OccurredAtMicros, r.Entry.Seq, r.Entry.Keys.ReceivedAtMicros))).ToArray();
+        var targetRows = new NpgsqlBatchCommand(
+            "INSERT INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq, received_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::timestamptz[])");
+        targetRows.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.Tenant).ToArray() });
+        targetRows.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.Id).ToArray() });
+        targetRows.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.Type).ToArray() });
+        targetRows.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => Time(t.OccurredAtMicros)).ToArray() });
+        targetRows.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => t.Seq).ToArray() });
+        targetRows.Parameters.Add(new NpgsqlParameter { Value = targets.Select(t => Time(t.ReceivedAtMicros)).ToArray() });
+        batch.BatchCommands.Add(events);
+        batch.BatchCommands.Add(ids);
+        batch.BatchCommands.Add(targetRows);
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    private static DateTime Time(long micros) => DateTime.UnixEpoch.AddTicks(micros * 10);
+}

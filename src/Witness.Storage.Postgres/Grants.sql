@@ -1,0 +1,21 @@
+-- Run after the migrations on every start by a role that owns the schema, so roles the operator
+-- created after the first start get their rights too. Re-granting is harmless.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_app') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_app', current_schema());
+        -- Events and everything that vouches for them: read and append, never update or delete.
+        GRANT SELECT, INSERT ON events, event_ids, event_targets, merkle_nodes, checkpoints, api_keys TO witness_app;
+        -- The log head moves on every append; settings change.
+        GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
+        GRANT SELECT ON schema_migrations TO witness_app;
+        GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());
+        GRANT SELECT, DELETE ON events, event_ids, event_targets TO witness_retention;
+        GRANT SELECT ON tenants, tenant_settings TO witness_retention;
+        GRANT EXECUTE ON FUNCTION witness_drop_event_partitions(timestamptz) TO witness_retention;
+    END IF;
+END
+$$;

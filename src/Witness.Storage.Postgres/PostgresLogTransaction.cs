@@ -1,0 +1,381 @@
+using Npgsql;
+using NpgsqlTypes;
+using Witness.Events;
+using Witness.Integrity;
+
+namespace Witness.Storage.Postgres;
+
+/// <summary>
+/// The append primitives on PostgreSQL for one group commit. Heads are locked with
+/// <c>SELECT … FOR UPDATE</c> and read once; the client ids of the group are looked up in one query
+/// per locked tenant set; accepted rows wait in memory and are written with binary COPY just before
+/// the commit. A request that is rejected drops its buffered rows and rolls back to its savepoint,
+/// which undoes a tenant it created and releases a head it locked.
+/// </summary>
+internal sealed class PostgresLogTransaction : ILogTransaction
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _tx;
+    private readonly Dictionary<string, List<string>> _clientIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LockedHead> _locked = new(StringComparer.Ordinal);
+    private readonly Dictionary<(long TenantId, string Id), ExistingEvent> _known = [];
+    private readonly HashSet<long> _prefetched = [];
+    private readonly List<(long TenantId, LogEntry Entry)> _events = [];
+    private readonly List<(long TenantId, int Level, long Index, byte[] Hash)> _nodes = [];
+    private readonly Dictionary<long, LogHead> _heads = [];
+
+    private readonly List<string> _requestLocked = [];
+    private readonly List<(long TenantId, string Id)> _requestKnown = [];
+    private int _requestEvents;
+    private int _requestNodes;
+    private bool _savepoint;
+
+    public PostgresLogTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests)
+    {
+        _connection = connection;
+        _tx = tx;
+        foreach (var submitted in requests.SelectMany(r => r))
+        {
+            if (!_clientIds.TryGetValue(submitted.Event.Tenant, out var ids))
+            {
+                _clientIds[submitted.Event.Tenant] = ids = [];
+            }
+
+            if (submitted.ClientChoseId)
+            {
+                ids.Add(submitted.Event.Id);
+            }
+        }
+    }
+
+    /// <summary>Locks the heads of every tenant of the group that already exists, in name order, and looks up the group's client ids among their events.</summary>
+    public async Task LockExistingHeadsAsync(CancellationToken ct)
+    {
+        var names = _clientIds.Keys.Order(StringComparer.Ordinal).ToArray();
+        await using (var command = new NpgsqlCommand("SELECT id, name, frontier FROM tenants WHERE name = ANY($1) ORDER BY name FOR UPDATE", _connection, _tx))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var name = reader.GetString(1);
+                _locked[name] = new LockedHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2));
+            }
+        }
+
+        await PrefetchAsync([.. _locked.Keys], ct);
+    }
+
+    public async ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct)
+    {
+        if (!_locked.TryGetValue(tenant, out var locked))
+        {
+            locked = await LockNewHeadAsync(tenant, ct);
+        }
+
+        return new LogHead(locked.Id, tenant, MerkleFrontier.Deserialize(locked.Frontier));
+    }
+
+    /// <summary>Creates the tenant, or, when another instance just created it, waits for and locks its head.</summary>
+    private async Task<LockedHead> LockNewHeadAsync(string tenant, CancellationToken ct)
+    {
+        await EnsureSavepointAsync(ct);
+        LockedHead? locked = null;
+        var empty = new MerkleFrontier().Serialize();
+        await using (var insert = new NpgsqlCommand("INSERT INTO tenants (name, log_size, frontier) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING RETURNING id", _connection, _tx))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            insert.Parameters.Add(new NpgsqlParameter { Value = empty });
+            if (await insert.ExecuteScalarAsync(ct) is long id)
+            {
+                locked = new LockedHead(id, empty);
+            }
+        }
+
+        if (locked is null)
+        {
+            await using var select = new NpgsqlCommand("SELECT id, frontier FROM tenants WHERE name = $1 FOR UPDATE", _connection, _tx);
+            select.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            await using (var reader = await select.ExecuteReaderAsync(ct))
+            {
+                await reader.ReadAsync(ct);
+                locked = new LockedHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
+            }
+        }
+
+        _locked[tenant] = locked;
+        _requestLocked.Add(tenant);
+        await PrefetchAsync([tenant], ct);
+        return locked;
+    }
+
+    /// <summary>Reads the stored events of the group's client ids for the given locked tenants, so idempotency checks need no further queries.</summary>
+    private async Task PrefetchAsync(IReadOnlyList<string> tenants, CancellationToken ct)
+    {
+        var tenantIds = new List<long>();
+        var ids = new List<string>();
+        foreach (var tenant in tenants)
+        {
+            var tenantId = _locked[tenant].Id;
+            _prefetched.Add(tenantId);
+            foreach (var id in _clientIds[tenant])
+            {
+                tenantIds.Add(tenantId);
+                ids.Add(id);
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT i.tenant_id, i.event_id, i.seq, i.content_digest, e.body, e.hash
+            FROM unnest($1::bigint[], $2::text[]) AS k(tenant_id, event_id)
+            JOIN event_ids i ON i.tenant_id = k.tenant_id AND i.event_id = k.event_id
+            JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
+            """, _connection, _tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var key = (reader.GetInt64(0), reader.GetString(1));
+            _known[key] = new ExistingEvent(reader.GetInt64(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5));
+            _requestKnown.Add(key);
+        }
+    }
+
+    public async ValueTask<ExistingEvent?> FindByIdAsync(long tenantId, string id, CancellationToken ct)
+    {
+        if (_known.TryGetValue((tenantId, id), out var known))
+        {
+            return known;
+        }
+
+        if (_prefetched.Contains(tenantId))
+        {
+            return null;
+        }
+
+        await EnsureSavepointAsync(ct);
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT i.seq, i.content_digest, e.body, e.hash FROM event_ids i
+            JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
+            WHERE i.tenant_id = $1 AND i.event_id = $2
+            """, _connection, _tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ExistingEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3))
+            : null;
+    }
+
+    public ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)
+    {
+        _events.Add((head.TenantId, entry));
+        var key = (head.TenantId, entry.Event.Id);
+        _known[key] = new ExistingEvent(entry.Seq, entry.ContentDigest, entry.Body, entry.Hash);
+        _requestKnown.Add(key);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask InsertNodeAsync(long tenantId, int level, long index, byte[] hash, CancellationToken ct)
+    {
+        _nodes.Add((tenantId, level, index, hash));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SaveHeadAsync(LogHead head, CancellationToken ct)
+    {
+        _heads[head.TenantId] = head;
+        return ValueTask.CompletedTask;
+    }
+
+    public void BeginRequest()
+    {
+        _requestEvents = _events.Count;
+        _requestNodes = _nodes.Count;
+        _requestLocked.Clear();
+        _requestKnown.Clear();
+        _savepoint = false;
+    }
+
+    public async Task AcceptRequestAsync(CancellationToken ct)
+    {
+        if (_savepoint)
+        {
+            await _tx.ReleaseAsync("request", ct);
+        }
+    }
+
+    public async Task RejectRequestAsync(CancellationToken ct)
+    {
+        if (_savepoint)
+        {
+            await _tx.RollbackAsync("request", ct);
+            await _tx.ReleaseAsync("request", ct);
+        }
+
+        _events.RemoveRange(_requestEvents, _events.Count - _requestEvents);
+        _nodes.RemoveRange(_requestNodes, _nodes.Count - _requestNodes);
+        foreach (var key in _requestKnown)
+        {
+            _known.Remove(key);
+        }
+
+        // The rollback released the heads this request locked: forget them, so a later request locks
+        // (and reads) them again.
+        foreach (var tenant in _requestLocked)
+        {
+            _prefetched.Remove(_locked[tenant].Id);
+            _locked.Remove(tenant);
+        }
+    }
+
+    private async Task EnsureSavepointAsync(CancellationToken ct)
+    {
+        if (!_savepoint)
+        {
+            await _tx.SaveAsync("request", ct);
+            _savepoint = true;
+        }
+    }
+
+    /// <summary>Writes every accepted row and the new heads; the caller commits.</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        if (_events.Count > 0)
+        {
+            await CopyEventsAsync(ct);
+            await CopyEventIdsAsync(ct);
+            await CopyTargetsAsync(ct);
+        }
+
+        if (_nodes.Count > 0)
+        {
+            await using var writer = await _connection.BeginBinaryImportAsync("COPY merkle_nodes (tenant_id, level, idx, hash) FROM STDIN (FORMAT BINARY)", ct);
+            foreach (var (tenantId, level, index, hash) in _nodes)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(tenantId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(level, NpgsqlDbType.Integer, ct);
+                await writer.WriteAsync(index, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(hash, NpgsqlDbType.Bytea, ct);
+            }
+
+            await writer.CompleteAsync(ct);
+        }
+
+        if (_heads.Count > 0)
+        {
+            var heads = _heads.Values.ToList();
+            await using var update = new NpgsqlCommand(
+                "UPDATE tenants t SET log_size = v.size, frontier = v.frontier FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS v(id, size, frontier) WHERE t.id = v.id",
+                _connection, _tx);
+            update.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.TenantId).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.Size).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.Frontier.Serialize()).ToArray() });
+            await update.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private async Task CopyEventsAsync(CancellationToken ct)
+    {
+        await using var writer = await _connection.BeginBinaryImportAsync(
+            "COPY events (tenant_id, seq, received_at, occurred_at, event_id, type, action, category, outcome, actor_id, actor_email, ip, search_text, hash, body) FROM STDIN (FORMAT BINARY)",
+            ct);
+        foreach (var (tenantId, entry) in _events)
+        {
+            var k = entry.Keys;
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(tenantId, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(PostgresTime.FromMicros(k.ReceivedAtMicros), NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(PostgresTime.FromMicros(k.OccurredAtMicros), NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(entry.Event.Id, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(k.Type, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(k.Action, NpgsqlDbType.Text, ct);
+            await WriteNullableAsync(writer, k.Category, ct);
+            await writer.WriteAsync(k.Outcome, NpgsqlDbType.Text, ct);
+            await WriteNullableAsync(writer, k.ActorId, ct);
+            await WriteNullableAsync(writer, k.ActorEmail, ct);
+            if (k.Ip is null)
+            {
+                await writer.WriteNullAsync(ct);
+            }
+            else
+            {
+                await writer.WriteAsync(k.Ip, NpgsqlDbType.Bytea, ct);
+            }
+
+            await writer.WriteAsync(k.SearchText, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(entry.Hash, NpgsqlDbType.Bytea, ct);
+            await writer.WriteAsync(entry.Body, NpgsqlDbType.Bytea, ct);
+        }
+
+        await writer.CompleteAsync(ct);
+    }
+
+    private async Task CopyEventIdsAsync(CancellationToken ct)
+    {
+        await using var writer = await _connection.BeginBinaryImportAsync("COPY event_ids (tenant_id, event_id, seq, received_at, content_digest) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var (tenantId, entry) in _events)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(tenantId, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(entry.Event.Id, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(PostgresTime.FromMicros(entry.Keys.ReceivedAtMicros), NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(entry.ContentDigest, NpgsqlDbType.Bytea, ct);
+        }
+
+        await writer.CompleteAsync(ct);
+    }
+
+    private async Task CopyTargetsAsync(CancellationToken ct)
+    {
+        if (!_events.Any(e => e.Entry.Keys.Targets.Count > 0))
+        {
+            return;
+        }
+
+        await using var writer = await _connection.BeginBinaryImportAsync(
+            "COPY event_targets (tenant_id, target_id, target_type, occurred_at, seq, received_at) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var (tenantId, entry) in _events)
+        {
+            var k = entry.Keys;
+            // An event may name the same target twice; it is indexed once.
+            foreach (var (type, id) in k.Targets.Distinct())
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(tenantId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(id, NpgsqlDbType.Text, ct);
+                await writer.WriteAsync(type, NpgsqlDbType.Text, ct);
+                await writer.WriteAsync(PostgresTime.FromMicros(k.OccurredAtMicros), NpgsqlDbType.TimestampTz, ct);
+                await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(PostgresTime.FromMicros(k.ReceivedAtMicros), NpgsqlDbType.TimestampTz, ct);
+            }
+        }
+
+        await writer.CompleteAsync(ct);
+    }
+
+    private static async Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken ct)
+    {
+        if (value is null)
+        {
+            await writer.WriteNullAsync(ct);
+        }
+        else
+        {
+            await writer.WriteAsync(value, NpgsqlDbType.Text, ct);
+        }
+    }
+
+    private sealed record LockedHead(long Id, byte[] Frontier);
+}

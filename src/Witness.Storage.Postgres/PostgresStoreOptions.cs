@@ -1,0 +1,28 @@
+namespace Witness.Storage.Postgres;
+
+/// <summary>How the PostgreSQL store connects and what it keeps ready.</summary>
+public sealed class PostgresStoreOptions
+{
+    /// <summary>
+    /// An Npgsql connection string. Its role runs the migrations when any are pending (it must then
+    /// own the schema); all other work runs as <see cref="ApplicationRole"/> when that role exists.
+    /// </summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>
+    /// The role that ingest and reads run as (<c>SET ROLE</c> at connection start): it may read and
+    /// append, never update or delete an event. Default <c>witness_app</c>, created by the first
+    /// migration when the connecting role may create roles. When the connecting role is not a member,
+    /// the store works with the connecting role's own rights.
+    /// </summary>
+    public string ApplicationRole { get; init; } = "witness_app";
+
+    /// <summary>Month partitions created ahead of the current one at start. Default 2.</summary>
+    public int MonthsAhead { get; init; } = 2;
+
+    /// <summary>How often a group commit is tried again when PostgreSQL aborts it for a deadlock between instances. Default 5.</summary>
+    public int DeadlockRetries { get; init; } = 5;
+
+    /// <summary>The clock that says which month partitions to create at start.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,19 @@
+using Witness.Server.Tests.Support;
+using Witness.Storage.Sqlite;
+
+namespace Witness.Storage.Tests.Conformance;
+
+/// <summary>The conformance suite on SQLite: a database file in a temp folder per test class.</summary>
+public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDisposable
+{
+    private readonly string _folder = TempFolder.Create("witness-sqlite-conformance");
+
+    protected override async Task<IWitnessStore> OpenStoreAsync()
+    {
+        var store = new SqliteStore(SqliteStoreOptions.InFolder(_folder));
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    public void Dispose() => TempFolder.Delete(_folder);
+}

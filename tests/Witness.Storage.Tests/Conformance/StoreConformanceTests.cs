@@ -1,0 +1,447 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Witness.Access;
+using Witness.Checkpoints;
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Search;
+using Witness.Verification;
+
+namespace Witness.Storage.Tests.Conformance;
+
+/// <summary>
+/// What every store must do, whatever it runs on. Each store has one subclass that says how to open
+/// it; every test here runs against each of them. Tests use their own tenants, so a subclass may
+/// share one database between the tests of a class.
+/// </summary>
+public abstract class StoreConformanceTests
+{
+    /// <summary>Opens (and initializes) a store; the test disposes it.</summary>
+    protected abstract Task<IWitnessStore> OpenStoreAsync();
+
+    [Fact]
+    public async Task Events_get_seq_one_two_three_in_each_tenant_and_the_head_follows()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var results = await store.AppendAsync(Submit.Request(Submit.Event(tenant), Submit.Event(tenant)), Submit.Request(Submit.Event(tenant)));
+
+        Assert.Equal([1L, 2L, 3L], results.SelectMany(r => r.Events).Select(e => e.Seq));
+        Assert.All(results.SelectMany(r => r.Events), e => Assert.False(e.Replayed));
+        var frontier = await store.GetFrontierAsync(tenant, CancellationToken.None);
+        Assert.Equal(3, frontier!.Size);
+        var expected = new MerkleFrontier();
+        foreach (var e in results.SelectMany(r => r.Events))
+        {
+            expected.Append(e.Hash);
+        }
+
+        Assert.Equal(expected.Root(), frontier.Root());
+        Assert.Null(await store.GetFrontierAsync(Submit.Tenant(), CancellationToken.None));
+        Assert.Contains(tenant, await store.ListTenantsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_conflicting_request_in_a_group_is_rolled_back_alone()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var newTenant = Submit.Tenant();
+        await store.AppendAsync(Submit.Request(Submit.Event(tenant, change: e => e["id"] = "dup")));
+
+        var group = await store.AppendAsync(
+            [
+                Submit.Request(Submit.Event(tenant, change: e => e["id"] = "a")),
+                Submit.Request(Submit.Event(tenant, change: e => e["id"] = "b"), Submit.Event(tenant, "inbox.delete", e => e["id"] = "dup")),
+                Submit.Request(Submit.Event(newTenant, change: e => e["id"] = "x"), Submit.Event(newTenant, change: e => { e["id"] = "x"; e["action"] = "inbox.delete"; })),
+                Submit.Request(Submit.Event(tenant, change: e => e["id"] = "c")),
+            ],
+            Submit.Now,
+            CancellationToken.None);
+
+        Assert.Null(group[0].Conflict);
+        Assert.Equal(1, group[1].Conflict!.Index);
+        Assert.Equal("dup", group[1].Conflict!.Id);
+        Assert.Empty(group[1].Events);
+        Assert.NotNull(group[2].Conflict);
+        Assert.Null(group[3].Conflict);
+        Assert.Equal(2, group[0].Events[0].Seq);
+        Assert.Equal(3, group[3].Events[0].Seq);
+        Assert.Null(await store.FindAsync(tenant, "b", CancellationToken.None));
+        Assert.Equal(3, (await store.GetFrontierAsync(tenant, CancellationToken.None))!.Size);
+        Assert.DoesNotContain(newTenant, await store.ListTenantsAsync(CancellationToken.None));
+        Assert.Equal([1L, 2L, 3L], await SeqsInLogAsync(store, tenant));
+    }
+
+    [Fact]
+    public async Task A_repeated_id_with_the_same_body_answers_the_stored_event_and_with_another_body_conflicts()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var original = Submit.Event(tenant, change: e => e["id"] = "evt-1");
+        var first = (await store.AppendAsync(Submit.Request(original)))[0].Events[0];
+
+        var replay = await store.AppendAsync(Submit.Request(original), Submit.Request(original, Submit.Event(tenant)));
+        Assert.True(replay[0].Events[0].Replayed);
+        Assert.Equal(first.Seq, replay[0].Events[0].Seq);
+        Assert.Equal(first.Hash, replay[0].Events[0].Hash);
+        Assert.Equal(first.Body, replay[0].Events[0].Body);
+        Assert.True(replay[1].Events[0].Replayed);
+        Assert.Equal(2, replay[1].Events[1].Seq);
+
+        // Within one group the second request sees the first one's rows.
+        var sameGroup = await store.AppendAsync(
+            [Submit.Request(Submit.Event(tenant, change: e => e["id"] = "evt-2")), Submit.Request(Submit.Event(tenant, change: e => e["id"] = "evt-2"))],
+            Submit.Now,
+            CancellationToken.None);
+        Assert.False(sameGroup[0].Events[0].Replayed);
+        Assert.Equal(3, sameGroup[0].Events[0].Seq);
+
+        var changed = await store.AppendAsync(Submit.Request(Submit.Event(tenant, "inbox.delete", e => e["id"] = "evt-1")));
+        Assert.Equal("evt-1", changed[0].Conflict!.Id);
+        Assert.Equal(3, (await store.GetFrontierAsync(tenant, CancellationToken.None))!.Size);
+    }
+
+    [Fact]
+    public async Task Every_filter_and_its_negation_finds_exactly_the_matching_events_newest_first()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        await store.AppendAsync(Submit.Request(
+            Submit.Event(tenant, "inbox.create", e =>
+            {
+                e["occurred_at"] = "2025-06-01T10:00:00Z";
+                e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_1", ["email"] = "a@x.com", ["name"] = "Ada" };
+                e["targets"] = new JsonArray(new JsonObject { ["type"] = "inbox", ["id"] = "in_a" });
+            }),
+            Submit.Event(tenant, "inbox.delete", e =>
+            {
+                e["occurred_at"] = "2025-06-02T10:00:00Z";
+                e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_2", ["email"] = "B@Y.com", ["name"] = "Bob" };
+                e["outcome"] = "failure";
+                e["reason"] = "quota";
+                e["context"] = new JsonObject { ["ip"] = "203.0.113.200" };
+                e["targets"] = new JsonArray(new JsonObject { ["type"] = "inbox", ["id"] = "in_b" });
+            }),
+            Submit.Event(tenant, "user.login", e =>
+            {
+                e["occurred_at"] = "2025-06-03T10:00:00Z";
+                e["type"] = "access";
+                e["category"] = "Authentication";
+                e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_1", ["name"] = "Ada" };
+                e["outcome"] = "failure";
+                e["context"] = new JsonObject { ["ip"] = "2001:db8::1" };
+                e.Remove("targets");
+            }),
+            Submit.Event(tenant, "team.update", e =>
+            {
+                e["occurred_at"] = "2025-06-04T10:00:00Z";
+                e["category"] = "Teams";
+                e["description"] = "Renamed the Night Shift team";
+                e.Remove("actor");
+                e.Remove("context");
+                e["targets"] = new JsonArray(new JsonObject { ["type"] = "team", ["id"] = "in_a" }, new JsonObject { ["type"] = "inbox", ["id"] = "in_c" });
+            }),
+            Submit.Event(tenant, "inboxes.archive", e =>
+            {
+                e["occurred_at"] = "2025-06-05T10:00:00Z";
+                e["category"] = "inboxes";
+                e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_3", ["name"] = "Cy" };
+                e["context"] = new JsonObject { ["ip"] = "198.51.100.1" };
+                e["targets"] = new JsonArray();
+            })));
+        await store.AppendAsync(Submit.Request(Submit.Event(Submit.Tenant(), "inbox.create")));
+
+        async Task Expect(string q, params long[] seqs) =>
+            Assert.True(
+                seqs.SequenceEqual(await SeqsAsync(store, tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc))),
+                $"q={q}: expected [{string.Join(",", seqs)}], found [{string.Join(",", await SeqsAsync(store, tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc)))}]");
+
+        await Expect("", 5, 4, 3, 2, 1);
+        await Expect("actor:u_1", 3, 1);
+        await Expect("-actor:u_1", 5, 4, 2);
+        await Expect("actor:b@y.com", 2);
+        await Expect("actor:A@X.COM", 1);
+        await Expect("-actor:b@y.com", 5, 4, 3, 1);
+        await Expect("action:inbox.create", 1);
+        await Expect("-action:inbox.create", 5, 4, 3, 2);
+        await Expect("action:inbox.*", 2, 1);
+        await Expect("-action:inbox.*", 5, 4, 3);
+        await Expect("category:inboxes", 5, 2, 1);
+        await Expect("-category:Inboxes", 4, 3);
+        await Expect("type:access", 3);
+        await Expect("-type:access", 5, 4, 2, 1);
+        await Expect("outcome:failure", 3, 2);
+        await Expect("-outcome:failure", 5, 4, 1);
+        await Expect("target:inbox:in_a", 1);
+        await Expect("target:in_a", 4, 1);
+        await Expect("-target:in_a", 5, 3, 2);
+        await Expect("-target:team:in_a", 5, 3, 2, 1);
+        await Expect("ip:203.0.113.7", 1);
+        await Expect("ip:203.0.113.0/24", 2, 1);
+        await Expect("-ip:203.0.113.0/24", 5, 4, 3);
+        await Expect("ip:2001:db8::/32", 3);
+        await Expect("\"night shift\"", 4);
+        await Expect("QUOTA", 2);
+        await Expect("-\"night shift\"", 5, 3, 2, 1);
+        await Expect("actor:u_1 outcome:failure", 3);
+        await Expect("target:in_a -type:access category:teams", 4);
+        await Expect("created:2025-06-02..2025-06-03", 3, 2);
+        await Expect("created:>=2025-06-04", 5, 4);
+        var window = new EventFilter { From = DateTimeOffset.Parse("2025-06-02T10:00:00Z"), To = DateTimeOffset.Parse("2025-06-04T10:00:00Z") };
+        Assert.Equal([3L, 2L], await SeqsAsync(store, tenant, window));
+    }
+
+    [Fact]
+    public async Task Pages_follow_the_cursor_without_repeats_or_gaps_while_events_keep_arriving()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var start = DateTimeOffset.Parse("2025-06-01T00:00:00Z");
+        await store.AppendManyAsync(tenant, 25, i => Submit.Event(tenant, change: e => e["occurred_at"] = (start.AddMinutes(i % 7)).ToString("yyyy-MM-ddTHH:mm:ssZ")));
+
+        var seen = new List<long>();
+        var page = await store.SearchAsync(tenant, EventFilter.All, 10, null, CancellationToken.None);
+        seen.AddRange(page.Events.Select(e => e.Seq));
+        await store.AppendManyAsync(tenant, 5, _ => Submit.Event(tenant, change: e => e["occurred_at"] = "2025-06-10T00:00:00Z"));
+        while (page.Next is not null)
+        {
+            var text = page.Next.ToString();
+            Assert.True(EventCursor.TryParse(text, out var cursor));
+            page = await store.SearchAsync(tenant, EventFilter.All, 10, cursor, CancellationToken.None);
+            seen.AddRange(page.Events.Select(e => e.Seq));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => (long)i).Order(), seen.Order());
+        var all = await store.SearchAsync(tenant, EventFilter.All, 1000, null, CancellationToken.None);
+        Assert.Equal(30, all.Events.Count);
+        Assert.Null(all.Next);
+        Assert.Equal(seen, all.Events.Select(e => e.Seq).Where(s => s <= 25));
+    }
+
+    [Fact]
+    public async Task The_stream_holds_every_match_newest_first_by_occurrence_then_seq()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var start = DateTimeOffset.Parse("2025-05-01T00:00:00Z");
+        await store.AppendManyAsync(tenant, 2100, i => Submit.Event(tenant, i % 3 == 0 ? "inbox.delete" : "inbox.create", e => e["occurred_at"] = start.AddMinutes(i % 500).ToString("yyyy-MM-ddTHH:mm:ssZ")));
+
+        var streamed = new List<StoredEvent>();
+        await foreach (var e in store.StreamAsync(tenant, SearchQueryParser.Parse("action:inbox.create", TimeZoneInfo.Utc), CancellationToken.None))
+        {
+            streamed.Add(e);
+        }
+
+        Assert.Equal(1400, streamed.Count);
+        Assert.All(streamed, e => Assert.Equal("inbox.create", e.Event.Action));
+        var expected = streamed.OrderByDescending(e => e.Event.OccurredAt).ThenByDescending(e => e.Seq).Select(e => e.Seq);
+        Assert.Equal(expected, streamed.Select(e => e.Seq));
+        Assert.Equal(1400, streamed.Select(e => e.Seq).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task An_event_is_found_by_id_and_by_seq_with_its_stored_bytes()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var appended = (await store.AppendAsync(Submit.Request(Submit.Event(tenant, change: e => e["id"] = "evt-find"), Submit.Event(tenant))))[0].Events;
+
+        var byId = await store.FindAsync(tenant, "evt-find", CancellationToken.None);
+        Assert.Equal(appended[0].Body, byId!.Body);
+        Assert.Equal(appended[0].Hash, byId.Hash);
+        Assert.Equal(MerkleHash.Leaf(byId.Body), byId.Hash);
+        Assert.Equal("evt-find", byId.Event.Id);
+        var bySeq = await store.FindBySeqAsync(tenant, 2, CancellationToken.None);
+        Assert.Equal(appended[1].Body, bySeq!.Body);
+        Assert.Equal(appended[1].Id, bySeq.Event.Id);
+        Assert.Null(await store.FindAsync(tenant, "nope", CancellationToken.None));
+        Assert.Null(await store.FindBySeqAsync(tenant, 3, CancellationToken.None));
+        Assert.Null(await store.FindAsync(Submit.Tenant(), "evt-find", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Stored_nodes_give_inclusion_and_consistency_proofs_that_verify()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        await store.AppendManyAsync(tenant, 300);
+        var small = (await store.GetFrontierAsync(tenant, CancellationToken.None))!;
+        await store.AppendManyAsync(tenant, 400);
+        var head = (await store.GetFrontierAsync(tenant, CancellationToken.None))!;
+        Assert.Equal(700, head.Size);
+
+        var nodes = new List<(int Level, long Index, byte[] Hash)>();
+        await foreach (var node in store.ReadNodesAsync(tenant, CancellationToken.None))
+        {
+            nodes.Add(node);
+        }
+
+        Assert.Equal([(8, 0L), (8, 1L), (9, 0L)], nodes.Select(n => (n.Level, n.Index)));
+        var source = store.Nodes(tenant);
+        foreach (var seq in new long[] { 1, 256, 257, 513, 700 })
+        {
+            var stored = (await store.FindBySeqAsync(tenant, seq, CancellationToken.None))!;
+            var proof = await MerkleProofs.InclusionAsync(seq - 1, head.Size, source, CancellationToken.None);
+            Assert.True(MerkleVerifier.VerifyInclusion(stored.Hash, seq - 1, head.Size, proof, head.Root()), $"inclusion of seq {seq}");
+        }
+
+        var consistency = await MerkleProofs.ConsistencyAsync(300, 700, source, CancellationToken.None);
+        Assert.True(MerkleVerifier.VerifyConsistency(300, 700, consistency, small.Root(), head.Root()));
+    }
+
+    [Fact]
+    public async Task The_log_as_stored_verifies_with_its_signed_checkpoints_and_target_rows()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        using var key = SigningKey.FromPem(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        var issuer = new CheckpointIssuer(store, key, TimeProvider.System);
+        await store.AppendManyAsync(tenant, 10, i => Submit.Event(tenant, change: e => e["targets"] = new JsonArray(
+            new JsonObject { ["type"] = "inbox", ["id"] = $"in_{i}" },
+            new JsonObject { ["type"] = "inbox", ["id"] = $"in_{i}" },
+            new JsonObject { ["type"] = "team", ["id"] = "night" })));
+        await issuer.IssueAsync(tenant, CancellationToken.None);
+        await store.AppendManyAsync(tenant, 5);
+        await issuer.IssueAsync(tenant, CancellationToken.None);
+
+        var targets = new List<(long Seq, string Type, string Id)>();
+        await foreach (var row in store.ReadTargetRowsAsync(tenant, CancellationToken.None))
+        {
+            targets.Add(row);
+        }
+
+        Assert.Equal(25, targets.Count);
+        Assert.Contains((3L, "inbox", "in_2"), targets);
+        Assert.Contains((3L, "team", "night"), targets);
+
+        var rows = new List<StoredRow>();
+        await foreach (var row in store.ReadLogAsync(tenant, 14, CancellationToken.None))
+        {
+            rows.Add(row);
+        }
+
+        Assert.Equal([14L, 15L], rows.Select(r => r.Seq));
+        Assert.Null(EventIndexKeys.From(CanonicalEvent.Read(rows[0].Body)).FirstDifference(rows[0].Keys));
+
+        var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(tenant, CancellationToken.None);
+        Assert.True(result.Ok, result.Problem);
+        Assert.Equal(15, result.Events);
+        Assert.Equal(2, result.CheckpointsChecked);
+    }
+
+    [Fact]
+    public async Task Checkpoints_are_kept_by_size_and_the_first_of_a_size_stays()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        await store.AppendManyAsync(tenant, 3);
+        var at = new DateTimeOffset(2025, 6, 15, 12, 0, 0, TimeSpan.Zero);
+        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(1, [1], "one", at), CancellationToken.None);
+        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(3, [3], "three", at.AddMinutes(2)), CancellationToken.None);
+        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(2, [2], "two", at.AddMinutes(1)), CancellationToken.None);
+        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(2, [9], "two again", at.AddMinutes(5)), CancellationToken.None);
+
+        var latest = await store.LatestCheckpointAsync(tenant, CancellationToken.None);
+        Assert.Equal(new StoredCheckpoint(3, [3], "three", at.AddMinutes(2)).Note, latest!.Note);
+        Assert.Equal(at.AddMinutes(2), latest.CreatedAt);
+        Assert.Equal("two", (await store.CheckpointAtLeastAsync(tenant, 2, CancellationToken.None))!.Note);
+        Assert.Equal([3], (await store.CheckpointAtLeastAsync(tenant, 3, CancellationToken.None))!.RootHash);
+        Assert.Null(await store.CheckpointAtLeastAsync(tenant, 4, CancellationToken.None));
+        var all = new List<string>();
+        await foreach (var c in store.ReadCheckpointsAsync(tenant, CancellationToken.None))
+        {
+            all.Add(c.Note);
+        }
+
+        Assert.Equal(["one", "two", "three"], all);
+        Assert.Null(await store.LatestCheckpointAsync(Submit.Tenant(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Api_keys_are_found_by_id_with_their_tenant_scopes_and_hash()
+    {
+        await using var store = await OpenStoreAsync();
+        var now = new DateTimeOffset(2025, 6, 15, 12, 0, 0, TimeSpan.Zero);
+        var (_, bound) = ApiKeys.Create("acme", [Scopes.EventsRead, Scopes.EventsWrite], "ingest", now);
+        var (_, global) = ApiKeys.Create(null, Scopes.All, "ops", now);
+        await store.CreateApiKeyAsync(bound, CancellationToken.None);
+        await store.CreateApiKeyAsync(global, CancellationToken.None);
+
+        var found = await store.FindApiKeyAsync(bound.KeyId, CancellationToken.None);
+        Assert.Equal("acme", found!.Tenant);
+        Assert.Equal(bound.SecretHash, found.SecretHash);
+        Assert.Equal([Scopes.EventsRead, Scopes.EventsWrite], found.Scopes);
+        Assert.Equal("ingest", found.Name);
+        Assert.Equal(now, found.CreatedAt);
+        Assert.Null((await store.FindApiKeyAsync(global.KeyId, CancellationToken.None))!.Tenant);
+        Assert.Null(await store.FindApiKeyAsync("k_missing", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Settings_default_to_the_spec_and_are_kept_per_tenant()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        Assert.Equal(TenantSettings.Default, await store.GetSettingsAsync(tenant, CancellationToken.None));
+
+        await store.SaveSettingsAsync(tenant, new TenantSettings { RetentionDays = 30, TimeZone = "Europe/Rome", StrictMode = true }, CancellationToken.None);
+        await store.SaveSettingsAsync(tenant, new TenantSettings { RetentionDays = 400, TimeZone = "Europe/Rome", StrictMode = true, LegalHold = true }, CancellationToken.None);
+
+        Assert.Equal(new TenantSettings { RetentionDays = 400, TimeZone = "Europe/Rome", StrictMode = true, LegalHold = true }, await store.GetSettingsAsync(tenant, CancellationToken.None));
+        Assert.Equal(TenantSettings.Default, await store.GetSettingsAsync(Submit.Tenant(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Tenants_never_see_each_others_events_even_under_the_same_ids()
+    {
+        await using var store = await OpenStoreAsync();
+        var acme = Submit.Tenant();
+        var globex = Submit.Tenant();
+        var results = await store.AppendAsync(
+            [
+                Submit.Request(Submit.Event(acme, change: e => { e["id"] = "same"; e["actor"] = new JsonObject { ["id"] = "u_acme" }; })),
+                Submit.Request(Submit.Event(globex, "team.update", e => { e["id"] = "same"; e["actor"] = new JsonObject { ["id"] = "u_globex" }; })),
+            ],
+            Submit.Now,
+            CancellationToken.None);
+
+        Assert.Equal(1, results[0].Events[0].Seq);
+        Assert.Equal(1, results[1].Events[0].Seq);
+        Assert.False(results[1].Events[0].Replayed);
+        Assert.Equal("inbox.create", (await store.FindAsync(acme, "same", CancellationToken.None))!.Event.Action);
+        Assert.Equal("team.update", (await store.FindAsync(globex, "same", CancellationToken.None))!.Event.Action);
+        Assert.Empty(await SeqsAsync(store, acme, SearchQueryParser.Parse("actor:u_globex", TimeZoneInfo.Utc)));
+        Assert.Equal([1L], await SeqsAsync(store, globex, SearchQueryParser.Parse("actor:u_globex", TimeZoneInfo.Utc)));
+        Assert.All((await store.SearchAsync(acme, EventFilter.All, 50, null, CancellationToken.None)).Events, e => Assert.Equal(acme, e.Event.Tenant));
+        var globexTargets = new List<(long, string, string)>();
+        await foreach (var row in store.ReadTargetRowsAsync(globex, CancellationToken.None))
+        {
+            globexTargets.Add(row);
+        }
+
+        Assert.Single(globexTargets);
+    }
+
+    private static async Task<List<long>> SeqsAsync(IWitnessStore store, string tenant, EventFilter filter)
+    {
+        var seqs = new List<long>();
+        await foreach (var e in store.StreamAsync(tenant, filter, CancellationToken.None))
+        {
+            seqs.Add(e.Seq);
+        }
+
+        return seqs;
+    }
+
+    private static async Task<List<long>> SeqsInLogAsync(IWitnessStore store, string tenant)
+    {
+        var seqs = new List<long>();
+        await foreach (var row in store.ReadLogAsync(tenant, 1, CancellationToken.None))
+        {
+            seqs.Add(row.Seq);
+        }
+
+        return seqs;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using Npgsql;
+using Witness.Checkpoints;
+using Witness.Integrity;
+using Witness.Server.Tests.Support;
+using Witness.Storage.Postgres;
+using Witness.Storage.Tests.Conformance;
+using Witness.Verification;
+
+namespace Witness.Storage.Tests.Postgres;
+
+/// <summary>What only the PostgreSQL store promises: safe concurrent starts, durability, least privilege, partitions, several writers.</summary>
+public sealed class PostgresStoreTests
+{
+    private static PostgresStore Open(string connectionString, TimeProvider? clock = null) =>
+        new(new PostgresStoreOptions { ConnectionString = connectionString, Clock = clock ?? TimeProvider.System });
+
+    [Fact]
+    public async Task Migrations_run_twice_concurrently_without_harm()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        var stores = Enumerable.Range(0, 4).Select(_ => Open(database.ConnectionString)).ToList();
+        try
+        {
+            await Task.WhenAll(stores.Select(s => s.InitializeAsync(CancellationToken.None)));
+            await Task.WhenAll(stores.Take(2).Select(s => s.InitializeAsync(CancellationToken.None)));
+
+            Assert.Equal(1L, await database.ScalarAsync("SELECT count(*) FROM schema_migrations WHERE version = 1"));
+            Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) - count(DISTINCT version) FROM schema_migrations"));
+            var tenant = Submit.Tenant();
+            await stores[0].AppendManyAsync(tenant, 3);
+            await stores[3].AppendManyAsync(tenant, 2);
+            Assert.Equal(5, (await stores[1].GetFrontierAsync(tenant, CancellationToken.None))!.Size);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_store_refuses_to_start_when_commits_are_not_durable()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        var lax = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Options = "-c synchronous_commit=off" }.ConnectionString;
+        await using var store = Open(lax);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains("synchronous_commit=off", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("will not start", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_application_role_cannot_update_or_delete_events()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        Assert.True(
+            await database.ScalarAsync("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user") is true,
+            "the test role must be able to create roles (scripts/test connects as the cluster's superuser)");
+        await using var store = Open(database.ConnectionString);
+        await store.InitializeAsync(CancellationToken.None);
+        var tenant = Submit.Tenant();
+        await store.AppendManyAsync(tenant, 2);
+        Assert.Equal("witness_app", store.RunningAsRole);
+
+        await using var connection = await store.OpenApplicationConnectionAsync(CancellationToken.None);
+        foreach (var sql in new[]
+        {
+            "UPDATE events SET action = 'user.delete'",
+            "DELETE FROM events",
+            "DELETE FROM event_ids",
+            "UPDATE event_targets SET target_id = 'x'",
+            "DELETE FROM merkle_nodes",
+            "UPDATE checkpoints SET note = ''",
+            "TRUNCATE events",
+            "SELECT witness_drop_event_partitions(now() + interval '10 years')",
+        })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            var denied = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
+        }
+
+        Assert.Equal(2, (await store.FindBySeqAsync(tenant, 2, CancellationToken.None))!.Seq);
+        Assert.Equal(2L, await database.ScalarAsync("SELECT count(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task Month_partitions_are_made_ahead_and_for_any_month_an_append_needs_and_retention_drops_whole_months()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        var clock = new FixedClock(new DateTimeOffset(2030, 11, 20, 0, 0, 0, TimeSpan.Zero));
+        await using var store = Open(database.ConnectionString, clock);
+        await store.InitializeAsync(CancellationToken.None);
+        foreach (var name in new[] { "events_2030_11", "events_2030_12", "events_2031_01", "event_targets_2031_01" })
+        {
+            Assert.Equal(name, await database.ScalarAsync($"SELECT to_regclass('{name}')::text"));
+        }
+
+        var tenant = Submit.Tenant();
+        await store.AppendAsync([Submit.Request(Submit.Event(tenant))], new DateTimeOffset(2029, 3, 5, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        await store.AppendAsync([Submit.Request(Submit.Event(tenant))], new DateTimeOffset(2030, 11, 21, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        Assert.Equal(1L, await database.ScalarAsync("SELECT count(*) FROM events_2029_03"));
+
+        await database.ScalarAsync("SET ROLE witness_retention; SELECT witness_drop_event_partitions('2029-04-01T00:00:00Z')");
+
+        Assert.Null(await database.ScalarAsync("SELECT to_regclass('events_2029_03')::text"));
+        Assert.Null(await database.ScalarAsync("SELECT to_regclass('event_targets_2029_03')::text"));
+        Assert.Null(await store.FindBySeqAsync(tenant, 1, CancellationToken.None));
+        Assert.NotNull(await store.FindBySeqAsync(tenant, 2, CancellationToken.None));
+        Assert.Equal(1L, await database.ScalarAsync("SELECT count(*) FROM event_ids"));
+    }
+
+    [Fact]
+    public async Task Two_stores_appending_to_one_tenant_at_once_keep_seq_gap_free_and_the_log_verifiable()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        await using var first = Open(database.ConnectionString);
+        await using var second = Open(database.ConnectionString);
+        await Task.WhenAll(first.InitializeAsync(CancellationToken.None), second.InitializeAsync(CancellationToken.None));
+        var tenant = Submit.Tenant();
+        var other = Submit.Tenant();
+
+        // Groups that name both tenants in opposite orders, from both stores, all at once.
+        var writers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            var store = i % 2 == 0 ? first : second;
+            for (var round = 0; round < 10; round++)
+            {
+                var (a, b) = i % 4 < 2 ? (tenant, other) : (other, tenant);
+                var results = await store.AppendAsync(
+                    [Submit.Request([.. Enumerable.Range(0, 20).Select(_ => Submit.Event(a))]), Submit.Request(Submit.Event(b))],
+                    Submit.Now,
+                    CancellationToken.None);
+                Assert.All(results, r => Assert.Null(r.Conflict));
+            }
+        }));
+        await Task.WhenAll(writers);
+
+        var seqs = new List<long>();
+        await foreach (var row in first.ReadLogAsync(tenant, 1, CancellationToken.None))
+        {
+            seqs.Add(row.Seq);
+        }
+
+        var expected = (4 * 10 * 20) + (4 * 10);
+        Assert.Equal(Enumerable.Range(1, expected).Select(i => (long)i), seqs);
+        using var key = SigningKey.FromPem(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        await new CheckpointIssuer(second, key, TimeProvider.System).IssueAsync(tenant, CancellationToken.None);
+        var verified = await new ChainVerifier(first, key.Key, key.KeyName).VerifyAsync(tenant, CancellationToken.None);
+        Assert.True(verified.Ok, verified.Problem);
+        Assert.Equal(expected, verified.Events);
+        Assert.True((await new ChainVerifier(second, key.Key, key.KeyName).VerifyAsync(other, CancellationToken.None)).Ok);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
