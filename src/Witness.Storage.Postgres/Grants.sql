@@ -9,6 +9,10 @@ BEGIN
         -- The log head moves on every append; settings change.
         GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
         GRANT SELECT ON schema_migrations TO witness_app;
+        -- Console accounts are created, never changed here; catalog entries are edited through the API.
+        GRANT SELECT, INSERT ON console_users TO witness_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_entries TO witness_app;
+        GRANT SELECT, UPDATE ON catalog_version TO witness_app;
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
