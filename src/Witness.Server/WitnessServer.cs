@@ -10,11 +10,13 @@ using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Ingest;
 using Witness.Integrity;
+using Witness.Server.Alerts;
 using Witness.Server.Apis;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Background;
 using Witness.Server.Demo;
+using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Sqlite;
 
@@ -54,6 +56,17 @@ public static class WitnessServer
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
+        services.AddSingleton((IRetentionStore)store);
+        services.AddSingleton((IAlertStore)store);
+        services.AddSingleton((IWebhookStore)store);
+        services.AddSingleton<SystemEvents>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
+        services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
+        services.AddSingleton<WebhookDeliveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryService>());
+        services.AddSingleton<AlertService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(ScopePolicies.Add);
@@ -72,6 +85,8 @@ public static class WitnessServer
         EventsApi.Map(app);
         IntegrityApi.Map(app);
         SettingsApi.Map(app);
+        AlertsApi.Map(app);
+        WebhooksApi.Map(app);
 
         // The ingest loop drains before the store closes, so every acknowledged request is committed.
         app.Lifetime.ApplicationStopped.Register(() =>

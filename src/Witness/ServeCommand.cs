@@ -22,7 +22,13 @@ public static class ServeCommand
             HelpName = "URLS",
         };
         var demo = new Option<bool>("--demo") { Description = $"Fill the '{DemoData.Tenant}' tenant with a month of realistic events and print an API key for it." };
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo };
+        var allowHosts = new Option<string[]>("--webhook-allow-host")
+        {
+            Description = "A host name or IP that webhooks may reach although it is loopback, private or otherwise non-public (repeatable). By default deliveries go to public addresses only.",
+            HelpName = "HOST",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder).") { data, urls, demo, allowHosts };
         command.SetAction(async (parse, ct) =>
         {
             var options = new WitnessServerOptions
@@ -31,6 +37,11 @@ public static class ServeCommand
                 Urls = parse.GetValue(urls)!,
                 Demo = parse.GetValue(demo),
             };
+            foreach (var host in parse.GetValue(allowHosts) ?? [])
+            {
+                options.WebhookAllowedHosts.Add(host);
+            }
+
             WebApplication app;
             try
             {
