@@ -61,7 +61,7 @@ public sealed partial class SqliteStore : IRetentionStore
 
             // The target index has no seq key, so its rows are found from the events' own targets.
             var targets = await QueryListAsync(connection, tx,
-                "SELECT seq, occurred_at, body FROM events INDEXED BY ux_events_seq WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2 AND body LIKE '%\"targets\"%'",
+                "SELECT seq, occurred_at, body FROM events INDEXED BY ux_events_seq WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2",
                 r => (Seq: r.GetInt64(0), Occurred: r.GetInt64(1), Body: r.GetFieldValue<byte[]>(2)), ct, h.Id, h.Purged, end);
             await using (var delete = connection.CreateCommand())
             {
