@@ -1,45 +1,42 @@
 namespace Witness.Alerts;
 
 /// <summary>
-/// The counting of a threshold rule: per group (an actor or an IP), the times of matching events
-/// within the last window. <see cref="Add"/> says when a group reaches the threshold; that group
-/// then starts counting again from zero, so a burst of 2N events fires twice, not N + 1 times.
+/// The counting of a threshold rule: per group (an actor or an IP), the <c>occurred_at</c> times of
+/// matching events within the window. <see cref="Add"/> says when a group reaches the threshold;
+/// that group then starts counting again from zero, so a burst of 2N events fires twice, not N + 1
+/// times. Groups are forgotten once nothing was added to them for a window of receipt time, so
+/// memory follows the active groups, and an event dated far ahead cannot wipe the others' counts.
 /// Not thread-safe.
 /// </summary>
 public sealed class ThresholdWindow(int threshold, TimeSpan window)
 {
-    private readonly Dictionary<string, Queue<DateTimeOffset>> _groups = new(StringComparer.Ordinal);
-    private DateTimeOffset _latest = DateTimeOffset.MinValue;
+    private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private DateTimeOffset _pruned = DateTimeOffset.MinValue;
 
     /// <summary>
-    /// Counts an event of <paramref name="group"/> that occurred at <paramref name="at"/>; true when
-    /// the group now holds <c>threshold</c> events within a window ending at <paramref name="at"/>.
+    /// Counts an event of <paramref name="group"/> that occurred at <paramref name="occurredAt"/> and
+    /// was received at <paramref name="receivedAt"/>; true when the group now holds <c>threshold</c>
+    /// events that occurred within one window ending at <paramref name="occurredAt"/>.
     /// </summary>
-    public bool Add(string group, DateTimeOffset at)
+    public bool Add(string group, DateTimeOffset occurredAt, DateTimeOffset receivedAt)
     {
         if (!_groups.TryGetValue(group, out var times))
         {
-            times = new Queue<DateTimeOffset>();
+            times = new Group();
             _groups[group] = times;
         }
 
-        times.Enqueue(at);
-        while (times.Count > 0 && times.Peek() <= at - window)
+        times.LastReceived = receivedAt;
+        times.Occurred.Add(occurredAt);
+        times.Occurred.RemoveAll(t => t <= occurredAt - window && t < occurredAt);
+        var inWindow = times.Occurred.Count(t => t > occurredAt - window && t <= occurredAt);
+        if (receivedAt - _pruned >= window)
         {
-            times.Dequeue();
-        }
-
-        // Events may arrive slightly out of order: count the ones inside (at - window, at].
-        var inWindow = times.Count(t => t <= at);
-        if (at > _latest)
-        {
-            _latest = at;
-            // Dropping expired groups costs a pass over all of them, so it runs once per window of time.
-            if (_latest - _pruned >= window)
+            // Dropping idle groups costs a pass over all of them, so it runs once per window of time.
+            _pruned = receivedAt;
+            foreach (var idle in _groups.Where(g => g.Value.LastReceived <= receivedAt - window).Select(g => g.Key).ToList())
             {
-                _pruned = _latest;
-                Prune();
+                _groups.Remove(idle);
             }
         }
 
@@ -52,23 +49,12 @@ public sealed class ThresholdWindow(int threshold, TimeSpan window)
         return true;
     }
 
-    /// <summary>How many groups are being counted (for tests and memory checks).</summary>
+    /// <summary>How many groups are being counted.</summary>
     public int Groups => _groups.Count;
 
-    private void Prune()
+    private sealed class Group
     {
-        List<string>? empty = null;
-        foreach (var (group, times) in _groups)
-        {
-            if (times.All(t => t <= _latest - window))
-            {
-                (empty ??= []).Add(group);
-            }
-        }
-
-        foreach (var group in empty ?? [])
-        {
-            _groups.Remove(group);
-        }
+        public List<DateTimeOffset> Occurred { get; } = [];
+        public DateTimeOffset LastReceived { get; set; }
     }
 }

@@ -247,7 +247,7 @@ public sealed class AlertService : BackgroundService
             {
                 if (GroupOf(rule.Rule.GroupBy, stored.Event) is { } group)
                 {
-                    rule.Window!.Add(group, stored.Event.OccurredAt);
+                    rule.Window!.Add(group, stored.Event.OccurredAt, stored.Event.ReceivedAt);
                 }
             }
         }
@@ -286,7 +286,7 @@ public sealed class AlertService : BackgroundService
                 await FireAsync(rule, e, hash, new JsonObject(), ct);
                 break;
             case AlertKinds.Threshold when GroupOf(rule.GroupBy, e) is { } group:
-                if (compiled.Window!.Add(group, e.OccurredAt))
+                if (compiled.Window!.Add(group, e.OccurredAt, e.ReceivedAt))
                 {
                     await FireAsync(rule, e, hash, new JsonObject
                     {
