@@ -23,4 +23,25 @@ public static class Eventually
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Polls <paramref name="probe"/> until it returns a value (fails the test after a minute).</summary>
+    public static async Task<T> GetValueAsync<T>(Func<Task<T?>> probe, string what)
+        where T : struct
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"gave up waiting for {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
 }
