@@ -15,6 +15,7 @@ using Witness.Server.Apis;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Background;
+using Witness.Server.Catalog;
 using Witness.Server.Demo;
 using Witness.Server.Webhooks;
 using Witness.Storage;
@@ -27,7 +28,9 @@ public static class WitnessServer
 {
     /// <summary>
     /// Opens the store (applying migrations and checking durability), loads or creates the signing
-    /// key, and builds the application. Throws when the store refuses to start.
+    /// key, loads the action catalog (presets and catalog files of the options, then the stored
+    /// entries), and builds the application. Throws when the store refuses to start, and
+    /// <see cref="CatalogException"/> naming the file, entry and field when a catalog file is invalid.
     /// </summary>
     public static async Task<WebApplication> BuildAsync(WitnessServerOptions options, IWitnessStore? store = null, CancellationToken ct = default)
     {
@@ -52,6 +55,9 @@ public static class WitnessServer
         services.AddSingleton(sp => new CheckpointIssuer(store, key, options.Clock));
         services.AddSingleton<ReadAuditor>();
         services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());
+        services.AddSingleton(store as ICatalogStore ?? throw new InvalidOperationException($"the {store.Kind} store does not keep an action catalog"));
+        services.AddSingleton<CatalogSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
         services.AddSingleton<TenantSettingsCache>();
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
@@ -87,6 +93,7 @@ public static class WitnessServer
         SettingsApi.Map(app);
         AlertsApi.Map(app);
         WebhooksApi.Map(app);
+        ActionsApi.Map(app);
 
         // The ingest loop drains before the store closes, so every acknowledged request is committed.
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -94,9 +101,21 @@ public static class WitnessServer
             app.Services.GetRequiredService<EventIngestor>().DisposeAsync().AsTask().GetAwaiter().GetResult();
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });
+        try
+        {
+            await app.Services.GetRequiredService<CatalogSync>().LoadAtStartAsync(CatalogStartup.From(options), ct);
+        }
+        catch (Exception ex) when (ex is CatalogException or IOException)
+        {
+            // The application never started, so ApplicationStopped will not close the store.
+            await app.DisposeAsync();
+            await store.DisposeAsync();
+            throw;
+        }
+
         if (options.Demo)
         {
-            await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), options.Clock, ct, store);
+            await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), app.Services.GetRequiredService<ActionCatalog>(), options.Clock, ct, store);
         }
 
         return app;

@@ -1,3 +1,5 @@
+using Witness.Server.Catalog;
+
 namespace Witness.Server;
 
 /// <summary>How one Witness server runs. Every default is what a small install wants.</summary>
@@ -48,6 +50,19 @@ public sealed class WitnessServerOptions
 
     /// <summary>How often the delivery worker looks for due deliveries queued by other instances or left by a stopped one. Default 5 seconds.</summary>
     public TimeSpan WebhookPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Presets written to the catalog at every start, in order: <c>NAME</c> into the global layer,
+    /// <c>NAME:TENANT</c> into one tenant's layer. An entry replaces the stored entry of the same
+    /// action in that layer.
+    /// </summary>
+    public List<PresetChoice> Presets { get; } = [];
+
+    /// <summary>JSON catalog files (see <see cref="Witness.Catalog.CatalogFile"/>) written to the global layer at every start, after the presets.</summary>
+    public List<string> CatalogFiles { get; } = [];
+
+    /// <summary>How often the catalog is re-read from the store, so entries set through another instance arrive. Default 10 seconds.</summary>
+    public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;

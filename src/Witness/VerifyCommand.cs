@@ -32,7 +32,7 @@ public static class VerifyCommand
             if (result.Ok)
             {
                 var purged = result.Purged > 0 ? $" ({result.Purged} purged by retention, vouched for by their kept hashes)" : "";
-                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoints.");
+                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoint(s).");
                 return 0;
             }
 

@@ -108,6 +108,51 @@ public sealed class ActionCatalog
     }
 
     /// <summary>
+    /// Replaces every layer at once with <paramref name="entries"/> (tenant null = global), as when the
+    /// catalog is loaded from a store: a reader sees the old catalog or the new one, never a mix. A
+    /// later entry for the same layer and action replaces an earlier one, so base entries (the
+    /// built-in actions) go first. Either every entry is valid and the catalog is replaced, or none is.
+    /// </summary>
+    /// <exception cref="CatalogException">An entry is invalid; errors are named <c>TENANT/ACTION.field</c> (<c>*</c> for the global layer).</exception>
+    /// <exception cref="ArgumentException">A tenant name is not a valid tenant.</exception>
+    public void ReplaceAll(IEnumerable<(string? Tenant, ActionDefinition Definition)> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var built = new Dictionary<string, ImmutableDictionary<string, CatalogEntry>.Builder>(StringComparer.Ordinal);
+        var errors = new List<ValidationError>();
+        foreach (var (tenant, definition) in entries)
+        {
+            ArgumentNullException.ThrowIfNull(definition, nameof(entries));
+            var key = LayerKey(tenant);
+            var problems = definition.ValidateAndCompile(out var template);
+            if (problems.Count > 0)
+            {
+                errors.AddRange(problems.Select(p => p with { Field = $"{tenant ?? "*"}/{definition.Action}.{p.Field}" }));
+                continue;
+            }
+
+            if (!built.TryGetValue(key, out var layer))
+            {
+                layer = ImmutableDictionary.CreateBuilder<string, CatalogEntry>(StringComparer.Ordinal);
+                built.Add(key, layer);
+            }
+
+            layer[definition.Action] = new CatalogEntry(definition, template!);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new CatalogException(null, errors);
+        }
+
+        var replacement = built.ToImmutableDictionary(l => l.Key, l => l.Value.ToImmutable(), StringComparer.Ordinal);
+        lock (writeLock)
+        {
+            Volatile.Write(ref layers, replacement);
+        }
+    }
+
+    /// <summary>
     /// Removes an entry from one layer (null = global). Removing a tenant's override makes the global
     /// entry visible to that tenant again. Returns whether there was an entry to remove.
     /// </summary>

@@ -128,12 +128,13 @@ public static class CanonicalEvent
     }
 
     /// <summary>Reads canonical bytes back into an event. Throws <see cref="JsonException"/> when the bytes are not a stored event.</summary>
-    public static AuditEvent Read(ReadOnlySpan<byte> canonical)
-    {
-        var reader = new Utf8JsonReader(canonical);
-        using var doc = JsonDocument.ParseValue(ref reader);
-        return FromElement(doc.RootElement);
-    }
+    public static AuditEvent Read(ReadOnlySpan<byte> canonical) => CanonicalEventReader.Read(canonical, includeFreeForm: true);
+
+    /// <summary>
+    /// Reads what search indexes and verification need, leaving out <c>metadata</c> and <c>changes</c>
+    /// (faster when millions of events are checked). Throws <see cref="JsonException"/> like <see cref="Read"/>.
+    /// </summary>
+    public static AuditEvent ReadWithoutFreeForm(ReadOnlySpan<byte> canonical) => CanonicalEventReader.Read(canonical, includeFreeForm: false);
 
     /// <summary>Reads a stored event from a JSON element with the canonical field names (an extra <c>hash</c> is ignored).</summary>
     public static AuditEvent FromElement(JsonElement r)

@@ -37,11 +37,18 @@ public sealed partial class EventParser(TimeProvider clock)
     /// </summary>
     /// <param name="body">The raw request body.</param>
     /// <param name="boundTenant">The tenant the API key is bound to, or null for a global key.</param>
-    public IReadOnlyList<SubmittedEvent> ParseRequest(ReadOnlySpan<byte> body, string? boundTenant)
+    public IReadOnlyList<SubmittedEvent> ParseRequest(ReadOnlySpan<byte> body, string? boundTenant) => ParseRequest(body, boundTenant, out _);
+
+    /// <inheritdoc cref="ParseRequest(ReadOnlySpan{byte}, string?)"/>
+    /// <param name="body">The raw request body.</param>
+    /// <param name="boundTenant">The tenant the API key is bound to, or null for a global key.</param>
+    /// <param name="isBatch">Whether the body was a batch <c>{"events":[…]}</c> rather than one event.</param>
+    public IReadOnlyList<SubmittedEvent> ParseRequest(ReadOnlySpan<byte> body, string? boundTenant, out bool isBatch)
     {
+        isBatch = false;
         if (body.Length > EventLimits.MaxBatchBytes)
         {
-            throw Invalid("body", $"the request is {body.Length} bytes; a batch may be at most {EventLimits.MaxBatchBytes} bytes");
+            throw Invalid("body", $"the request is {body.Length} bytes; a batch may be at most 8 MiB ({EventLimits.MaxBatchBytes} bytes)");
         }
 
         JsonDocument doc;
@@ -68,6 +75,7 @@ public sealed partial class EventParser(TimeProvider clock)
             var now = clock.GetUtcNow();
             if (root.TryGetProperty("events", out var batch) && !root.TryGetProperty("action", out _))
             {
+                isBatch = true;
                 foreach (var property in root.EnumerateObject())
                 {
                     if (property.Name != "events")
@@ -132,10 +140,10 @@ public sealed partial class EventParser(TimeProvider clock)
             return null;
         }
 
-        var size = Encoding.UTF8.GetByteCount(element.GetRawText());
+        var size = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element).Length;
         if (size > EventLimits.MaxEventBytes)
         {
-            errors.Add(new(Name(path, "") is "" ? "body" : path, $"the event is {size} bytes; an event may be at most {EventLimits.MaxEventBytes} bytes"));
+            errors.Add(new(Name(path, "") is "" ? "body" : path, $"the event is {size} bytes; an event may be at most 64 KiB ({EventLimits.MaxEventBytes} bytes)"));
             return null;
         }
 

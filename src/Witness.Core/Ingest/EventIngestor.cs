@@ -16,7 +16,6 @@ public sealed class EventIngestor : IAsyncDisposable
     private readonly int _maxEventsPerCommit;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
-    private readonly CancellationTokenSource _stopping = new();
 
     /// <param name="store">Where events are appended.</param>
     /// <param name="clock">The source of <c>received_at</c>.</param>
@@ -64,7 +63,7 @@ public sealed class EventIngestor : IAsyncDisposable
 
             try
             {
-                var results = await _store.AppendAsync([.. group.Select(p => p.Events)], _clock.GetUtcNow(), _stopping.Token).ConfigureAwait(false);
+                var results = await _store.AppendAsync([.. group.Select(p => p.Events)], _clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Completion.TrySetResult(results[i]);
@@ -96,11 +95,11 @@ public sealed class EventIngestor : IAsyncDisposable
         return sizes;
     }
 
+    /// <summary>Stops taking requests and waits until every queued request is committed or failed.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        _stopping.Dispose();
     }
 
     private sealed record Pending(IReadOnlyList<SubmittedEvent> Events, TaskCompletionSource<AppendResult> Completion);

@@ -51,8 +51,9 @@ public sealed record EventIndexKeys(
         if (e.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure && e.Metadata is { ValueKind: JsonValueKind.Object } metadata)
         {
             // Failure logs carry what went wrong in metadata (endpoint, integration name, failure type,
-            // details): free text finds them by it. Other types keep metadata out of search.
-            foreach (var property in metadata.EnumerateObject())
+            // details): free text finds them by it. Other types keep metadata out of search. Sorted by name,
+            // because the canonical body orders members and the submitted event may not.
+            foreach (var property in metadata.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
             {
                 Append(text, property.Value.ValueKind switch
                 {

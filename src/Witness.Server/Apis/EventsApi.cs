@@ -57,10 +57,11 @@ public static class EventsApi
         }
 
         IReadOnlyList<SubmittedEvent> submitted;
-        var batch = IsBatch(body);
+        bool batch;
         try
         {
-            submitted = await policy.ApplyAsync(parser.ParseRequest(body, caller.Tenant), batch, context.RequestAborted);
+            var parsed = parser.ParseRequest(body, caller.Tenant, out batch);
+            submitted = await policy.ApplyAsync(parsed, batch, context.RequestAborted);
         }
         catch (EventValidationException ex)
         {
@@ -175,22 +176,6 @@ public static class EventsApi
     /// <summary>The actor recorded for API reads: the key.</summary>
     internal static EventActor ApiActor(HttpContext context) =>
         new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
-
-    /// <summary>Whether a body is a batch: a JSON object whose first member is <c>events</c> and that has no <c>action</c>. Only looks, never throws.</summary>
-    private static bool IsBatch(byte[] body)
-    {
-        try
-        {
-            var reader = new System.Text.Json.Utf8JsonReader(body);
-            using var doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
-            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("events", out _) && !doc.RootElement.TryGetProperty("action", out _);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>The whole body, or null when it is larger than a batch may be.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request)

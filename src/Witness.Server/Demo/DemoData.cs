@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Witness.Catalog;
 using Witness.Events;
 using Witness.Ingest;
 
@@ -7,12 +8,21 @@ namespace Witness.Server.Demo;
 /// <summary>
 /// Fills the <c>demo</c> tenant with a month of realistic activity from a help desk: inboxes,
 /// teams, automation rules, sign-ins and failed sign-ins, role changes with before/after values.
-/// The same seed gives the same events, so a demo is reproducible.
+/// The same seed gives the same events, so a demo is reproducible. Most events carry no description:
+/// the demo tenant's catalog (<see cref="Presets"/>) renders it at ingest, as it would for a product
+/// that relies on templates.
 /// </summary>
 public static class DemoData
 {
     public const string Tenant = "demo";
     public const int EventCount = 3000;
+
+    /// <summary>
+    /// The presets loaded into the demo tenant's layer, in order: a later preset's entry replaces an
+    /// earlier one of the same action, so sign-ins read as the help desk's and automation rules as
+    /// the live-agent console's. Together they cover every action <see cref="Generate"/> emits.
+    /// </summary>
+    public static IReadOnlyList<string> Presets { get; } = ["admin-centre", "help-desk", "live-agent-console"];
 
     private static readonly (string Id, string Name, string Email, string Role, string Ip, string Country, string City)[] People =
     [
@@ -37,15 +47,15 @@ public static class DemoData
         "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
     ];
 
-    /// <summary>Appends the demo events unless the demo tenant already has a log.</summary>
-    public static async Task<int> FillAsync(EventIngestor ingestor, TimeProvider clock, CancellationToken ct, Storage.IWitnessStore? store = null)
+    /// <summary>Appends the demo events, completed from the demo tenant's catalog, unless the demo tenant already has a log.</summary>
+    public static async Task<int> FillAsync(EventIngestor ingestor, ActionCatalog catalog, TimeProvider clock, CancellationToken ct, Storage.IWitnessStore? store = null)
     {
         if (store is not null && await store.GetFrontierAsync(Tenant, ct) is { Size: > 0 })
         {
             return 0;
         }
 
-        var events = Generate(clock.GetUtcNow(), EventCount);
+        var events = Generate(clock.GetUtcNow(), EventCount).Select(e => catalog.Apply(Tenant, e, typeWasGiven: true)).ToList();
         foreach (var batch in events.Chunk(500))
         {
             await ingestor.AppendAsync([.. batch.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: true))], ct);
@@ -70,7 +80,7 @@ public static class DemoData
             {
                 < 25 => SignIn(who, success: true),
                 < 33 => SignIn(who, success: false),
-                < 38 => Plain(who, "user.logout", "Authentication", LogTypes.Access, "Signed out", []),
+                < 38 => Plain(who, "user.logout", "Authentication", LogTypes.Access, null, []),
                 < 55 => Inbox(random, who),
                 < 68 => Team(random, who),
                 < 80 => Rule(random, who),
@@ -104,7 +114,7 @@ public static class DemoData
         RequestId = $"r_{random.Next(100000, 999999)}",
     };
 
-    private static AuditEvent Plain((string Id, string Name, string Email, string Role, string Ip, string Country, string City) who, string action, string category, string type, string description, IReadOnlyList<EventTarget> targets) => new()
+    private static AuditEvent Plain((string Id, string Name, string Email, string Role, string Ip, string Country, string City) who, string action, string category, string type, string? description, IReadOnlyList<EventTarget> targets) => new()
     {
         Id = "",
         Tenant = Tenant,
@@ -119,7 +129,7 @@ public static class DemoData
     };
 
     private static AuditEvent SignIn((string Id, string Name, string Email, string Role, string Ip, string Country, string City) who, bool success) =>
-        Plain(who, success ? "user.login" : "user.login_failed", "Authentication", LogTypes.Access, success ? "Signed in" : "Failed to sign in", []) with
+        Plain(who, success ? "user.login" : "user.login_failed", "Authentication", LogTypes.Access, null, []) with
         {
             Outcome = success ? Outcomes.Success : Outcomes.Failure,
             Reason = success ? null : "Wrong password",
@@ -132,12 +142,12 @@ public static class DemoData
         var target = new EventTarget { Type = "inbox", Id = id, Name = name, Url = $"https://app.example.com/inboxes/{id}" };
         return random.Next(3) switch
         {
-            0 => Plain(who, "inbox.create", "Inboxes", LogTypes.Activity, $"Created a new inbox (#{id})", [target]),
-            1 => Plain(who, "inbox.update", "Inboxes", LogTypes.Activity, $"Updated inbox (#{id})", [target]) with
+            0 => Plain(who, "inbox.create", "Inboxes", LogTypes.Activity, null, [target]),
+            1 => Plain(who, "inbox.update", "Inboxes", LogTypes.Activity, null, [target]) with
             {
                 Changes = Changes(new { name, greeting = "Hi!", auto_assign = false }, new { name = name + " desk", greeting = "Hello, how can we help?", auto_assign = true }),
             },
-            _ => Plain(who, "inbox.delete", "Inboxes", LogTypes.Activity, $"Deleted inbox (#{id})", [target]),
+            _ => Plain(who, "inbox.delete", "Inboxes", LogTypes.Activity, null, [target]),
         };
     }
 
@@ -148,12 +158,12 @@ public static class DemoData
         var target = new EventTarget { Type = "team", Id = id, Name = name };
         return random.Next(3) switch
         {
-            0 => Plain(who, "team.create", "Teams", LogTypes.Activity, $"Created team {name} (#{id})", [target]),
-            1 => Plain(who, "team.update", "Teams", LogTypes.Activity, $"Updated team {name} (#{id})", [target]) with
+            0 => Plain(who, "team.create", "Teams", LogTypes.Activity, null, [target]),
+            1 => Plain(who, "team.update", "Teams", LogTypes.Activity, null, [target]) with
             {
                 Changes = Changes(new { name, members = 4 }, new { name, members = 5 }),
             },
-            _ => Plain(who, "team.delete", "Teams", LogTypes.Activity, $"Deleted team {name} (#{id})", [target]),
+            _ => Plain(who, "team.delete", "Teams", LogTypes.Activity, null, [target]),
         };
     }
 
@@ -164,12 +174,12 @@ public static class DemoData
         var target = new EventTarget { Type = "automation_rule", Id = id, Name = name };
         return random.Next(3) switch
         {
-            0 => Plain(who, "automation_rule.create", "Automation rules", LogTypes.Activity, $"Created an automation rule (#{id})", [target]),
-            1 => Plain(who, "automation_rule.update", "Automation rules", LogTypes.Activity, $"Updated an automation rule (#{id})", [target]) with
+            0 => Plain(who, "automation_rule.create", "Automation rules", LogTypes.Activity, null, [target]),
+            1 => Plain(who, "automation_rule.update", "Automation rules", LogTypes.Activity, null, [target]) with
             {
                 Changes = Changes(new { name, active = true, conditions = 2 }, new { name, active = false, conditions = 3 }),
             },
-            _ => Plain(who, "automation_rule.delete", "Automation rules", LogTypes.Activity, $"Deleted an automation rule (#{id})", [target]),
+            _ => Plain(who, "automation_rule.delete", "Automation rules", LogTypes.Activity, null, [target]),
         };
     }
 
@@ -178,7 +188,7 @@ public static class DemoData
         var subject = People[random.Next(People.Length)];
         var from = Roles[random.Next(Roles.Length)];
         var to = Roles[random.Next(Roles.Length)];
-        return Plain(who, "agent.role.change", "Agents", LogTypes.Activity, $"Changed role of {subject.Email} with {to}",
+        return Plain(who, "agent.role.change", "Agent management", LogTypes.Activity, null,
             [new EventTarget { Type = "agent", Id = subject.Id, Name = subject.Name }]) with
         {
             Changes = Changes(new { role = from }, new { role = to }),
@@ -200,8 +210,7 @@ public static class DemoData
             Targets = [new EventTarget { Type = "webhook", Id = "wh_" + random.Next(10, 20), Name = "https://hooks.partner.example/witness" }],
             Outcome = Outcomes.Failure,
             Reason = $"HTTP {status} after 5 attempts",
-            Description = "Webhook delivery failed",
-            Metadata = JsonSerializer.SerializeToElement(new { status, attempts = 5, last_error = $"Response status code {status}" }),
+            Metadata = JsonSerializer.SerializeToElement(new { status_code = status, attempts = 5, last_error = $"Response status code {status}" }),
         };
     }
 
@@ -214,12 +223,11 @@ public static class DemoData
             Tenant = Tenant,
             OccurredAt = default,
             Type = LogTypes.IntegrationFailure,
-            Action = "integration.sync_failed",
+            Action = "integration.failure",
             Category = "Integrations",
             Actor = new EventActor { Type = ActorTypes.Service, Id = name.ToLowerInvariant(), Name = name },
             Outcome = Outcomes.Failure,
             Reason = "Token expired",
-            Description = $"{name} sync failed",
             Metadata = JsonSerializer.SerializeToElement(new { integration_name = name, integration_type = "crm", failure_type = "auth", details = "OAuth token expired" }),
         };
     }

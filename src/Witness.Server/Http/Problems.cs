@@ -18,8 +18,17 @@ public static class Problems
     public static IResult Result(int status, string title, string detail, IReadOnlyList<ValidationError>? errors = null) =>
         new ProblemResult(status, title, detail, errors);
 
+    /// <summary>At most this many field errors are listed; a batch with one mistake repeated a thousand times needs only the first few.</summary>
+    public const int MaxListedErrors = 100;
+
     public static IResult Invalid(IReadOnlyList<ValidationError> errors) =>
-        Result(400, "Invalid request", errors.Count == 1 ? $"{errors[0].Field}: {errors[0].Message}" : $"{errors.Count} problems, the first: {errors[0].Field}: {errors[0].Message}", errors);
+        Result(
+            400,
+            "Invalid request",
+            errors.Count == 1
+                ? $"{errors[0].Field}: {errors[0].Message}"
+                : $"{errors.Count} problems{(errors.Count > MaxListedErrors ? $" (the first {MaxListedErrors} are listed)" : "")}, the first: {errors[0].Field}: {errors[0].Message}",
+            [.. errors.Take(MaxListedErrors)]);
 
     public static IResult Invalid(string field, string message) => Invalid([new ValidationError(field, message)]);
 

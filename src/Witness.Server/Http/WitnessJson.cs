@@ -13,6 +13,9 @@ namespace Witness.Server.Http;
 [JsonSerializable(typeof(ConsistencyResponse))]
 [JsonSerializable(typeof(SettingsResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ActionResponse))]
+[JsonSerializable(typeof(ActionListResponse))]
+[JsonSerializable(typeof(FacetsResponse))]
 internal sealed partial class WitnessJson : JsonSerializerContext
 {
     /// <summary>The context every response uses: text stays readable (no \u0027 for an apostrophe); nothing here is written into HTML.</summary>

@@ -231,4 +231,30 @@ public sealed class ActionCatalogTests
 
         await writer;
     }
+
+    [Fact]
+    public void Replacing_every_layer_drops_what_is_not_given_and_a_later_entry_wins()
+    {
+        var catalog = new ActionCatalog();
+        catalog.Set("acme", Login);
+
+        catalog.ReplaceAll([(null, GlobalInboxCreate), ("acme", GlobalInboxCreate), ("acme", AcmeInboxCreate)]);
+
+        Assert.Null(catalog.Find("acme", "user.login"));
+        Assert.Equal("Mailboxes", catalog.Find("acme", "inbox.create")?.Category);
+        Assert.Equal("Inboxes", catalog.Find("globex", "inbox.create")?.Category);
+    }
+
+    [Fact]
+    public void Replacing_with_an_invalid_entry_changes_nothing_and_names_its_layer_action_and_field()
+    {
+        var catalog = new ActionCatalog();
+        catalog.Set("acme", Login);
+
+        var ex = Assert.Throws<CatalogException>(() => catalog.ReplaceAll([(null, GlobalInboxCreate), ("acme", Login with { Crud = "remove" })]));
+
+        Assert.Equal("acme/user.login.crud", Assert.Single(ex.Errors).Field);
+        Assert.NotNull(catalog.Find("acme", "user.login"));
+        Assert.Null(catalog.Find("globex", "inbox.create"));
+    }
 }

@@ -65,5 +65,9 @@ public sealed class FilterMatcherAgreementTests : IAsyncLifetime
             Assert.True(q.StartsWith('-') || matched.Count > 0 || q.Contains("inbox:wh_1"), $"query '{q}' matches nothing, so it proves nothing");
             Assert.True(stored.Where(s => all.Any(e => e.Seq == s && e.Action != "audit_log.view")).SequenceEqual(matched), $"query '{q}': store {string.Join(",", stored)}, matcher {string.Join(",", matched)}");
         }
+
+        // Failure logs' search text includes their metadata; verification derives it the same way.
+        var verify = await (await client.GetAsync("/v1/verify")).JsonAsync();
+        Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
     }
 }

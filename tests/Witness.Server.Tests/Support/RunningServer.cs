@@ -17,10 +17,12 @@ namespace Witness.Server.Tests.Support;
 public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly bool _ownsData;
 
-    private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options)
+    private RunningServer(WebApplication app, Uri address, string dataDirectory, WitnessServerOptions options, bool ownsData)
     {
         _app = app;
+        _ownsData = ownsData;
         Address = address;
         DataDirectory = dataDirectory;
         Options = options;
@@ -32,16 +34,21 @@ public sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public IWitnessStore Store => _app.Services.GetRequiredService<IWitnessStore>();
 
-    /// <summary>Starts a server; <paramref name="configure"/> may change options (the clock, checkpoint timing).</summary>
+    /// <summary>
+    /// Starts a server; <paramref name="configure"/> may change options (the clock, checkpoint timing).
+    /// A <paramref name="dataDirectory"/> given by the caller is kept when the server stops (for restarts);
+    /// otherwise a fresh folder is made and deleted.
+    /// </summary>
     public static async Task<RunningServer> StartAsync(Action<WitnessServerOptions>? configure = null, string? dataDirectory = null)
     {
+        var ownsData = dataDirectory is null;
         dataDirectory ??= TempFolder.Create("witness-server");
         var options = new WitnessServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0" };
         configure?.Invoke(options);
         var app = await WitnessServer.BuildAsync(options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new RunningServer(app, new Uri(address), dataDirectory, options);
+        return new RunningServer(app, new Uri(address), dataDirectory, options, ownsData);
     }
 
     /// <summary>Creates an API key directly in the store. <paramref name="tenant"/> null makes a global key.</summary>
@@ -78,6 +85,9 @@ public sealed class RunningServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        TempFolder.Delete(DataDirectory);
+        if (_ownsData)
+        {
+            TempFolder.Delete(DataDirectory);
+        }
     }
 }

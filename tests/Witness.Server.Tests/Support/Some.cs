@@ -54,12 +54,12 @@ public static class Some
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    /// <summary>Sends <paramref name="count"/> events to <paramref name="tenant"/> in batches and checks each was accepted.</summary>
+    /// <summary>Sends <paramref name="count"/> events to <paramref name="tenant"/> (empty: the key's own) in batches and checks each was accepted.</summary>
     public static async Task SendManyAsync(HttpClient client, string tenant, int count, Func<int, JsonObject>? make = null)
     {
         for (var start = 0; start < count; start += 500)
         {
-            var batch = Enumerable.Range(start, Math.Min(500, count - start)).Select(i => make?.Invoke(i) ?? Event(tenant));
+            var batch = Enumerable.Range(start, Math.Min(500, count - start)).Select(i => make?.Invoke(i) ?? Event(string.IsNullOrEmpty(tenant) ? null : tenant));
             var response = await client.PostAsync(Batch(batch));
             if (!response.IsSuccessStatusCode)
             {

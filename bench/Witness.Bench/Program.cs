@@ -1,0 +1,309 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Witness.Access;
+using Witness.Bench;
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Search;
+using Witness.Server;
+using Witness.Storage;
+using Witness.Storage.Sqlite;
+using Witness.Verification;
+
+// Witness benchmarks on this machine, each beside the raw engine doing the same work.
+//   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|all] [--events N] [--query-events N] [--clients N]
+var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+int Arg(string name, int fallback) =>
+    args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+var ingestEvents = Arg("--events", 200_000);
+var queryEvents = Arg("--query-events", 1_000_000);
+var clients = Arg("--clients", 4);
+var report = new StringBuilder();
+report.AppendLine(CultureInfo.InvariantCulture, $"# Witness benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+report.AppendLine();
+
+if (mode is "ingest" or "all")
+{
+    await IngestAsync(ingestEvents, clients, report);
+}
+
+if (mode is "query" or "all")
+{
+    await QueryAndVerifyAsync(queryEvents, report);
+}
+
+Console.WriteLine();
+Console.WriteLine(report);
+Directory.CreateDirectory(Path.Combine("bench", "results"));
+var file = Path.Combine("bench", "results", $"{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.md");
+await File.WriteAllTextAsync(file, report.ToString());
+Console.WriteLine($"written to {file}");
+
+static async Task IngestAsync(int count, int clients, StringBuilder report)
+{
+    const int batchSize = 500;
+    var events = BenchEvents.Generate(count, "bench");
+    var bodies = events.Chunk(batchSize)
+        .Select(chunk => Encoding.UTF8.GetBytes(new JsonObject { ["events"] = new JsonArray([.. chunk.Select(BenchEvents.ClientJson)]) }.ToJsonString()))
+        .ToArray();
+
+    // Witness over loopback HTTP, durable acknowledgement, several concurrent clients.
+    var folder = TempFolder();
+    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0" });
+    await app.StartAsync();
+    var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+    var (key, record) = ApiKeys.Create("bench", [Scopes.EventsWrite], "bench", DateTimeOffset.UtcNow);
+    await app.Services.GetRequiredService<IWitnessStore>().CreateApiKeyAsync(record, CancellationToken.None);
+    var latencies = new List<double>();
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(address) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < bodies.Length)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var content = new ByteArrayContent(bodies[i]);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            var response = await client.PostAsync("/v1/events", content);
+            if ((int)response.StatusCode != 201)
+            {
+                throw new InvalidOperationException($"ingest answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            lock (latencies)
+            {
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+    })));
+    var httpSeconds = clock.Elapsed.TotalSeconds;
+    await app.StopAsync();
+    await app.DisposeAsync();
+    Directory.Delete(folder, true);
+
+    // The raw engine: the same rows into the same schema and indexes, one process, 500 rows per transaction, synchronous=FULL.
+    var rawSeconds = await RawInsertAsync(events, batchSize);
+
+    var httpRate = count / httpSeconds;
+    var rawRate = count / rawSeconds;
+    report.AppendLine(CultureInfo.InvariantCulture, $"## Ingest: {count:N0} events, batches of {batchSize}, {clients} concurrent clients");
+    report.AppendLine();
+    report.AppendLine("| path | events/s | p50 batch ms | p99 batch ms |");
+    report.AppendLine("| --- | ---: | ---: | ---: |");
+    report.AppendLine(CultureInfo.InvariantCulture, $"| Witness, HTTP on loopback, durable ack | {httpRate:N0} | {Stats.Percentile(latencies, 50):N1} | {Stats.Percentile(latencies, 99):N1} |");
+    report.AppendLine(CultureInfo.InvariantCulture, $"| raw SQLite, same rows/schema/indexes, 500/tx, FULL | {rawRate:N0} | | |");
+    report.AppendLine(CultureInfo.InvariantCulture, $"| ratio Witness / raw | {httpRate / rawRate:N2} | | |");
+    report.AppendLine();
+    Console.WriteLine(report);
+}
+
+static async Task<double> RawInsertAsync(AuditEvent[] events, int batchSize)
+{
+    var folder = TempFolder();
+    var path = Path.Combine(folder, "witness.db");
+    await (await InitializedStoreAsync(path)).DisposeAsync();
+    var now = DateTimeOffset.UtcNow;
+    var rows = events.Select((e, i) =>
+    {
+        var stored = e with { Seq = i + 1, ReceivedAt = EventParser.Truncate(now) };
+        var body = CanonicalEvent.Write(stored);
+        return (Event: stored, Body: body, Hash: MerkleHash.Leaf(body), Digest: CanonicalEvent.ContentDigest(e), Keys: EventIndexKeys.From(stored));
+    }).ToArray();
+
+    using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+    connection.Open();
+    Exec(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;");
+    Exec(connection, "INSERT INTO tenants (id, name, log_size, frontier, created_at) VALUES (1, 'bench', 0, x'', 0)");
+    var clock = Stopwatch.StartNew();
+    foreach (var chunk in rows.Chunk(batchSize))
+    {
+        using var tx = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText =
+            """
+            INSERT INTO events (tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
+                                actor_id, actor_email, ip, search_text, content_digest, hash, body)
+            VALUES (1, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
+            """;
+        var names = new[] { "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body" };
+        var p = names.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+        using var target = connection.CreateCommand();
+        target.Transaction = tx;
+        target.CommandText = "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES (1, $id, $type, $occ, $seq)";
+        var tid = target.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
+        var ttype = target.Parameters.Add(new SqliteParameter { ParameterName = "$type" });
+        var tocc = target.Parameters.Add(new SqliteParameter { ParameterName = "$occ" });
+        var tseq = target.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+        foreach (var row in chunk)
+        {
+            var k = row.Keys;
+            object?[] values = [row.Event.Seq, row.Event.Id, k.OccurredAtMicros, k.ReceivedAtMicros, k.Type, k.Action, k.Category, k.Outcome, k.ActorId, k.ActorEmail, k.Ip, k.SearchText, row.Digest, row.Hash, row.Body];
+            for (var i = 0; i < p.Length; i++)
+            {
+                p[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            insert.ExecuteNonQuery();
+            foreach (var (type, id) in k.Targets)
+            {
+                tid.Value = id;
+                ttype.Value = type;
+                tocc.Value = k.OccurredAtMicros;
+                tseq.Value = row.Event.Seq;
+                target.ExecuteNonQuery();
+            }
+        }
+
+        tx.Commit();
+    }
+
+    var seconds = clock.Elapsed.TotalSeconds;
+    connection.Close();
+    SqliteConnection.ClearAllPools();
+    Directory.Delete(folder, true);
+    return seconds;
+}
+
+static async Task QueryAndVerifyAsync(int count, StringBuilder report)
+{
+    var folder = TempFolder();
+    var store = await InitializedStoreAsync(Path.Combine(folder, "witness.db"));
+    var events = BenchEvents.Generate(count, "bench");
+    var clock = Stopwatch.StartNew();
+    foreach (var group in events.Chunk(5000))
+    {
+        await store.AppendAsync([[.. group.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: true))]], DateTimeOffset.UtcNow, CancellationToken.None);
+    }
+
+    var loadRate = count / clock.Elapsed.TotalSeconds;
+    await store.DisposeAsync();
+
+    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0" });
+    await app.StartAsync();
+    var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+    var served = app.Services.GetRequiredService<IWitnessStore>();
+    var (key, record) = ApiKeys.Create("bench", [Scopes.EventsRead], "bench", DateTimeOffset.UtcNow);
+    await served.CreateApiKeyAsync(record, CancellationToken.None);
+    using var client = new HttpClient { BaseAddress = new Uri(address) };
+    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+    var queries = new (string Name, string Query)[]
+    {
+        ("first page, no filter", ""),
+        ("actor", "actor=u_417"),
+        ("actor email", "actor=user417@acme.example"),
+        ("action", "action=inbox.delete"),
+        ("action prefix", "action=team.*"),
+        ("tab: access", "type=access"),
+        ("tab: webhook failures", "type=webhook_failure"),
+        ("category", "category=Macros"),
+        ("outcome failure", "outcome=failure"),
+        ("target", "target=inbox:24017"),
+        ("ip CIDR", "ip=203.0.3.0/24"),
+        ("one day", "from=2026-10-15&to=2026-10-16"),
+        ("q: action + outcome", "q=action:user.login_failed%20outcome:failure"),
+        ("q: free text", "q=%22user%20417%22"),
+    };
+
+    report.AppendLine(CultureInfo.InvariantCulture, $"## Search: first page (50) on {count:N0} events (loaded through the store at {loadRate:N0} events/s)");
+    report.AppendLine();
+    report.AppendLine("| filter | HTTP p50 ms | HTTP p99 ms | raw SQLite p50 ms | raw SQLite p99 ms |");
+    report.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+    var rawPath = Path.Combine(folder, "witness.db");
+    foreach (var (name, query) in queries)
+    {
+        var http = new List<double>();
+        var raw = new List<double>();
+        for (var i = 0; i < 220; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var response = await client.GetAsync($"/v1/events?limit=50&{query}");
+            await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{query}: {(int)response.StatusCode}");
+            }
+
+            if (i >= 20)
+            {
+                http.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        var filter = EventFilterBinder.FromParameters(
+            n => System.Web.HttpUtility.ParseQueryString(query)[n], TimeZoneInfo.Utc);
+        using (var connection = new SqliteConnection($"Data Source={rawPath};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            Exec(connection, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;");
+            for (var i = 0; i < 220; i++)
+            {
+                using var command = connection.CreateCommand();
+                SqliteSearch.Build(command, 1, filter, null, 51);
+                var started = Stopwatch.GetTimestamp();
+                using (var reader = command.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        reader.GetFieldValue<byte[]>(2);
+                    }
+                }
+
+                if (i >= 20)
+                {
+                    raw.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+        }
+
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"| {name} (`{query}`) | {Stats.Percentile(http, 50):N2} | {Stats.Percentile(http, 99):N2} | {Stats.Percentile(raw, 50):N2} | {Stats.Percentile(raw, 99):N2} |");
+    }
+
+    var key2 = app.Services.GetRequiredService<SigningKey>();
+    clock.Restart();
+    var result = await new ChainVerifier(served, key2.Key, key2.KeyName).VerifyAsync("bench", CancellationToken.None);
+    var verifySeconds = clock.Elapsed.TotalSeconds;
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"## Verification: {result.Events:N0} events recomputed and checked in {verifySeconds:N2} s (ok: {result.Ok})");
+    report.AppendLine();
+    Console.WriteLine(report);
+
+    await app.StopAsync();
+    await app.DisposeAsync();
+    Directory.Delete(folder, true);
+}
+
+static async Task<SqliteStore> InitializedStoreAsync(string path)
+{
+    var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = path });
+    await store.InitializeAsync(CancellationToken.None);
+    return store;
+}
+
+static void Exec(SqliteConnection connection, string sql)
+{
+    using var command = connection.CreateCommand();
+    command.CommandText = sql;
+    command.ExecuteNonQuery();
+}
+
+static string TempFolder()
+{
+    var path = Path.Combine(Path.GetTempPath(), $"witness-bench-{Guid.NewGuid():N}");
+    Directory.CreateDirectory(path);
+    return path;
+}

@@ -1,0 +1,140 @@
+using Microsoft.Data.Sqlite;
+using Witness.Catalog;
+
+namespace Witness.Storage.Sqlite;
+
+public sealed partial class SqliteStore : ICatalogStore
+{
+    // The global layer is stored as '', which no tenant can be named; NULL would not be unique in a key.
+    private const string GlobalLayer = "";
+    private const string BumpVersion = "UPDATE catalog_version SET version = version + 1 WHERE id = 1";
+
+    public Task<IReadOnlyList<StoredCatalogEntry>> ListCatalogAsync(CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<StoredCatalogEntry>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT layer, action, category, type, crud, template, description, updated_at FROM catalog_entries ORDER BY layer, action";
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var entries = new List<StoredCatalogEntry>();
+            while (await reader.ReadAsync(ct))
+            {
+                var layer = reader.GetString(0);
+                entries.Add(new StoredCatalogEntry(
+                    layer.Length == 0 ? null : layer,
+                    new ActionDefinition(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
+            }
+
+            return entries;
+        }, ct);
+
+    public Task<long> CatalogVersionAsync(CancellationToken ct) =>
+        ReadAsync(async connection => Convert.ToInt64(await ScalarAsync(connection, "SELECT version FROM catalog_version WHERE id = 1", ct), System.Globalization.CultureInfo.InvariantCulture), ct);
+
+    public Task UpsertCatalogAsync(string? tenant, IReadOnlyList<ActionDefinition> definitions, DateTimeOffset updatedAt, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText =
+                """
+                INSERT INTO catalog_entries (layer, action, category, type, crud, template, description, updated_at)
+                VALUES ($layer, $action, $category, $type, $crud, $template, $description, $updated)
+                ON CONFLICT (layer, action) DO UPDATE SET category = excluded.category, type = excluded.type, crud = excluded.crud,
+                    template = excluded.template, description = excluded.description, updated_at = excluded.updated_at
+                """;
+            var layer = command.Parameters.AddWithValue("$layer", tenant ?? GlobalLayer);
+            var action = command.Parameters.Add("$action", SqliteType.Text);
+            var category = command.Parameters.Add("$category", SqliteType.Text);
+            var type = command.Parameters.Add("$type", SqliteType.Text);
+            var crud = command.Parameters.Add("$crud", SqliteType.Text);
+            var template = command.Parameters.Add("$template", SqliteType.Text);
+            var description = command.Parameters.Add("$description", SqliteType.Text);
+            command.Parameters.AddWithValue("$updated", updatedAt.ToUnixTimeMilliseconds());
+            foreach (var d in definitions)
+            {
+                action.Value = d.Action;
+                category.Value = d.Category;
+                type.Value = d.Type;
+                crud.Value = d.Crud;
+                template.Value = d.Template;
+                description.Value = d.Description;
+                await command.ExecuteNonQueryAsync(ct);
+            }
+
+            await ExecuteAsync(connection, BumpVersion, ct, tx);
+            await tx.CommitAsync(ct);
+            return definitions.Count;
+        }, ct);
+
+    public Task<bool> DeleteCatalogEntryAsync(string? tenant, string action, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = "DELETE FROM catalog_entries WHERE layer = $layer AND action = $action";
+            command.Parameters.AddWithValue("$layer", tenant ?? GlobalLayer);
+            command.Parameters.AddWithValue("$action", action);
+            var deleted = await command.ExecuteNonQueryAsync(ct) > 0;
+            if (deleted)
+            {
+                await ExecuteAsync(connection, BumpVersion, ct, tx);
+            }
+
+            await tx.CommitAsync(ct);
+            return deleted;
+        }, ct);
+
+    public Task<EventFacets> ListFacetsAsync(string tenant, CancellationToken ct) =>
+        ReadAsync(async connection =>
+        {
+            var tenantId = await TenantIdAsync(connection, tenant, ct);
+            if (tenantId is null)
+            {
+                return EventFacets.Empty;
+            }
+
+            // A loose index scan finds each distinct action with one seek of ix_events_action; then one
+            // more seek per action finds its newest and its oldest event, whose category and type are
+            // read from the table: O(distinct actions × log n), never a pass over the events.
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                """
+                WITH RECURSIVE distinct_actions(action) AS (
+                    SELECT MIN(action) FROM events WHERE tenant_id = $tenant
+                    UNION ALL
+                    SELECT (SELECT MIN(e.action) FROM events e WHERE e.tenant_id = $tenant AND e.action > d.action)
+                    FROM distinct_actions d WHERE d.action IS NOT NULL
+                ),
+                ends(action, rid) AS (
+                    SELECT d.action, (SELECT x.rid FROM events x WHERE x.tenant_id = $tenant AND x.action = d.action
+                                      ORDER BY x.occurred_at DESC, x.seq DESC LIMIT 1)
+                    FROM distinct_actions d WHERE d.action IS NOT NULL
+                    UNION ALL
+                    SELECT d.action, (SELECT x.rid FROM events x WHERE x.tenant_id = $tenant AND x.action = d.action
+                                      ORDER BY x.occurred_at, x.seq LIMIT 1)
+                    FROM distinct_actions d WHERE d.action IS NOT NULL
+                )
+                SELECT n.action, e.category, e.type FROM ends n JOIN events e ON e.rid = n.rid
+                """;
+            command.Parameters.AddWithValue("$tenant", tenantId.Value);
+            var actions = new SortedSet<string>(StringComparer.Ordinal);
+            var categories = new SortedSet<string>(StringComparer.Ordinal);
+            var types = new SortedSet<string>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                actions.Add(reader.GetString(0));
+                if (!reader.IsDBNull(1))
+                {
+                    categories.Add(reader.GetString(1));
+                }
+
+                types.Add(reader.GetString(2));
+            }
+
+            return new EventFacets([.. categories], [.. types], [.. actions]);
+        }, ct);
+}

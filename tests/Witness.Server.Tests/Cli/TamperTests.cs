@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Witness.Server.Tests.Support;
+
+namespace Witness.Server.Tests.Cli;
+
+/// <summary>
+/// Someone with write access to the SQLite file changes history behind Witness's back;
+/// <c>witness verify</c> must exit 1 and name the first seq that no longer matches.
+/// </summary>
+public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
+{
+    private const string Tenant = "acme";
+    private readonly SignedLog _log;
+
+    public TamperTests(SignedLog log) => _log = log;
+
+    /// <summary>A data folder with 600 events of tenant acme and signed checkpoints, made once for all tests.</summary>
+    public sealed class SignedLog : IAsyncLifetime
+    {
+        public string Folder { get; } = TempFolder.Create("witness-signed");
+        public int Size { get; private set; }
+
+        public async Task InitializeAsync()
+        {
+            await using var server = await RunningServer.StartAsync(dataDirectory: Folder);
+            using var client = await server.ClientForAsync(Tenant);
+            await Some.SendManyAsync(client, Tenant, 300);
+            await client.GetAsync("/v1/checkpoints/latest");
+            await Some.SendManyAsync(client, Tenant, 300);
+            await client.GetAsync("/v1/checkpoints/latest");
+            Size = 600;
+        }
+
+        public Task DisposeAsync()
+        {
+            TempFolder.Delete(Folder);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A copy of the signed log, changed by <paramref name="tamper"/>, then verified by the CLI.</summary>
+    private async Task<(int ExitCode, string Output)> TamperAndVerifyAsync(Action<SqliteConnection> tamper)
+    {
+        var copy = TempFolder.Create("witness-tampered");
+        foreach (var file in Directory.GetFiles(_log.Folder))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(copy, "witness.db")};Pooling=False"))
+        {
+            connection.Open();
+            tamper(connection);
+        }
+
+        var (exitCode, output, error) = await WitnessProcess.RunAsync("verify", "--tenant", Tenant, "--data", copy);
+        TempFolder.Delete(copy);
+        return (exitCode, output + error);
+    }
+
+    private static void Run(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task The_untouched_log_verifies()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(_ => { });
+        Assert.Equal(0, exitCode);
+        Assert.Contains("OK", output);
+        Assert.Contains($"{_log.Size} events", output);
+    }
+
+    [Fact]
+    public async Task A_changed_event_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
+            "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB) WHERE seq = 123"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 123", output);
+    }
+
+    [Fact]
+    public async Task A_changed_index_column_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET actor_id = 'someone-else' WHERE seq = 200"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 200", output);
+        Assert.Contains("actor_id", output);
+    }
+
+    [Fact]
+    public async Task A_changed_target_index_row_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "DELETE FROM event_targets WHERE seq = 250"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 250", output);
+    }
+
+    [Fact]
+    public async Task A_removed_event_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "DELETE FROM events WHERE seq = 300"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 300", output);
+    }
+
+    [Fact]
+    public async Task A_removed_tail_is_named_from_the_signed_checkpoint()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            Run(c, "DELETE FROM events WHERE seq > 590");
+            Run(c, "DELETE FROM merkle_nodes");
+        });
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 591", output);
+    }
+
+    [Fact]
+    public async Task An_inserted_event_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
+            $"""
+            INSERT INTO events (tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome, actor_id, actor_email, ip, search_text, content_digest, hash, body)
+            SELECT tenant_id, {_log.Size + 1}, 'forged', occurred_at, received_at, type, action, category, outcome, actor_id, actor_email, ip, search_text, content_digest, hash, body
+            FROM events WHERE seq = 42
+            """));
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"first bad seq: {_log.Size + 1}", output);
+    }
+
+    [Fact]
+    public async Task Two_swapped_events_are_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            Run(c, "UPDATE events SET seq = -10 WHERE seq = 10");
+            Run(c, "UPDATE events SET seq = 10 WHERE seq = 11");
+            Run(c, "UPDATE events SET seq = 11 WHERE seq = -10");
+        });
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 10", output);
+    }
+
+    [Fact]
+    public async Task A_changed_event_with_a_recomputed_hash_is_caught_by_the_tree()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
+            using var read = c.CreateCommand();
+            read.CommandText = "SELECT body FROM events WHERE seq = 123";
+            var body = (byte[])read.ExecuteScalar()!;
+            using var write = c.CreateCommand();
+            write.CommandText = "UPDATE events SET hash = $hash WHERE seq = 123";
+            write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
+            write.ExecuteNonQuery();
+        });
+
+        // With the leaf hash forged too, the stored subtree over seq 1–256 and the signed checkpoint
+        // still disagree: the verifier names the first seq of the range it can no longer vouch for.
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 1", output);
+        Assert.Contains("256", output);
+    }
+
+    [Fact]
+    public async Task A_forged_checkpoint_is_refused()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
+            "UPDATE checkpoints SET note = replace(note, char(10) || '600' || char(10), char(10) || '601' || char(10)), size = 601 WHERE size = 600"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("not signed", output);
+    }
+}
