@@ -71,6 +71,7 @@ public static class WitnessServer
         services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
         services.AddSingleton<WebhookDeliveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryService>());
+        services.AddHostedService<CheckpointPublisher>();
         services.AddSingleton<AlertService>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

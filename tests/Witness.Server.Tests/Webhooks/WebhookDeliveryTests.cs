@@ -189,6 +189,26 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_new_checkpoint_is_pushed_to_webhooks_subscribed_to_checkpoints()
+    {
+        await using var server = await StartServerAsync();
+        var tenant = Some.Tenant();
+        using var client = await server.ClientForAsync(tenant);
+        await client.PostAsync("/v1/webhooks", Some.Json(new JsonObject
+        {
+            ["url"] = new Uri(_receiver.Address, "/hooks/checkpoints").ToString(), ["event_types"] = new JsonArray("checkpoint"),
+        }));
+        await Some.SendManyAsync(client, tenant, 3);
+        var checkpoint = await (await client.GetAsync("/v1/checkpoints/latest")).JsonAsync();
+
+        await _receiver.WaitForAsync(1);
+        var payload = JsonDocument.Parse(_receiver.Requests[0].Body).RootElement;
+        Assert.Equal("checkpoint", payload.GetProperty("type").GetString());
+        Assert.Equal(checkpoint.GetProperty("size").GetInt64(), payload.GetProperty("data").GetProperty("size").GetInt64());
+        Assert.Equal(checkpoint.GetProperty("note").GetString(), payload.GetProperty("data").GetProperty("note").GetString());
+    }
+
+    [Fact]
     public async Task Webhooks_are_managed_per_tenant_and_the_secret_is_shown_once()
     {
         await using var server = await StartServerAsync();
