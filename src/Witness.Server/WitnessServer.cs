@@ -11,6 +11,7 @@ using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Ingest;
 using Witness.Integrity;
+using Witness.Server.Alerts;
 using Witness.Server.Apis;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
@@ -18,6 +19,7 @@ using Witness.Server.Background;
 using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
+using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Postgres;
 using Witness.Storage.Sqlite;
@@ -67,6 +69,18 @@ public static class WitnessServer
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
+        services.AddSingleton((IRetentionStore)store);
+        services.AddSingleton((IAlertStore)store);
+        services.AddSingleton((IWebhookStore)store);
+        services.AddSingleton<SystemEvents>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
+        services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
+        services.AddSingleton<WebhookDeliveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryService>());
+        services.AddHostedService<CheckpointPublisher>();
+        services.AddSingleton<AlertService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
@@ -93,6 +107,8 @@ public static class WitnessServer
         EventsApi.Map(app);
         IntegrityApi.Map(app);
         SettingsApi.Map(app);
+        AlertsApi.Map(app);
+        WebhooksApi.Map(app);
         ActionsApi.Map(app);
         if (users is not null)
         {

@@ -58,7 +58,8 @@ public static class VerifyCommand
             var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, ct);
             if (result.Ok)
             {
-                Console.WriteLine($"OK: tenant '{name}': {result.Events} events verified against {result.CheckpointsChecked} signed checkpoint(s).");
+                var purged = result.Purged > 0 ? $" ({result.Purged} purged by retention, vouched for by their kept hashes)" : "";
+                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoint(s).");
                 return 0;
             }
 
