@@ -19,10 +19,10 @@ public sealed class CsvExportWriter : IExportWriter
 
     public string ContentType => "text/csv; charset=utf-8";
 
-    /// <summary>The column titles; the second is completed with the tenant's zone.</summary>
+    /// <summary>The column titles; the second is completed with the tenant's zone, as in <c>Local time (Europe/Rome)</c>.</summary>
     public static IReadOnlyList<string> Columns { get; } =
     [
-        "Time (UTC)", "Time (local)", "User", "Email", "Role", "Action", "Category", "Type", "Description", "Targets",
+        "Time (UTC)", "Local time", "User", "Email", "Role", "Action", "Category", "Type", "Description", "Targets",
         "Outcome", "Reason", "IP", "Country", "User agent", "Changes", "Seq", "Event ID", "Hash",
     ];
 
@@ -43,7 +43,7 @@ public sealed class CsvExportWriter : IExportWriter
         {
             foreach (var column in Columns)
             {
-                csv.WriteField(column == "Time (local)" ? $"Time ({source.Zone.Id})" : column);
+                csv.WriteField(column == "Local time" ? $"Local time ({source.Zone.Id})" : column);
             }
 
             await csv.EndRecordAsync(ct).ConfigureAwait(false);
