@@ -265,16 +265,17 @@ public static class ExportVerifier
 
         private ExportVerification? CheckProof(AuditEvent e, byte[] leaf, IReadOnlyList<byte[]> proof, long? prevSeq, long lineNumber)
         {
+            // Order first: a line put somewhere else breaks the newest-first order where it now stands.
+            if (_previousSeq is { } previous && (e.OccurredAt > _previousTime || (e.OccurredAt == _previousTime && e.Seq >= previous)))
+            {
+                return Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} is out of order after seq {previous} (id {_previousId}): the export lists events newest first, so lines were moved or inserted", e.Seq, e.Id, lineNumber);
+            }
+
             if (prevSeq != _previousSeq)
             {
                 return prevSeq is { } missing
                     ? Bad($"event seq {missing} is missing before seq {e.Seq} (id {e.Id}) on line {lineNumber}: it was removed", missing, null, lineNumber)
                     : Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} says it is the first event of the export, but seq {_previousSeq} came before it: lines were moved or inserted", e.Seq, e.Id, lineNumber);
-            }
-
-            if (_previousSeq is { } previous && (e.OccurredAt > _previousTime || (e.OccurredAt == _previousTime && e.Seq >= previous)))
-            {
-                return Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} is out of order after seq {previous} (id {_previousId}): the export lists events newest first, so lines were moved or inserted", e.Seq, e.Id, lineNumber);
             }
 
             if (!MerkleVerifier.VerifyInclusion(leaf, e.Seq - 1, Size, proof, _checkpoint!.RootHash))
