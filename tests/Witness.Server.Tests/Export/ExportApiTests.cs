@@ -3,7 +3,11 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsvHelper;
+using Microsoft.Extensions.DependencyInjection;
+using Witness.Checkpoints;
 using Witness.Export;
+using Witness.Export.Pdf;
+using Witness.Search;
 using Witness.Server.Tests.Support;
 
 namespace Witness.Server.Tests.Export;
@@ -273,6 +277,22 @@ public sealed class ExportApiTests : IAsyncLifetime
         // The cover's hash is the SHA-256 of the JSON export of the same events.
         var json = await client.GetByteArrayAsync("/v1/events/export?format=json&action=inbox.create");
         Assert.Contains(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json)), text.Replace("\n", ""));
+    }
+
+    [Fact]
+    public async Task A_pdf_with_more_events_than_a_report_holds_is_refused_before_any_byte_is_written()
+    {
+        var tenant = Some.Tenant();
+        using var client = await _server.ClientForAsync(tenant);
+        await Some.SendManyAsync(client, tenant, 5);
+        var exporter = new EventExporter(_server.Store, _server.Services.GetRequiredService<CheckpointIssuer>(), TimeProvider.System, [new PdfExportWriter(maxEvents: 3)]);
+        var source = await exporter.PrepareAsync(tenant, EventFilter.All, new Dictionary<string, string>(), TimeZoneInfo.Utc, CancellationToken.None);
+
+        using var output = new MemoryStream();
+        var refused = await Assert.ThrowsAsync<ExportTooLargeException>(() => exporter.Find("pdf")!.WriteAsync(source, output, CancellationToken.None));
+        Assert.Equal(5, refused.Events);
+        Assert.Contains("narrow the filters", refused.Message);
+        Assert.Equal(0, output.Length);
     }
 
     private static async Task<List<string>> IdsAsync(HttpClient client, string query)
