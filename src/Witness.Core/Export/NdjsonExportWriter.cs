@@ -52,7 +52,7 @@ public sealed class NdjsonExportWriter : IExportWriter
         }
         else
         {
-            var nodes = new CachingNodeSource(source.Nodes);
+            var nodes = new CachingNodeSource(source.Nodes, source.LogSize);
             long? previous = null;
             await foreach (var stored in source.NewestFirstAsync(ct).ConfigureAwait(false))
             {

@@ -89,20 +89,20 @@ public static class ExportApi
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
             long? rows = null;
+            var refused = false;
             try
             {
                 rows = await writer.WriteAsync(source, response.Body, context.RequestAborted);
             }
             catch (ExportTooLargeException ex) when (!response.HasStarted)
             {
+                refused = true;
                 response.Headers.Remove("Content-Disposition");
-                response.Headers.Remove("Cache-Control");
                 await Problems.Write(context, 400, "Export too large for its format", ex.Message, [new("format", ex.Message)]);
-                return;
             }
             finally
             {
-                if (rows is not null || response.HasStarted)
+                if (!refused && (rows is not null || response.HasStarted))
                 {
                     // Recorded even when the client went away mid-file: what was sent has left the log.
                     await auditor.RecordExportAsync(source.Tenant, EventsApi.ApiActor(context), RequestContext.Of(context), source.Filters,
