@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging;
 using Witness.Catalog;
 using Witness.Checkpoints;
 using Witness.Events;
+using Witness.Export;
+using Witness.Export.Pdf;
 using Witness.Ingest;
 using Witness.Integrity;
 using Witness.Server.Alerts;
@@ -61,6 +63,8 @@ public static class WitnessServer
         services.AddSingleton(sp => new EventIngestor(store, options.Clock));
         services.AddSingleton(sp => new CheckpointIssuer(store, key, options.Clock));
         services.AddSingleton<ReadAuditor>();
+        services.AddSingleton(sp => new EventExporter(store, sp.GetRequiredService<CheckpointIssuer>(), options.Clock,
+            [new CsvExportWriter(), new JsonExportWriter(), new NdjsonExportWriter(), new PdfExportWriter()]));
         services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());
         services.AddSingleton(store as ICatalogStore ?? throw new InvalidOperationException($"the {store.Kind} store does not keep an action catalog"));
         services.AddSingleton<CatalogSync>();
@@ -105,6 +109,7 @@ public static class WitnessServer
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
         EventsApi.Map(app);
+        ExportApi.Map(app);
         IntegrityApi.Map(app);
         SettingsApi.Map(app);
         AlertsApi.Map(app);
