@@ -9,8 +9,11 @@ using Microsoft.Extensions.Logging;
 using Witness.Catalog;
 using Witness.Checkpoints;
 using Witness.Events;
+using Witness.Export;
+using Witness.Export.Pdf;
 using Witness.Ingest;
 using Witness.Integrity;
+using Witness.Server.Alerts;
 using Witness.Server.Apis;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
@@ -18,6 +21,7 @@ using Witness.Server.Background;
 using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
+using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Postgres;
 using Witness.Storage.Sqlite;
@@ -59,6 +63,8 @@ public static class WitnessServer
         services.AddSingleton(sp => new EventIngestor(store, options.Clock));
         services.AddSingleton(sp => new CheckpointIssuer(store, key, options.Clock));
         services.AddSingleton<ReadAuditor>();
+        services.AddSingleton(sp => new EventExporter(store, sp.GetRequiredService<CheckpointIssuer>(), options.Clock,
+            [new CsvExportWriter(), new JsonExportWriter(), new NdjsonExportWriter(), new PdfExportWriter()]));
         services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());
         services.AddSingleton(store as ICatalogStore ?? throw new InvalidOperationException($"the {store.Kind} store does not keep an action catalog"));
         services.AddSingleton<CatalogSync>();
@@ -67,6 +73,18 @@ public static class WitnessServer
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
+        services.AddSingleton((IRetentionStore)store);
+        services.AddSingleton((IAlertStore)store);
+        services.AddSingleton((IWebhookStore)store);
+        services.AddSingleton<SystemEvents>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
+        services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
+        services.AddSingleton<WebhookDeliveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryService>());
+        services.AddHostedService<CheckpointPublisher>();
+        services.AddSingleton<AlertService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
@@ -91,8 +109,11 @@ public static class WitnessServer
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
         EventsApi.Map(app);
+        ExportApi.Map(app);
         IntegrityApi.Map(app);
         SettingsApi.Map(app);
+        AlertsApi.Map(app);
+        WebhooksApi.Map(app);
         ActionsApi.Map(app);
         if (users is not null)
         {

@@ -36,6 +36,34 @@ public sealed class WitnessServerOptions
     /// <summary>Fill the <c>demo</c> tenant with realistic events at start when it is empty.</summary>
     public bool Demo { get; set; }
 
+    /// <summary>How often retention looks for events past their tenant's retention days. Default 10 minutes.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The most events one purge transaction removes (whole blocks of 256), so ingest waits at most one short transaction. Default 1,024.</summary>
+    public int RetentionBatchSize { get; set; } = 1024;
+
+    /// <summary>
+    /// Host names or IP literals webhooks may reach although they resolve to loopback, private,
+    /// link-local or other non-public addresses (<c>serve --webhook-allow-host</c>). Empty by default:
+    /// deliveries go to public addresses only.
+    /// </summary>
+    public IList<string> WebhookAllowedHosts { get; } = [];
+
+    /// <summary>Attempts per webhook delivery, the first included, before it is recorded as a <c>webhook_failure</c>. Default 6.</summary>
+    public int WebhookMaxAttempts { get; set; } = 6;
+
+    /// <summary>The delay before the first retry; each next one doubles (exponential backoff with jitter). Default 5 seconds.</summary>
+    public TimeSpan WebhookRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest delay between two attempts. Default 10 minutes.</summary>
+    public TimeSpan WebhookMaxRetryDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long one attempt may take before it counts as failed. Default 10 seconds.</summary>
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the delivery worker looks for due deliveries queued by other instances or left by a stopped one. Default 5 seconds.</summary>
+    public TimeSpan WebhookPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Presets written to the catalog at every start, in order: <c>NAME</c> into the global layer,
     /// <c>NAME:TENANT</c> into one tenant's layer. An entry replaces the stored entry of the same

@@ -239,6 +239,12 @@ public sealed partial class SqliteStore
                     hashes.Add(reader.GetFieldValue<byte[]>(0));
                 }
 
+                if (hashes.Count < count && tenantId is { } id)
+                {
+                    // The missing leaves at the front were purged by retention; their block may have kept them.
+                    hashes.InsertRange(0, await KeptLeafHashesAsync(connection, id, start, count - hashes.Count, ct));
+                }
+
                 return hashes;
             }, ct);
     }

@@ -35,6 +35,12 @@ public static class ServeCommand
             DefaultValueFactory = _ => "*",
             HelpName = "SOURCES",
         };
+        var allowHosts = new Option<string[]>(WebhookAllowHostOption)
+        {
+            Description = "A host name or IP that webhooks may reach although it is loopback, private or otherwise non-public (repeatable). By default deliveries go to public addresses only.",
+            HelpName = "HOST",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var catalog = new Option<string[]>(CatalogOption)
         {
             Description = "A JSON catalog file written to the global layer of the action catalog at every start. Repeatable.",
@@ -72,7 +78,7 @@ public static class ServeCommand
                 }
             }
         });
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres) with its API and web console (/console).") { data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset };
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres) with its API and web console (/console).") { data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset, allowHosts };
         command.SetAction(async (parse, ct) =>
         {
             var options = ReadOptions(parse);
@@ -148,12 +154,18 @@ public static class ServeCommand
         }
 
         options.CatalogFiles.AddRange(parse.GetValue<string[]>(CatalogOption) ?? []);
+        foreach (var host in parse.GetValue<string[]>(WebhookAllowHostOption) ?? [])
+        {
+            options.WebhookAllowedHosts.Add(host);
+        }
+
         return options;
     }
 
     private const string CatalogOption = "--catalog";
     private const string PresetOption = "--preset";
     private const string FrameAncestorsOption = "--embed-frame-ancestors";
+    private const string WebhookAllowHostOption = "--webhook-allow-host";
 
     /// <summary>Where the console is, and how to sign in: the demo accounts, or how to create the first administrator.</summary>
     private static async Task PrintConsoleAccessAsync(IUserStore? users, WitnessServerOptions options, CancellationToken ct)

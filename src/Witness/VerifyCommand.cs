@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Witness.Export;
 using Witness.Integrity;
 using Witness.Server;
 using Witness.Storage;
@@ -6,7 +7,11 @@ using Witness.Verification;
 
 namespace Witness.Cli;
 
-/// <summary><c>witness verify --tenant T</c>: recomputes a tenant's log from the database and checks it.</summary>
+/// <summary>
+/// <c>witness verify --tenant T</c>: recomputes a tenant's log from the database and checks it.
+/// <c>witness verify --file F --public-key K</c>: checks a verifiable NDJSON export offline.
+/// Both exit 1 naming the first bad seq.
+/// </summary>
 public static class VerifyCommand
 {
     public static Command Create()
@@ -14,14 +19,35 @@ public static class VerifyCommand
         var data = WitnessCli.DataOption();
         var postgres = WitnessCli.PostgresOption();
         var signingKey = WitnessCli.SigningKeyOption();
-        var tenant = new Option<string>("--tenant") { Description = "The tenant whose log to verify.", Required = true, HelpName = "TENANT" };
+        var tenant = new Option<string?>("--tenant") { Description = "The tenant whose log to verify in the store.", HelpName = "TENANT" };
+        var file = new Option<FileInfo?>("--file") { Description = "An NDJSON export (format=ndjson) to verify offline, with no network and no database.", HelpName = "FILE" };
+        var publicKey = new Option<FileInfo?>("--public-key") { Description = "With --file: the PEM public key that signs the log's checkpoints (GET /v1/public-key).", HelpName = "KEY.pem" };
         var origin = new Option<string>("--origin") { Description = "The server's checkpoint origin (its key name).", DefaultValueFactory = _ => "witness" };
-        var command = new Command("verify", "Recompute a tenant's log from the database and check every event, stored hash and signed checkpoint. Exits 1 naming the first bad seq.")
+        var command = new Command("verify", "Check that nothing in a log was changed, removed, reordered or inserted: a tenant's log in the data folder (--tenant), or an NDJSON export offline (--file with --public-key). Exits 1 naming the first bad seq.")
         {
-            data, postgres, signingKey, tenant, origin,
+            data, postgres, signingKey, tenant, file, publicKey, origin,
         };
+        command.Validators.Add(result =>
+        {
+            var hasTenant = result.GetValue(tenant) is not null;
+            var hasFile = result.GetValue(file) is not null;
+            if (hasTenant == hasFile)
+            {
+                result.AddError("Give either --tenant (verify a log in the data folder) or --file (verify an export offline), not both.");
+            }
+            else if (hasFile && result.GetValue(publicKey) is null)
+            {
+                result.AddError("--file needs --public-key: the PEM key that signs the log's checkpoints (GET /v1/public-key).");
+            }
+        });
+
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(file) is { } export)
+            {
+                return await VerifyFileAsync(export, parse.GetValue(publicKey)!, ct);
+            }
+
             var dataDirectory = parse.GetValue(data)!;
             var keyFile = parse.GetValue(signingKey);
             if (keyFile is null && !File.Exists(Path.Combine(dataDirectory, SigningKey.FileName)))
@@ -58,7 +84,8 @@ public static class VerifyCommand
             var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, ct);
             if (result.Ok)
             {
-                Console.WriteLine($"OK: tenant '{name}': {result.Events} events verified against {result.CheckpointsChecked} signed checkpoint(s).");
+                var purged = result.Purged > 0 ? $" ({result.Purged} purged by retention, vouched for by their kept hashes)" : "";
+                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoint(s).");
                 return 0;
             }
 
@@ -67,5 +94,53 @@ public static class VerifyCommand
             return 1;
         });
         return command;
+    }
+
+    private static async Task<int> VerifyFileAsync(FileInfo export, FileInfo publicKeyFile, CancellationToken ct)
+    {
+        System.Security.Cryptography.ECDsa key;
+        try
+        {
+            key = SigningKey.ImportPublicKeyPem(await File.ReadAllTextAsync(publicKeyFile.FullName, ct));
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"witness verify: cannot read the public key {publicKeyFile.FullName}: {ex.Message}");
+            return 2;
+        }
+
+        using (key)
+        {
+            ExportVerification result;
+            try
+            {
+                await using var stream = new FileStream(export.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan | FileOptions.Asynchronous);
+                result = await ExportVerifier.VerifyAsync(stream, key, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"witness verify: cannot read {export.FullName}: {ex.Message}");
+                return 2;
+            }
+
+            if (result.Ok)
+            {
+                Console.WriteLine($"OK: export of tenant '{result.Tenant}': {result.Events} events verified against the signed checkpoint of size {result.CheckpointSize}.");
+                return 0;
+            }
+
+            Console.WriteLine($"FAILED: {export.Name}: {result.Problem}");
+            if (result.Seq is not null || result.EventId is not null || result.Line is not null)
+            {
+                Console.WriteLine(string.Join(", ", new[]
+                {
+                    result.Seq is { } seq ? $"first bad seq: {seq}" : null,
+                    result.EventId is { } id ? $"id: {id}" : null,
+                    result.Line is { } line ? $"line: {line}" : null,
+                }.Where(p => p is not null)));
+            }
+
+            return 1;
+        }
     }
 }

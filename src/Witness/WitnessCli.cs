@@ -12,6 +12,8 @@ public static class WitnessCli
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(UsersCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 

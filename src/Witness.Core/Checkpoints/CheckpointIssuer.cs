@@ -12,6 +12,9 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
 {
     public SigningKey Key => key;
 
+    /// <summary>Raised after a new checkpoint of a tenant's log was signed and saved.</summary>
+    public event Action<string, StoredCheckpoint>? Signed;
+
     /// <summary>The checkpoint origin of a tenant's log.</summary>
     public string OriginOf(string tenant) => $"{key.KeyName}/{tenant}";
 
@@ -36,6 +39,7 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
         var checkpoint = new Checkpoint(OriginOf(tenant), frontier.Size, frontier.Root());
         var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), clock.GetUtcNow());
         await store.SaveCheckpointAsync(tenant, stored, ct);
+        Signed?.Invoke(tenant, stored);
         return stored;
     }
 }

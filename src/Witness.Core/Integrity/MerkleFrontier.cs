@@ -27,6 +27,23 @@ public sealed class MerkleFrontier
         _subtreeRoots = subtreeRoots;
     }
 
+    /// <summary>
+    /// The frontier of a tree of <paramref name="size"/> leaves from its perfect subtree roots, largest
+    /// first (one per set bit of the size), e.g. read back from stored nodes after retention.
+    /// </summary>
+    /// <exception cref="ArgumentException">The count of roots does not match the size, or a root is not 32 bytes.</exception>
+    public static MerkleFrontier FromSubtreeRoots(long size, IReadOnlyList<byte[]> roots)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        ArgumentNullException.ThrowIfNull(roots);
+        if (roots.Count != BitOperations.PopCount((ulong)size) || roots.Any(r => r is not { Length: MerkleHash.Size }))
+        {
+            throw new ArgumentException($"A tree of {size} leaves has {BitOperations.PopCount((ulong)size)} subtree roots of {MerkleHash.Size} bytes.", nameof(roots));
+        }
+
+        return new MerkleFrontier(size, roots.Select(r => (byte[])r.Clone()).ToList());
+    }
+
     /// <summary>The number of leaves appended so far.</summary>
     public long Size { get; private set; }
 

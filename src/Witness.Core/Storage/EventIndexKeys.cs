@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Witness.Events;
 using Witness.Search;
 
@@ -47,6 +48,21 @@ public sealed record EventIndexKeys(
         Append(text, e.Context?.Ip);
         Append(text, e.Context?.Location?.Country);
         Append(text, e.Context?.Location?.City);
+        if (e.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure && e.Metadata is { ValueKind: JsonValueKind.Object } metadata)
+        {
+            // Failure logs carry what went wrong in metadata (endpoint, integration name, failure type,
+            // details): free text finds them by it. Other types keep metadata out of search. Sorted by name,
+            // because the canonical body orders members and the submitted event may not.
+            foreach (var property in metadata.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                Append(text, property.Value.ValueKind switch
+                {
+                    JsonValueKind.String => property.Value.GetString(),
+                    JsonValueKind.Number => property.Value.GetRawText(),
+                    _ => null,
+                });
+            }
+        }
 
         return new EventIndexKeys(
             Micros(e.OccurredAt),

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Witness.Events;
 using Witness.Integrity;
+using Witness.Retention;
 using Witness.Storage;
 
 namespace Witness.Verification;
@@ -30,7 +31,29 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             nodes[(level, index)] = hash;
         }
 
-        var state = new State(tenant, checkpoints, nodes, publicKey, keyName);
+        // After retention the log starts after its purged prefix: the recomputation starts from the
+        // prefix's compact range (stored nodes) instead of the empty tree.
+        var purged = store is IRetentionStore retention ? (await retention.GetPurgedPrefixAsync(tenant, ct)).PurgedThrough : 0;
+        var start = RetentionBlocks.PrefixFrontier(purged, (level, index) => nodes.GetValueOrDefault((level, index)));
+        if (start is null)
+        {
+            return ChainVerification.Bad(purged, purged + 1, $"the stored hashes that stand for the {purged} purged events are missing", 0) with { Purged = purged };
+        }
+
+        var (prefixCheckpoints, prefixProblem) = await CheckPurgedCheckpointsAsync(tenant, purged, checkpoints, nodes, ct);
+        if (prefixProblem is not null)
+        {
+            return prefixProblem with { Purged = purged };
+        }
+
+        var state = new State(tenant, [.. checkpoints.Where(c => c.Size > purged)], nodes, publicKey, keyName, start, prefixCheckpoints);
+        var result = await RecomputeAsync(state, purged, ct);
+        return result with { Purged = purged };
+    }
+
+    private async Task<ChainVerification> RecomputeAsync(State state, long purged, CancellationToken ct)
+    {
+        var tenant = state.Tenant;
 
         // Reading rows overlaps with checking them: one task reads chunks, this one hashes and parses them in parallel.
         var chunks = System.Threading.Channels.Channel.CreateBounded<List<StoredRow>>(2);
@@ -40,7 +63,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             try
             {
                 var chunk = new List<StoredRow>(Chunk);
-                await foreach (var row in store.ReadLogAsync(tenant, 1, stop.Token))
+                await foreach (var row in store.ReadLogAsync(tenant, purged + 1, stop.Token))
                 {
                     chunk.Add(row);
                     if (chunk.Count == Chunk)
@@ -76,6 +99,56 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         await reader;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
         return state.Finish(head) ?? await CheckTargetsAsync(state, ct);
+    }
+
+    /// <summary>
+    /// Checks the signed checkpoints of the purged prefix: each signature, and each root recomputed
+    /// from the kept hashes (stored nodes, plus the leaf hashes retention keeps for blocks where a
+    /// checkpoint ends). Returns how many were checked, or the problem found.
+    /// </summary>
+    private async Task<(int Checked, ChainVerification? Problem)> CheckPurgedCheckpointsAsync(
+        string tenant, long purged, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, CancellationToken ct)
+    {
+        var hasher = new SubtreeHasher(new KeptHashes(nodes, store.Nodes(tenant)));
+        var count = 0;
+        foreach (var checkpoint in checkpoints.Where(c => c.Size <= purged))
+        {
+            if (!IsSigned(checkpoint))
+            {
+                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key", count));
+            }
+
+            byte[] root;
+            try
+            {
+                root = await hasher.HashAsync(0, checkpoint.Size, ct);
+            }
+            catch (PurgedLeavesException)
+            {
+                return (count, ChainVerification.Bad(purged, null, $"the leaf hashes retention keeps for the checkpoint at size {checkpoint.Size} are missing", count));
+            }
+
+            if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
+            {
+                return (count, ChainVerification.Bad(purged, null, $"the hashes kept for the purged events no longer match the checkpoint signed at size {checkpoint.Size}", count));
+            }
+
+            count++;
+        }
+
+        return (count, null);
+    }
+
+    private bool IsSigned(StoredCheckpoint checkpoint) =>
+        CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
+        && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
+
+    /// <summary>The stored nodes already read for verification, and the store's leaf hashes (retained events and kept purged blocks).</summary>
+    private sealed class KeptHashes(Dictionary<(int, long), byte[]> nodes, INodeSource store) : INodeSource
+    {
+        public ValueTask<byte[]?> GetNodeAsync(int level, long index, CancellationToken ct) => ValueTask.FromResult(nodes.GetValueOrDefault((level, index)));
+
+        public ValueTask<IReadOnlyList<byte[]>> GetLeafHashesAsync(long start, int count, CancellationToken ct) => store.GetLeafHashesAsync(start, count, ct);
     }
 
     private async Task<ChainVerification> CheckTargetsAsync(State state, CancellationToken ct)
@@ -119,18 +192,19 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     internal static ulong TargetDigest(long seq, string type, string id) =>
         ((ulong)(uint)HashCode.Combine(seq, type, id) << 32) | (uint)HashCode.Combine(id, type, seq, 0x5bd1e995);
 
-    private sealed class State(string tenant, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName)
+    private sealed class State(
+        string tenant, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName, MerkleFrontier start, int checkedBefore)
     {
-        private readonly MerkleFrontier _frontier = new();
+        private readonly MerkleFrontier _frontier = start;
         private int _nextCheckpoint;
         private string? _nodeProblem;
         private long _nodeBadSeq;
-        private long _lastGoodCheckpoint;
+        private long _lastGoodCheckpoint = start.Size;
 
         public string Tenant => tenant;
         public long Size => _frontier.Size;
         public ulong TargetDigest { get; private set; }
-        public int CheckpointsChecked { get; private set; }
+        public int CheckpointsChecked { get; private set; } = checkedBefore;
 
         public ChainVerification? Consume(List<StoredRow> rows)
         {
@@ -256,6 +330,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             try
             {
                 e = CanonicalEvent.ReadWithoutFreeForm(row.Body);
+                if (e.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure)
+                {
+                    // Failure logs' search text includes their metadata (EventIndexKeys), so it is read for them.
+                    e = CanonicalEvent.Read(row.Body);
+                }
             }
             catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
             {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Witness.Access;
 using Witness.Checkpoints;
+using Witness.Events;
 using Witness.Integrity;
 using Witness.Server.Auth;
 using Witness.Server.Http;
@@ -39,7 +40,7 @@ public static class IntegrityApi
         }
 
         var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
-        return Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked), WitnessJson.Api.VerifyResponse);
+        return Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked) { PurgedEvents = result.Purged }, WitnessJson.Api.VerifyResponse);
     }
 
     private static async Task<IResult> LatestAsync(HttpContext context, CheckpointIssuer issuer)
@@ -82,9 +83,20 @@ public static class IntegrityApi
 
         var nodes = store.Nodes(tenant);
         var hasher = new SubtreeHasher(nodes);
-        var proof = await MerkleProofs.ConsistencyAsync(from, to, nodes, context.RequestAborted);
-        var fromRoot = await hasher.HashAsync(0, from, context.RequestAborted);
-        var toRoot = await hasher.HashAsync(0, to, context.RequestAborted);
+        byte[][] proof;
+        byte[] fromRoot;
+        byte[] toRoot;
+        try
+        {
+            proof = await MerkleProofs.ConsistencyAsync(from, to, nodes, context.RequestAborted);
+            fromRoot = await hasher.HashAsync(0, from, context.RequestAborted);
+            toRoot = await hasher.HashAsync(0, to, context.RequestAborted);
+        }
+        catch (PurgedLeavesException ex)
+        {
+            return Problems.Result(410, "Purged by retention", ex.Message, [new("from", ex.Message)]);
+        }
+
         return Results.Json(
             new ConsistencyResponse(from, to, Convert.ToBase64String(fromRoot), Convert.ToBase64String(toRoot), [.. proof.Select(Convert.ToHexStringLower)]),
             WitnessJson.Api.ConsistencyResponse);
@@ -94,7 +106,11 @@ public static class IntegrityApi
         new(issuer.OriginOf(tenant), checkpoint.Size, Convert.ToBase64String(checkpoint.RootHash), checkpoint.Note, checkpoint.CreatedAt);
 }
 
-public sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, string? Problem, int CheckpointsChecked);
+public sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, string? Problem, int CheckpointsChecked)
+{
+    /// <summary>How many of the first events retention purged; they are vouched for by kept hashes, not recomputed.</summary>
+    public long PurgedEvents { get; init; }
+}
 
 /// <summary>A signed checkpoint: the C2SP note text and its parts (root hash in base64, as in the note).</summary>
 public sealed record CheckpointResponse(string Origin, long Size, string RootHash, string Note, DateTimeOffset CreatedAt);

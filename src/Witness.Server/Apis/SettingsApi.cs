@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Witness.Access;
+using Witness.Catalog;
 using Witness.Events;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
@@ -11,7 +12,7 @@ using Witness.Storage;
 
 namespace Witness.Server.Apis;
 
-/// <summary>A tenant's settings: retention, time zone, strict mode.</summary>
+/// <summary>A tenant's settings: retention, legal hold, time zone, strict mode.</summary>
 public static class SettingsApi
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -21,7 +22,7 @@ public static class SettingsApi
             .WithSummary("The tenant's retention days, time zone, strict mode and legal hold.")
             .Produces<SettingsResponse>(200);
         group.MapMethods("", ["PATCH"], PatchAsync).RequireAuthorization(Scopes.Admin)
-            .WithSummary("Change retention_days (1–3650), time_zone (IANA name) or strict_mode; fields left out keep their value.")
+            .WithSummary("Change retention_days (1–3650), time_zone (IANA name), strict_mode or legal_hold; fields left out keep their value. Placing or releasing a legal hold is recorded in the log.")
             .Accepts<SettingsResponse>("application/json")
             .Produces<SettingsResponse>(200).ProducesProblem(400);
     }
@@ -36,7 +37,7 @@ public static class SettingsApi
         return Describe(tenant, await store.GetSettingsAsync(tenant, context.RequestAborted));
     }
 
-    private static async Task<IResult> PatchAsync(HttpContext context, IWitnessStore store, TenantSettingsCache cache)
+    private static async Task<IResult> PatchAsync(HttpContext context, IWitnessStore store, TenantSettingsCache cache, SystemEvents events)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
@@ -60,7 +61,8 @@ public static class SettingsApi
                 return Problems.Invalid("body", "expected a JSON object");
             }
 
-            var settings = await store.GetSettingsAsync(tenant, context.RequestAborted);
+            var before = await store.GetSettingsAsync(tenant, context.RequestAborted);
+            var settings = before;
             var errors = new List<ValidationError>();
             foreach (var property in doc.RootElement.EnumerateObject())
             {
@@ -85,8 +87,14 @@ public static class SettingsApi
                     case "strict_mode":
                         errors.Add(new(property.Name, "must be true or false"));
                         break;
+                    case "legal_hold" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                        settings = settings with { LegalHold = value.GetBoolean() };
+                        break;
+                    case "legal_hold":
+                        errors.Add(new(property.Name, "must be true or false"));
+                        break;
                     default:
-                        errors.Add(new(property.Name, "unknown setting; the settings are retention_days, time_zone, strict_mode"));
+                        errors.Add(new(property.Name, "unknown setting; the settings are retention_days, time_zone, strict_mode, legal_hold"));
                         break;
                 }
             }
@@ -97,9 +105,29 @@ public static class SettingsApi
             }
 
             await cache.SaveAsync(tenant, settings, context.RequestAborted);
+            if (settings.LegalHold != before.LegalHold)
+            {
+                await RecordLegalHoldAsync(context, tenant, settings, events);
+            }
+
             return Describe(tenant, settings);
         }
     }
+
+    /// <summary>Placing and releasing a legal hold are themselves part of the tenant's record.</summary>
+    private static Task RecordLegalHoldAsync(HttpContext context, string tenant, TenantSettings settings, SystemEvents events) =>
+        events.RecordAsync(new AuditEvent
+        {
+            Id = "",
+            Tenant = tenant,
+            OccurredAt = default,
+            Type = LogTypes.Activity,
+            Action = settings.LegalHold ? BuiltInActions.LegalHoldSet.Action : BuiltInActions.LegalHoldRelease.Action,
+            Actor = EventsApi.ApiActor(context),
+            Outcome = Outcomes.Success,
+            Context = RequestContext.Of(context),
+            Metadata = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["retention_days"] = settings.RetentionDays }),
+        }, idempotent: false, context.RequestAborted);
 
     private static IResult Describe(string tenant, TenantSettings s) =>
         Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Api.SettingsResponse);

@@ -91,6 +91,13 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>A client with a fresh key bound to <paramref name="tenant"/> and every scope.</summary>
     public async Task<HttpClient> ClientForAsync(string tenant, params string[] scopes) => Client(await CreateKeyAsync(tenant, scopes));
 
+    /// <summary>Stops the server and keeps its data folder, for a test that starts another server on it.</summary>
+    public async Task StopKeepingDataAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

@@ -22,15 +22,21 @@ public sealed class WitnessProcess : IDisposable
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "witness.dll");
 
-    /// <summary>Runs a command to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    /// <summary>What a finished command printed and how it exited.</summary>
+    public sealed record Result(int ExitCode, string Output, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
+    }
+
+    /// <summary>Runs a command to completion, as a user would from a shell.</summary>
+    public static async Task<Result> RunAsync(params string[] args)
     {
         using var process = Process.Start(StartInfo(args))!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
+        return new Result(process.ExitCode, await output, await error);
     }
 
     /// <summary>Starts <c>witness serve</c> on a free loopback port and waits until it answers /healthz.</summary>
@@ -97,6 +103,7 @@ public sealed class WitnessProcess : IDisposable
         };
         // Only what a test passes counts, not the store or key of the shell that runs the tests.
         info.Environment.Remove("WITNESS_POSTGRES");
+        info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment.Remove("WITNESS_SIGNING_KEY_FILE");
         info.ArgumentList.Add(Executable);
         foreach (var arg in args)

@@ -1,0 +1,34 @@
+using Witness.Catalog;
+using Witness.Events;
+using Witness.Ingest;
+using Witness.Storage;
+
+namespace Witness.Server.Auditing;
+
+/// <summary>
+/// Appends the events Witness records about its own work (purges, legal holds, alerts, failed
+/// deliveries) to a tenant's log, completed from the catalog like any submitted event.
+/// </summary>
+public sealed class SystemEvents(EventIngestor ingestor, ActionCatalog catalog, TimeProvider clock)
+{
+    /// <summary>The actor of events Witness records by itself.</summary>
+    public static EventActor Witness { get; } = new() { Type = ActorTypes.System, Id = "witness", Name = "Witness" };
+
+    /// <summary>
+    /// Appends <paramref name="e"/> (its id, time and description filled in when left empty). With
+    /// <paramref name="idempotent"/> the event's id is a client id: recording the same event twice
+    /// (say, after a restart) stores it once, and the second call answers the stored event as replayed
+    /// (or null when the id is taken by another body).
+    /// </summary>
+    public async Task<AppendedEvent?> RecordAsync(AuditEvent e, bool idempotent, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var completed = catalog.Apply(e.Tenant, e with
+        {
+            Id = e.Id.Length == 0 ? EventParser.NewId(now) : e.Id,
+            OccurredAt = e.OccurredAt == default ? EventParser.Truncate(now) : EventParser.Truncate(e.OccurredAt),
+        }, typeWasGiven: true);
+        var result = await ingestor.AppendAsync([new SubmittedEvent(completed, CanonicalEvent.ContentDigest(completed), ClientChoseId: idempotent)], ct);
+        return result.Conflict is null ? result.Events[0] : null;
+    }
+}

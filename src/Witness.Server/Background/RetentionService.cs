@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Witness.Catalog;
+using Witness.Events;
+using Witness.Server.Auditing;
+using Witness.Storage;
+
+namespace Witness.Server.Background;
+
+/// <summary>
+/// Purges each tenant's events older than its retention days (counted from <c>received_at</c>),
+/// oldest first, in short transactions of <see cref="WitnessServerOptions.RetentionBatchSize"/>
+/// events so ingest never waits long, and records every purge as a <c>log.purge</c> event with the
+/// seq range and count. A tenant under legal hold is skipped, and a hold placed while a purge runs
+/// stops it before its next batch.
+/// </summary>
+public sealed class RetentionService(
+    IWitnessStore store, IRetentionStore retention, SystemEvents events, WitnessServerOptions options, ILogger<RetentionService> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _running = new(1, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+                await Task.Delay(options.RetentionInterval, options.Clock, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Retention failed; it runs again in {Interval}", options.RetentionInterval);
+                await Task.Delay(options.RetentionInterval, options.Clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>One pass over every tenant; returns how many events it purged. Passes never overlap.</summary>
+    public async Task<long> RunOnceAsync(CancellationToken ct)
+    {
+        await _running.WaitAsync(ct);
+        try
+        {
+            long purged = 0;
+            foreach (var tenant in await store.ListTenantsAsync(ct))
+            {
+                purged += await PurgeTenantAsync(tenant, ct);
+            }
+
+            return purged;
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    private async Task<long> PurgeTenantAsync(string tenant, CancellationToken ct)
+    {
+        var settings = await store.GetSettingsAsync(tenant, ct);
+        var prefix = await retention.GetPurgedPrefixAsync(tenant, ct);
+        var from = prefix.RecordedThrough + 1;
+        var through = prefix.PurgedThrough;
+        long count = 0;
+        while (!settings.LegalHold)
+        {
+            var cutoff = options.Clock.GetUtcNow().AddDays(-settings.RetentionDays);
+            var batch = await retention.PurgeAsync(tenant, cutoff, options.RetentionBatchSize, ct);
+            if (batch is null)
+            {
+                break;
+            }
+
+            through = batch.ToSeq;
+            count += batch.Count;
+            settings = await store.GetSettingsAsync(tenant, ct);
+        }
+
+        // Also records a purge whose event was lost to a stop between its last batch and its record.
+        if (through >= from)
+        {
+            await RecordAsync(tenant, from, through, settings.RetentionDays, ct);
+            await retention.MarkPurgeRecordedAsync(tenant, through, ct);
+            logger.LogInformation("Retention purged events {From} to {Through} of tenant {Tenant}", from, through, tenant);
+        }
+
+        return count;
+    }
+
+    private async Task RecordAsync(string tenant, long from, long through, int retentionDays, CancellationToken ct)
+    {
+        var e = new AuditEvent
+        {
+            Id = $"purge_{through}",
+            Tenant = tenant,
+            OccurredAt = default,
+            Type = LogTypes.Activity,
+            Action = BuiltInActions.LogPurge.Action,
+            Category = BuiltInActions.Category,
+            Actor = SystemEvents.Witness,
+            Outcome = Outcomes.Success,
+            Metadata = JsonSerializer.SerializeToElement(new Dictionary<string, object>
+            {
+                ["events"] = through - from + 1,
+                ["retention_days"] = retentionDays,
+                ["from_seq"] = from,
+                ["to_seq"] = through,
+            }),
+        };
+
+        // The id names the range, so a record repeated after a stop is stored once (or refused as taken).
+        await events.RecordAsync(e, idempotent: true, ct);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using Witness.Catalog;
+using Witness.Events;
+using Witness.Ingest;
+using Witness.Server.Auditing;
+using Witness.Storage;
+
+namespace Witness.Cli;
+
+/// <summary>
+/// Imports into the data folder with the server's own ingest path: its policy (catalog, strict mode) and
+/// group-commit ingestor. Owns the store: disposing drains the ingestor, then closes the store.
+/// </summary>
+internal sealed class StoreImportTarget(IWitnessStore store) : IImportTarget
+{
+    private readonly EventIngestor _ingestor = new(store, TimeProvider.System);
+    private readonly IngestPolicy _policy = new(ActionCatalog.CreateWithBuiltInActions(), new TenantSettingsCache(store, TimeProvider.System));
+
+    public async Task<IReadOnlyList<ValidationError>> CheckAsync(SubmittedEvent parsed, CancellationToken ct)
+    {
+        try
+        {
+            await _policy.ApplyAsync([parsed], batch: false, ct);
+            return [];
+        }
+        catch (EventValidationException ex)
+        {
+            return ex.Errors;
+        }
+    }
+
+    public async Task<IReadOnlyList<ImportOutcome>> AppendAsync(IReadOnlyList<(JsonObject Json, SubmittedEvent Parsed)> batch, CancellationToken ct)
+    {
+        var outcomes = new ImportOutcome?[batch.Count];
+        var pending = Enumerable.Range(0, batch.Count).ToList();
+        while (pending.Count > 0)
+        {
+            var applied = await _policy.ApplyAsync([.. pending.Select(i => batch[i].Parsed)], batch: true, ct);
+            var result = await _ingestor.AppendAsync(applied, ct);
+            if (result.Conflict is { } conflict)
+            {
+                // The request was rolled back as a whole: set the conflicting event aside and send the others again.
+                var index = pending[conflict.Index];
+                outcomes[index] = new ImportOutcome(ImportResult.Rejected, new ValidationError("id", conflict.Message));
+                pending.RemoveAt(conflict.Index);
+                continue;
+            }
+
+            for (var i = 0; i < pending.Count; i++)
+            {
+                outcomes[pending[i]] = new ImportOutcome(result.Events[i].Replayed ? ImportResult.AlreadyThere : ImportResult.Added);
+            }
+
+            break;
+        }
+
+        return [.. outcomes.Select(o => o!)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _ingestor.DisposeAsync();
+        await store.DisposeAsync();
+    }
+}

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Witness.Server.Tests.Export;
+
+/// <summary>The text of a PDF as poppler's pdftotext reads it: an independent reader of what was drawn.</summary>
+internal static class PdfText
+{
+    public static async Task<string> ExtractAsync(byte[] pdf)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"witness-test-{Guid.NewGuid():N}.pdf");
+        await File.WriteAllBytesAsync(path, pdf);
+        try
+        {
+            var start = new ProcessStartInfo("pdftotext") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "-enc", "UTF-8", "-layout", path, "-" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"pdftotext failed: {await error}");
+            return await output;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
