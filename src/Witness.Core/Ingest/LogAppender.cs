@@ -28,6 +28,8 @@ public sealed class LogAppender(ILogTransaction tx)
         var results = new List<AppendedEvent>(request.Count);
         var nodes = new List<(long TenantId, int Level, long Index, byte[] Hash)>();
         var received = EventParser.Truncate(receivedAt);
+        var receivedText = CanonicalTemplate.FormatTime(received);
+        var receivedMicros = EventIndexKeys.Micros(received);
 
         for (var i = 0; i < request.Count; i++)
         {
@@ -68,7 +70,8 @@ public sealed class LogAppender(ILogTransaction tx)
             }
 
             var stored = e with { Seq = head.Size + 1, ReceivedAt = received };
-            var body = CanonicalEvent.Write(stored);
+            var prepared = submitted.Prepared is { } ready && ready.IsFor(e) ? ready : PreparedEvent.Of(e);
+            var body = prepared.Template.Stamp(stored.Seq, receivedText);
             var hash = MerkleHash.Leaf(body);
             var tenantId = head.TenantId;
             head.Frontier.Append(hash, (level, index, nodeHash) =>
@@ -79,7 +82,8 @@ public sealed class LogAppender(ILogTransaction tx)
                 }
             });
 
-            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, EventIndexKeys.From(stored)), ct);
+            var keys = prepared.Keys with { ReceivedAtMicros = receivedMicros };
+            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, keys), ct);
             var appended = new AppendedEvent(e.Tenant, e.Id, stored.Seq, hash, body, Replayed: false);
             seenInRequest[(e.Tenant, e.Id)] = (appended, submitted.ContentDigest);
             results.Add(appended);
