@@ -6,4 +6,18 @@ namespace Witness.Events;
 /// recognised as the same body; <paramref name="ClientChoseId"/> tells whether the id came from the
 /// client, <paramref name="TypeGiven"/> whether the log type did (else the action catalog may choose it).
 /// </summary>
-public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId, bool TypeGiven = true);
+public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId, bool TypeGiven = true)
+{
+    /// <summary>The canonical bytes and index keys, prepared off the writer's thread; computed on demand when absent.</summary>
+    public PreparedEvent? Prepared { get; init; }
+
+    /// <summary>This event with its canonical parts and index keys prepared (on the calling thread).</summary>
+    public SubmittedEvent Prepare() =>
+        Prepared is not null ? this : this with { Prepared = new PreparedEvent(CanonicalParts.Of(Event), Storage.EventIndexKeys.From(Event)) };
+}
+
+/// <summary>
+/// What the writer needs besides seq and received_at: the canonical parts, and the index keys
+/// (whose received time the writer sets).
+/// </summary>
+public sealed record PreparedEvent(CanonicalParts Parts, Storage.EventIndexKeys Keys);

@@ -37,7 +37,8 @@ public sealed class EventIngestor : IAsyncDisposable
     /// </summary>
     public Task<AppendResult> AppendAsync(IReadOnlyList<SubmittedEvent> events, CancellationToken ct = default)
     {
-        var pending = new Pending(events, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Canonical bytes and index keys are prepared here, on the caller's thread, so the one writer only splices and hashes.
+        var pending = new Pending([.. events.Select(e => e.Prepare())], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(EventIngestor));
