@@ -9,6 +9,13 @@ BEGIN
         -- The log head moves on every append; settings change.
         GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
         GRANT SELECT ON schema_migrations TO witness_app;
+        -- Console accounts are created, never changed here; catalog entries are edited through the API.
+        GRANT SELECT, INSERT ON console_users TO witness_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_entries TO witness_app;
+        GRANT SELECT, UPDATE ON catalog_version TO witness_app;
+        -- What retention kept of purged events, for verification and proofs; alert and webhook state.
+        GRANT SELECT ON retention_state, purged_leaf_blocks TO witness_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rules, alert_seen, alert_cursors, webhooks, webhook_deliveries TO witness_app;
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
@@ -16,6 +23,10 @@ BEGIN
         GRANT SELECT, DELETE ON events, event_ids, event_targets TO witness_retention;
         GRANT SELECT ON tenants, tenant_settings TO witness_retention;
         GRANT EXECUTE ON FUNCTION witness_drop_event_partitions(timestamptz) TO witness_retention;
+        GRANT EXECUTE ON FUNCTION witness_drop_empty_event_partitions(timestamptz) TO witness_retention;
+        -- A purge reads the events' hashes and the checkpoints, keeps the leaf blocks proofs need and moves the purged prefix.
+        GRANT SELECT ON checkpoints, merkle_nodes TO witness_retention;
+        GRANT SELECT, INSERT, UPDATE ON retention_state, purged_leaf_blocks TO witness_retention;
     END IF;
 END
 $$;

@@ -20,7 +20,8 @@ internal static class PostgresSearch
         parameters.Add(new NpgsqlParameter { Value = tenantId });
         string Param(object value)
         {
-            parameters.Add(new NpgsqlParameter { Value = value });
+            // Compared with index columns, which hold U+FFFD for U+0000 (EventIndexKeys.IndexText), which PostgreSQL text cannot hold.
+            parameters.Add(new NpgsqlParameter { Value = value is string text ? EventIndexKeys.IndexText(text) : value });
             return $"${parameters.Count}";
         }
 

@@ -240,10 +240,18 @@ public sealed partial class PostgresStore
             command.Parameters.Add(new NpgsqlParameter { Value = start });
             command.Parameters.Add(new NpgsqlParameter { Value = start + count });
             var hashes = new List<byte[]>(count);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
             {
-                hashes.Add(reader.GetFieldValue<byte[]>(0));
+                while (await reader.ReadAsync(ct))
+                {
+                    hashes.Add(reader.GetFieldValue<byte[]>(0));
+                }
+            }
+
+            if (hashes.Count < count && tenantId is { } id)
+            {
+                // The missing leaves at the front were purged by retention; their block may have kept them.
+                hashes.InsertRange(0, await KeptLeafHashesAsync(connection, id, start, count - hashes.Count, ct));
             }
 
             return hashes;

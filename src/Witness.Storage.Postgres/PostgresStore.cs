@@ -23,6 +23,7 @@ public sealed partial class PostgresStore : IWitnessStore
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _owner;
     private NpgsqlDataSource? _data;
+    private NpgsqlDataSource? _retention;
 
     public PostgresStore(PostgresStoreOptions options)
     {
@@ -44,12 +45,16 @@ public sealed partial class PostgresStore : IWitnessStore
 
     private NpgsqlDataSource Data => _data ?? throw new InvalidOperationException("the store is not initialized");
 
+    /// <summary>Connections for purging: as the retention role, the one that may delete events.</summary>
+    private NpgsqlDataSource RetentionData => _retention ?? throw new InvalidOperationException("the store is not initialized");
+
     public async Task InitializeAsync(CancellationToken ct)
     {
         await using (var connection = await OpenOwnerAsync(ct))
         {
             await MigrateAsync(connection, ct);
-            _data = await ApplicationDataSourceAsync(connection, ct);
+            _data = await RoleDataSourceAsync(connection, _options.ApplicationRole, ct);
+            _retention = await RoleDataSourceAsync(connection, _options.RetentionRole, ct);
         }
 
         await using (var connection = await Data.OpenConnectionAsync(ct))
@@ -160,18 +165,19 @@ public sealed partial class PostgresStore : IWitnessStore
         await ScalarAsync(connection, "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'events'::regclass", ct) is true;
 
     /// <summary>
-    /// The data source that ingest and reads use: the same connection string, with the application
-    /// role set at connection start when the connecting role may assume it. The role stays set when a
-    /// pooled connection is reset, because it is the session's default.
+    /// A data source on the same connection string with <paramref name="roleName"/> set at connection
+    /// start when the connecting role may assume it (ingest and reads use the application role,
+    /// retention the retention role). The role stays set when a pooled connection is reset, because
+    /// it is the session's default.
     /// </summary>
-    private async Task<NpgsqlDataSource> ApplicationDataSourceAsync(NpgsqlConnection connection, CancellationToken ct)
+    private async Task<NpgsqlDataSource> RoleDataSourceAsync(NpgsqlConnection connection, string roleName, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role($1, 'MEMBER')", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.ApplicationRole });
+        command.Parameters.Add(new NpgsqlParameter { Value = roleName });
         var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
         if (await command.ExecuteScalarAsync(ct) is true)
         {
-            var role = _options.ApplicationRole.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
+            var role = roleName.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
             builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? $"-c role={role}" : $"{builder.Options} -c role={role}";
         }
 
@@ -206,6 +212,11 @@ public sealed partial class PostgresStore : IWitnessStore
         if (_data is not null)
         {
             await _data.DisposeAsync();
+        }
+
+        if (_retention is not null)
+        {
+            await _retention.DisposeAsync();
         }
 
         await _owner.DisposeAsync();

@@ -17,6 +17,13 @@ public sealed class PostgresStoreOptions
     /// </summary>
     public string ApplicationRole { get; init; } = "witness_app";
 
+    /// <summary>
+    /// The role retention purges as: the only one besides the schema owner that may delete events.
+    /// Default <c>witness_retention</c>. When the connecting role is not a member, purges run with the
+    /// connecting role's own rights (and fail, logged, when it may not delete events).
+    /// </summary>
+    public string RetentionRole { get; init; } = "witness_retention";
+
     /// <summary>Month partitions created ahead of the current one at start. Default 2.</summary>
     public int MonthsAhead { get; init; } = 2;
 

@@ -22,7 +22,8 @@ internal static class SqliteSearch
         string Param(object value)
         {
             var name = $"$p{n++}";
-            parameters.AddWithValue(name, value);
+            // Compared with index columns, which hold U+FFFD for U+0000 (EventIndexKeys.IndexText).
+            parameters.AddWithValue(name, value is string text ? EventIndexKeys.IndexText(text) : value);
             return name;
         }
 

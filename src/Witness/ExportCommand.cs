@@ -7,6 +7,7 @@ using Witness.Export.Pdf;
 using Witness.Ingest;
 using Witness.Integrity;
 using Witness.Search;
+using Witness.Server;
 using Witness.Server.Auditing;
 using Witness.Storage;
 
@@ -24,6 +25,8 @@ public static class ExportCommand
     public static Command Create()
     {
         var data = WitnessCli.DataOption();
+        var postgres = WitnessCli.PostgresOption();
+        var signingKey = WitnessCli.SigningKeyOption();
         var tenant = new Option<string>("--tenant") { Description = "The tenant to export.", Required = true, HelpName = "TENANT" };
         var format = new Option<string>("--format") { Description = "csv, json, ndjson (verifiable with witness verify --file) or pdf.", Required = true, HelpName = "FORMAT" };
         format.AcceptOnlyFromAmong(Formats);
@@ -34,7 +37,7 @@ public static class ExportCommand
         var filters = new FilterOptions();
         var command = new Command("export", "Export a tenant's events (all filters of GET /v1/events) to a CSV, JSON, NDJSON or PDF file.")
         {
-            data, tenant, format, output, origin, url, key,
+            data, postgres, signingKey, tenant, format, output, origin, url, key,
         };
         foreach (var option in filters.All)
         {
@@ -62,7 +65,7 @@ public static class ExportCommand
                 {
                     rows = parse.GetValue(url) is { } baseUrl
                         ? await ViaApiAsync(baseUrl, parse.GetValue(key)!, name, parse.GetValue(format)!, given, file, ct)
-                        : await FromDataFolderAsync(parse.GetValue(data)!, parse.GetValue(origin)!, name, parse.GetValue(format)!, given, file, ct);
+                        : await FromStoreAsync(new StoreLocation(parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(signingKey)), parse.GetValue(origin)!, name, parse.GetValue(format)!, given, file, ct);
                 }
 
                 File.Move(partial, target, overwrite: true);
@@ -82,20 +85,32 @@ public static class ExportCommand
         return command;
     }
 
-    private static async Task<long> FromDataFolderAsync(string dataDirectory, string origin, string tenant, string format, Dictionary<string, string> given, Stream file, CancellationToken ct)
+    private static async Task<long> FromStoreAsync(StoreLocation location, string origin, string tenant, string format, Dictionary<string, string> given, Stream file, CancellationToken ct)
     {
         if (!EventParser.IsValidTenant(tenant))
         {
             throw new CliException("--tenant must be 1–64 characters of A-Z a-z 0-9 . _ -");
         }
 
-        if (!File.Exists(Path.Combine(dataDirectory, SigningKey.FileName)))
+        if (location.SigningKeyFile is null && !File.Exists(Path.Combine(location.DataDirectory, SigningKey.FileName)))
         {
-            throw new CliException($"no signing key in '{dataDirectory}': is this a Witness data folder?");
+            throw new CliException($"no signing key in '{location.DataDirectory}': is this a Witness data folder? (or name the key with --signing-key)");
         }
 
-        using var key = SigningKey.LoadOrCreate(dataDirectory, origin);
-        await using var store = await StoreOpener.OpenAsync(dataDirectory, ct);
+        SigningKey key;
+        IWitnessStore opened;
+        try
+        {
+            key = ServerSigningKey.Load(new WitnessServerOptions { DataDirectory = location.DataDirectory, SigningKeyFile = location.SigningKeyFile, Origin = origin });
+            opened = await StoreOpener.OpenAsync(location.DataDirectory, location.Postgres, ct);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        using var ownedKey = key;
+        await using var store = opened;
         var settings = await store.GetSettingsAsync(tenant, ct);
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(settings.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
         EventFilter filter;
@@ -146,4 +161,7 @@ public static class ExportCommand
         await body.CopyToAsync(file, ct);
         return -1;
     }
+
+    /// <summary>Where the store and the signing key are: the data folder, or PostgreSQL and a key file.</summary>
+    private sealed record StoreLocation(string DataDirectory, string? Postgres, string? SigningKeyFile);
 }

@@ -23,11 +23,12 @@ public static class ImportCommand
         var file = new Argument<FileInfo>("FILE") { Description = "The NDJSON file: one event per line, or a Witness export (format=ndjson)." };
         var tenant = new Option<string>("--tenant") { Description = "The tenant to import into; a tenant named in the events is replaced by it.", Required = true, HelpName = "TENANT" };
         var data = WitnessCli.DataOption();
+        var postgres = WitnessCli.PostgresOption();
         var url = new Option<string?>("--url") { Description = "Import through a running server's API instead of the data folder.", HelpName = "URL" };
         var key = new Option<string?>("--key") { Description = "The API key (events:write) for --url.", HelpName = "KEY" };
         var command = new Command("import", "Load events from an NDJSON file, with the same validation as the API, in batches; safe to run again.")
         {
-            file, tenant, data, url, key,
+            file, tenant, data, postgres, url, key,
         };
         command.Validators.Add(result =>
         {
@@ -53,11 +54,22 @@ public static class ImportCommand
                 return 2;
             }
 
+            IImportTarget opened;
             try
             {
-                await using var target = parse.GetValue(url) is { } baseUrl
+                opened = parse.GetValue(url) is { } baseUrl
                     ? new ApiImportTarget(new Uri(baseUrl), parse.GetValue(key)!)
-                    : (IImportTarget)new StoreImportTarget(await StoreOpener.OpenAsync(parse.GetValue(data)!, ct));
+                    : new StoreImportTarget(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct));
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"witness import: {ex.Message}");
+                return 2;
+            }
+
+            try
+            {
+                await using var target = opened;
                 return await RunAsync(path, name, target, ct);
             }
             catch (CliException ex)

@@ -10,6 +10,7 @@ public static class UsersCommand
     public static Command Create()
     {
         var data = WitnessCli.DataOption();
+        var postgres = WitnessCli.PostgresOption();
         var email = new Argument<string>("EMAIL") { Description = "The email the user signs in with (unique on this server)." };
         var password = new Option<string>("--password")
         {
@@ -28,7 +29,7 @@ public static class UsersCommand
         var name = new Option<string?>("--name") { Description = "The name shown in the console and in the log; the email when left out.", HelpName = "NAME" };
         var add = new Command("add", "Add a console user. Give --tenant for a tenant's user, or --platform for a platform administrator.")
         {
-            email, data, password, role, tenant, platform, name,
+            email, data, postgres, password, role, tenant, platform, name,
         };
         add.SetAction(async (parse, ct) =>
         {
@@ -50,7 +51,18 @@ public static class UsersCommand
                 return 2;
             }
 
-            await using var store = await StoreOpener.OpenAsync(parse.GetValue(data)!, ct);
+            IWitnessStore opened;
+            try
+            {
+                opened = await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"witness users add: {ex.Message}");
+                return 2;
+            }
+
+            await using var store = opened;
             if (store is not IUserStore users)
             {
                 await Console.Error.WriteLineAsync($"witness users add: the {store.Kind} store does not keep console users");

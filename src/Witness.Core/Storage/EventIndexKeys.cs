@@ -69,14 +69,22 @@ public sealed record EventIndexKeys(
             Micros(e.ReceivedAt),
             e.Type,
             e.Action,
-            e.Category,
+            IndexText(e.Category),
             e.Outcome,
-            e.Actor.Id,
-            e.Actor.Email?.ToLowerInvariant(),
+            IndexText(e.Actor.Id),
+            IndexText(e.Actor.Email?.ToLowerInvariant()),
             e.Context?.Ip is { } ip ? IpRange.Key(IPAddress.Parse(ip)) : null,
-            text.ToString().ToLowerInvariant(),
-            [.. e.Targets.Select(t => (t.Type, t.Id))]);
+            IndexText(text.ToString().ToLowerInvariant()),
+            [.. e.Targets.Select(t => (IndexText(t.Type), IndexText(t.Id)))]);
     }
+
+    /// <summary>
+    /// A value as index columns and search parameters hold it: U+0000 becomes U+FFFD. PostgreSQL text
+    /// cannot hold U+0000, and every store derives the same keys so verification means the same on
+    /// each; the event's body keeps the character.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    public static string? IndexText(string? value) => value is not null && value.Contains('\0', StringComparison.Ordinal) ? value.Replace('\0', '\uFFFD') : value;
 
     /// <summary>The name of the first stored column that differs from these keys (targets aside), or null when all match.</summary>
     public string? FirstDifference(EventIndexKeys stored) =>

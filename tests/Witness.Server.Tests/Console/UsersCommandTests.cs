@@ -3,6 +3,7 @@ using Witness.Cli;
 using Witness.Server.Console;
 using Witness.Server.Tests.Support;
 using Witness.Storage;
+using Witness.Storage.Postgres;
 using Witness.Storage.Sqlite;
 
 namespace Witness.Server.Tests.Console;
@@ -35,6 +36,21 @@ public sealed class UsersCommandTests : IAsyncLifetime
         Assert.False(ada.Password.Matches("another-passphrase"));
         Assert.True((await store.FindUserByEmailAsync("root@example.com", CancellationToken.None))!.IsPlatformAdministrator);
         Assert.Equal(2, await store.CountUsersAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Users_add_with_postgres_stores_the_user_where_every_instance_finds_it()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        Assert.Equal(0, await RunAsync("users", "add", "ada@acme.example", "--password", "s3cret-passphrase", "--role", "Auditor", "--tenant", "acme", "--postgres", database.ConnectionString));
+        Assert.Equal(1, await RunAsync("users", "add", "ADA@acme.example", "--password", "s3cret-passphrase", "--role", "Auditor", "--tenant", "acme", "--postgres", database.ConnectionString));
+
+        await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = database.ConnectionString });
+        await store.InitializeAsync(CancellationToken.None);
+        var ada = (await store.FindUserByEmailAsync("ada@acme.example", CancellationToken.None))!;
+        Assert.Equal(("Auditor", "acme"), (ada.Role, ada.Tenant));
+        Assert.True(ada.Password.Matches("s3cret-passphrase"));
+        Assert.Equal(1, await store.CountUsersAsync(CancellationToken.None));
     }
 
     [Theory]

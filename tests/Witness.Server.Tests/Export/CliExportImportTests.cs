@@ -30,7 +30,7 @@ public sealed class CliExportImportTests : IAsyncLifetime
         await Some.SendManyAsync(client, tenant, 25, i => Some.Event(tenant, i < 10 ? "team.create" : "inbox.create", e => e["actor"]!["name"] = "Zoë Ångström"));
 
         var ndjson = Path.Combine(_folder, "export.ndjson");
-        var run = await WitnessProcess.RunAsync("export", "--data", _server.DataDirectory, "--tenant", tenant, "--format", "ndjson", "--action", "team.create", "--out", ndjson);
+        var run = await WitnessProcess.RunAsync(["export", .. _server.StoreArgs(), "--tenant", tenant, "--format", "ndjson", "--action", "team.create", "--out", ndjson]);
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("Exported 10 events", run.Output);
         var key = Path.Combine(_folder, "key.pem");
@@ -39,7 +39,7 @@ public sealed class CliExportImportTests : IAsyncLifetime
         Assert.True(verified.ExitCode == 0, verified.ToString());
 
         var csv = Path.Combine(_folder, "export.csv");
-        Assert.Equal(0, (await WitnessProcess.RunAsync("export", "--data", _server.DataDirectory, "--tenant", tenant, "--format", "csv", "--out", csv)).ExitCode);
+        Assert.Equal(0, (await WitnessProcess.RunAsync(["export", .. _server.StoreArgs(), "--tenant", tenant, "--format", "csv", "--out", csv])).ExitCode);
         var rows = ExportApiTests.ReadCsv(await File.ReadAllBytesAsync(csv));
         // A header, the 25 events, and the recorded NDJSON export before it.
         Assert.Equal(27, rows.Count);
@@ -47,7 +47,7 @@ public sealed class CliExportImportTests : IAsyncLifetime
         Assert.All(rows.Skip(2), row => Assert.Equal("Zoë Ångström", row[2]));
 
         var pdf = Path.Combine(_folder, "export.pdf");
-        Assert.Equal(0, (await WitnessProcess.RunAsync("export", "--data", _server.DataDirectory, "--tenant", tenant, "--format", "pdf", "--out", pdf)).ExitCode);
+        Assert.Equal(0, (await WitnessProcess.RunAsync(["export", .. _server.StoreArgs(), "--tenant", tenant, "--format", "pdf", "--out", pdf])).ExitCode);
         Assert.Contains(tenant, await PdfText.ExtractAsync(await File.ReadAllBytesAsync(pdf)));
 
         var recorded = await (await client.GetAsync("/v1/events?action=audit_log.export")).JsonAsync();
@@ -64,7 +64,7 @@ public sealed class CliExportImportTests : IAsyncLifetime
         await client.PostAsync(Some.Event(tenant));
         var output = Path.Combine(_folder, "never.csv");
 
-        var run = await WitnessProcess.RunAsync("export", "--data", _server.DataDirectory, "--tenant", tenant, "--format", "csv", "--from", "last-tuesday", "--out", output);
+        var run = await WitnessProcess.RunAsync(["export", .. _server.StoreArgs(), "--tenant", tenant, "--format", "csv", "--from", "last-tuesday", "--out", output]);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("from=last-tuesday", run.Error);
         Assert.False(File.Exists(output));
@@ -82,11 +82,11 @@ public sealed class CliExportImportTests : IAsyncLifetime
         var file = Path.Combine(_folder, "source.ndjson");
         await File.WriteAllTextAsync(file, await sourceClient.GetStringAsync("/v1/events/export?format=ndjson"));
 
-        var first = await WitnessProcess.RunAsync("import", file, "--tenant", target, "--data", _server.DataDirectory);
+        var first = await WitnessProcess.RunAsync(["import", file, "--tenant", target, .. _server.StoreArgs()]);
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains($"Imported 1500 events into tenant '{target}'; 0 were already there; 0 rejected.", first.Output);
 
-        var second = await WitnessProcess.RunAsync("import", file, "--tenant", target, "--data", _server.DataDirectory);
+        var second = await WitnessProcess.RunAsync(["import", file, "--tenant", target, .. _server.StoreArgs()]);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("Imported 0 events", second.Output);
         Assert.Contains("1500 were already there", second.Output);
@@ -111,7 +111,7 @@ public sealed class CliExportImportTests : IAsyncLifetime
             Some.Event(change: e => e["occurred_at"] = "yesterday").ToJsonString(),
         ]);
 
-        var run = await WitnessProcess.RunAsync("import", file, "--tenant", tenant, "--data", _server.DataDirectory);
+        var run = await WitnessProcess.RunAsync(["import", file, "--tenant", tenant, .. _server.StoreArgs()]);
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("line 2: action:", run.Error);
         Assert.Contains("line 3: line: not valid JSON", run.Error);

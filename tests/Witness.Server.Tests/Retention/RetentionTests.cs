@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Witness.Integrity;
 using Witness.Server.Background;
 using Witness.Server.Tests.Support;
@@ -89,8 +90,20 @@ public sealed class RetentionTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromDays(91));
         await PurgeNowAsync();
 
-        await using (var connection = new SqliteConnection($"Data Source={SqliteStoreOptions.InFolder(_server.DataDirectory).DatabasePath}"))
+        if (_server.Options.PostgresConnectionString is { } postgres)
         {
+            // As the database's superuser, as someone with access behind Witness's back would.
+            await using var connection = new NpgsqlConnection(postgres);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "UPDATE events SET body = convert_to(replace(convert_from(body, 'UTF8'), 'Ada Admin', 'Eve Admin'), 'UTF8') WHERE seq = 520 AND tenant_id = (SELECT id FROM tenants WHERE name = $1)",
+                connection);
+            command.Parameters.AddWithValue(tenant);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+        else
+        {
+            await using var connection = new SqliteConnection($"Data Source={SqliteStoreOptions.InFolder(_server.DataDirectory).DatabasePath}");
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "UPDATE events SET body = replace(body, 'Ada Admin', 'Eve Admin') WHERE seq = 520";

@@ -68,6 +68,13 @@ public sealed class RunningServer : IAsyncDisposable
         return new RunningServer(app, new Uri(address), dataDirectory, options, ownsData);
     }
 
+    /// <summary>
+    /// The command-line options that point a <c>witness</c> command at this server's store and key:
+    /// its data folder, and its database when it runs on PostgreSQL.
+    /// </summary>
+    public string[] StoreArgs() =>
+        Options.PostgresConnectionString is { } postgres ? ["--data", DataDirectory, "--postgres", postgres] : ["--data", DataDirectory];
+
     /// <summary>Creates an API key directly in the store. <paramref name="tenant"/> null makes a global key.</summary>
     public async Task<string> CreateKeyAsync(string? tenant, params string[] scopes)
     {

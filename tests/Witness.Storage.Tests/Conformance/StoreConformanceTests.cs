@@ -14,7 +14,7 @@ namespace Witness.Storage.Tests.Conformance;
 /// it; every test here runs against each of them. Tests use their own tenants, so a subclass may
 /// share one database between the tests of a class.
 /// </summary>
-public abstract class StoreConformanceTests
+public abstract partial class StoreConformanceTests
 {
     /// <summary>Opens (and initializes) a store; the test disposes it.</summary>
     protected abstract Task<IWitnessStore> OpenStoreAsync();

@@ -1,0 +1,60 @@
+using Npgsql;
+using NpgsqlTypes;
+using Witness.Access;
+
+namespace Witness.Storage.Postgres;
+
+public sealed partial class PostgresStore : IUserStore
+{
+    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at";
+
+    public async Task<bool> TryCreateUserAsync(ConsoleUser user, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"""
+            INSERT INTO console_users ({UserColumns})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (email) DO NOTHING
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Email.ToLowerInvariant() });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)user.Name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)user.Tenant ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Role });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Salt });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Hash });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Iterations });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.CreatedAt.UtcDateTime });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public Task<ConsoleUser?> FindUserByEmailAsync(string email, CancellationToken ct) =>
+        FindUserWhereAsync("email = $1", email.Trim().ToLowerInvariant(), ct);
+
+    public Task<ConsoleUser?> FindUserAsync(string id, CancellationToken ct) => FindUserWhereAsync("id = $1", id, ct);
+
+    public async Task<long> CountUsersAsync(CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        return (long)(await ScalarAsync(connection, "SELECT count(*) FROM console_users", ct))!;
+    }
+
+    private async Task<ConsoleUser?> FindUserWhereAsync(string condition, string value, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM console_users WHERE {condition}", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = value });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ConsoleUser(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetString(4),
+                new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
+                new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero))
+            : null;
+    }
+}
