@@ -10,7 +10,7 @@ namespace Witness.Server.Tests.Console;
 
 /// <summary>The Administrators' settings pages; each test works in a tenant of its own so that no change leaks into another test.</summary>
 [Collection(ConsoleCollection.Name)]
-public sealed partial class SettingsPagesTests(ConsoleFixture fixture)
+public sealed class SettingsPagesTests(ConsoleFixture fixture)
 {
     /// <summary>A browser page signed in as a new Administrator of a new tenant.</summary>
     private async Task<(IBrowserContext Context, IPage Page, string Tenant)> AdministratorAsync(string name)
