@@ -9,6 +9,8 @@ namespace Witness.Server.Console;
 /// </summary>
 internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Tenants, string? Tenant, AntiforgeryTokenSet Antiforgery)
 {
+    public ConsoleSection Section { get; init; } = ConsoleSection.AuditLogs;
+
     public void Write(HtmlWriter html)
     {
         html.Open("header", ("class", "topbar")).Open("div", ("class", "topbar-inner"))
@@ -31,6 +33,7 @@ internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Ten
             html.Open("span", ("class", "tenant-chip"), ("title", "Tenant")).Markup(Icons.Building).Text(Tenant).Close("span");
         }
 
+        WriteSections(html);
         html.Open("div", ("class", "topbar-user"))
             .Element("span", ConsoleFormat.Initials(User.DisplayName), ("class", ConsoleFormat.AvatarClass(User.Id)), ("aria-hidden", "true"))
             .Open("span", ("class", "user-text"))
@@ -44,4 +47,32 @@ internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Ten
             .Close("div")
             .Close("div").Close("header");
     }
+
+    /// <summary>Links to the parts of the console the user's role may open; only Administrators see Settings.</summary>
+    private void WriteSections(HtmlWriter html)
+    {
+        var canView = ConsoleRoles.CanViewAuditLogs(User.Role);
+        var canManage = ConsoleRoles.CanManageSettings(User.Role);
+        if (!canView && !canManage)
+        {
+            return;
+        }
+
+        (string, string?)[] tenant = User.IsPlatformAdministrator && Tenant is not null ? [("tenant", Tenant)] : [];
+        html.Open("nav", ("class", "topnav"), ("aria-label", "Console"));
+        if (canView)
+        {
+            SectionLink(html, "Audit Logs", AuditLogView.Build("/console", tenant), ConsoleSection.AuditLogs);
+        }
+
+        if (canManage)
+        {
+            SectionLink(html, "Settings", AuditLogView.Build("/console/settings/retention", tenant), ConsoleSection.Settings);
+        }
+
+        html.Close("nav");
+    }
+
+    private void SectionLink(HtmlWriter html, string label, string href, ConsoleSection section) =>
+        html.Element("a", label, ("class", section == Section ? "topnav-link active" : "topnav-link"), ("href", href), ("aria-current", section == Section ? "page" : null));
 }
