@@ -21,7 +21,9 @@ internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Ten
                 .Element("label", "Tenant", ("for", "tenant-select"), ("class", "sr-only"))
                 .Markup(Icons.Building)
                 .Open("select", ("id", "tenant-select"), ("name", "tenant"), ("data-autosubmit", ""));
-            foreach (var tenant in Tenants)
+            // The tenant being viewed is always offered, even one with no events yet, so the switcher shows where the admin is.
+            var choices = Tenant is null || Tenants.Contains(Tenant) ? Tenants : [.. Tenants.Append(Tenant).Order(StringComparer.Ordinal)];
+            foreach (var tenant in choices)
             {
                 html.Element("option", tenant, ("value", tenant), ("selected", tenant == Tenant ? "" : null));
             }
