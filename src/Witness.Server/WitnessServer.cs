@@ -73,18 +73,24 @@ public static class WitnessServer
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
-        services.AddSingleton((IRetentionStore)store);
-        services.AddSingleton((IAlertStore)store);
-        services.AddSingleton((IWebhookStore)store);
         services.AddSingleton<SystemEvents>();
-        services.AddSingleton<RetentionService>();
-        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
-        services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
-        services.AddSingleton<WebhookDeliveryService>();
-        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryService>());
-        services.AddHostedService<CheckpointPublisher>();
-        services.AddSingleton<AlertService>();
-        services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
+
+        // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
+        var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
+        if (keepsAutomation)
+        {
+            services.AddSingleton((IRetentionStore)store);
+            services.AddSingleton((IAlertStore)store);
+            services.AddSingleton((IWebhookStore)store);
+            services.AddSingleton<RetentionService>();
+            services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
+            services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
+            services.AddSingleton<WebhookDeliveryService>();
+            services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryService>());
+            services.AddHostedService<CheckpointPublisher>();
+            services.AddSingleton<AlertService>();
+            services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
+        }
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
@@ -112,8 +118,12 @@ public static class WitnessServer
         ExportApi.Map(app);
         IntegrityApi.Map(app);
         SettingsApi.Map(app);
-        AlertsApi.Map(app);
-        WebhooksApi.Map(app);
+        if (keepsAutomation)
+        {
+            AlertsApi.Map(app);
+            WebhooksApi.Map(app);
+        }
+
         ActionsApi.Map(app);
         if (users is not null)
         {

@@ -85,6 +85,22 @@ public sealed partial class SqliteStore
                 : null;
         }
 
+        public async ValueTask<IReadOnlyDictionary<string, ExistingEvent>> FindByIdsAsync(long tenantId, IReadOnlyCollection<string> ids, CancellationToken ct)
+        {
+            await using var select = Command(
+                "SELECT event_id, seq, content_digest, body, hash FROM events WHERE tenant_id = $t AND event_id IN (SELECT value FROM json_each($ids))");
+            select.Parameters.AddWithValue("$t", tenantId);
+            select.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(ids));
+            var found = new Dictionary<string, ExistingEvent>(StringComparer.Ordinal);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                found[reader.GetString(0)] = new ExistingEvent(reader.GetInt64(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
+            }
+
+            return found;
+        }
+
         public async ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)
         {
             _insertEvent ??= Command(

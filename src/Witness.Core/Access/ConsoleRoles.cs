@@ -15,6 +15,9 @@ public static class ConsoleRoles
     /// <summary>Whether the role may open the audit log and export it.</summary>
     public static bool CanViewAuditLogs(string role) => role is Administrator or Auditor;
 
+    /// <summary>Whether the role may change retention, legal hold, alert rules and webhooks.</summary>
+    public static bool CanManageSettings(string role) => role is Administrator;
+
     /// <summary>The role's canonical spelling for a name given in any case, or null for an unknown role.</summary>
     public static string? Parse(string? name) =>
         All.FirstOrDefault(r => string.Equals(r, name?.Trim(), StringComparison.OrdinalIgnoreCase));

@@ -1,5 +1,3 @@
-using Witness.Ingest;
-
 namespace Witness.Events;
 
 /// <summary>
@@ -10,9 +8,16 @@ namespace Witness.Events;
 /// </summary>
 public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId, bool TypeGiven = true)
 {
-    /// <summary>The event's template and index keys when already worked out (<see cref="Prepare"/>); used only while it is for <see cref="Event"/>.</summary>
+    /// <summary>The canonical bytes and index keys, prepared off the writer's thread; computed on demand when absent.</summary>
     public PreparedEvent? Prepared { get; init; }
 
-    /// <summary>This submission with its <see cref="Prepared"/> form worked out, so the append does less while it holds the tenant's log.</summary>
-    public SubmittedEvent Prepare() => Prepared?.IsFor(Event) == true ? this : this with { Prepared = PreparedEvent.Of(Event) };
+    /// <summary>This event with its canonical parts and index keys prepared (on the calling thread).</summary>
+    public SubmittedEvent Prepare() =>
+        Prepared is not null ? this : this with { Prepared = new PreparedEvent(CanonicalParts.Of(Event), Storage.EventIndexKeys.From(Event)) };
 }
+
+/// <summary>
+/// What the writer needs besides seq and received_at: the canonical parts, and the index keys
+/// (whose received time the writer sets).
+/// </summary>
+public sealed record PreparedEvent(CanonicalParts Parts, Storage.EventIndexKeys Keys);

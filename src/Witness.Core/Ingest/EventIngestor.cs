@@ -37,15 +37,8 @@ public sealed class EventIngestor : IAsyncDisposable
     /// </summary>
     public Task<AppendResult> AppendAsync(IReadOnlyList<SubmittedEvent> events, CancellationToken ct = default)
     {
-        // The canonical writing and index keys are done here, on the submitting thread, in parallel
-        // with other requests; the group commit then only stamps, hashes and writes.
-        var prepared = new SubmittedEvent[events.Count];
-        for (var i = 0; i < prepared.Length; i++)
-        {
-            prepared[i] = events[i].Prepare();
-        }
-
-        var pending = new Pending(prepared, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Canonical bytes and index keys are prepared here, on the caller's thread, so the one writer only splices and hashes.
+        var pending = new Pending([.. events.Select(e => e.Prepare())], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(EventIngestor));

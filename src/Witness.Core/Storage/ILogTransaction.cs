@@ -13,6 +13,24 @@ public interface ILogTransaction
     /// <summary>The event stored under a client id, including rows written earlier in this transaction.</summary>
     ValueTask<ExistingEvent?> FindByIdAsync(long tenantId, string id, CancellationToken ct);
 
+    /// <summary>
+    /// The events stored under any of these client ids, by id (rows of this transaction included).
+    /// Stores override it with one query; the default asks for each id in turn.
+    /// </summary>
+    async ValueTask<IReadOnlyDictionary<string, ExistingEvent>> FindByIdsAsync(long tenantId, IReadOnlyCollection<string> ids, CancellationToken ct)
+    {
+        var found = new Dictionary<string, ExistingEvent>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            if (await FindByIdAsync(tenantId, id, ct) is { } existing)
+            {
+                found[id] = existing;
+            }
+        }
+
+        return found;
+    }
+
     ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct);
 
     /// <summary>Keeps the hash of a completed perfect subtree (only those at or above <see cref="Witness.Integrity.MerkleNodes.StoredLevel"/> are passed).</summary>

@@ -75,14 +75,25 @@ public static class AlertsApi
             return NotFound(tenant, id);
         }
 
-        var now = clock.GetUtcNow();
         var parsed = await ParseAsync(context, TenantZone.Of(await settings.GetAsync(tenant, ct)));
         if (parsed.Errors is { } errors)
         {
             return Problems.Invalid(errors);
         }
 
-        var rule = parsed.Rule! with
+        var rule = await SaveRuleAsync(tenant, existing, parsed.Rule!, parsed.Filter!, store, alerts, service, clock, ct);
+        return Results.Json(Describe(rule), AlertsJson.Api.AlertRuleResponse, statusCode: existing is null ? 201 : 200);
+    }
+
+    /// <summary>
+    /// Saves a validated rule as a new rule of the tenant, or in place of <paramref name="existing"/>,
+    /// and has the evaluator pick it up. The API and the console's alert rules page both save through here.
+    /// </summary>
+    internal static async Task<AlertRule> SaveRuleAsync(
+        string tenant, AlertRule? existing, AlertRule parsed, EventFilter filter, IWitnessStore store, IAlertStore alerts, AlertService service, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var rule = parsed with
         {
             Id = existing?.Id ?? "rule_" + Guid.CreateVersion7(now).ToString("N"),
             Tenant = tenant,
@@ -97,12 +108,12 @@ public static class AlertsApi
 
         if (rule.Kind == AlertKinds.FirstSeen)
         {
-            await PrimeFirstSeenAsync(store, alerts, rule, parsed.Filter!, ct);
+            await PrimeFirstSeenAsync(store, alerts, rule, filter, ct);
         }
 
         await alerts.SaveAlertRuleAsync(rule, ct);
         service.RulesChanged(tenant, head);
-        return Results.Json(Describe(rule), AlertsJson.Api.AlertRuleResponse, statusCode: existing is null ? 201 : 200);
+        return rule;
     }
 
     /// <summary>A new first-seen rule learns from the log so far, so it alerts on what is new from now on, not on every actor's history.</summary>
@@ -136,13 +147,19 @@ public static class AlertsApi
             return error!;
         }
 
-        if (!await alerts.DeleteAlertRuleAsync(tenant, id, context.RequestAborted))
+        return await DeleteRuleAsync(tenant, id, alerts, store, service, context.RequestAborted) ? Results.NoContent() : NotFound(tenant, id);
+    }
+
+    /// <summary>Deletes the tenant's rule and has the evaluator drop it; false when the tenant has no such rule.</summary>
+    internal static async Task<bool> DeleteRuleAsync(string tenant, string id, IAlertStore alerts, IWitnessStore store, AlertService service, CancellationToken ct)
+    {
+        if (!await alerts.DeleteAlertRuleAsync(tenant, id, ct))
         {
-            return NotFound(tenant, id);
+            return false;
         }
 
-        service.RulesChanged(tenant, (await store.GetFrontierAsync(tenant, context.RequestAborted))?.Size ?? 0);
-        return Results.NoContent();
+        service.RulesChanged(tenant, (await store.GetFrontierAsync(tenant, ct))?.Size ?? 0);
+        return true;
     }
 
     private static async Task<(AlertRule? Rule, EventFilter? Filter, List<ValidationError>? Errors)> ParseAsync(HttpContext context, TimeZoneInfo zone)
@@ -159,73 +176,76 @@ public static class AlertsApi
 
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return (null, null, [new("body", "expected a JSON object")]);
-            }
-
-            var errors = new List<ValidationError>();
-            foreach (var property in root.EnumerateObject().Where(p => !Fields.Contains(p.Name)))
-            {
-                errors.Add(new(property.Name, $"unknown field; the fields are {string.Join(", ", Fields)}"));
-            }
-
-            var name = Text(root, "name", errors, required: true, max: 200);
-            var kind = Text(root, "kind", errors, required: true, max: 32);
-            if (kind is not null && !AlertKinds.All.Contains(kind))
-            {
-                errors.Add(new("kind", $"must be one of {string.Join(", ", AlertKinds.All)}"));
-            }
-
-            var query = Text(root, "query", errors, required: kind == AlertKinds.Match, max: 2000) ?? "";
-            EventFilter? filter = null;
-            try
-            {
-                filter = SearchQueryParser.Parse(query, zone);
-            }
-            catch (SearchSyntaxException ex)
-            {
-                errors.Add(new("query", ex.Message));
-            }
-
-            var isThreshold = kind == AlertKinds.Threshold;
-            var threshold = Number(root, "threshold", errors, isThreshold, 2, 100_000, kind);
-            var window = Number(root, "window_minutes", errors, isThreshold, 1, 10_080, kind);
-            var groupBy = Choice(root, "group_by", errors, isThreshold, [AlertGroups.Actor, AlertGroups.Ip], AlertGroups.Actor, kind);
-            var dimension = Choice(root, "dimension", errors, kind == AlertKinds.FirstSeen, [AlertGroups.Ip, AlertGroups.Country], AlertGroups.Ip, kind);
-            var enabled = true;
-            if (root.TryGetProperty("enabled", out var e))
-            {
-                if (e.ValueKind is JsonValueKind.True or JsonValueKind.False)
-                {
-                    enabled = e.GetBoolean();
-                }
-                else
-                {
-                    errors.Add(new("enabled", "must be true or false"));
-                }
-            }
-
-            if (errors.Count > 0)
-            {
-                return (null, null, errors);
-            }
-
-            return (new AlertRule
-            {
-                Id = "",
-                Tenant = "",
-                Name = name!,
-                Kind = kind!,
-                Query = query,
-                Threshold = threshold,
-                WindowMinutes = window,
-                GroupBy = groupBy,
-                Dimension = dimension,
-                Enabled = enabled,
-            }, filter, null);
+            return doc.RootElement.ValueKind != JsonValueKind.Object ? (null, null, [new("body", "expected a JSON object")]) : Validate(doc.RootElement, zone);
         }
+    }
+
+    /// <summary>
+    /// A rule (without id, tenant and times) and its query's filter from a request's fields, or the
+    /// fields that are wrong. The console's alert rules page checks its form through here too.
+    /// </summary>
+    internal static (AlertRule? Rule, EventFilter? Filter, List<ValidationError>? Errors) Validate(JsonElement root, TimeZoneInfo zone)
+    {
+        var errors = new List<ValidationError>();
+        foreach (var property in root.EnumerateObject().Where(p => !Fields.Contains(p.Name)))
+        {
+            errors.Add(new(property.Name, $"unknown field; the fields are {string.Join(", ", Fields)}"));
+        }
+
+        var name = Text(root, "name", errors, required: true, max: 200);
+        var kind = Text(root, "kind", errors, required: true, max: 32);
+        if (kind is not null && !AlertKinds.All.Contains(kind))
+        {
+            errors.Add(new("kind", $"must be one of {string.Join(", ", AlertKinds.All)}"));
+        }
+
+        var query = Text(root, "query", errors, required: kind == AlertKinds.Match, max: 2000) ?? "";
+        EventFilter? filter = null;
+        try
+        {
+            filter = SearchQueryParser.Parse(query, zone);
+        }
+        catch (SearchSyntaxException ex)
+        {
+            errors.Add(new("query", ex.Message));
+        }
+
+        var isThreshold = kind == AlertKinds.Threshold;
+        var threshold = Number(root, "threshold", errors, isThreshold, 2, 100_000, kind);
+        var window = Number(root, "window_minutes", errors, isThreshold, 1, 10_080, kind);
+        var groupBy = Choice(root, "group_by", errors, isThreshold, [AlertGroups.Actor, AlertGroups.Ip], AlertGroups.Actor, kind);
+        var dimension = Choice(root, "dimension", errors, kind == AlertKinds.FirstSeen, [AlertGroups.Ip, AlertGroups.Country], AlertGroups.Ip, kind);
+        var enabled = true;
+        if (root.TryGetProperty("enabled", out var e))
+        {
+            if (e.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                enabled = e.GetBoolean();
+            }
+            else
+            {
+                errors.Add(new("enabled", "must be true or false"));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, null, errors);
+        }
+
+        return (new AlertRule
+        {
+            Id = "",
+            Tenant = "",
+            Name = name!,
+            Kind = kind!,
+            Query = query,
+            Threshold = threshold,
+            WindowMinutes = window,
+            GroupBy = groupBy,
+            Dimension = dimension,
+            Enabled = enabled,
+        }, filter, null);
     }
 
     private static string? Text(JsonElement root, string field, List<ValidationError> errors, bool required, int max)

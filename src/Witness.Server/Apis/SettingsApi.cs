@@ -62,60 +62,77 @@ public static class SettingsApi
             }
 
             var before = await store.GetSettingsAsync(tenant, context.RequestAborted);
-            var settings = before;
             var errors = new List<ValidationError>();
-            foreach (var property in doc.RootElement.EnumerateObject())
-            {
-                var value = property.Value;
-                switch (property.Name)
-                {
-                    case "retention_days" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var days) && days is >= 1 and <= 3650:
-                        settings = settings with { RetentionDays = days };
-                        break;
-                    case "retention_days":
-                        errors.Add(new(property.Name, "must be a whole number of days from 1 to 3650"));
-                        break;
-                    case "time_zone" when value.ValueKind == JsonValueKind.String && TimeZoneInfo.TryFindSystemTimeZoneById(value.GetString()!, out _):
-                        settings = settings with { TimeZone = value.GetString()! };
-                        break;
-                    case "time_zone":
-                        errors.Add(new(property.Name, "must be an IANA time zone name such as Europe/Rome or UTC"));
-                        break;
-                    case "strict_mode" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
-                        settings = settings with { StrictMode = value.GetBoolean() };
-                        break;
-                    case "strict_mode":
-                        errors.Add(new(property.Name, "must be true or false"));
-                        break;
-                    case "legal_hold" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
-                        settings = settings with { LegalHold = value.GetBoolean() };
-                        break;
-                    case "legal_hold":
-                        errors.Add(new(property.Name, "must be true or false"));
-                        break;
-                    default:
-                        errors.Add(new(property.Name, "unknown setting; the settings are retention_days, time_zone, strict_mode, legal_hold"));
-                        break;
-                }
-            }
-
+            var settings = Apply(before, doc.RootElement, errors);
             if (errors.Count > 0)
             {
                 return Problems.Invalid(errors);
             }
 
-            await cache.SaveAsync(tenant, settings, context.RequestAborted);
-            if (settings.LegalHold != before.LegalHold)
-            {
-                await RecordLegalHoldAsync(context, tenant, settings, events);
-            }
-
+            await SaveAsync(tenant, before, settings, EventsApi.ApiActor(context), RequestContext.Of(context), cache, events, context.RequestAborted);
             return Describe(tenant, settings);
         }
     }
 
+    /// <summary>
+    /// <paramref name="before"/> with the settings named in <paramref name="changes"/> applied; each
+    /// field that is unknown or out of range is added to <paramref name="errors"/>. The console's
+    /// settings page sends its form through here too, so both check the same rules.
+    /// </summary>
+    internal static TenantSettings Apply(TenantSettings before, JsonElement changes, List<ValidationError> errors)
+    {
+        var settings = before;
+        foreach (var property in changes.EnumerateObject())
+        {
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "retention_days" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var days) && days is >= 1 and <= 3650:
+                    settings = settings with { RetentionDays = days };
+                    break;
+                case "retention_days":
+                    errors.Add(new(property.Name, "must be a whole number of days from 1 to 3650"));
+                    break;
+                case "time_zone" when value.ValueKind == JsonValueKind.String && TimeZoneInfo.TryFindSystemTimeZoneById(value.GetString()!, out _):
+                    settings = settings with { TimeZone = value.GetString()! };
+                    break;
+                case "time_zone":
+                    errors.Add(new(property.Name, "must be an IANA time zone name such as Europe/Rome or UTC"));
+                    break;
+                case "strict_mode" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    settings = settings with { StrictMode = value.GetBoolean() };
+                    break;
+                case "strict_mode":
+                    errors.Add(new(property.Name, "must be true or false"));
+                    break;
+                case "legal_hold" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    settings = settings with { LegalHold = value.GetBoolean() };
+                    break;
+                case "legal_hold":
+                    errors.Add(new(property.Name, "must be true or false"));
+                    break;
+                default:
+                    errors.Add(new(property.Name, "unknown setting; the settings are retention_days, time_zone, strict_mode, legal_hold"));
+                    break;
+            }
+        }
+
+        return settings;
+    }
+
+    /// <summary>Saves the tenant's settings; placing or releasing a legal hold is recorded in the log, by whoever changed it.</summary>
+    internal static async Task SaveAsync(
+        string tenant, TenantSettings before, TenantSettings settings, EventActor actor, EventContext request, TenantSettingsCache cache, SystemEvents events, CancellationToken ct)
+    {
+        await cache.SaveAsync(tenant, settings, ct);
+        if (settings.LegalHold != before.LegalHold)
+        {
+            await RecordLegalHoldAsync(tenant, settings, actor, request, events, ct);
+        }
+    }
+
     /// <summary>Placing and releasing a legal hold are themselves part of the tenant's record.</summary>
-    private static Task RecordLegalHoldAsync(HttpContext context, string tenant, TenantSettings settings, SystemEvents events) =>
+    private static Task RecordLegalHoldAsync(string tenant, TenantSettings settings, EventActor actor, EventContext request, SystemEvents events, CancellationToken ct) =>
         events.RecordAsync(new AuditEvent
         {
             Id = "",
@@ -123,11 +140,11 @@ public static class SettingsApi
             OccurredAt = default,
             Type = LogTypes.Activity,
             Action = settings.LegalHold ? BuiltInActions.LegalHoldSet.Action : BuiltInActions.LegalHoldRelease.Action,
-            Actor = EventsApi.ApiActor(context),
+            Actor = actor,
             Outcome = Outcomes.Success,
-            Context = RequestContext.Of(context),
+            Context = request,
             Metadata = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["retention_days"] = settings.RetentionDays }),
-        }, idempotent: false, context.RequestAborted);
+        }, idempotent: false, ct);
 
     private static IResult Describe(string tenant, TenantSettings s) =>
         Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Api.SettingsResponse);

@@ -82,8 +82,20 @@ public static class WebhooksApi
             return Problems.Invalid(errors);
         }
 
+        var (webhook, newSecret) = await SaveWebhookAsync(tenant, existing, request!, store, clock, ct);
+        return Results.Json(Describe(webhook, showSecret: newSecret is not null), AlertsJson.Api.WebhookResponse, statusCode: existing is null ? 201 : 200);
+    }
+
+    /// <summary>
+    /// Saves a validated webhook as a new endpoint of the tenant, or in place of <paramref name="existing"/>;
+    /// returns it with the secret that was set now (to be shown once), or null when the secret is unchanged.
+    /// The API and the console's webhooks page both save through here.
+    /// </summary>
+    internal static async Task<(Webhook Webhook, string? NewSecret)> SaveWebhookAsync(
+        string tenant, Webhook? existing, ParsedWebhook request, IWebhookStore store, TimeProvider clock, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
-        var newSecret = request!.Secret ?? (existing is null ? WebhookSignature.NewSecret() : null);
+        var newSecret = request.Secret ?? (existing is null ? WebhookSignature.NewSecret() : null);
         var webhook = new Webhook
         {
             Id = existing?.Id ?? WebhookDispatcher.NewId("wh_", now),
@@ -97,7 +109,7 @@ public static class WebhooksApi
             UpdatedAt = now,
         };
         await store.SaveWebhookAsync(webhook, ct);
-        return Results.Json(Describe(webhook, showSecret: newSecret is not null), AlertsJson.Api.WebhookResponse, statusCode: existing is null ? 201 : 200);
+        return (webhook, newSecret);
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context, string id, IWebhookStore store)
@@ -163,97 +175,97 @@ public static class WebhooksApi
 
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return (null, [new("body", "expected a JSON object")]);
-            }
-
-            var errors = new List<ValidationError>();
-            foreach (var property in root.EnumerateObject().Where(p => !Fields.Contains(p.Name)))
-            {
-                errors.Add(new(property.Name, $"unknown field; the fields are {string.Join(", ", Fields)}"));
-            }
-
-            string? url = null;
-            if (!root.TryGetProperty("url", out var u) || u.ValueKind != JsonValueKind.String)
-            {
-                errors.Add(new("url", "is required: an absolute http or https URL"));
-            }
-            else if (u.GetString()!.Length > 2000 || !Uri.TryCreate(u.GetString(), UriKind.Absolute, out var uri)
-                || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0 || uri.Fragment.Length > 0)
-            {
-                errors.Add(new("url", "must be an absolute http or https URL of at most 2000 characters, without user info or fragment"));
-            }
-            else
-            {
-                url = uri.AbsoluteUri;
-            }
-
-            string? secret = null;
-            if (root.TryGetProperty("secret", out var s) && s.ValueKind != JsonValueKind.Null)
-            {
-                if (s.ValueKind == JsonValueKind.String && WebhookSignature.IsValidSecret(s.GetString()))
-                {
-                    secret = s.GetString();
-                }
-                else
-                {
-                    errors.Add(new("secret", "must be whsec_ followed by the base64 of 24 to 64 random bytes, or left out to have one generated"));
-                }
-            }
-
-            var types = new List<string>();
-            if (!root.TryGetProperty("event_types", out var t) || t.ValueKind != JsonValueKind.Array || t.GetArrayLength() == 0)
-            {
-                errors.Add(new("event_types", $"is required: a non-empty array of {string.Join(", ", WebhookEventTypes.All)}"));
-            }
-            else
-            {
-                var i = 0;
-                foreach (var item in t.EnumerateArray())
-                {
-                    if (item.ValueKind == JsonValueKind.String && WebhookEventTypes.All.Contains(item.GetString()))
-                    {
-                        types.Add(item.GetString()!);
-                    }
-                    else
-                    {
-                        errors.Add(new($"event_types[{i}]", $"must be one of {string.Join(", ", WebhookEventTypes.All)}"));
-                    }
-
-                    i++;
-                }
-            }
-
-            var enabled = true;
-            if (root.TryGetProperty("enabled", out var e))
-            {
-                if (e.ValueKind is JsonValueKind.True or JsonValueKind.False)
-                {
-                    enabled = e.GetBoolean();
-                }
-                else
-                {
-                    errors.Add(new("enabled", "must be true or false"));
-                }
-            }
-
-            string? description = null;
-            if (root.TryGetProperty("description", out var d) && d.ValueKind != JsonValueKind.Null)
-            {
-                if (d.ValueKind == JsonValueKind.String && d.GetString()!.Length <= 500)
-                {
-                    description = d.GetString();
-                }
-                else
-                {
-                    errors.Add(new("description", "must be a string of at most 500 characters"));
-                }
-            }
-
-            return errors.Count > 0 ? (null, errors) : (new ParsedWebhook(url!, secret, [.. types.Distinct()], enabled, description), errors);
+            return doc.RootElement.ValueKind != JsonValueKind.Object ? (null, [new("body", "expected a JSON object")]) : Validate(doc.RootElement);
         }
+    }
+
+    /// <summary>A webhook's fields from a request, or the fields that are wrong. The console's webhooks page checks its form through here too.</summary>
+    internal static (ParsedWebhook? Request, List<ValidationError> Errors) Validate(JsonElement root)
+    {
+        var errors = new List<ValidationError>();
+        foreach (var property in root.EnumerateObject().Where(p => !Fields.Contains(p.Name)))
+        {
+            errors.Add(new(property.Name, $"unknown field; the fields are {string.Join(", ", Fields)}"));
+        }
+
+        string? url = null;
+        if (!root.TryGetProperty("url", out var u) || u.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new("url", "is required: an absolute http or https URL"));
+        }
+        else if (u.GetString()!.Length > 2000 || !Uri.TryCreate(u.GetString(), UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0 || uri.Fragment.Length > 0)
+        {
+            errors.Add(new("url", "must be an absolute http or https URL of at most 2000 characters, without user info or fragment"));
+        }
+        else
+        {
+            url = uri.AbsoluteUri;
+        }
+
+        string? secret = null;
+        if (root.TryGetProperty("secret", out var s) && s.ValueKind != JsonValueKind.Null)
+        {
+            if (s.ValueKind == JsonValueKind.String && WebhookSignature.IsValidSecret(s.GetString()))
+            {
+                secret = s.GetString();
+            }
+            else
+            {
+                errors.Add(new("secret", "must be whsec_ followed by the base64 of 24 to 64 random bytes, or left out to have one generated"));
+            }
+        }
+
+        var types = new List<string>();
+        if (!root.TryGetProperty("event_types", out var t) || t.ValueKind != JsonValueKind.Array || t.GetArrayLength() == 0)
+        {
+            errors.Add(new("event_types", $"is required: a non-empty array of {string.Join(", ", WebhookEventTypes.All)}"));
+        }
+        else
+        {
+            var i = 0;
+            foreach (var item in t.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.String && WebhookEventTypes.All.Contains(item.GetString()))
+                {
+                    types.Add(item.GetString()!);
+                }
+                else
+                {
+                    errors.Add(new($"event_types[{i}]", $"must be one of {string.Join(", ", WebhookEventTypes.All)}"));
+                }
+
+                i++;
+            }
+        }
+
+        var enabled = true;
+        if (root.TryGetProperty("enabled", out var e))
+        {
+            if (e.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                enabled = e.GetBoolean();
+            }
+            else
+            {
+                errors.Add(new("enabled", "must be true or false"));
+            }
+        }
+
+        string? description = null;
+        if (root.TryGetProperty("description", out var d) && d.ValueKind != JsonValueKind.Null)
+        {
+            if (d.ValueKind == JsonValueKind.String && d.GetString()!.Length <= 500)
+            {
+                description = d.GetString();
+            }
+            else
+            {
+                errors.Add(new("description", "must be a string of at most 500 characters"));
+            }
+        }
+
+        return errors.Count > 0 ? (null, errors) : (new ParsedWebhook(url!, secret, [.. types.Distinct()], enabled, description), errors);
     }
 
     private static IResult NotFound(string tenant, string id) => Problems.NotFound($"No webhook '{id}' in tenant '{tenant}'.");
@@ -265,7 +277,8 @@ public static class WebhooksApi
         new(d.Id, d.WebhookId, d.MessageId, d.EventType, d.Status, d.Attempts, d.LastStatus, d.LastError, d.CreatedAt,
             d.Status == DeliveryStatuses.Pending ? d.NextAttemptAt : null, d.CompletedAt);
 
-    private sealed record ParsedWebhook(string Url, string? Secret, IReadOnlyList<string> EventTypes, bool Enabled, string? Description);
+    /// <summary>A webhook as checked; <c>Secret</c> is null when none was given.</summary>
+    internal sealed record ParsedWebhook(string Url, string? Secret, IReadOnlyList<string> EventTypes, bool Enabled, string? Description);
 }
 
 public sealed record WebhookRequest(string Url, string? Secret, IReadOnlyList<string> EventTypes, bool? Enabled, string? Description);

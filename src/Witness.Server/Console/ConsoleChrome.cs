@@ -9,6 +9,8 @@ namespace Witness.Server.Console;
 /// </summary>
 internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Tenants, string? Tenant, AntiforgeryTokenSet Antiforgery)
 {
+    public ConsoleSection Section { get; init; } = ConsoleSection.AuditLogs;
+
     public void Write(HtmlWriter html)
     {
         html.Open("header", ("class", "topbar")).Open("div", ("class", "topbar-inner"))
@@ -19,7 +21,9 @@ internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Ten
                 .Element("label", "Tenant", ("for", "tenant-select"), ("class", "sr-only"))
                 .Markup(Icons.Building)
                 .Open("select", ("id", "tenant-select"), ("name", "tenant"), ("data-autosubmit", ""));
-            foreach (var tenant in Tenants)
+            // The tenant being viewed is always offered, even one with no events yet, so the switcher shows where the admin is.
+            var choices = Tenant is null || Tenants.Contains(Tenant) ? Tenants : [.. Tenants.Append(Tenant).Order(StringComparer.Ordinal)];
+            foreach (var tenant in choices)
             {
                 html.Element("option", tenant, ("value", tenant), ("selected", tenant == Tenant ? "" : null));
             }
@@ -31,6 +35,7 @@ internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Ten
             html.Open("span", ("class", "tenant-chip"), ("title", "Tenant")).Markup(Icons.Building).Text(Tenant).Close("span");
         }
 
+        WriteSections(html);
         html.Open("div", ("class", "topbar-user"))
             .Element("span", ConsoleFormat.Initials(User.DisplayName), ("class", ConsoleFormat.AvatarClass(User.Id)), ("aria-hidden", "true"))
             .Open("span", ("class", "user-text"))
@@ -44,4 +49,32 @@ internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Ten
             .Close("div")
             .Close("div").Close("header");
     }
+
+    /// <summary>Links to the parts of the console the user's role may open; only Administrators see Settings.</summary>
+    private void WriteSections(HtmlWriter html)
+    {
+        var canView = ConsoleRoles.CanViewAuditLogs(User.Role);
+        var canManage = ConsoleRoles.CanManageSettings(User.Role);
+        if (!canView && !canManage)
+        {
+            return;
+        }
+
+        (string, string?)[] tenant = User.IsPlatformAdministrator && Tenant is not null ? [("tenant", Tenant)] : [];
+        html.Open("nav", ("class", "topnav"), ("aria-label", "Console"));
+        if (canView)
+        {
+            SectionLink(html, "Audit Logs", AuditLogView.Build("/console", tenant), ConsoleSection.AuditLogs);
+        }
+
+        if (canManage)
+        {
+            SectionLink(html, "Settings", AuditLogView.Build("/console/settings/retention", tenant), ConsoleSection.Settings);
+        }
+
+        html.Close("nav");
+    }
+
+    private void SectionLink(HtmlWriter html, string label, string href, ConsoleSection section) =>
+        html.Element("a", label, ("class", section == Section ? "topnav-link active" : "topnav-link"), ("href", href), ("aria-current", section == Section ? "page" : null));
 }

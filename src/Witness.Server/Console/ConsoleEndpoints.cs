@@ -14,7 +14,8 @@ namespace Witness.Server.Console;
 
 /// <summary>
 /// The web console (SPEC §6): <c>/console</c> (the Audit Logs page), <c>/console/sign-in</c>,
-/// <c>/console/sign-out</c>, <c>/console/assets/*</c> and the embeddable viewer <c>/embed?token=…</c>.
+/// <c>/console/sign-out</c>, <c>/console/assets/*</c>, the Administrators' <c>/console/settings/*</c>
+/// (<see cref="SettingsEndpoints"/>) and the embeddable viewer <c>/embed?token=…</c>.
 /// Every page carries <see cref="ConsoleHeaders"/>; every POST checks an anti-forgery token.
 /// </summary>
 public static class ConsoleEndpoints
@@ -28,6 +29,7 @@ public static class ConsoleEndpoints
         console.MapPost("/sign-in", SignInAsync).DisableAntiforgery();
         console.MapPost("/sign-out", SignOutAsync).DisableAntiforgery();
         console.MapGet("", AuditLogAsync);
+        SettingsEndpoints.Map(console);
         app.MapGet("/embed", EmbedAsync).ExcludeFromDescription();
     }
 

@@ -15,18 +15,8 @@ public static class EventJson
     {
         response.ContentType = "application/json; charset=utf-8";
         var writer = response.BodyWriter;
-        writer.Write("{\"events\":["u8);
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (i > 0)
-            {
-                writer.Write(","u8);
-            }
-
-            CanonicalEvent.WriteWithHash(writer, events[i].Body, events[i].Hash);
-        }
-
-        writer.Write("],\"next_cursor\":"u8);
+        WriteEvents(writer, events.Select(e => (e.Body, e.Hash)));
+        writer.Write(",\"next_cursor\":"u8);
         writer.Write(nextCursor is null ? "null"u8 : System.Text.Encoding.ASCII.GetBytes($"\"{nextCursor}\""));
         writer.Write("}"u8);
         await writer.FlushAsync(response.HttpContext.RequestAborted);
@@ -43,18 +33,27 @@ public static class EventJson
     {
         response.ContentType = "application/json; charset=utf-8";
         var writer = response.BodyWriter;
+        WriteEvents(writer, events.Select(e => (e.Body, e.Hash)));
+        writer.Write("}"u8);
+        await writer.FlushAsync(response.HttpContext.RequestAborted);
+    }
+
+    /// <summary>Writes <c>{"events":[…]</c>, each event from its stored bytes plus hash; the caller closes the object.</summary>
+    private static void WriteEvents(IBufferWriter<byte> writer, IEnumerable<(byte[] Body, byte[] Hash)> events)
+    {
         writer.Write("{\"events\":["u8);
-        for (var i = 0; i < events.Count; i++)
+        var first = true;
+        foreach (var (body, hash) in events)
         {
-            if (i > 0)
+            if (!first)
             {
                 writer.Write(","u8);
             }
 
-            CanonicalEvent.WriteWithHash(writer, events[i].Body, events[i].Hash);
+            CanonicalEvent.WriteWithHash(writer, body, hash);
+            first = false;
         }
 
-        writer.Write("]}"u8);
-        await writer.FlushAsync(response.HttpContext.RequestAborted);
+        writer.Write("]"u8);
     }
 }

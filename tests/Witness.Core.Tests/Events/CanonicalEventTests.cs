@@ -32,6 +32,18 @@ public sealed class CanonicalEventTests
         Assert.Equal(bytes, fromApi);
     }
 
+    [Theory]
+    [InlineData("""{"action":"a"}""", 1)]
+    [InlineData("""{"id":"x\",\"seq\":0,\"received_at\":\"0001-01-01T00:00:00Z","action":"a","metadata":{"k":",\"seq\":0"}}""", 9_007_199_254_740_993)]
+    [InlineData("""{"action":"inbox.create","actor":{"name":"Zoë <b>"},"targets":[{"type":"t","id":"1"}],"changes":{"before":{"b":1.50}}}""", 42)]
+    public void Splicing_seq_and_received_at_into_prepared_parts_gives_the_canonical_bytes(string json, long seq)
+    {
+        var e = Parse(json);
+        var received = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero).AddTicks(1234560);
+        var spliced = CanonicalParts.Of(e).Complete(seq, received);
+        Assert.Equal(CanonicalEvent.Write(e with { Seq = seq, ReceivedAt = received }), spliced);
+    }
+
     [Fact]
     public void Free_form_objects_are_written_with_sorted_keys_and_exact_numbers()
     {

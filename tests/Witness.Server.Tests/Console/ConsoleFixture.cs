@@ -39,7 +39,12 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await RunningServer.StartAsync(o => o.Clock = Clock);
+        Server = await RunningServer.StartAsync(o =>
+        {
+            o.Clock = Clock;
+            // The settings pages' tests deliver webhooks to a receiver on loopback.
+            o.WebhookAllowedHosts.Add("127.0.0.1");
+        });
         AdminKey = await Server.CreateKeyAsync(Tenant);
         GlobalKey = await Server.CreateKeyAsync(null);
         await Task.WhenAll(

@@ -1,0 +1,8 @@
+namespace Witness.Server.Console;
+
+/// <summary>The part of the console a page belongs to, marked as current in the top bar.</summary>
+internal enum ConsoleSection
+{
+    AuditLogs,
+    Settings,
+}
