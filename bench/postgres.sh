@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the PostgreSQL benchmark (bench/Witness.Bench.Postgres) against a throwaway cluster:
-#   bash bench/postgres.sh [--events N] [--query-events N] [--clients N]
+#   bash bench/postgres.sh [--events N] [--query-events N] [--clients N] [--months N]
 # Needs the Debian postgresql package (scripts/test installs it). Run as root (the cluster runs as
 # the postgres user) or as a user that may run initdb. The cluster is removed at the end.
 set -euo pipefail

@@ -181,6 +181,15 @@ public sealed partial class PostgresStore : IWitnessStore
             builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? $"-c role={role}" : $"{builder.Options} -c role={role}";
         }
 
+        // The statements are few and repeated (a search is one of a bounded set of shapes). Planning a
+        // query over events costs about 0.3 ms per month partition, 12 ms at three years, more than
+        // running it; prepared on each pooled connection, it is planned once there.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 100;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
         return NpgsqlDataSource.Create(builder.ConnectionString);
     }
 

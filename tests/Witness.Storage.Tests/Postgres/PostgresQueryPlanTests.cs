@@ -1,0 +1,60 @@
+using Npgsql;
+using Witness.Search;
+using Witness.Storage.Postgres;
+using Witness.Storage.Tests.Conformance;
+
+namespace Witness.Storage.Tests.Postgres;
+
+/// <summary>
+/// A first page must cost the same at ten million events as at ten: for every filter, PostgreSQL can
+/// read the page from an index in (occurred_at, seq) order in each month partition and merge them,
+/// never sorting the matching rows. With sorting and table scans priced out, the plan still holds
+/// no sort, which means such an index path exists for the query as the store writes it.
+/// </summary>
+public sealed class PostgresQueryPlanTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+{
+    [Theory]
+    [InlineData("", "_tenant_id_occurred_at_seq_idx")]
+    [InlineData("actor:u_17", "_actor_id_occurred_at_seq_idx")]
+    [InlineData("actor:ada@acme.example", "_actor_email_occurred_at_seq_idx")]
+    [InlineData("action:inbox.create", "_action_occurred_at_seq_idx")]
+    [InlineData("action:inbox.*", "_tenant_id_occurred_at_seq_idx")]
+    [InlineData("type:access", "_tenant_id_occurred_at_seq_idx")]
+    [InlineData("category:Inboxes outcome:failure", "_tenant_id_occurred_at_seq_idx")]
+    [InlineData("ip:203.0.113.0/24", "_tenant_id_occurred_at_seq_idx")]
+    [InlineData("target:inbox:24725", "event_targets_")]
+    [InlineData("created:2023-06-01..2023-06-30", "_tenant_id_occurred_at_seq_idx")]
+    [InlineData("actor:u_17 action:inbox.create -outcome:failure", "_occurred_at_seq_idx")]
+    [InlineData("\"free text\" type:access", "_tenant_id_occurred_at_seq_idx")]
+    public async Task The_first_page_is_read_from_an_index_in_order_without_sorting(string query, string index)
+    {
+        await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString }))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        await using var connection = new NpgsqlConnection(fixture.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using (var settings = new NpgsqlCommand("SET enable_sort = off; SET enable_seqscan = off", connection))
+        {
+            await settings.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand { Connection = connection };
+        PostgresSearch.Build(command, 1, SearchQueryParser.Parse(query, TimeZoneInfo.Utc), new EventCursor(1_700_000_000_000_000, 42), 51);
+        command.CommandText = "EXPLAIN (COSTS OFF) " + command.CommandText;
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0).Trim());
+            }
+        }
+
+        var text = string.Join(Environment.NewLine, plan);
+        Assert.Contains(index, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(plan, step => step.TrimStart('-', '>', ' ').StartsWith("Sort", StringComparison.Ordinal) && !step.StartsWith("Sort Key", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("Seq Scan on events_", StringComparison.Ordinal) || step.Contains("Seq Scan on event_targets_", StringComparison.Ordinal));
+    }
+}
