@@ -134,11 +134,11 @@ static async Task<double> RawInsertAsync(AuditEvent[] events, int batchSize)
         insert.Transaction = tx;
         insert.CommandText =
             """
-            INSERT INTO events (tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
+            INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
                                 actor_id, actor_email, ip, search_text, content_digest, hash, body)
-            VALUES (1, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
+            VALUES ($rid, 1, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
             """;
-        var names = new[] { "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body" };
+        var names = new[] { "$rid", "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body" };
         var p = names.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
         using var target = connection.CreateCommand();
         target.Transaction = tx;
@@ -147,16 +147,28 @@ static async Task<double> RawInsertAsync(AuditEvent[] events, int batchSize)
         var ttype = target.Parameters.Add(new SqliteParameter { ParameterName = "$type" });
         var tocc = target.Parameters.Add(new SqliteParameter { ParameterName = "$occ" });
         var tseq = target.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+        using var pair = connection.CreateCommand();
+        pair.Transaction = tx;
+        pair.CommandText = "INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES (1, $email, $actor)";
+        var pemail = pair.Parameters.Add(new SqliteParameter { ParameterName = "$email" });
+        var pactor = pair.Parameters.Add(new SqliteParameter { ParameterName = "$actor" });
         foreach (var row in chunk)
         {
             var k = row.Keys;
-            object?[] values = [row.Event.Seq, row.Event.Id, k.OccurredAtMicros, k.ReceivedAtMicros, k.Type, k.Action, k.Category, k.Outcome, k.ActorId, k.ActorEmail, k.Ip, k.SearchText, row.Digest, row.Hash, row.Body];
+            object?[] values = [(1L << 40) + row.Event.Seq, row.Event.Seq, row.Event.Id, k.OccurredAtMicros, k.ReceivedAtMicros, k.Type, k.Action, k.Category, k.Outcome, k.ActorId, k.ActorEmail, k.Ip, k.SearchText, row.Digest, row.Hash, row.Body];
             for (var i = 0; i < p.Length; i++)
             {
                 p[i].Value = values[i] ?? DBNull.Value;
             }
 
             insert.ExecuteNonQuery();
+            if (k.ActorEmail is not null)
+            {
+                pemail.Value = k.ActorEmail;
+                pactor.Value = k.ActorId ?? "";
+                pair.ExecuteNonQuery();
+            }
+
             foreach (var (type, id) in k.Targets)
             {
                 tid.Value = id;
@@ -251,9 +263,25 @@ static async Task QueryAndVerifyAsync(int count, StringBuilder report)
             Exec(connection, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;");
             for (var i = 0; i < 220; i++)
             {
-                using var command = connection.CreateCommand();
-                SqliteSearch.Build(command, 1, filter, null, 51);
                 var started = Stopwatch.GetTimestamp();
+                using var command = connection.CreateCommand();
+                List<string>? emailActors = null;
+                if (SqliteSearch.DrivingEmail(filter) is { } email)
+                {
+                    // The same lookup the store makes before an email search.
+                    using var lookup = connection.CreateCommand();
+                    lookup.CommandText = SqliteSearch.ActorsOfEmailSql;
+                    lookup.Parameters.AddWithValue("$t", 1);
+                    lookup.Parameters.AddWithValue("$email", email);
+                    using var actors = lookup.ExecuteReader();
+                    emailActors = [];
+                    while (actors.Read())
+                    {
+                        emailActors.Add(actors.GetString(0));
+                    }
+                }
+
+                SqliteSearch.Build(command, 1, filter, null, 51, emailActors);
                 using (var reader = command.ExecuteReader())
                 {
                     while (reader.Read())

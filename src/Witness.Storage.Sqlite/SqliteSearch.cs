@@ -6,14 +6,31 @@ namespace Witness.Storage.Sqlite;
 
 /// <summary>
 /// Turns an <see cref="EventFilter"/> into one parameterized query, newest first. The most
-/// selective positive term picks the index that drives the scan (actor, then target, then exact
-/// action), and every index ends in <c>(occurred_at, seq)</c>, so the first page is read in order
+/// selective positive term picks the index that drives the scan (actor id or an email's actor id,
+/// then target, then exact action), and every index ends in <c>(occurred_at, seq)</c>, so the first page is read in order
 /// and never sorted. Everything else is checked on the time index, which carries the
 /// low-cardinality columns itself.
 /// </summary>
 internal static class SqliteSearch
 {
-    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit)
+    /// <summary>Finds the actor ids seen with an email (at most two: one is all a search needs to know).</summary>
+    public const string ActorsOfEmailSql = "SELECT actor_id FROM actor_emails WHERE tenant_id = $t AND email = $email LIMIT 2";
+
+    /// <summary>
+    /// The email of the filter's first positive actor term, as stored (lower case), when that term is an
+    /// email: the caller looks up its actor ids with <see cref="ActorsOfEmailSql"/> and passes them to
+    /// <see cref="Build"/>, so the search reads ix_events_actor (there is no email index).
+    /// </summary>
+    public static string? DrivingEmail(EventFilter filter) =>
+        filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Actor) is { } term && IsEmail(term.Value)
+            ? EventIndexKeys.IndexText(term.Value.ToLowerInvariant())
+            : null;
+
+    /// <summary>
+    /// Writes the query for one page into <paramref name="command"/>. <paramref name="emailActors"/> are the
+    /// actor ids seen with <see cref="DrivingEmail"/> ('' for events with no actor id), when it is not null.
+    /// </summary>
+    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit, IReadOnlyList<string>? emailActors = null)
     {
         var where = new StringBuilder();
         var parameters = command.Parameters;
@@ -27,7 +44,13 @@ internal static class SqliteSearch
             return name;
         }
 
-        var driver = filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Actor)
+        // An email drives the actor index when every event with that email has one and the same actor id.
+        var actorTerm = filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Actor);
+        var actorId = actorTerm is null ? null
+            : !IsEmail(actorTerm.Value) ? actorTerm.Value
+            : emailActors is [{ Length: > 0 } only] ? only
+            : null;
+        var driver = (actorId is null ? null : actorTerm)
             ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Target)
             ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Action && !t.Prefix);
 
@@ -36,7 +59,7 @@ internal static class SqliteSearch
         if (driver?.Field == FilterField.Target)
         {
             alias = "x";
-            from = "event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.seq = x.seq";
+            from = $"event_targets x JOIN events e ON e.rid = x.tenant_id * {SqliteStore.SeqsPerTenant} + x.seq";
             where.Append($"x.tenant_id = $t AND x.target_id = {Param(driver.Value)}");
             if (driver.TargetType is not null)
             {
@@ -48,13 +71,16 @@ internal static class SqliteSearch
             alias = "e";
             var index = driver switch
             {
-                { Field: FilterField.Actor } when IsEmail(driver.Value) => "ix_events_email",
                 { Field: FilterField.Actor } => "ix_events_actor",
                 { Field: FilterField.Action } => "ix_events_action",
                 _ => "ix_events_time",
             };
             from = $"events e INDEXED BY {index}";
             where.Append("e.tenant_id = $t");
+            if (driver?.Field == FilterField.Actor && IsEmail(driver.Value))
+            {
+                where.Append($" AND e.actor_id = {Param(actorId!)}");
+            }
         }
 
         if (filter.From is { } fromTime)

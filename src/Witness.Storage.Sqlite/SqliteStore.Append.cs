@@ -53,6 +53,7 @@ public sealed partial class SqliteStore
         private SqliteCommand? _insertTarget;
         private SqliteCommand? _insertNode;
         private SqliteCommand? _findById;
+        private SqliteCommand? _insertActorEmail;
 
         public async ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct)
         {
@@ -105,13 +106,14 @@ public sealed partial class SqliteStore
         {
             _insertEvent ??= Command(
                 """
-                INSERT INTO events (tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
+                INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
                                     actor_id, actor_email, ip, search_text, content_digest, hash, body)
-                VALUES ($t, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
+                VALUES ($rid, $t, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
                 """,
-                "$t", "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body");
+                "$rid", "$t", "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body");
             var k = entry.Keys;
             var p = _insertEvent.Parameters;
+            p["$rid"].Value = entry.Seq < SeqsPerTenant ? Rid(head.TenantId, entry.Seq) : throw new InvalidOperationException($"tenant '{head.Tenant}' holds {SeqsPerTenant - 1} events, all a SQLite log can hold");
             p["$t"].Value = head.TenantId;
             p["$seq"].Value = entry.Seq;
             p["$id"].Value = entry.Event.Id;
@@ -129,6 +131,16 @@ public sealed partial class SqliteStore
             p["$hash"].Value = entry.Hash;
             p["$body"].Value = entry.Body;
             await _insertEvent.ExecuteNonQueryAsync(ct);
+
+            if (k.ActorEmail is not null)
+            {
+                // Almost always a pair already known: a lookup that writes nothing.
+                _insertActorEmail ??= Command("INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES ($t, $email, $actor)", "$t", "$email", "$actor");
+                _insertActorEmail.Parameters["$t"].Value = head.TenantId;
+                _insertActorEmail.Parameters["$email"].Value = k.ActorEmail;
+                _insertActorEmail.Parameters["$actor"].Value = k.ActorId ?? "";
+                await _insertActorEmail.ExecuteNonQueryAsync(ct);
+            }
 
             if (k.Targets.Count == 0)
             {
@@ -184,7 +196,7 @@ public sealed partial class SqliteStore
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var command in new[] { _insertEvent, _insertTarget, _insertNode, _findById })
+            foreach (var command in new[] { _insertEvent, _insertTarget, _insertNode, _findById, _insertActorEmail })
             {
                 if (command is not null)
                 {

@@ -14,7 +14,7 @@ public sealed partial class SqliteStore : IFacetStore
             }
 
             var actions = await ListAsync(connection, DistinctByIndex("action", ""), tenantId.Value, ct);
-            var emails = await ListAsync(connection, DistinctByIndex("actor_email", "AND actor_email IS NOT NULL"), tenantId.Value, ct);
+            var emails = await ListAsync(connection, $"SELECT DISTINCT email FROM actor_emails WHERE tenant_id = $tenant ORDER BY email LIMIT {EventFacets.MaxValues}", tenantId.Value, ct);
             var categories = new SortedSet<string>(StringComparer.Ordinal);
             var types = new SortedSet<string>(StringComparer.Ordinal);
 

@@ -6,7 +6,7 @@ using Witness.Search;
 
 namespace Witness.Storage.Sqlite;
 
-public sealed partial class SqliteStore
+public sealed partial class SqliteStore : IVerifiableLayout
 {
     private readonly ConcurrentDictionary<string, long> _tenantIds = new(StringComparer.Ordinal);
 
@@ -41,8 +41,18 @@ public sealed partial class SqliteStore
                 return new EventPage([], null);
             }
 
+            IReadOnlyList<string>? emailActors = null;
+            if (SqliteSearch.DrivingEmail(filter) is { } email)
+            {
+                emailActors = await ActorsOfEmailAsync(connection, tenantId.Value, email, ct);
+                if (emailActors.Count == 0)
+                {
+                    return new EventPage([], null);
+                }
+            }
+
             await using var command = connection.CreateCommand();
-            SqliteSearch.Build(command, tenantId.Value, filter, after, limit + 1);
+            SqliteSearch.Build(command, tenantId.Value, filter, after, limit + 1, emailActors);
             var events = new List<StoredEvent>(Math.Min(limit + 1, 1001));
             long lastOccurred = 0;
             await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -62,6 +72,22 @@ public sealed partial class SqliteStore
 
             return new EventPage(events, null);
         }, ct);
+
+    private static async Task<IReadOnlyList<string>> ActorsOfEmailAsync(SqliteConnection connection, long tenantId, string email, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = SqliteSearch.ActorsOfEmailSql;
+        command.Parameters.AddWithValue("$t", tenantId);
+        command.Parameters.AddWithValue("$email", email);
+        var actors = new List<string>(2);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            actors.Add(reader.GetString(0));
+        }
+
+        return actors;
+    }
 
     public async IAsyncEnumerable<StoredEvent> StreamAsync(string tenant, EventFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -83,7 +109,7 @@ public sealed partial class SqliteStore
         FindOneAsync(tenant, "event_id = $key", id, ct);
 
     public Task<StoredEvent?> FindBySeqAsync(string tenant, long seq, CancellationToken ct) =>
-        FindOneAsync(tenant, "seq = $key", seq, ct);
+        FindOneAsync(tenant, $"rid = $t * {SeqsPerTenant} + $key AND seq = $key", seq, ct);
 
     private Task<StoredEvent?> FindOneAsync(string tenant, string condition, object key, CancellationToken ct) =>
         ReadAsync(async connection =>
@@ -116,25 +142,59 @@ public sealed partial class SqliteStore
             }
 
             await using var command = connection.CreateCommand();
+            // The tenant's log is the table's rid range [tenant_id * 2^40 + 1, (tenant_id + 1) * 2^40): a
+            // range scan of the table in log order. Each row's position is its rid; the seq column is
+            // reported beside it, so a row whose seq column was changed, or that was moved, is caught.
+            var start = Rid(tenantId.Value, 0);
             command.CommandText =
                 """
-                SELECT seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
-                       actor_id, actor_email, ip, search_text
-                FROM events INDEXED BY ux_events_seq
-                WHERE tenant_id = $t AND seq >= $from
-                ORDER BY seq
+                SELECT rid, seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
+                       actor_id, actor_email, ip, search_text, tenant_id
+                FROM events
+                WHERE rid >= $from AND rid < $end
+                ORDER BY rid
                 """;
-            command.Parameters.AddWithValue("$t", tenantId.Value);
-            command.Parameters.AddWithValue("$from", fromSeq);
+            command.Parameters.AddWithValue("$from", start + Math.Max(fromSeq, 1));
+            command.Parameters.AddWithValue("$end", start + SeqsPerTenant);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 var keys = new EventIndexKeys(
-                    reader.GetInt64(4), reader.GetInt64(5), reader.GetString(6), reader.GetString(7),
-                    reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
-                    reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
-                    reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), reader.GetString(13), []);
-                yield return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), keys);
+                    reader.GetInt64(5), reader.GetInt64(6), reader.GetString(7), reader.GetString(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10),
+                    reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
+                    reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), reader.GetString(14), []);
+                var position = reader.GetInt64(0) - start;
+                yield return new StoredRow(position, reader.GetString(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), keys)
+                {
+                    SeqColumn = reader.GetInt64(1),
+                    TenantColumnMatches = reader.GetInt64(15) == tenantId.Value,
+                };
+            }
+        }
+    }
+
+    public Task<long> CountEventRowsAsync(string tenant, CancellationToken ct) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM events WHERE tenant_id = (SELECT id FROM tenants WHERE name = $name)";
+            command.Parameters.AddWithValue("$name", tenant);
+            return (long)(await command.ExecuteScalarAsync(ct))!;
+        }, ct);
+
+    public async IAsyncEnumerable<(string Email, string ActorId)> ReadActorEmailsAsync(string tenant, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var connection = await OpenAsync(ct);
+        await using (connection)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT email, actor_id FROM actor_emails WHERE tenant_id = (SELECT id FROM tenants WHERE name = $name)";
+            command.Parameters.AddWithValue("$name", tenant);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                yield return (reader.GetString(0), reader.GetString(1));
             }
         }
     }
@@ -228,10 +288,9 @@ public sealed partial class SqliteStore
             {
                 var tenantId = await store.TenantIdAsync(connection, tenant, ct);
                 await using var command = connection.CreateCommand();
-                command.CommandText = "SELECT hash FROM events INDEXED BY ux_events_seq WHERE tenant_id = $t AND seq > $start AND seq <= $end ORDER BY seq";
-                command.Parameters.AddWithValue("$t", tenantId ?? -1);
-                command.Parameters.AddWithValue("$start", start);
-                command.Parameters.AddWithValue("$end", start + count);
+                command.CommandText = "SELECT hash FROM events WHERE rid > $start AND rid <= $end ORDER BY rid";
+                command.Parameters.AddWithValue("$start", Rid(tenantId ?? -1, start));
+                command.Parameters.AddWithValue("$end", Rid(tenantId ?? -1, start + count));
                 var hashes = new List<byte[]>(count);
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))

@@ -33,8 +33,8 @@ public sealed partial class SqliteStore : IRetentionStore
 
             var limit = Math.Max(RetentionBlocks.BlockSize, maxEvents / RetentionBlocks.BlockSize * RetentionBlocks.BlockSize);
             var received = await QueryListAsync(connection, tx,
-                "SELECT received_at FROM events INDEXED BY ux_events_seq WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2 ORDER BY seq",
-                r => r.GetInt64(0), ct, h.Id, h.Purged, h.Purged + limit);
+                "SELECT received_at FROM events WHERE rid > $p0 AND rid <= $p1 ORDER BY rid",
+                r => r.GetInt64(0), ct, Rid(h.Id, h.Purged), Rid(h.Id, h.Purged + limit));
             var end = RetentionBlocks.PurgeEnd(h.Purged, h.Size, received, EventIndexKeys.Micros(receivedBefore), maxEvents);
             if (end == h.Purged)
             {
@@ -53,16 +53,16 @@ public sealed partial class SqliteStore : IRetentionStore
 
                 var first = (block * RetentionBlocks.BlockSize) + 1;
                 var leaves = await QueryListAsync(connection, tx,
-                    "SELECT hash FROM events INDEXED BY ux_events_seq WHERE tenant_id = $p0 AND seq >= $p1 AND seq < $p2 ORDER BY seq",
-                    r => r.GetFieldValue<byte[]>(0), ct, h.Id, first, first + RetentionBlocks.BlockSize);
+                    "SELECT hash FROM events WHERE rid >= $p0 AND rid < $p1 ORDER BY rid",
+                    r => r.GetFieldValue<byte[]>(0), ct, Rid(h.Id, first), Rid(h.Id, first + RetentionBlocks.BlockSize));
                 await ExecuteAsync(connection, tx, "INSERT OR REPLACE INTO purged_leaf_blocks (tenant_id, block, hashes) VALUES ($p0, $p1, $p2)", ct,
                     h.Id, block, leaves.SelectMany(l => l).ToArray());
             }
 
             // The target index has no seq key, so its rows are found from the events' own targets.
             var targets = await QueryListAsync(connection, tx,
-                "SELECT seq, occurred_at, body FROM events INDEXED BY ux_events_seq WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2",
-                r => (Seq: r.GetInt64(0), Occurred: r.GetInt64(1), Body: r.GetFieldValue<byte[]>(2)), ct, h.Id, h.Purged, end);
+                "SELECT seq, occurred_at, body FROM events WHERE rid > $p0 AND rid <= $p1",
+                r => (Seq: r.GetInt64(0), Occurred: r.GetInt64(1), Body: r.GetFieldValue<byte[]>(2)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await using (var delete = connection.CreateCommand())
             {
                 delete.Transaction = tx;
@@ -77,8 +77,8 @@ public sealed partial class SqliteStore : IRetentionStore
                 {
                     foreach (var target in CanonicalEvent.Read(row.Body).Targets)
                     {
-                        delete.Parameters["$id"].Value = target.Id;
-                        delete.Parameters["$type"].Value = target.Type;
+                        delete.Parameters["$id"].Value = EventIndexKeys.IndexText(target.Id);
+                        delete.Parameters["$type"].Value = EventIndexKeys.IndexText(target.Type);
                         delete.Parameters["$occ"].Value = row.Occurred;
                         delete.Parameters["$seq"].Value = row.Seq;
                         await delete.ExecuteNonQueryAsync(ct);
@@ -86,7 +86,7 @@ public sealed partial class SqliteStore : IRetentionStore
                 }
             }
 
-            await ExecuteAsync(connection, tx, "DELETE FROM events WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2", ct, h.Id, h.Purged, end);
+            await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await ExecuteAsync(connection, tx,
                 """
                 INSERT INTO retention_state (tenant_id, purged_through, recorded_through) VALUES ($p0, $p1, 0)

@@ -19,6 +19,12 @@ public sealed partial class SqliteStore : IWitnessStore
     private SqliteConnection? _writer;
     private long _appendedSinceOptimize;
 
+    /// <summary>Events per tenant the row id has room for (migration 005): rid = tenant_id * 2^40 + seq.</summary>
+    internal const long SeqsPerTenant = 1L << 40;
+
+    /// <summary>The row id of a tenant's event: its log position, so a tenant's log is one ordered range of the table.</summary>
+    internal static long Rid(long tenantId, long seq) => (tenantId * SeqsPerTenant) + seq;
+
     public SqliteStore(SqliteStoreOptions options)
     {
         _options = options;

@@ -68,7 +68,14 @@ public interface IWitnessStore : IAsyncDisposable
 }
 
 /// <summary>A row of a tenant's log as stored, index columns included, for the chain verifier.</summary>
-public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, EventIndexKeys Keys);
+public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, EventIndexKeys Keys)
+{
+    /// <summary>The seq column as stored, where a store keeps it apart from the row's position (on SQLite the position is the row id).</summary>
+    public long SeqColumn { get; init; } = Seq;
+
+    /// <summary>Whether the row's tenant column names the tenant whose log holds the row.</summary>
+    public bool TenantColumnMatches { get; init; } = true;
+}
 
 /// <summary>A signed checkpoint of a tenant's log: its size, root hash and the signed note text.</summary>
 public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, DateTimeOffset CreatedAt);

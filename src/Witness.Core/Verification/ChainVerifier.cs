@@ -98,7 +98,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
         await reader;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
-        return state.Finish(head) ?? await CheckTargetsAsync(state, ct);
+        return state.Finish(head)
+            ?? await CheckTargetsAsync(state, ct)
+            ?? await CheckLayoutAsync(state, purged, ct)
+            ?? ChainVerification.Good(state.Size, state.CheckpointsChecked);
     }
 
     /// <summary>
@@ -151,7 +154,38 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         public ValueTask<IReadOnlyList<byte[]>> GetLeafHashesAsync(long start, int count, CancellationToken ct) => store.GetLeafHashesAsync(start, count, ct);
     }
 
-    private async Task<ChainVerification> CheckTargetsAsync(State state, CancellationToken ct)
+    /// <summary>
+    /// Where the store keeps more than rows and targets (<see cref="IVerifiableLayout"/>): no row of the
+    /// tenant lies outside its log, and every (email, actor id) pair of its events is there for email search.
+    /// </summary>
+    private async Task<ChainVerification?> CheckLayoutAsync(State state, long purged, CancellationToken ct)
+    {
+        if (store is not IVerifiableLayout layout)
+        {
+            return null;
+        }
+
+        var rows = await layout.CountEventRowsAsync(state.Tenant, ct);
+        if (rows != state.Size - purged)
+        {
+            return ChainVerification.Bad(state.Size, state.Size + 1,
+                $"the store holds {rows} rows of this tenant but its log holds {state.Size - purged}: rows were inserted outside the log", state.CheckpointsChecked);
+        }
+
+        var stored = new HashSet<(string, string)>();
+        await foreach (var pair in layout.ReadActorEmailsAsync(state.Tenant, ct))
+        {
+            stored.Add(pair);
+        }
+
+        var missing = state.EmailPairs.FirstOrDefault(p => !stored.Contains(p.Key));
+        return missing.Key.Email is null
+            ? null
+            : ChainVerification.Bad(state.Size, missing.Value,
+                $"the email index lost the pair ({missing.Key.Email}, {missing.Key.ActorId}) of event {missing.Value}: searches by that email would miss events", state.CheckpointsChecked);
+    }
+
+    private async Task<ChainVerification?> CheckTargetsAsync(State state, CancellationToken ct)
     {
         ulong stored = 0;
         await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(state.Tenant, ct))
@@ -161,7 +195,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
         if (stored == state.TargetDigest)
         {
-            return ChainVerification.Good(state.Size, state.CheckpointsChecked);
+            return null;
         }
 
         // The order-free digests differ; find the first event whose target rows are not what its body says.
@@ -204,6 +238,9 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         public string Tenant => tenant;
         public long Size => _frontier.Size;
         public ulong TargetDigest { get; private set; }
+
+        /// <summary>Each (email, actor id) pair of the log's events, with the first seq that carries it.</summary>
+        public Dictionary<(string Email, string ActorId), long> EmailPairs { get; } = [];
         public int CheckpointsChecked { get; private set; } = checkedBefore;
 
         public ChainVerification? Consume(List<StoredRow> rows)
@@ -229,6 +266,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 }
 
                 TargetDigest += check.TargetDigest;
+                if (check.EmailPair is { } pair)
+                {
+                    EmailPairs.TryAdd(pair, row.Seq);
+                }
+
                 _frontier.Append(check.Leaf, OnNode);
                 if (_nodeProblem is not null)
                 {
@@ -321,9 +363,19 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         private RowCheck Check(StoredRow row)
         {
             var leaf = MerkleHash.Leaf(row.Body);
+            if (row.SeqColumn != row.Seq)
+            {
+                return new RowCheck(leaf, $"the event stored at seq {row.Seq} says {row.SeqColumn} in its seq column: events were moved", 0, null);
+            }
+
+            if (!row.TenantColumnMatches)
+            {
+                return new RowCheck(leaf, $"event {row.Seq}'s tenant column names another tenant", 0, null);
+            }
+
             if (!leaf.AsSpan().SequenceEqual(row.Hash))
             {
-                return new RowCheck(leaf, $"event {row.Seq} was changed: its bytes no longer match its hash", 0);
+                return new RowCheck(leaf, $"event {row.Seq} was changed: its bytes no longer match its hash", 0, null);
             }
 
             AuditEvent e;
@@ -338,29 +390,29 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             }
             catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
             {
-                return new RowCheck(leaf, $"event {row.Seq} is not a readable event", 0);
+                return new RowCheck(leaf, $"event {row.Seq} is not a readable event", 0, null);
             }
 
             if (e.Seq != row.Seq)
             {
-                return new RowCheck(leaf, $"the event stored at seq {row.Seq} is event {e.Seq}: events were moved", 0);
+                return new RowCheck(leaf, $"the event stored at seq {row.Seq} is event {e.Seq}: events were moved", 0, null);
             }
 
             if (e.Tenant != tenant)
             {
-                return new RowCheck(leaf, $"event {row.Seq} belongs to tenant '{e.Tenant}'", 0);
+                return new RowCheck(leaf, $"event {row.Seq} belongs to tenant '{e.Tenant}'", 0, null);
             }
 
             if (e.Id != row.Id)
             {
-                return new RowCheck(leaf, $"event {row.Seq}'s id column differs from its body", 0);
+                return new RowCheck(leaf, $"event {row.Seq}'s id column differs from its body", 0, null);
             }
 
             var keys = EventIndexKeys.From(e);
             var column = keys.FirstDifference(row.Keys);
             if (column is not null)
             {
-                return new RowCheck(leaf, $"event {row.Seq}'s '{column}' column differs from its body", 0);
+                return new RowCheck(leaf, $"event {row.Seq}'s '{column}' column differs from its body", 0, null);
             }
 
             ulong targets = 0;
@@ -369,11 +421,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 targets += ChainVerifier.TargetDigest(row.Seq, type, id);
             }
 
-            return new RowCheck(leaf, null, targets);
+            return new RowCheck(leaf, null, targets, keys.ActorEmail is { } email ? (email, keys.ActorId ?? "") : null);
         }
 
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
     }
 
-    private readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest);
+    private readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair);
 }

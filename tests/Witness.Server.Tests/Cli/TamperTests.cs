@@ -135,6 +135,30 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     }
 
     [Fact]
+    public async Task A_row_planted_outside_the_tenants_log_is_named()
+    {
+        // The tenant's id on a row that lies outside the tenant's range of row ids: searches would find it.
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
+            $"""
+            INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome, actor_id, actor_email, ip, search_text, content_digest, hash, body)
+            SELECT rid + 3 * 1099511627776, tenant_id, {_log.Size + 1}, 'planted', occurred_at, received_at, type, action, category, outcome, actor_id, actor_email, ip, search_text, content_digest, hash, body
+            FROM events WHERE seq = 42
+            """));
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"first bad seq: {_log.Size + 1}", output);
+        Assert.Contains("outside the log", output);
+    }
+
+    [Fact]
+    public async Task A_removed_email_index_entry_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "DELETE FROM actor_emails"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad seq: 1", output);
+        Assert.Contains("email", output);
+    }
+
+    [Fact]
     public async Task Two_swapped_events_are_named()
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c =>

@@ -193,6 +193,43 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task An_email_finds_its_events_whether_it_belongs_to_one_actor_to_several_or_to_none()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        JsonObject Actor(string? id, string email) => id is null
+            ? new JsonObject { ["type"] = "user", ["email"] = email }
+            : new JsonObject { ["type"] = "user", ["id"] = id, ["email"] = email };
+        await store.AppendAsync(Submit.Request(
+            Submit.Event(tenant, "inbox.create", e => e["actor"] = Actor("u_1", "ada@x.com")),
+            Submit.Event(tenant, "inbox.create", e => e["actor"] = Actor("u_2", "shared@x.com")),
+            Submit.Event(tenant, "inbox.create", e => e["actor"] = Actor("u_3", "Shared@X.com")),
+            Submit.Event(tenant, "inbox.create", e => e["actor"] = Actor(null, "noid@x.com")),
+            Submit.Event(tenant, "inbox.create", e => e["actor"] = Actor("u_1", "ada@x.com")),
+            Submit.Event(tenant, "user.login", e => { e["type"] = "access"; e["actor"] = Actor("u_4", "both@x.com"); }),
+            Submit.Event(tenant, "user.login", e => e["actor"] = Actor(null, "both@x.com"))));
+
+        // A request rolled back in the same group commit leaves no email behind to find.
+        await store.AppendAsync(Submit.Request(Submit.Event(tenant, "inbox.create", e => { e["id"] = "dup"; e["actor"] = Actor("u_9", "ghost@x.com"); })));
+        var results = await store.AppendAsync(Submit.Request(
+            Submit.Event(tenant, "inbox.create", e => { e["id"] = "fresh"; e["actor"] = Actor("u_8", "rolled@x.com"); }),
+            Submit.Event(tenant, "inbox.delete", e => e["id"] = "dup")));
+        Assert.NotNull(results[0].Conflict);
+
+        async Task<string> Find(string q) => string.Join(",", await SeqsAsync(store, tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc)));
+        Assert.Equal("5,1", await Find("actor:ada@x.com"));
+        Assert.Equal("3,2", await Find("actor:shared@x.com"));
+        Assert.Equal("4", await Find("actor:NOID@x.com"));
+        Assert.Equal("7,6", await Find("actor:both@x.com"));
+        Assert.Equal("7", await Find("actor:both@x.com type:activity"));
+        Assert.Equal("8", await Find("actor:ghost@x.com"));
+        Assert.Equal("", await Find("actor:rolled@x.com"));
+        Assert.Equal("", await Find("actor:nobody@x.com"));
+        Assert.Equal("8,7,6,4,3,2", await Find("-actor:ada@x.com"));
+        Assert.Equal("3", await Find("actor:shared@x.com actor:u_3"));
+    }
+
+    [Fact]
     public async Task Pages_follow_the_cursor_without_repeats_or_gaps_while_events_keep_arriving()
     {
         await using var store = await OpenStoreAsync();
