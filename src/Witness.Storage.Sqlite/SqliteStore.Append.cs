@@ -11,13 +11,14 @@ public sealed partial class SqliteStore
         WriteAsync<IReadOnlyList<AppendResult>>(async connection =>
         {
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
-            await using var log = new SqliteLogTransaction(connection, tx);
+            await using var log = new SqliteLogTransaction(connection, tx, _knownEmailPairs);
             var appender = new LogAppender(log);
             var results = new List<AppendResult>(requests.Count);
             long appended = 0;
             foreach (var request in requests)
             {
                 tx.Save("request");
+                log.BeginRequest();
                 var result = await appender.AppendAsync(request, receivedAt, ct);
                 if (result.Conflict is null)
                 {
@@ -28,6 +29,7 @@ public sealed partial class SqliteStore
                 {
                     tx.Rollback("request");
                     tx.Release("request");
+                    log.ForgetRequest();
                 }
 
                 results.Add(result);
@@ -35,6 +37,7 @@ public sealed partial class SqliteStore
 
             await appender.SaveHeadsAsync(ct);
             await tx.CommitAsync(ct);
+            log.Committed();
 
             _appendedSinceOptimize += appended;
             if (_appendedSinceOptimize >= _options.OptimizeEveryEvents)
@@ -47,8 +50,11 @@ public sealed partial class SqliteStore
         }, ct);
 
     /// <summary>The append primitives on SQLite, with every statement prepared once per group commit.</summary>
-    private sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction tx) : ILogTransaction, IAsyncDisposable
+    private sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction tx, HashSet<(long, string, string)> knownEmailPairs)
+        : ILogTransaction, IAsyncDisposable
     {
+        private readonly HashSet<(long, string, string)> _newEmailPairs = [];
+        private readonly List<(long, string, string)> _requestEmailPairs = [];
         private SqliteCommand? _insertEvent;
         private SqliteCommand? _insertTarget;
         private SqliteCommand? _insertNode;
@@ -132,9 +138,11 @@ public sealed partial class SqliteStore
             p["$body"].Value = entry.Body;
             await _insertEvent.ExecuteNonQueryAsync(ct);
 
-            if (k.ActorEmail is not null)
+            if (k.ActorEmail is not null
+                && (head.TenantId, k.ActorEmail, k.ActorId ?? "") is var pair
+                && !knownEmailPairs.Contains(pair) && _newEmailPairs.Add(pair))
             {
-                // Almost always a pair already known: a lookup that writes nothing.
+                _requestEmailPairs.Add(pair);
                 _insertActorEmail ??= Command("INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES ($t, $email, $actor)", "$t", "$email", "$actor");
                 _insertActorEmail.Parameters["$t"].Value = head.TenantId;
                 _insertActorEmail.Parameters["$email"].Value = k.ActorEmail;
@@ -160,6 +168,26 @@ public sealed partial class SqliteStore
                 tp["$seq"].Value = entry.Seq;
                 await _insertTarget.ExecuteNonQueryAsync(ct);
             }
+        }
+
+        /// <summary>A request starts (after its savepoint).</summary>
+        public void BeginRequest() => _requestEmailPairs.Clear();
+
+        /// <summary>The request was rolled back to its savepoint: the email pairs it wrote are gone again.</summary>
+        public void ForgetRequest() => _newEmailPairs.ExceptWith(_requestEmailPairs);
+
+        /// <summary>
+        /// The transaction is durable: its email pairs are known to be stored, so later groups skip
+        /// the statement for them (most events repeat a pair). Bounded; forgetting only costs a lookup.
+        /// </summary>
+        public void Committed()
+        {
+            if (knownEmailPairs.Count + _newEmailPairs.Count > MaxKnownEmailPairs)
+            {
+                knownEmailPairs.Clear();
+            }
+
+            knownEmailPairs.UnionWith(_newEmailPairs);
         }
 
         public async ValueTask InsertNodeAsync(long tenantId, int level, long index, byte[] hash, CancellationToken ct)

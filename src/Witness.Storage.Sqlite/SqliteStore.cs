@@ -19,6 +19,10 @@ public sealed partial class SqliteStore : IWitnessStore
     private SqliteConnection? _writer;
     private long _appendedSinceOptimize;
 
+    /// <summary>(tenant id, email, actor id) pairs known to be committed in actor_emails; touched only by the writer, under the write lock.</summary>
+    private readonly HashSet<(long, string, string)> _knownEmailPairs = [];
+    private const int MaxKnownEmailPairs = 200_000;
+
     /// <summary>Events per tenant the row id has room for (migration 005): rid = tenant_id * 2^40 + seq.</summary>
     internal const long SeqsPerTenant = 1L << 40;
 

@@ -211,10 +211,15 @@ public abstract partial class StoreConformanceTests
 
         // A request rolled back in the same group commit leaves no email behind to find.
         await store.AppendAsync(Submit.Request(Submit.Event(tenant, "inbox.create", e => { e["id"] = "dup"; e["actor"] = Actor("u_9", "ghost@x.com"); })));
-        var results = await store.AppendAsync(Submit.Request(
-            Submit.Event(tenant, "inbox.create", e => { e["id"] = "fresh"; e["actor"] = Actor("u_8", "rolled@x.com"); }),
-            Submit.Event(tenant, "inbox.delete", e => e["id"] = "dup")));
+        // In one group commit: the first request is rolled back, the second brings the same new email and is kept.
+        var results = await store.AppendAsync(
+            Submit.Request(
+                Submit.Event(tenant, "inbox.create", e => { e["id"] = "fresh"; e["actor"] = Actor("u_8", "rolled@x.com"); }),
+                Submit.Event(tenant, "inbox.create", e => { e["id"] = "again"; e["actor"] = Actor("u_7", "kept@x.com"); }),
+                Submit.Event(tenant, "inbox.delete", e => e["id"] = "dup")),
+            Submit.Request(Submit.Event(tenant, "inbox.create", e => e["actor"] = Actor("u_7", "kept@x.com"))));
         Assert.NotNull(results[0].Conflict);
+        Assert.Null(results[1].Conflict);
 
         async Task<string> Find(string q) => string.Join(",", await SeqsAsync(store, tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc)));
         Assert.Equal("5,1", await Find("actor:ada@x.com"));
@@ -224,8 +229,9 @@ public abstract partial class StoreConformanceTests
         Assert.Equal("7", await Find("actor:both@x.com type:activity"));
         Assert.Equal("8", await Find("actor:ghost@x.com"));
         Assert.Equal("", await Find("actor:rolled@x.com"));
+        Assert.Equal("9", await Find("actor:kept@x.com"));
         Assert.Equal("", await Find("actor:nobody@x.com"));
-        Assert.Equal("8,7,6,4,3,2", await Find("-actor:ada@x.com"));
+        Assert.Equal("9,8,7,6,4,3,2", await Find("-actor:ada@x.com"));
         Assert.Equal("3", await Find("actor:shared@x.com actor:u_3"));
     }
 
