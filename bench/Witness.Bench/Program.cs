@@ -20,7 +20,9 @@ using Witness.Storage.Sqlite;
 using Witness.Verification;
 
 // Witness benchmarks on this machine, each beside the raw engine doing the same work.
-//   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|all] [--events N] [--query-events N] [--clients N]
+//   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|verify|all] [--events N] [--query-events N] [--clients N] [--store DIR]
+// `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
+// fill) and times full verification of its tenant three times.
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -39,6 +41,11 @@ if (mode is "ingest" or "all")
 if (mode is "query" or "all")
 {
     await QueryAndVerifyAsync(queryEvents, report);
+}
+
+if (mode is "verify")
+{
+    await VerifyAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), report);
 }
 
 Console.WriteLine();
@@ -313,6 +320,107 @@ static async Task QueryAndVerifyAsync(int count, StringBuilder report)
     await app.StopAsync();
     await app.DisposeAsync();
     Directory.Delete(folder, true);
+}
+
+static async Task VerifyAsync(int count, string? kept, StringBuilder report)
+{
+    var folder = kept ?? TempFolder();
+    Directory.CreateDirectory(folder);
+    var path = Path.Combine(folder, "witness.db");
+    var store = await InitializedStoreAsync(path);
+    var size = (await store.GetFrontierAsync("bench", CancellationToken.None))?.Size ?? 0;
+    if (size != count)
+    {
+        if (size != 0)
+        {
+            throw new InvalidOperationException($"{folder} holds {size:N0} events, not {count:N0}: name another --store");
+        }
+
+        foreach (var group in BenchEvents.Generate(count, "bench").Chunk(5000))
+        {
+            await store.AppendAsync([[.. group.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: true))]], DateTimeOffset.UtcNow, CancellationToken.None);
+        }
+    }
+
+    using var signingKey = SigningKey.LoadOrCreate(folder, "bench.witness");
+    var verifier = new ChainVerifier(store, signingKey.Key, signingKey.KeyName);
+    report.AppendLine(CultureInfo.InvariantCulture, $"## Verification of a {count:N0}-event tenant (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+    report.AppendLine();
+    for (var run = 1; run <= 3; run++)
+    {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var result = await verifier.VerifyAsync("bench", CancellationToken.None);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        report.AppendLine(CultureInfo.InvariantCulture, $"- run {run}: {result.Events:N0} events checked in {seconds:N2} s ({cpuSeconds:N2} s of CPU), ok: {result.Ok}");
+        Console.WriteLine(report);
+    }
+
+    // What the parts of a verification cost on their own: reading the rows, the target index, the layout checks.
+    // One core, stage by stage: what each part of the work costs per million events.
+    var tenantUtf8 = Encoding.UTF8.GetBytes("bench");
+    var fill = TimeSpan.Zero;
+    var leaves = TimeSpan.Zero;
+    var checks = TimeSpan.Zero;
+    var block = new LogRowBlock(8192);
+    await using (var rows = store.OpenLogRows("bench", 1, CancellationToken.None))
+    {
+        while (true)
+        {
+            var started = Stopwatch.GetTimestamp();
+            if (!await rows.FillAsync(block, CancellationToken.None))
+            {
+                break;
+            }
+
+            fill += Stopwatch.GetElapsedTime(started);
+            started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < block.Count; i++)
+            {
+                MerkleHash.Leaf(block.Cell(i, LogColumn.Body));
+            }
+
+            leaves += Stopwatch.GetElapsedTime(started);
+            started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < block.Count; i++)
+            {
+                RowBytesCheck.Matches(block, i, tenantUtf8, out _);
+            }
+
+            checks += Stopwatch.GetElapsedTime(started);
+        }
+    }
+
+    report.AppendLine(CultureInfo.InvariantCulture, $"  - stages on one core: reading rows {fill.TotalSeconds:N2} s, leaf hashes {leaves.TotalSeconds:N2} s, index column checks {checks.TotalSeconds:N2} s");
+    var frontier = new MerkleFrontier();
+    var leaf = MerkleHash.Leaf("x"u8);
+    await TimeAsync("appending as many leaves to a tree", () =>
+    {
+        for (var i = 0; i < count; i++)
+        {
+            frontier.Append(leaf, (_, _, _) => { });
+        }
+
+        return Task.CompletedTask;
+    });
+    await TimeAsync("read the target index", async () => { await foreach (var _ in store.ReadTargetRowsAsync("bench", CancellationToken.None)) { } });
+    await TimeAsync("count the tenant's rows", () => store.CountEventRowsAsync("bench", CancellationToken.None));
+    Console.WriteLine(report);
+
+    async Task TimeAsync(string what, Func<Task> work)
+    {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await work();
+        report.AppendLine(CultureInfo.InvariantCulture, $"  - {what}: {clock.Elapsed.TotalSeconds:N2} s ({(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:N2} s of CPU)");
+    }
+
+    await store.DisposeAsync();
+    if (kept is null)
+    {
+        Directory.Delete(folder, true);
+    }
 }
 
 static async Task<SqliteStore> InitializedStoreAsync(string path)

@@ -36,6 +36,12 @@ public interface IWitnessStore : IAsyncDisposable
     /// <summary>The tenant's log in seq order from <paramref name="fromSeq"/>, with the index columns as stored, for verification.</summary>
     IAsyncEnumerable<StoredRow> ReadLogAsync(string tenant, long fromSeq, CancellationToken ct);
 
+    /// <summary>
+    /// The tenant's log from <paramref name="fromSeq"/> in blocks of raw columns, for verification's pass
+    /// over the whole log; the same rows as <see cref="ReadLogAsync"/>, which stores without a faster way read.
+    /// </summary>
+    ILogRowReader OpenLogRows(string tenant, long fromSeq, CancellationToken ct) => new StoredRowReader(ReadLogAsync(tenant, fromSeq, ct), ct);
+
     /// <summary>The tenant's target index rows (seq, target type, target id), in no particular order, for verification.</summary>
     IAsyncEnumerable<(long Seq, string Type, string Id)> ReadTargetRowsAsync(string tenant, CancellationToken ct);
 

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
 using System.Text.Json;
 using Witness.Events;
 using Witness.Integrity;
@@ -15,7 +17,7 @@ namespace Witness.Verification;
 /// </summary>
 public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string keyName)
 {
-    private const int Chunk = 4096;
+    private const int Chunk = 8192;
 
     public async Task<ChainVerification> VerifyAsync(string tenant, CancellationToken ct)
     {
@@ -55,48 +57,93 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     {
         var tenant = state.Tenant;
 
-        // Reading rows overlaps with checking them: one task reads chunks, this one hashes and parses them in parallel.
-        var chunks = System.Threading.Channels.Channel.CreateBounded<List<StoredRow>>(2);
+        // Three stages overlap: a task fills blocks of rows from the store, this one checks each block's
+        // rows in parallel (leaf hashes, index columns), and a third appends the checked leaves to the
+        // tree in order and compares them with the stored hashes and signed checkpoints. Blocks go round
+        // from one stage to the next and back; the target index is read and summed meanwhile.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var free = Channel.CreateUnbounded<LogRowBlock>();
+        var read = Channel.CreateBounded<LogRowBlock>(2);
+        var checkedBlocks = Channel.CreateBounded<(LogRowBlock, RowCheck[])>(2);
+        for (var i = 0; i < 4; i++)
+        {
+            free.Writer.TryWrite(new LogRowBlock(Chunk));
+        }
+
+        var targets = Task.Run(() => StoredTargetDigestAsync(tenant, stop.Token), stop.Token);
         var reader = Task.Run(async () =>
         {
             try
             {
-                var chunk = new List<StoredRow>(Chunk);
-                await foreach (var row in store.ReadLogAsync(tenant, purged + 1, stop.Token))
+                await using var rows = store.OpenLogRows(tenant, purged + 1, stop.Token);
+                while (true)
                 {
-                    chunk.Add(row);
-                    if (chunk.Count == Chunk)
+                    var block = await free.Reader.ReadAsync(stop.Token);
+                    if (!await rows.FillAsync(block, stop.Token))
                     {
-                        await chunks.Writer.WriteAsync(chunk, stop.Token);
-                        chunk = new List<StoredRow>(Chunk);
+                        break;
                     }
+
+                    await read.Writer.WriteAsync(block, stop.Token);
                 }
 
-                if (chunk.Count > 0)
-                {
-                    await chunks.Writer.WriteAsync(chunk, stop.Token);
-                }
-
-                chunks.Writer.Complete();
+                read.Writer.Complete();
             }
             catch (Exception ex)
             {
-                chunks.Writer.Complete(ex);
+                read.Writer.Complete(ex);
             }
         }, stop.Token);
 
-        await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
+        var appender = Task.Run(async () =>
         {
-            if (state.Consume(chunk) is { } bad)
+            await foreach (var (block, checks) in checkedBlocks.Reader.ReadAllAsync(stop.Token))
+            {
+                if (state.Append(block, checks) is { } bad)
+                {
+                    // Stops the other stages: nothing after the first problem is needed.
+                    await stop.CancelAsync();
+                    return bad;
+                }
+
+                free.Writer.TryWrite(block);
+            }
+
+            return null;
+        }, stop.Token);
+
+        ChainVerification? problem;
+        try
+        {
+            await foreach (var block in read.Reader.ReadAllAsync(stop.Token))
+            {
+                await checkedBlocks.Writer.WriteAsync((block, state.Check(block)), stop.Token);
+            }
+
+            checkedBlocks.Writer.Complete();
+            problem = await appender;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && appender.IsCompletedSuccessfully)
+        {
+            problem = appender.Result;
+        }
+        finally
+        {
+            if (!appender.IsCompletedSuccessfully || appender.Result is not null)
             {
                 await stop.CancelAsync();
-                await Task.WhenAny(reader);
-                return bad;
             }
+
+            await Task.WhenAll(Task.WhenAny(reader), Task.WhenAny(appender));
         }
 
-        await reader;
+        if (problem is not null)
+        {
+            await Task.WhenAny(targets);
+            return problem;
+        }
+
+        state.StoredTargetDigest = await targets;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
         return state.Finish(head)
             ?? await CheckTargetsAsync(state, ct)
@@ -185,15 +232,20 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 $"the email index lost the pair ({missing.Key.Email}, {missing.Key.ActorId}) of event {missing.Value}: searches by that email would miss events", state.CheckpointsChecked);
     }
 
-    private async Task<ChainVerification?> CheckTargetsAsync(State state, CancellationToken ct)
+    private async Task<ulong> StoredTargetDigestAsync(string tenant, CancellationToken ct)
     {
         ulong stored = 0;
-        await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(state.Tenant, ct))
+        await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(tenant, ct))
         {
             stored += TargetDigest(seq, type, id);
         }
 
-        if (stored == state.TargetDigest)
+        return stored;
+    }
+
+    private async Task<ChainVerification?> CheckTargetsAsync(State state, CancellationToken ct)
+    {
+        if (state.StoredTargetDigest == state.TargetDigest)
         {
             return null;
         }
@@ -223,13 +275,38 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     /// comparison are computed in this process, so the process-seeded <see cref="HashCode"/> suffices
     /// and nobody outside can aim for a collision.
     /// </summary>
-    internal static ulong TargetDigest(long seq, string type, string id) =>
-        ((ulong)(uint)HashCode.Combine(seq, type, id) << 32) | (uint)HashCode.Combine(id, type, seq, 0x5bd1e995);
+    internal static ulong TargetDigest(long seq, string type, string id)
+    {
+        Span<byte> utf8 = stackalloc byte[512];
+        var size = Encoding.UTF8.GetByteCount(type) + Encoding.UTF8.GetByteCount(id);
+        var bytes = size <= utf8.Length ? utf8 : new byte[size];
+        var typeLength = Encoding.UTF8.GetBytes(type, bytes);
+        var idLength = Encoding.UTF8.GetBytes(id, bytes[typeLength..]);
+        return TargetDigest(seq, bytes[..typeLength], bytes.Slice(typeLength, idLength));
+    }
+
+    /// <inheritdoc cref="TargetDigest(long, string, string)"/>
+    internal static ulong TargetDigest(long seq, ReadOnlySpan<byte> type, ReadOnlySpan<byte> id)
+    {
+        var high = new HashCode();
+        high.Add(seq);
+        high.Add(type.Length);
+        high.AddBytes(type);
+        high.AddBytes(id);
+        var low = new HashCode();
+        low.Add(0x5bd1e995);
+        low.Add(id.Length);
+        low.AddBytes(id);
+        low.AddBytes(type);
+        low.Add(seq);
+        return ((ulong)(uint)high.ToHashCode() << 32) | (uint)low.ToHashCode();
+    }
 
     private sealed class State(
         string tenant, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName, MerkleFrontier start, int checkedBefore)
     {
         private readonly MerkleFrontier _frontier = start;
+        private readonly byte[] _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
         private int _nextCheckpoint;
         private string? _nodeProblem;
         private long _nodeBadSeq;
@@ -243,32 +320,41 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         public Dictionary<(string Email, string ActorId), long> EmailPairs { get; } = [];
         public int CheckpointsChecked { get; private set; } = checkedBefore;
 
-        public ChainVerification? Consume(List<StoredRow> rows)
+        /// <summary>The stored target index rows' digest (ChainVerifier.TargetDigest summed), read beside the log.</summary>
+        public ulong StoredTargetDigest { get; set; }
+
+        /// <summary>Hashes and checks a block's rows, in parallel; thread-safe beside <see cref="Append"/>.</summary>
+        public RowCheck[] Check(LogRowBlock rows)
         {
             var checks = new RowCheck[rows.Count];
-            Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => checks[i] = Check(rows[i]));
+            Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => checks[i] = Check(rows, i));
+            return checks;
+        }
 
+        /// <summary>Appends a checked block's leaves in log order, checking positions, stored hashes and checkpoints on the way.</summary>
+        public ChainVerification? Append(LogRowBlock rows, RowCheck[] checks)
+        {
             for (var i = 0; i < rows.Count; i++)
             {
-                var row = rows[i];
+                var seq = rows.Position(i);
                 var expected = _frontier.Size + 1;
-                if (row.Seq != expected)
+                if (seq != expected)
                 {
-                    return Bad(Math.Min(row.Seq, expected), row.Seq > expected
+                    return Bad(Math.Min(seq, expected), seq > expected
                         ? $"event {expected} is missing from the log"
-                        : $"event {row.Seq} appears again after event {expected - 1}");
+                        : $"event {seq} appears again after event {expected - 1}");
                 }
 
                 var check = checks[i];
                 if (check.Problem is not null)
                 {
-                    return Bad(row.Seq, check.Problem);
+                    return Bad(seq, check.Problem);
                 }
 
                 TargetDigest += check.TargetDigest;
                 if (check.EmailPair is { } pair)
                 {
-                    EmailPairs.TryAdd(pair, row.Seq);
+                    EmailPairs.TryAdd(pair, seq);
                 }
 
                 _frontier.Append(check.Leaf, OnNode);
@@ -360,9 +446,26 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             }
         }
 
-        private RowCheck Check(StoredRow row)
+        /// <summary>
+        /// Checks one row: on its bytes when it is in the common form and everything matches (nearly
+        /// always), otherwise in full, which names what differs.
+        /// </summary>
+        private RowCheck Check(LogRowBlock rows, int row)
         {
-            var leaf = MerkleHash.Leaf(row.Body);
+            var leaf = MerkleHash.Leaf(rows.Cell(row, LogColumn.Body));
+            if (leaf.AsSpan().SequenceEqual(rows.Cell(row, LogColumn.Hash)) && RowBytesCheck.Matches(rows, row, _tenantUtf8, out var targets))
+            {
+                (string, string)? pair = rows.IsNull(row, LogColumn.ActorEmail)
+                    ? null
+                    : (Encoding.UTF8.GetString(rows.Cell(row, LogColumn.ActorEmail)), Encoding.UTF8.GetString(rows.Cell(row, LogColumn.ActorId)));
+                return new RowCheck(leaf, null, targets, pair);
+            }
+
+            return Check(rows.ToStoredRow(row), leaf);
+        }
+
+        private RowCheck Check(StoredRow row, byte[] leaf)
+        {
             if (row.SeqColumn != row.Seq)
             {
                 return new RowCheck(leaf, $"the event stored at seq {row.Seq} says {row.SeqColumn} in its seq column: events were moved", 0, null);
@@ -427,5 +530,5 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
     }
 
-    private readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair);
+    internal readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair);
 }

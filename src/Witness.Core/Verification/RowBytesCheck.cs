@@ -1,0 +1,471 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using Witness.Events;
+using Witness.Search;
+using Witness.Storage;
+
+namespace Witness.Verification;
+
+/// <summary>
+/// The verifier's check of one stored row on its bytes, without building the event: one pass over the
+/// canonical body (as <see cref="CanonicalEvent.ReadWithoutFreeForm"/> reads it) collects the fields the
+/// index columns come from, and what <see cref="EventIndexKeys.From"/> would derive from them is
+/// compared with the stored columns byte for byte. It only ever answers "everything matches": on any
+/// difference, and for bodies outside the common form it reads (escaped text, failure logs, whose
+/// search text includes metadata, a time not in Witness's one format, more than
+/// <see cref="MaxTargets"/> targets), it answers false and the full check decides and names the problem.
+/// </summary>
+internal static class RowBytesCheck
+{
+    public const int MaxTargets = 16;
+
+    [ThreadStatic]
+    private static byte[]? t_text;
+
+    /// <summary>
+    /// True when the row is <paramref name="tenant"/>'s event at its position and every index column is
+    /// what its body says; <paramref name="targetDigest"/> is then the sum of
+    /// <see cref="ChainVerifier.TargetDigest(long, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> over the event's distinct targets.
+    /// </summary>
+    public static bool Matches(LogRowBlock block, int row, ReadOnlySpan<byte> tenant, out ulong targetDigest)
+    {
+        targetDigest = 0;
+        var body = block.Cell(row, LogColumn.Body);
+        var seq = block.Position(row);
+        if (block.SeqColumn(row) != seq || !block.TenantMatches(row) || !Utf8.IsValid(body))
+        {
+            return false;
+        }
+
+        Span<Field> targets = stackalloc Field[MaxTargets * 3];
+        Fields f;
+        try
+        {
+            if (!Read(body, targets, out f))
+            {
+                return false;
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        if (f.Seq != seq
+            || !Text(body, f.Tenant).SequenceEqual(tenant)
+            || !Same(block, row, LogColumn.Id, body, f.Id)
+            || !Same(block, row, LogColumn.Type, body, f.Type)
+            || Text(body, f.Type).SequenceEqual("webhook_failure"u8)
+            || Text(body, f.Type).SequenceEqual("integration_failure"u8)
+            || !Same(block, row, LogColumn.Action, body, f.Action)
+            || !Same(block, row, LogColumn.Category, body, f.Category)
+            || !Same(block, row, LogColumn.Outcome, body, f.Outcome)
+            || !Same(block, row, LogColumn.ActorId, body, f.ActorId)
+            || !TryMicros(Text(body, f.OccurredAt), out var occurred) || occurred != block.OccurredAtMicros(row)
+            || !TryMicros(Text(body, f.ReceivedAt), out var received) || received != block.ReceivedAtMicros(row)
+            || !SameIp(block, row, body, f.Ip))
+        {
+            return false;
+        }
+
+        var text = t_text ??= new byte[4096];
+        if (f.ActorEmail.IsPresent)
+        {
+            var email = 0;
+            Append(ref text, ref email, body, f.ActorEmail);
+            if (block.IsNull(row, LogColumn.ActorEmail) || !TryLowerInPlace(ref text, Math.Max(email - 1, 0), out var lowered)
+                || !text.AsSpan(0, lowered).SequenceEqual(block.Cell(row, LogColumn.ActorEmail)))
+            {
+                return false;
+            }
+        }
+        else if (!block.IsNull(row, LogColumn.ActorEmail))
+        {
+            return false;
+        }
+
+        // The search text, in EventIndexKeys.From's order: each non-empty value and a line feed, lower-cased.
+        var length = 0;
+        Append(ref text, ref length, body, f.Description);
+        Append(ref text, ref length, body, f.Action);
+        Append(ref text, ref length, body, f.Category);
+        Append(ref text, ref length, body, f.ActorName);
+        Append(ref text, ref length, body, f.ActorEmail);
+        Append(ref text, ref length, body, f.ActorId);
+        for (var i = 0; i < f.Targets; i++)
+        {
+            Append(ref text, ref length, body, targets[(i * 3) + 2]);
+            Append(ref text, ref length, body, targets[(i * 3) + 1]);
+        }
+
+        Append(ref text, ref length, body, f.Reason);
+        Append(ref text, ref length, body, f.Ip);
+        Append(ref text, ref length, body, f.Country);
+        Append(ref text, ref length, body, f.City);
+        if (block.IsNull(row, LogColumn.SearchText) || !TryLowerInPlace(ref text, length, out var searchText)
+            || !text.AsSpan(0, searchText).SequenceEqual(block.Cell(row, LogColumn.SearchText)))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < f.Targets; i++)
+        {
+            var targetType = Text(body, targets[i * 3]);
+            var targetId = Text(body, targets[(i * 3) + 1]);
+            var repeated = false;
+            for (var j = 0; j < i && !repeated; j++)
+            {
+                repeated = Text(body, targets[j * 3]).SequenceEqual(targetType) && Text(body, targets[(j * 3) + 1]).SequenceEqual(targetId);
+            }
+
+            if (!repeated)
+            {
+                targetDigest += ChainVerifier.TargetDigest(seq, targetType, targetId);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Parses the one time format Witness writes (<c>yyyy-MM-ddTHH:mm:ss[.ffffff]Z</c>, 1 to 6 fraction digits) to microseconds since the Unix epoch; false for anything else.</summary>
+    internal static bool TryMicros(ReadOnlySpan<byte> s, out long micros)
+    {
+        micros = 0;
+        if (s.Length < 20 || s.Length == 21 || s.Length > 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[^1] != 'Z'
+            || (s.Length > 20 && s[19] != '.'))
+        {
+            return false;
+        }
+
+        if (!Digits(s[..4], out var year) || !Digits(s[5..7], out var month) || !Digits(s[8..10], out var day)
+            || !Digits(s[11..13], out var hour) || !Digits(s[14..16], out var minute) || !Digits(s[17..19], out var second))
+        {
+            return false;
+        }
+
+        var fraction = 0;
+        if (s.Length > 20)
+        {
+            var digits = s[20..^1];
+            if (!Digits(digits, out fraction))
+            {
+                return false;
+            }
+
+            for (var i = digits.Length; i < 6; i++)
+            {
+                fraction *= 10;
+            }
+        }
+
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        var ticks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks - DateTime.UnixEpoch.Ticks;
+        micros = (ticks / 10) + fraction;
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> s, out int value)
+    {
+        value = 0;
+        foreach (var b in s)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>Where a string value lies in the body; <see cref="IsPresent"/> is false when the member is absent or null.</summary>
+    private readonly record struct Field(int Start, int Length)
+    {
+        public static readonly Field Absent = new(0, -1);
+
+        public bool IsPresent => Length >= 0;
+    }
+
+    private struct Fields
+    {
+        public long Seq;
+        public bool HasSeq, HasActor, HasTargets;
+        public Field Id, Tenant, ReceivedAt, OccurredAt, Type, Action, Category, Outcome, Reason, Description;
+        public Field ActorType, ActorId, ActorName, ActorEmail, Ip, Country, City;
+        public int Targets;
+    }
+
+    private static ReadOnlySpan<byte> Text(ReadOnlySpan<byte> body, Field field) => field.IsPresent ? body.Slice(field.Start, field.Length) : default;
+
+    /// <summary>Whether a text column holds exactly the field (NULL when the field is absent).</summary>
+    private static bool Same(LogRowBlock block, int row, LogColumn column, ReadOnlySpan<byte> body, Field field) =>
+        field.IsPresent ? !block.IsNull(row, column) && block.Cell(row, column).SequenceEqual(Text(body, field)) : block.IsNull(row, column);
+
+    private static bool SameIp(LogRowBlock block, int row, ReadOnlySpan<byte> body, Field ip)
+    {
+        if (!ip.IsPresent)
+        {
+            return block.IsNull(row, LogColumn.Ip);
+        }
+
+        return !block.IsNull(row, LogColumn.Ip)
+            && IPAddress.TryParse(Text(body, ip), out var address)
+            && IpRange.Key(address).AsSpan().SequenceEqual(block.Cell(row, LogColumn.Ip));
+    }
+
+    private static void Append(ref byte[] text, ref int length, ReadOnlySpan<byte> body, Field field)
+    {
+        if (!field.IsPresent || field.Length == 0)
+        {
+            return;
+        }
+
+        if (length + field.Length + 1 > text.Length)
+        {
+            Array.Resize(ref text, Math.Max(text.Length * 2, length + field.Length + 1));
+        }
+
+        Text(body, field).CopyTo(text.AsSpan(length));
+        length += field.Length;
+        text[length++] = (byte)'\n';
+    }
+
+    /// <summary>Replaces the first <paramref name="length"/> UTF-8 bytes of <paramref name="text"/> with their <c>ToLowerInvariant</c>.</summary>
+    private static bool TryLowerInPlace(ref byte[] text, int length, out int written)
+    {
+        if (Ascii.IsValid(text.AsSpan(0, length)))
+        {
+            return Ascii.ToLowerInPlace(text.AsSpan(0, length), out written) == OperationStatus.Done;
+        }
+
+        // Beyond ASCII: through UTF-16, as string.ToLowerInvariant does it.
+        var chars = ArrayPool<char>.Shared.Rent(length);
+        var lower = ArrayPool<char>.Shared.Rent(length);
+        try
+        {
+            written = 0;
+            if (Utf8.ToUtf16(text.AsSpan(0, length), chars, out _, out var count, replaceInvalidSequences: false) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            var lowered = chars.AsSpan(0, count).ToLowerInvariant(lower);
+            var size = Encoding.UTF8.GetByteCount(lower.AsSpan(0, lowered));
+            if (size > text.Length)
+            {
+                Array.Resize(ref text, size);
+            }
+
+            written = Encoding.UTF8.GetBytes(lower.AsSpan(0, lowered), text);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<char>.Shared.Return(lower);
+        }
+    }
+
+    /// <summary>
+    /// Collects the fields as <c>CanonicalEventReader</c> reads them (the last of a repeated member wins,
+    /// unknown members are skipped); false for what this pass leaves to the full check.
+    /// </summary>
+    private static bool Read(ReadOnlySpan<byte> body, Span<Field> targets, out Fields f)
+    {
+        f = default;
+        f.Id = f.Tenant = f.ReceivedAt = f.OccurredAt = f.Type = f.Action = f.Category = f.Outcome = f.Reason = f.Description = Field.Absent;
+        f.ActorType = f.ActorId = f.ActorName = f.ActorEmail = f.Ip = f.Country = f.City = Field.Absent;
+        var r = new Utf8JsonReader(body);
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (Next(ref r) == JsonTokenType.PropertyName)
+        {
+            var name = r.ValueSpan;
+            r.Read();
+            var ok = name.SequenceEqual("id"u8) ? String(ref r, out f.Id)
+                : name.SequenceEqual("tenant"u8) ? String(ref r, out f.Tenant)
+                : name.SequenceEqual("seq"u8) ? f.HasSeq = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out f.Seq)
+                : name.SequenceEqual("received_at"u8) ? String(ref r, out f.ReceivedAt)
+                : name.SequenceEqual("occurred_at"u8) ? String(ref r, out f.OccurredAt)
+                : name.SequenceEqual("type"u8) ? String(ref r, out f.Type)
+                : name.SequenceEqual("action"u8) ? String(ref r, out f.Action)
+                : name.SequenceEqual("category"u8) ? String(ref r, out f.Category)
+                : name.SequenceEqual("actor"u8) ? ReadActor(ref r, ref f)
+                : name.SequenceEqual("targets"u8) ? ReadTargets(ref r, targets, ref f)
+                : name.SequenceEqual("outcome"u8) ? String(ref r, out f.Outcome)
+                : name.SequenceEqual("reason"u8) ? String(ref r, out f.Reason)
+                : name.SequenceEqual("context"u8) ? ReadContext(ref r, ref f)
+                : name.SequenceEqual("description"u8) ? String(ref r, out f.Description)
+                : Skip(ref r);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return r.TokenType == JsonTokenType.EndObject
+            && f.HasSeq && f.HasActor && f.HasTargets && f.Id.IsPresent && f.Tenant.IsPresent && f.ReceivedAt.IsPresent && f.OccurredAt.IsPresent
+            && f.Type.IsPresent && f.Action.IsPresent && f.Outcome.IsPresent && f.ActorType.IsPresent;
+    }
+
+    private static bool ReadActor(ref Utf8JsonReader r, ref Fields f)
+    {
+        f.ActorType = f.ActorId = f.ActorName = f.ActorEmail = Field.Absent;
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (Next(ref r) == JsonTokenType.PropertyName)
+        {
+            var name = r.ValueSpan;
+            r.Read();
+            var ok = name.SequenceEqual("type"u8) ? String(ref r, out f.ActorType)
+                : name.SequenceEqual("id"u8) ? String(ref r, out f.ActorId)
+                : name.SequenceEqual("name"u8) ? String(ref r, out f.ActorName)
+                : name.SequenceEqual("email"u8) ? String(ref r, out f.ActorEmail)
+                : name.SequenceEqual("role"u8) ? String(ref r, out _)
+                : Skip(ref r);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return f.HasActor = r.TokenType == JsonTokenType.EndObject;
+    }
+
+    private static bool ReadTargets(ref Utf8JsonReader r, Span<Field> targets, ref Fields f)
+    {
+        f.Targets = 0;
+        if (r.TokenType != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+
+        while (Next(ref r) == JsonTokenType.StartObject)
+        {
+            if (f.Targets == MaxTargets)
+            {
+                return false;
+            }
+
+            Field type = Field.Absent, id = Field.Absent, name = Field.Absent;
+            while (Next(ref r) == JsonTokenType.PropertyName)
+            {
+                var property = r.ValueSpan;
+                r.Read();
+                var ok = property.SequenceEqual("type"u8) ? String(ref r, out type)
+                    : property.SequenceEqual("id"u8) ? String(ref r, out id)
+                    : property.SequenceEqual("name"u8) ? String(ref r, out name)
+                    : property.SequenceEqual("url"u8) ? String(ref r, out _)
+                    : Skip(ref r);
+                if (!ok)
+                {
+                    return false;
+                }
+            }
+
+            if (r.TokenType != JsonTokenType.EndObject || !type.IsPresent || !id.IsPresent)
+            {
+                return false;
+            }
+
+            targets[f.Targets * 3] = type;
+            targets[(f.Targets * 3) + 1] = id;
+            targets[(f.Targets * 3) + 2] = name;
+            f.Targets++;
+        }
+
+        return f.HasTargets = r.TokenType == JsonTokenType.EndArray;
+    }
+
+    private static bool ReadContext(ref Utf8JsonReader r, ref Fields f)
+    {
+        f.Ip = f.Country = f.City = Field.Absent;
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (Next(ref r) == JsonTokenType.PropertyName)
+        {
+            var name = r.ValueSpan;
+            r.Read();
+            var ok = name.SequenceEqual("ip"u8) ? String(ref r, out f.Ip)
+                : name.SequenceEqual("user_agent"u8) || name.SequenceEqual("source"u8) || name.SequenceEqual("brand"u8)
+                    || name.SequenceEqual("session_id"u8) || name.SequenceEqual("request_id"u8) ? String(ref r, out _)
+                : name.SequenceEqual("location"u8) ? ReadLocation(ref r, ref f)
+                : Skip(ref r);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return r.TokenType == JsonTokenType.EndObject;
+    }
+
+    private static bool ReadLocation(ref Utf8JsonReader r, ref Fields f)
+    {
+        f.Country = f.City = Field.Absent;
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (Next(ref r) == JsonTokenType.PropertyName)
+        {
+            var name = r.ValueSpan;
+            r.Read();
+            var ok = name.SequenceEqual("country"u8) ? String(ref r, out f.Country)
+                : name.SequenceEqual("city"u8) ? String(ref r, out f.City)
+                : Skip(ref r);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return r.TokenType == JsonTokenType.EndObject;
+    }
+
+    /// <summary>A string member (null reads as absent, as <c>GetString</c> gives it); false when it is anything else or escaped.</summary>
+    private static bool String(ref Utf8JsonReader r, out Field field)
+    {
+        field = Field.Absent;
+        if (r.TokenType == JsonTokenType.Null)
+        {
+            return true;
+        }
+
+        if (r.TokenType != JsonTokenType.String || r.ValueIsEscaped)
+        {
+            return false;
+        }
+
+        field = new Field((int)r.TokenStartIndex + 1, r.ValueSpan.Length);
+        return true;
+    }
+
+    private static bool Skip(ref Utf8JsonReader r)
+    {
+        r.Skip();
+        return true;
+    }
+
+    private static JsonTokenType Next(ref Utf8JsonReader r) =>
+        r.Read() ? r.TokenType : throw new JsonException("the event ends early");
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Witness.Events;
+using Witness.Storage;
+using Witness.Verification;
+
+namespace Witness.Tests.Verification;
+
+/// <summary>
+/// The verifier's byte check must agree with the full check: for every event, the columns
+/// <see cref="EventIndexKeys.From"/> derives are accepted as they are, and a change to any one of them
+/// is never accepted (the full check then names it). It may decline an event it does not read
+/// (escaped text, failure logs); it must never accept a row the full check would reject.
+/// </summary>
+public sealed class RowBytesCheckTests
+{
+    private static readonly string[] Texts =
+    [
+        "plain", "Zoë Ångström", "İstanbul ΣΊΣΥΦΟΣ", "日本語", "emoji 🎉", "MiXeD CaSe", "", "quote \" inside", "tab\tinside", "line\u2028sep",
+    ];
+
+    private static readonly string?[] Ips = ["203.0.113.7", "2001:DB8::1", "::ffff:10.0.0.1", "10.1.2.3", null];
+
+    [Fact]
+    public void It_accepts_the_columns_derived_from_every_event_it_reads_and_declines_only_escaped_or_failure_events()
+    {
+        var declined = 0;
+        foreach (var (e, row) in Events(3000))
+        {
+            var block = Block(e, EventIndexKeys.From(CanonicalEvent.Read(row)));
+            var accepted = RowBytesCheck.Matches(block, 0, "acme"u8, out var digest);
+            var expectDecline = e.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure || Encoding.UTF8.GetString(row).Contains('\\', StringComparison.Ordinal);
+            Assert.True(accepted || expectDecline, $"declined a plain event: {Encoding.UTF8.GetString(row)}");
+            declined += accepted ? 0 : 1;
+            if (accepted)
+            {
+                var keys = EventIndexKeys.From(CanonicalEvent.Read(row));
+                var expected = keys.Targets.Distinct().Aggregate(0UL, (sum, t) => sum + ChainVerifier.TargetDigest(e.Seq, t.Type, t.Id));
+                Assert.Equal(expected, digest);
+            }
+        }
+
+        Assert.InRange(declined, 1, 2999);
+    }
+
+    [Fact]
+    public void It_never_accepts_a_changed_column()
+    {
+        foreach (var (e, row) in Events(600))
+        {
+            var keys = EventIndexKeys.From(CanonicalEvent.Read(row));
+            if (!RowBytesCheck.Matches(Block(e, keys), 0, "acme"u8, out _))
+            {
+                continue;
+            }
+
+            EventIndexKeys[] changed =
+            [
+                keys with { OccurredAtMicros = keys.OccurredAtMicros + 1 },
+                keys with { ReceivedAtMicros = keys.ReceivedAtMicros - 1 },
+                keys with { Type = keys.Type == LogTypes.Access ? LogTypes.Activity : LogTypes.Access },
+                keys with { Action = keys.Action + "x" },
+                keys with { Category = keys.Category is null ? "Teams" : null },
+                keys with { Category = keys.Category + "!" },
+                keys with { Outcome = keys.Outcome == Outcomes.Success ? Outcomes.Failure : Outcomes.Success },
+                keys with { ActorId = keys.ActorId is null ? "u_9" : null },
+                keys with { ActorId = keys.ActorId + "9" },
+                keys with { ActorEmail = keys.ActorEmail is null ? "x@y.example" : null },
+                keys with { ActorEmail = keys.ActorEmail?.ToUpperInvariant() + "X" },
+                keys with { Ip = keys.Ip is null ? new byte[16] : null },
+                keys with { Ip = keys.Ip is null ? [1] : [.. keys.Ip.Take(15), (byte)(keys.Ip[15] ^ 1)] },
+                keys with { SearchText = keys.SearchText + "x" },
+                keys with { SearchText = keys.SearchText.ToUpperInvariant() + (keys.SearchText.Any(char.IsLetter) ? "" : "X") },
+                keys with { SearchText = "" },
+            ];
+            foreach (var bad in changed)
+            {
+                Assert.False(RowBytesCheck.Matches(Block(e, bad), 0, "acme"u8, out _), $"accepted {bad} for {Encoding.UTF8.GetString(row)}");
+            }
+
+            Assert.False(RowBytesCheck.Matches(Block(e, keys, id: e.Id + "x"), 0, "acme"u8, out _));
+            Assert.False(RowBytesCheck.Matches(Block(e, keys, position: e.Seq + 1), 0, "acme"u8, out _));
+            Assert.False(RowBytesCheck.Matches(Block(e, keys, seqColumn: e.Seq + 1), 0, "acme"u8, out _));
+            Assert.False(RowBytesCheck.Matches(Block(e, keys, tenantMatches: false), 0, "acme"u8, out _));
+            Assert.False(RowBytesCheck.Matches(Block(e, keys), 0, "globex"u8, out _));
+        }
+    }
+
+    [Theory]
+    [InlineData("2023-06-22T15:06:00Z")]
+    [InlineData("2023-06-22T15:06:00.1Z")]
+    [InlineData("2023-06-22T15:06:00.123456Z")]
+    [InlineData("2023-06-22T15:06:00.000001Z")]
+    [InlineData("1969-12-31T23:59:59.999999Z")]
+    [InlineData("0001-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.999999Z")]
+    [InlineData("2024-02-29T12:00:00Z")]
+    public void A_time_in_Witness_form_reads_as_the_full_reader_reads_it(string text)
+    {
+        var expected = EventIndexKeys.Micros(DateTimeOffset.ParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
+        Assert.True(RowBytesCheck.TryMicros(Encoding.ASCII.GetBytes(text), out var micros));
+        Assert.Equal(expected, micros);
+    }
+
+    [Theory]
+    [InlineData("2023-02-29T15:06:00Z")]
+    [InlineData("2023-06-22T24:00:00Z")]
+    [InlineData("2023-06-22T15:60:00Z")]
+    [InlineData("2023-06-22T15:06:60Z")]
+    [InlineData("2023-13-22T15:06:00Z")]
+    [InlineData("2023-06-22T15:06:00.Z")]
+    [InlineData("2023-06-22T15:06:00.1234567Z")]
+    [InlineData("2023-06-22T15:06:00+00:00")]
+    [InlineData("2023-06-22 15:06:00Z")]
+    [InlineData("2023-6-22T15:06:00Z")]
+    [InlineData("0000-06-22T15:06:00Z")]
+    [InlineData("2023-06-22T15:06:0aZ")]
+    public void Any_other_time_is_left_to_the_full_reader(string text) =>
+        Assert.False(RowBytesCheck.TryMicros(Encoding.ASCII.GetBytes(text), out _));
+
+    private static LogRowBlock Block(AuditEvent e, EventIndexKeys keys, string? id = null, long? position = null, long? seqColumn = null, bool tenantMatches = true)
+    {
+        var body = CanonicalEvent.Write(e);
+        var block = new LogRowBlock(1);
+        block.Add(new StoredRow(position ?? e.Seq, id ?? e.Id, body, Witness.Integrity.MerkleHash.Leaf(body), keys)
+        {
+            SeqColumn = seqColumn ?? position ?? e.Seq,
+            TenantColumnMatches = tenantMatches,
+        });
+        return block;
+    }
+
+    /// <summary>Events with every combination that matters to the index columns, and their canonical bytes.</summary>
+    private static IEnumerable<(AuditEvent, byte[])> Events(int count)
+    {
+        var random = new Random(20261202);
+        string? Maybe(string value) => random.Next(5) == 0 ? null : value;
+        string Text() => Texts[random.Next(Texts.Length)];
+        for (var i = 1; i <= count; i++)
+        {
+            var type = LogTypes.All[random.Next(LogTypes.All.Count)];
+            var targets = Enumerable.Range(0, random.Next(0, 4))
+                .Select(_ => new EventTarget { Type = random.Next(2) == 0 ? "inbox" : "Team", Id = random.Next(3).ToString(CultureInfo.InvariantCulture), Name = Maybe(Text()), Url = Maybe("https://app.example.com/x") })
+                .ToList();
+            var e = new AuditEvent
+            {
+                Id = $"evt_{i}",
+                Tenant = "acme",
+                Seq = i,
+                ReceivedAt = new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero).AddTicks(random.NextInt64(0, 10_000_000_000) * 10),
+                OccurredAt = new DateTimeOffset(1960 + random.Next(100), 1 + random.Next(12), 1 + random.Next(28), random.Next(24), random.Next(60), random.Next(60), TimeSpan.Zero).AddTicks(random.Next(3) * random.Next(10_000_000) / 10 * 10),
+                Type = type,
+                Action = random.Next(2) == 0 ? "inbox.update" : "user.login_failed",
+                Category = Maybe(Text()),
+                Actor = new EventActor { Type = ActorTypes.User, Id = Maybe("u_" + random.Next(100)), Name = Maybe(Text()), Email = Maybe(random.Next(2) == 0 ? "Zoë.Name@Example.COM" : "user@acme.example"), Role = Maybe("Agent") },
+                Targets = targets,
+                Outcome = random.Next(2) == 0 ? Outcomes.Success : Outcomes.Failure,
+                Reason = Maybe(Text()),
+                Context = random.Next(4) == 0 ? null : new EventContext
+                {
+                    Ip = Ips[random.Next(Ips.Length)],
+                    UserAgent = Maybe("Mozilla/5.0"),
+                    Location = random.Next(3) == 0 ? null : new EventLocation { Country = Maybe("IT"), City = Maybe(Text()) },
+                },
+                Changes = random.Next(3) == 0 ? new EventChanges { Before = Json("{\"name\":\"a\"}"), After = Json("{\"name\":\"b\"}") } : null,
+                Metadata = random.Next(3) == 0 ? Json("{\"endpoint\":\"https://hooks.example\",\"status\":502}") : null,
+                Description = Maybe(Text()),
+            };
+            var row = CanonicalEvent.Write(e);
+            yield return (CanonicalEvent.Read(row), row);
+        }
+    }
+
+    private static JsonElement Json(string text)
+    {
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+}
