@@ -14,7 +14,24 @@ public sealed partial class SqliteStore
     /// </summary>
     public ILogRowReader OpenLogRows(string tenant, long fromSeq, CancellationToken ct) => new SqliteLogRowReader(this, tenant, fromSeq);
 
-    private sealed partial class SqliteLogRowReader(SqliteStore store, string tenant, long fromSeq) : ILogRowReader
+    /// <summary>The tenant's target index rows, their text as UTF-8, read the same way.</summary>
+    public async Task VisitTargetRowsAsync(string tenant, TargetRowVisitor visit, CancellationToken ct)
+    {
+        var tenantId = await ReadAsync(connection => TenantIdAsync(connection, tenant, ct), ct);
+        if (tenantId is null)
+        {
+            return;
+        }
+
+        using var rows = RawRows.Open(this, "SELECT seq, target_type, target_id FROM event_targets WHERE tenant_id = ?1", tenantId.Value);
+        while (rows.Step())
+        {
+            visit(rows.Int64(0), rows.Bytes(1), rows.Bytes(2));
+            ct.ThrowIfCancellationRequested();
+        }
+    }
+
+    private sealed class SqliteLogRowReader(SqliteStore store, string tenant, long fromSeq) : ILogRowReader
     {
         // The same rows and columns as ReadLogAsync: a range scan of the table in log order.
         private const string Sql =
@@ -32,8 +49,7 @@ public sealed partial class SqliteStore
             LogColumn.ActorId, LogColumn.ActorEmail, LogColumn.Ip, LogColumn.SearchText,
         ];
 
-        private SqliteConnection? _connection;
-        private sqlite3_stmt? _statement;
+        private RawRows? _rows;
         private long _start;
         private long _tenantId;
         private bool _done;
@@ -41,39 +57,26 @@ public sealed partial class SqliteStore
         public async ValueTask<bool> FillAsync(LogRowBlock block, CancellationToken ct)
         {
             block.Clear();
-            if (_done || (_statement is null && !await OpenAsync(ct)))
+            if (_done || (_rows is null && !await OpenAsync(ct)))
             {
                 return false;
             }
 
-            var statement = _statement!;
+            var rows = _rows!;
             while (!block.IsFull)
             {
-                var step = raw.sqlite3_step(statement);
-                if (step == raw.SQLITE_DONE)
+                if (!rows.Step())
                 {
                     _done = true;
                     break;
                 }
 
-                if (step != raw.SQLITE_ROW)
-                {
-                    throw new SqliteException($"reading the log failed: {raw.sqlite3_errmsg(_connection!.Handle).utf8_to_string()}", step);
-                }
-
-                var handle = statement.DangerousGetHandle();
-                block.Add(
-                    Native.ColumnInt64(handle, 0) - _start,
-                    Native.ColumnInt64(handle, 1),
-                    Native.ColumnInt64(handle, 2) == _tenantId,
-                    Native.ColumnInt64(handle, 3),
-                    Native.ColumnInt64(handle, 4));
+                block.Add(rows.Int64(0) - _start, rows.Int64(1), rows.Int64(2) == _tenantId, rows.Int64(3), rows.Int64(4));
                 for (var i = 0; i < ByteColumns.Length; i++)
                 {
-                    var ordinal = i + 5;
-                    if (Native.ColumnType(handle, ordinal) != raw.SQLITE_NULL)
+                    if (!rows.IsNull(i + 5))
                     {
-                        block.Set(ByteColumns[i], Native.ColumnBytes(handle, ordinal));
+                        block.Set(ByteColumns[i], rows.Bytes(i + 5));
                     }
                 }
 
@@ -85,8 +88,7 @@ public sealed partial class SqliteStore
 
         private async Task<bool> OpenAsync(CancellationToken ct)
         {
-            _connection = await store.OpenAsync(ct);
-            var tenantId = await store.TenantIdAsync(_connection, tenant, ct);
+            var tenantId = await store.ReadAsync(connection => store.TenantIdAsync(connection, tenant, ct), ct);
             if (tenantId is null)
             {
                 _done = true;
@@ -95,63 +97,109 @@ public sealed partial class SqliteStore
 
             _tenantId = tenantId.Value;
             _start = Rid(_tenantId, 0);
-            Check(raw.sqlite3_prepare_v2(_connection.Handle, Sql, out var statement));
-            _statement = statement;
-            Check(raw.sqlite3_bind_int64(statement, 1, _start + Math.Max(fromSeq, 1)));
-            Check(raw.sqlite3_bind_int64(statement, 2, _start + SeqsPerTenant));
+            _rows = RawRows.Open(store, Sql, _start + Math.Max(fromSeq, 1), _start + SeqsPerTenant);
             return true;
         }
 
-        private void Check(int code)
+        public ValueTask DisposeAsync()
+        {
+            _rows?.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// One query over a connection of its own, read-only and without SQLite's per-connection mutex, for
+    /// the verifier's passes over millions of rows: only its reader uses it, one call at a time, and the
+    /// mutex cost a lock and an unlock on every column of every row. Columns are read by calling SQLite's
+    /// accessors directly: through SQLitePCL each call costs about 50 ns of marshalling. It reads the
+    /// snapshot of its first step, as any reader does in WAL mode.
+    /// </summary>
+    private sealed unsafe partial class RawRows : IDisposable
+    {
+        private const string Library = "e_sqlite3";
+
+        private readonly sqlite3 _db;
+        private sqlite3_stmt? _statement;
+        private nint _handle;
+
+        private RawRows(sqlite3 db) => _db = db;
+
+        public static RawRows Open(SqliteStore store, string sql, params long[] parameters)
+        {
+            Check(raw.sqlite3_open_v2(store._options.DatabasePath, out var db, raw.SQLITE_OPEN_READONLY | raw.SQLITE_OPEN_NOMUTEX, null), db);
+            var rows = new RawRows(db);
+            try
+            {
+                Check(raw.sqlite3_busy_timeout(db, (int)store._options.BusyTimeout.TotalMilliseconds), db);
+                Check(raw.sqlite3_exec(db, $"PRAGMA mmap_size=268435456; PRAGMA cache_size=-{store._options.CacheSizeKib};"), db);
+                Check(raw.sqlite3_prepare_v2(db, sql, out var statement), db);
+                rows._statement = statement;
+                rows._handle = statement.DangerousGetHandle();
+                for (var i = 0; i < parameters.Length; i++)
+                {
+                    Check(raw.sqlite3_bind_int64(statement, i + 1, parameters[i]), db);
+                }
+
+                return rows;
+            }
+            catch
+            {
+                rows.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Moves to the next row; false when there is none.</summary>
+        public bool Step()
+        {
+            var step = raw.sqlite3_step(_statement);
+            return step == raw.SQLITE_ROW || (step == raw.SQLITE_DONE ? false : throw Error(step, _db));
+        }
+
+        public long Int64(int column) => ColumnInt64(_handle, column);
+
+        public bool IsNull(int column) => ColumnType(_handle, column) == raw.SQLITE_NULL;
+
+        /// <summary>The column's bytes (text as UTF-8), valid until the next step.</summary>
+        public ReadOnlySpan<byte> Bytes(int column)
+        {
+            // sqlite3_column_blob first, then sqlite3_column_bytes: the order SQLite documents.
+            var data = ColumnBlob(_handle, column);
+            var length = ColumnLength(_handle, column);
+            return data == 0 ? default : new ReadOnlySpan<byte>((void*)data, length);
+        }
+
+        public void Dispose()
+        {
+            _statement?.Dispose();
+            _db.Dispose();
+        }
+
+        private static void Check(int code, sqlite3 db)
         {
             if (code != raw.SQLITE_OK)
             {
-                throw new SqliteException($"reading the log failed: {raw.sqlite3_errmsg(_connection!.Handle).utf8_to_string()}", code);
+                throw Error(code, db);
             }
         }
 
-        /// <summary>
-        /// SQLite's column accessors called directly: through SQLitePCL each call costs about 50 ns of
-        /// marshalling, and a row has sixteen columns. The statement is SQLitePCL's (prepared and stepped
-        /// there, kept alive by the reader); these only read the current row, as SQLite allows between steps.
-        /// </summary>
-        private static unsafe partial class Native
-        {
-            private const string Library = "e_sqlite3";
+        private static SqliteException Error(int code, sqlite3 db) => new($"reading the log failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", code);
 
-            [LibraryImport(Library, EntryPoint = "sqlite3_column_int64")]
-            [SuppressGCTransition]
-            public static partial long ColumnInt64(nint statement, int column);
+        [LibraryImport(Library, EntryPoint = "sqlite3_column_int64")]
+        [SuppressGCTransition]
+        private static partial long ColumnInt64(nint statement, int column);
 
-            [LibraryImport(Library, EntryPoint = "sqlite3_column_type")]
-            [SuppressGCTransition]
-            public static partial int ColumnType(nint statement, int column);
+        [LibraryImport(Library, EntryPoint = "sqlite3_column_type")]
+        [SuppressGCTransition]
+        private static partial int ColumnType(nint statement, int column);
 
-            /// <summary>The column's bytes (text as UTF-8), valid until the statement steps again.</summary>
-            public static ReadOnlySpan<byte> ColumnBytes(nint statement, int column)
-            {
-                // sqlite3_column_blob first, then sqlite3_column_bytes: the order SQLite documents.
-                var data = ColumnBlob(statement, column);
-                var length = ColumnLength(statement, column);
-                return data == 0 ? default : new ReadOnlySpan<byte>((void*)data, length);
-            }
+        [LibraryImport(Library, EntryPoint = "sqlite3_column_blob")]
+        [SuppressGCTransition]
+        private static partial nint ColumnBlob(nint statement, int column);
 
-            [LibraryImport(Library, EntryPoint = "sqlite3_column_blob")]
-            [SuppressGCTransition]
-            private static partial nint ColumnBlob(nint statement, int column);
-
-            [LibraryImport(Library, EntryPoint = "sqlite3_column_bytes")]
-            [SuppressGCTransition]
-            private static partial int ColumnLength(nint statement, int column);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _statement?.Dispose();
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-            }
-        }
+        [LibraryImport(Library, EntryPoint = "sqlite3_column_bytes")]
+        [SuppressGCTransition]
+        private static partial int ColumnLength(nint statement, int column);
     }
 }

@@ -45,6 +45,18 @@ public interface IWitnessStore : IAsyncDisposable
     /// <summary>The tenant's target index rows (seq, target type, target id), in no particular order, for verification.</summary>
     IAsyncEnumerable<(long Seq, string Type, string Id)> ReadTargetRowsAsync(string tenant, CancellationToken ct);
 
+    /// <summary>
+    /// Calls <paramref name="visit"/> with each of the tenant's target index rows, text as UTF-8, in no
+    /// particular order: the same rows as <see cref="ReadTargetRowsAsync"/>, which stores without a faster way read.
+    /// </summary>
+    async Task VisitTargetRowsAsync(string tenant, TargetRowVisitor visit, CancellationToken ct)
+    {
+        await foreach (var (seq, type, id) in ReadTargetRowsAsync(tenant, ct))
+        {
+            visit(seq, System.Text.Encoding.UTF8.GetBytes(type), System.Text.Encoding.UTF8.GetBytes(id));
+        }
+    }
+
     /// <summary>The stored interior nodes of the tenant's tree, in (level, index) order.</summary>
     IAsyncEnumerable<(int Level, long Index, byte[] Hash)> ReadNodesAsync(string tenant, CancellationToken ct);
 
@@ -84,6 +96,9 @@ public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, Ev
 }
 
 /// <summary>A signed checkpoint of a tenant's log: its size, root hash and the signed note text.</summary>
+/// <summary>Receives one target index row: the event's seq, the target type and the target id, as UTF-8.</summary>
+public delegate void TargetRowVisitor(long seq, ReadOnlySpan<byte> type, ReadOnlySpan<byte> id);
+
 public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, DateTimeOffset CreatedAt);
 
 /// <summary>

@@ -123,9 +123,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             checkedBlocks.Writer.Complete();
             problem = await appender;
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested && appender.IsCompletedSuccessfully)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            problem = appender.Result;
+            // Only the appender stops the stages early, when it has found a problem.
+            problem = await appender;
         }
         finally
         {
@@ -235,11 +236,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     private async Task<ulong> StoredTargetDigestAsync(string tenant, CancellationToken ct)
     {
         ulong stored = 0;
-        await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(tenant, ct))
-        {
-            stored += TargetDigest(seq, type, id);
-        }
-
+        await store.VisitTargetRowsAsync(tenant, (seq, type, id) => stored += TargetDigest(seq, type, id), ct);
         return stored;
     }
 
