@@ -86,7 +86,29 @@ public sealed partial class SqliteStore : IRetentionStore
                 }
             }
 
+            // The (email, actor id) pairs of the purged events; after the delete, those no remaining event
+            // carries leave actor_emails, so filter menus and email searches only know emails still in the log.
+            var pairs = await QueryListAsync(connection, tx,
+                "SELECT DISTINCT actor_email, coalesce(actor_id, '') FROM events WHERE rid > $p0 AND rid <= $p1 AND actor_email IS NOT NULL",
+                r => (Email: r.GetString(0), ActorId: r.GetString(1)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
+            foreach (var (email, actorId) in pairs)
+            {
+                // With an actor id, ix_events_actor finds a remaining event of the pair at once; pairs without
+                // one (rare: an email but no id) scan the tenant's events for the email.
+                var remains = await QueryRowAsync(connection, tx,
+                    actorId.Length > 0
+                        ? "SELECT 1 FROM events WHERE tenant_id = $p0 AND actor_id = $p2 AND actor_email = $p1"
+                        : "SELECT 1 FROM events WHERE tenant_id = $p0 AND actor_id IS NULL AND actor_email = $p1",
+                    r => true, ct, h.Id, email, actorId);
+                if (!remains)
+                {
+                    await ExecuteAsync(connection, tx, "DELETE FROM actor_emails WHERE tenant_id = $p0 AND email = $p1 AND actor_id = $p2", ct, h.Id, email, actorId);
+                    // The writer must insert the pair again when a new event carries it.
+                    _knownEmailPairs.Remove((h.Id, email, actorId));
+                }
+            }
+
             await ExecuteAsync(connection, tx,
                 """
                 INSERT INTO retention_state (tenant_id, purged_through, recorded_through) VALUES ($p0, $p1, 0)

@@ -82,6 +82,38 @@ public sealed class RetentionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Emails_whose_events_were_all_purged_leave_the_user_menu_and_come_back_with_a_new_event()
+    {
+        var tenant = Some.Tenant();
+        using var client = await _server.ClientForAsync(tenant);
+        await Some.SendManyAsync(client, tenant, 600, i => Some.Event(tenant, change: e =>
+        {
+            e["id"] = $"m-{i}";
+            e["actor"]!["email"] = i < 256 ? "gone@acme.example" : i < 512 ? "noid@acme.example" : "kept@acme.example";
+            if (i is >= 256 and < 512)
+            {
+                e["actor"]!.AsObject().Remove("id");
+            }
+        }));
+        _clock.Advance(TimeSpan.FromDays(91));
+        await Some.SendManyAsync(client, tenant, 1);
+        Assert.Equal(512, await PurgeNowAsync());
+
+        var facets = (Witness.Storage.IFacetStore)_server.Services.GetRequiredService<Witness.Storage.IWitnessStore>();
+        var emails = (await facets.ListFacetsAsync(tenant, CancellationToken.None)).ActorEmails;
+        Assert.DoesNotContain("gone@acme.example", emails);
+        Assert.DoesNotContain("noid@acme.example", emails);
+        Assert.Contains("kept@acme.example", emails);
+
+        await Some.SendManyAsync(client, tenant, 1, _ => Some.Event(tenant, change: e => e["actor"]!["email"] = "gone@acme.example"));
+        Assert.Contains("gone@acme.example", (await facets.ListFacetsAsync(tenant, CancellationToken.None)).ActorEmails);
+        var found = await (await client.GetAsync("/v1/events?actor=gone@acme.example")).JsonAsync();
+        Assert.Single(found.GetProperty("events").EnumerateArray());
+        var verify = await (await client.GetAsync("/v1/verify")).JsonAsync();
+        Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
+    }
+
+    [Fact]
     public async Task A_changed_event_after_a_purge_is_named_by_verify()
     {
         var tenant = Some.Tenant();
