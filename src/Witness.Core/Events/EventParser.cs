@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -222,8 +223,18 @@ public sealed partial class EventParser(TimeProvider clock)
         };
 
         // The digest covers what the client sent: an occurred_at it left out must not make a retry look different.
-        var digest = CanonicalEvent.ContentDigest(occurredAt is null ? parsed with { OccurredAt = default } : parsed);
-        return new SubmittedEvent(parsed, digest, ClientChoseId: id is not null, TypeGiven: type is not null);
+        if (occurredAt is null)
+        {
+            return new SubmittedEvent(parsed, CanonicalEvent.ContentDigest(parsed with { OccurredAt = default }), ClientChoseId: id is not null, TypeGiven: type is not null);
+        }
+
+        // The bytes the digest is made of are the event's canonical parts too (seq and received_at still
+        // open): written once, they serve both.
+        var unsequenced = CanonicalEvent.Write(parsed);
+        return new SubmittedEvent(parsed, SHA256.HashData(unsequenced), ClientChoseId: id is not null, TypeGiven: type is not null)
+        {
+            WrittenParts = CanonicalParts.FromUnsequenced(parsed, unsequenced),
+        };
     }
 
     /// <summary>Truncates a time to whole microseconds in UTC: the precision Witness stores, hashes and indexes.</summary>
@@ -549,7 +560,18 @@ public static partial class Rfc3339
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
     }
 
+    private const string StoredFormat = "yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'";
+
+    /// <summary>The longest text <see cref="Format"/> writes, in bytes.</summary>
+    public const int MaxFormattedLength = 27;
+
     /// <summary>The one text form of a stored time: UTC, <c>Z</c>, fraction only when non-zero (at most 6 digits).</summary>
     public static string Format(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture);
+        time.UtcDateTime.ToString(StoredFormat, CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="Format"/> as UTF-8 into <paramref name="utf8"/> (at least <see cref="MaxFormattedLength"/> bytes); returns the length written.</summary>
+    public static int FormatUtf8(DateTimeOffset time, Span<byte> utf8) =>
+        time.UtcDateTime.TryFormat(utf8, out var written, StoredFormat, CultureInfo.InvariantCulture)
+            ? written
+            : throw new ArgumentException($"needs {MaxFormattedLength} bytes", nameof(utf8));
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Security.Cryptography;
 
@@ -24,10 +25,24 @@ public static class MerkleHash
     /// <summary>The hash of one leaf: <c>SHA-256(0x00 ‖ leafBytes)</c>.</summary>
     public static byte[] Leaf(ReadOnlySpan<byte> leafBytes)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData([LeafPrefix]);
-        sha.AppendData(leafBytes);
-        return sha.GetHashAndReset();
+        // One-shot hashing of one buffer costs far less than an incremental hash object per leaf.
+        const int StackLimit = 2048;
+        var length = leafBytes.Length + 1;
+        byte[]? rented = null;
+        var input = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            input[0] = LeafPrefix;
+            leafBytes.CopyTo(input[1..]);
+            return SHA256.HashData(input[..length]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>The hash of an interior node: <c>SHA-256(0x01 ‖ left ‖ right)</c>.</summary>
