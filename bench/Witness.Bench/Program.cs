@@ -72,6 +72,9 @@ static async Task IngestAsync(int count, int clients, StringBuilder report)
     await app.Services.GetRequiredService<IWitnessStore>().CreateApiKeyAsync(record, CancellationToken.None);
     var latencies = new List<double>();
     var next = -1;
+    var process = Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
+    var threadsBefore = ThreadCpu.Sample();
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
     {
@@ -96,6 +99,9 @@ static async Task IngestAsync(int count, int clients, StringBuilder report)
         }
     })));
     var httpSeconds = clock.Elapsed.TotalSeconds;
+    process.Refresh();
+    var cpuPerEvent = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / count;
+    var threadCpu = ThreadCpu.Since(threadsBefore);
     await app.StopAsync();
     await app.DisposeAsync();
     Directory.Delete(folder, true);
@@ -112,6 +118,8 @@ static async Task IngestAsync(int count, int clients, StringBuilder report)
     report.AppendLine(CultureInfo.InvariantCulture, $"| Witness, HTTP on loopback, durable ack | {httpRate:N0} | {Stats.Percentile(latencies, 50):N1} | {Stats.Percentile(latencies, 99):N1} |");
     report.AppendLine(CultureInfo.InvariantCulture, $"| raw SQLite, same rows/schema/indexes, 500/tx, FULL | {rawRate:N0} | | |");
     report.AppendLine(CultureInfo.InvariantCulture, $"| ratio Witness / raw | {httpRate / rawRate:N2} | | |");
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"CPU of the whole process (clients, server, SQLite) during the HTTP run: {cpuPerEvent:N1} us/event; by thread: {string.Join(", ", threadCpu.Select(t => $"{t.Name} {t.Seconds * 1e6 / count:N1}"))}");
     report.AppendLine();
     Console.WriteLine(report);
 }

@@ -55,11 +55,11 @@ public sealed partial class SqliteStore
     {
         private readonly HashSet<(long, string, string)> _newEmailPairs = [];
         private readonly List<(long, string, string)> _requestEmailPairs = [];
-        private SqliteCommand? _insertEvent;
-        private SqliteCommand? _insertTarget;
-        private SqliteCommand? _insertNode;
+        private SqliteInsertStatement? _insertEvent;
+        private SqliteInsertStatement? _insertTarget;
+        private SqliteInsertStatement? _insertNode;
+        private SqliteInsertStatement? _insertActorEmail;
         private SqliteCommand? _findById;
-        private SqliteCommand? _insertActorEmail;
 
         public async ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct)
         {
@@ -108,66 +108,63 @@ public sealed partial class SqliteStore
             return found;
         }
 
-        public async ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)
+        public ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)
         {
-            _insertEvent ??= Command(
+            _insertEvent ??= new SqliteInsertStatement(connection,
                 """
                 INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
                                     actor_id, actor_email, ip, search_text, content_digest, hash, body)
-                VALUES ($rid, $t, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
-                """,
-                "$rid", "$t", "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body");
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                """);
             var k = entry.Keys;
-            var p = _insertEvent.Parameters;
-            p["$rid"].Value = entry.Seq < SeqsPerTenant ? Rid(head.TenantId, entry.Seq) : throw new InvalidOperationException($"tenant '{head.Tenant}' holds {SeqsPerTenant - 1} events, all a SQLite log can hold");
-            p["$t"].Value = head.TenantId;
-            p["$seq"].Value = entry.Seq;
-            p["$id"].Value = entry.Event.Id;
-            p["$occ"].Value = k.OccurredAtMicros;
-            p["$rec"].Value = k.ReceivedAtMicros;
-            p["$type"].Value = k.Type;
-            p["$action"].Value = k.Action;
-            p["$cat"].Value = (object?)k.Category ?? DBNull.Value;
-            p["$outcome"].Value = k.Outcome;
-            p["$actor"].Value = (object?)k.ActorId ?? DBNull.Value;
-            p["$email"].Value = (object?)k.ActorEmail ?? DBNull.Value;
-            p["$ip"].Value = (object?)k.Ip ?? DBNull.Value;
-            p["$text"].Value = k.SearchText;
-            p["$digest"].Value = entry.ContentDigest;
-            p["$hash"].Value = entry.Hash;
-            p["$body"].Value = entry.Body;
-            await _insertEvent.ExecuteNonQueryAsync(ct);
+            var insert = _insertEvent;
+            insert.Bind(1, entry.Seq < SeqsPerTenant ? Rid(head.TenantId, entry.Seq) : throw new InvalidOperationException($"tenant '{head.Tenant}' holds {SeqsPerTenant - 1} events, all a SQLite log can hold"));
+            insert.Bind(2, head.TenantId);
+            insert.Bind(3, entry.Seq);
+            insert.Bind(4, entry.Event.Id);
+            insert.Bind(5, k.OccurredAtMicros);
+            insert.Bind(6, k.ReceivedAtMicros);
+            insert.Bind(7, k.Type);
+            insert.Bind(8, k.Action);
+            insert.Bind(9, k.Category);
+            insert.Bind(10, k.Outcome);
+            insert.Bind(11, k.ActorId);
+            insert.Bind(12, k.ActorEmail);
+            insert.Bind(13, k.Ip);
+            insert.Bind(14, k.SearchText);
+            insert.Bind(15, entry.ContentDigest);
+            insert.Bind(16, entry.Hash);
+            insert.Bind(17, entry.Body);
+            insert.Execute();
 
             if (k.ActorEmail is not null
                 && (head.TenantId, k.ActorEmail, k.ActorId ?? "") is var pair
                 && !knownEmailPairs.Contains(pair) && _newEmailPairs.Add(pair))
             {
                 _requestEmailPairs.Add(pair);
-                _insertActorEmail ??= Command("INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES ($t, $email, $actor)", "$t", "$email", "$actor");
-                _insertActorEmail.Parameters["$t"].Value = head.TenantId;
-                _insertActorEmail.Parameters["$email"].Value = k.ActorEmail;
-                _insertActorEmail.Parameters["$actor"].Value = k.ActorId ?? "";
-                await _insertActorEmail.ExecuteNonQueryAsync(ct);
+                _insertActorEmail ??= new SqliteInsertStatement(connection, "INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES (?1, ?2, ?3)");
+                _insertActorEmail.Bind(1, head.TenantId);
+                _insertActorEmail.Bind(2, k.ActorEmail);
+                _insertActorEmail.Bind(3, k.ActorId ?? "");
+                _insertActorEmail.Execute();
             }
 
-            if (k.Targets.Count == 0)
+            if (k.Targets.Count > 0)
             {
-                return;
+                _insertTarget ??= new SqliteInsertStatement(connection,
+                    "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES (?1, ?2, ?3, ?4, ?5)");
+                foreach (var (type, id) in k.Targets)
+                {
+                    _insertTarget.Bind(1, head.TenantId);
+                    _insertTarget.Bind(2, id);
+                    _insertTarget.Bind(3, type);
+                    _insertTarget.Bind(4, k.OccurredAtMicros);
+                    _insertTarget.Bind(5, entry.Seq);
+                    _insertTarget.Execute();
+                }
             }
 
-            _insertTarget ??= Command(
-                "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES ($t, $id, $type, $occ, $seq)",
-                "$t", "$id", "$type", "$occ", "$seq");
-            foreach (var (type, id) in k.Targets)
-            {
-                var tp = _insertTarget.Parameters;
-                tp["$t"].Value = head.TenantId;
-                tp["$id"].Value = id;
-                tp["$type"].Value = type;
-                tp["$occ"].Value = k.OccurredAtMicros;
-                tp["$seq"].Value = entry.Seq;
-                await _insertTarget.ExecuteNonQueryAsync(ct);
-            }
+            return ValueTask.CompletedTask;
         }
 
         /// <summary>A request starts (after its savepoint).</summary>
@@ -190,14 +187,15 @@ public sealed partial class SqliteStore
             knownEmailPairs.UnionWith(_newEmailPairs);
         }
 
-        public async ValueTask InsertNodeAsync(long tenantId, int level, long index, byte[] hash, CancellationToken ct)
+        public ValueTask InsertNodeAsync(long tenantId, int level, long index, byte[] hash, CancellationToken ct)
         {
-            _insertNode ??= Command("INSERT INTO merkle_nodes (tenant_id, level, idx, hash) VALUES ($t, $level, $idx, $hash)", "$t", "$level", "$idx", "$hash");
-            _insertNode.Parameters["$t"].Value = tenantId;
-            _insertNode.Parameters["$level"].Value = level;
-            _insertNode.Parameters["$idx"].Value = index;
-            _insertNode.Parameters["$hash"].Value = hash;
-            await _insertNode.ExecuteNonQueryAsync(ct);
+            _insertNode ??= new SqliteInsertStatement(connection, "INSERT INTO merkle_nodes (tenant_id, level, idx, hash) VALUES (?1, ?2, ?3, ?4)");
+            _insertNode.Bind(1, tenantId);
+            _insertNode.Bind(2, level);
+            _insertNode.Bind(3, index);
+            _insertNode.Bind(4, hash);
+            _insertNode.Execute();
+            return ValueTask.CompletedTask;
         }
 
         public async ValueTask SaveHeadAsync(LogHead head, CancellationToken ct)
@@ -224,12 +222,13 @@ public sealed partial class SqliteStore
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var command in new[] { _insertEvent, _insertTarget, _insertNode, _findById, _insertActorEmail })
+            _insertEvent?.Dispose();
+            _insertTarget?.Dispose();
+            _insertNode?.Dispose();
+            _insertActorEmail?.Dispose();
+            if (_findById is not null)
             {
-                if (command is not null)
-                {
-                    await command.DisposeAsync();
-                }
+                await _findById.DisposeAsync();
             }
         }
     }

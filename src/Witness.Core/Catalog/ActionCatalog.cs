@@ -227,11 +227,11 @@ public sealed class ActionCatalog
         }
 
         var definition = entry.Definition;
-        var completed = e with
-        {
-            Category = e.Category ?? definition.Category,
-            Type = typeWasGiven ? e.Type : definition.Type,
-        };
+        var category = e.Category ?? definition.Category;
+        var type = typeWasGiven ? e.Type : definition.Type;
+
+        // An event that needs nothing stays the same object, so what was prepared for it (its canonical bytes) still applies.
+        var completed = category == e.Category && type == e.Type ? e : e with { Category = category, Type = type };
 
         // Rendered from the completed event, so a template that names the category or type reads the filled-in values.
         return e.Description is null ? completed with { Description = entry.Template.Render(completed) } : completed;

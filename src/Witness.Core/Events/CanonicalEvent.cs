@@ -20,89 +20,143 @@ public static class CanonicalEvent
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    // The writer and its buffer are reused per thread: every ingested event is written here at least once.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private const int MaxReusedBuffer = 256 * 1024;
+
     /// <summary>The canonical bytes of an event.</summary>
     public static byte[] Write(AuditEvent e)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(1024);
+        var w = t_writer ?? new Utf8JsonWriter(buffer, WriterOptions);
+        t_buffer = null;
+        t_writer = null;
+        buffer.ResetWrittenCount();
+        w.Reset(buffer);
+        WriteObject(w, e);
+        w.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity <= MaxReusedBuffer)
         {
-            WriteObject(w, e);
+            t_buffer = buffer;
+            t_writer = w;
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return bytes;
     }
 
     /// <summary>The digest of what a client sent, without the fields the server adds: two submissions with the same id are "the same body" when these match.</summary>
     public static byte[] ContentDigest(AuditEvent e) =>
         SHA256.HashData(Write(e with { Seq = 0, ReceivedAt = default }));
 
+    /// <summary>Member names encoded once: the same bytes as writing the names as strings.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Tenant = JsonEncodedText.Encode("tenant", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq", WriterOptions.Encoder);
+        public static readonly JsonEncodedText ReceivedAt = JsonEncodedText.Encode("received_at", WriterOptions.Encoder);
+        public static readonly JsonEncodedText OccurredAt = JsonEncodedText.Encode("occurred_at", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Action = JsonEncodedText.Encode("action", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Category = JsonEncodedText.Encode("category", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Actor = JsonEncodedText.Encode("actor", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Email = JsonEncodedText.Encode("email", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Role = JsonEncodedText.Encode("role", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Targets = JsonEncodedText.Encode("targets", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Url = JsonEncodedText.Encode("url", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Reason = JsonEncodedText.Encode("reason", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Context = JsonEncodedText.Encode("context", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Ip = JsonEncodedText.Encode("ip", WriterOptions.Encoder);
+        public static readonly JsonEncodedText UserAgent = JsonEncodedText.Encode("user_agent", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Location = JsonEncodedText.Encode("location", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Country = JsonEncodedText.Encode("country", WriterOptions.Encoder);
+        public static readonly JsonEncodedText City = JsonEncodedText.Encode("city", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Brand = JsonEncodedText.Encode("brand", WriterOptions.Encoder);
+        public static readonly JsonEncodedText SessionId = JsonEncodedText.Encode("session_id", WriterOptions.Encoder);
+        public static readonly JsonEncodedText RequestId = JsonEncodedText.Encode("request_id", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Changes = JsonEncodedText.Encode("changes", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Before = JsonEncodedText.Encode("before", WriterOptions.Encoder);
+        public static readonly JsonEncodedText After = JsonEncodedText.Encode("after", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Metadata = JsonEncodedText.Encode("metadata", WriterOptions.Encoder);
+        public static readonly JsonEncodedText Description = JsonEncodedText.Encode("description", WriterOptions.Encoder);
+    }
+
     private static void WriteObject(Utf8JsonWriter w, AuditEvent e)
     {
         w.WriteStartObject();
-        w.WriteString("id", e.Id);
-        w.WriteString("tenant", e.Tenant);
-        w.WriteNumber("seq", e.Seq);
-        w.WriteString("received_at", Rfc3339.Format(e.ReceivedAt));
-        w.WriteString("occurred_at", Rfc3339.Format(e.OccurredAt));
-        w.WriteString("type", e.Type);
-        w.WriteString("action", e.Action);
-        WriteOptional(w, "category", e.Category);
+        w.WriteString(Names.Id, e.Id);
+        w.WriteString(Names.Tenant, e.Tenant);
+        w.WriteNumber(Names.Seq, e.Seq);
+        WriteTime(w, Names.ReceivedAt, e.ReceivedAt);
+        WriteTime(w, Names.OccurredAt, e.OccurredAt);
+        w.WriteString(Names.Type, e.Type);
+        w.WriteString(Names.Action, e.Action);
+        WriteOptional(w, Names.Category, e.Category);
 
-        w.WriteStartObject("actor");
-        w.WriteString("type", e.Actor.Type);
-        WriteOptional(w, "id", e.Actor.Id);
-        WriteOptional(w, "name", e.Actor.Name);
-        WriteOptional(w, "email", e.Actor.Email);
-        WriteOptional(w, "role", e.Actor.Role);
+        w.WriteStartObject(Names.Actor);
+        w.WriteString(Names.Type, e.Actor.Type);
+        WriteOptional(w, Names.Id, e.Actor.Id);
+        WriteOptional(w, Names.Name, e.Actor.Name);
+        WriteOptional(w, Names.Email, e.Actor.Email);
+        WriteOptional(w, Names.Role, e.Actor.Role);
         w.WriteEndObject();
 
-        w.WriteStartArray("targets");
+        w.WriteStartArray(Names.Targets);
         foreach (var t in e.Targets)
         {
             w.WriteStartObject();
-            w.WriteString("type", t.Type);
-            w.WriteString("id", t.Id);
-            WriteOptional(w, "name", t.Name);
-            WriteOptional(w, "url", t.Url);
+            w.WriteString(Names.Type, t.Type);
+            w.WriteString(Names.Id, t.Id);
+            WriteOptional(w, Names.Name, t.Name);
+            WriteOptional(w, Names.Url, t.Url);
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
-        w.WriteString("outcome", e.Outcome);
-        WriteOptional(w, "reason", e.Reason);
+        w.WriteString(Names.Outcome, e.Outcome);
+        WriteOptional(w, Names.Reason, e.Reason);
 
         if (e.Context is { } c)
         {
-            w.WriteStartObject("context");
-            WriteOptional(w, "ip", c.Ip);
-            WriteOptional(w, "user_agent", c.UserAgent);
+            w.WriteStartObject(Names.Context);
+            WriteOptional(w, Names.Ip, c.Ip);
+            WriteOptional(w, Names.UserAgent, c.UserAgent);
             if (c.Location is { } l)
             {
-                w.WriteStartObject("location");
-                WriteOptional(w, "country", l.Country);
-                WriteOptional(w, "city", l.City);
+                w.WriteStartObject(Names.Location);
+                WriteOptional(w, Names.Country, l.Country);
+                WriteOptional(w, Names.City, l.City);
                 w.WriteEndObject();
             }
 
-            WriteOptional(w, "source", c.Source);
-            WriteOptional(w, "brand", c.Brand);
-            WriteOptional(w, "session_id", c.SessionId);
-            WriteOptional(w, "request_id", c.RequestId);
+            WriteOptional(w, Names.Source, c.Source);
+            WriteOptional(w, Names.Brand, c.Brand);
+            WriteOptional(w, Names.SessionId, c.SessionId);
+            WriteOptional(w, Names.RequestId, c.RequestId);
             w.WriteEndObject();
         }
 
         if (e.Changes is { } ch)
         {
-            w.WriteStartObject("changes");
+            w.WriteStartObject(Names.Changes);
             if (ch.Before is { } before)
             {
-                w.WritePropertyName("before");
+                w.WritePropertyName(Names.Before);
                 CanonicalJson.Write(w, before);
             }
 
             if (ch.After is { } after)
             {
-                w.WritePropertyName("after");
+                w.WritePropertyName(Names.After);
                 CanonicalJson.Write(w, after);
             }
 
@@ -111,15 +165,21 @@ public static class CanonicalEvent
 
         if (e.Metadata is { } metadata)
         {
-            w.WritePropertyName("metadata");
+            w.WritePropertyName(Names.Metadata);
             CanonicalJson.Write(w, metadata);
         }
 
-        WriteOptional(w, "description", e.Description);
+        WriteOptional(w, Names.Description, e.Description);
         w.WriteEndObject();
     }
 
-    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
+    private static void WriteTime(Utf8JsonWriter w, JsonEncodedText name, DateTimeOffset time)
+    {
+        Span<byte> text = stackalloc byte[Rfc3339.MaxFormattedLength];
+        w.WriteString(name, text[..Rfc3339.FormatUtf8(time, text)]);
+    }
+
+    private static void WriteOptional(Utf8JsonWriter w, JsonEncodedText name, string? value)
     {
         if (value is not null)
         {

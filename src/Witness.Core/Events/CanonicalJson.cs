@@ -15,17 +15,19 @@ public static class CanonicalJson
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
-                var members = new List<JsonProperty>();
+
+                // Each name is read once: JsonProperty.Name makes a new string on every call, and a sort calls it often.
+                var members = new List<(string Name, JsonElement Value)>();
                 foreach (var member in value.EnumerateObject())
                 {
-                    members.Add(member);
+                    members.Add((member.Name, member.Value));
                 }
 
                 members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-                foreach (var member in members)
+                foreach (var (name, member) in members)
                 {
-                    writer.WritePropertyName(member.Name);
-                    Write(writer, member.Value);
+                    writer.WritePropertyName(name);
+                    Write(writer, member);
                 }
 
                 writer.WriteEndObject();
@@ -66,14 +68,15 @@ public static class CanonicalJson
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var member in value.EnumerateObject())
                 {
-                    var memberPath = $"{path}.{member.Name}";
-                    if (!seen.Add(member.Name))
+                    // A member's path is only made when it is reported or has members of its own.
+                    var name = member.Name;
+                    if (!seen.Add(name))
                     {
-                        return memberPath;
+                        return $"{path}.{name}";
                     }
 
-                    var inner = FindDuplicateKey(member.Value, memberPath);
-                    if (inner is not null)
+                    if (member.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array
+                        && FindDuplicateKey(member.Value, $"{path}.{name}") is { } inner)
                     {
                         return inner;
                     }

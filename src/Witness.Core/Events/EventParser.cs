@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -19,13 +20,13 @@ public sealed partial class EventParser(TimeProvider clock)
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex TenantPattern();
 
-    private static readonly HashSet<string> EventFields =
-        ["id", "tenant", "type", "action", "category", "occurred_at", "actor", "targets", "outcome", "reason", "context", "changes", "metadata", "description"];
-    private static readonly HashSet<string> ActorFields = ["type", "id", "name", "email", "role"];
-    private static readonly HashSet<string> TargetFields = ["type", "id", "name", "url"];
-    private static readonly HashSet<string> ContextFields = ["ip", "user_agent", "location", "source", "brand", "session_id", "request_id"];
-    private static readonly HashSet<string> LocationFields = ["country", "city"];
-    private static readonly HashSet<string> ChangesFields = ["before", "after"];
+    private static readonly KnownFields EventFields =
+        new("id", "tenant", "type", "action", "category", "occurred_at", "actor", "targets", "outcome", "reason", "context", "changes", "metadata", "description");
+    private static readonly KnownFields ActorFields = new("type", "id", "name", "email", "role");
+    private static readonly KnownFields TargetFields = new("type", "id", "name", "url");
+    private static readonly KnownFields ContextFields = new("ip", "user_agent", "location", "source", "brand", "session_id", "request_id");
+    private static readonly KnownFields LocationFields = new("country", "city");
+    private static readonly KnownFields ChangesFields = new("before", "after");
 
     public static bool IsValidTenant(string? tenant) => tenant is not null && TenantPattern().IsMatch(tenant);
 
@@ -147,19 +148,19 @@ public sealed partial class EventParser(TimeProvider clock)
             return null;
         }
 
-        RejectUnknown(element, path, EventFields, errors);
+        var fields = ObjectFields.Read(element, path, EventFields, errors);
 
-        var id = OptionalString(element, path, "id", EventLimits.MaxIdLength, errors);
+        var id = OptionalString(fields, path, "id", EventLimits.MaxIdLength, errors);
         if (id is not null && (id.Length == 0 || id.Any(char.IsControl)))
         {
             errors.Add(new(Name(path, "id"), "must be 1–128 characters without control characters"));
         }
 
-        var tenant = OptionalString(element, path, "tenant", EventLimits.MaxTenantLength, errors);
+        var tenant = OptionalString(fields, path, "tenant", EventLimits.MaxTenantLength, errors);
         if (tenant is null)
         {
             tenant = boundTenant;
-            if (tenant is null && !element.TryGetProperty("tenant", out _))
+            if (tenant is null && !fields.TryGetProperty("tenant", out _))
             {
                 errors.Add(new(Name(path, "tenant"), "is required unless the API key is bound to a tenant"));
             }
@@ -173,10 +174,10 @@ public sealed partial class EventParser(TimeProvider clock)
             errors.Add(new(Name(path, "tenant"), $"this API key is bound to tenant '{boundTenant}' and cannot write to '{tenant}'"));
         }
 
-        var action = OptionalString(element, path, "action", EventLimits.MaxActionLength, errors);
+        var action = OptionalString(fields, path, "action", EventLimits.MaxActionLength, errors);
         if (action is null)
         {
-            if (!element.TryGetProperty("action", out var a) || a.ValueKind == JsonValueKind.Null)
+            if (!fields.TryGetProperty("action", out var a) || a.ValueKind == JsonValueKind.Null)
             {
                 errors.Add(new(Name(path, "action"), "is required"));
             }
@@ -186,17 +187,17 @@ public sealed partial class EventParser(TimeProvider clock)
             errors.Add(new(Name(path, "action"), "must be 1–128 characters of a-z 0-9 _ . : -"));
         }
 
-        var type = OneOf(element, path, "type", LogTypes.All, errors);
-        var category = OptionalString(element, path, "category", EventLimits.MaxShortText, errors);
-        var occurredAt = Time(element, path, "occurred_at", now, errors);
-        var actor = ParseActor(element, path, errors);
-        var targets = ParseTargets(element, path, errors);
-        var outcome = OneOf(element, path, "outcome", Outcomes.All, errors) ?? Outcomes.Success;
-        var reason = OptionalString(element, path, "reason", EventLimits.MaxLongText, errors);
-        var context = ParseContext(element, path, errors);
-        var changes = ParseChanges(element, path, errors);
-        var metadata = OptionalObject(element, path, "metadata", errors);
-        var description = OptionalString(element, path, "description", EventLimits.MaxLongText, errors);
+        var type = OneOf(fields, path, "type", LogTypes.All, errors);
+        var category = OptionalString(fields, path, "category", EventLimits.MaxShortText, errors);
+        var occurredAt = Time(fields, path, "occurred_at", now, errors);
+        var actor = ParseActor(fields, path, errors);
+        var targets = ParseTargets(fields, path, errors);
+        var outcome = OneOf(fields, path, "outcome", Outcomes.All, errors) ?? Outcomes.Success;
+        var reason = OptionalString(fields, path, "reason", EventLimits.MaxLongText, errors);
+        var context = ParseContext(fields, path, errors);
+        var changes = ParseChanges(fields, path, errors);
+        var metadata = OptionalObject(fields, path, "metadata", errors);
+        var description = OptionalString(fields, path, "description", EventLimits.MaxLongText, errors);
 
         if (errors.Count > before)
         {
@@ -222,8 +223,18 @@ public sealed partial class EventParser(TimeProvider clock)
         };
 
         // The digest covers what the client sent: an occurred_at it left out must not make a retry look different.
-        var digest = CanonicalEvent.ContentDigest(occurredAt is null ? parsed with { OccurredAt = default } : parsed);
-        return new SubmittedEvent(parsed, digest, ClientChoseId: id is not null, TypeGiven: type is not null);
+        if (occurredAt is null)
+        {
+            return new SubmittedEvent(parsed, CanonicalEvent.ContentDigest(parsed with { OccurredAt = default }), ClientChoseId: id is not null, TypeGiven: type is not null);
+        }
+
+        // The bytes the digest is made of are the event's canonical parts too (seq and received_at still
+        // open): written once, they serve both.
+        var unsequenced = CanonicalEvent.Write(parsed);
+        return new SubmittedEvent(parsed, SHA256.HashData(unsequenced), ClientChoseId: id is not null, TypeGiven: type is not null)
+        {
+            WrittenParts = CanonicalParts.FromUnsequenced(parsed, unsequenced),
+        };
     }
 
     /// <summary>Truncates a time to whole microseconds in UTC: the precision Witness stores, hashes and indexes.</summary>
@@ -236,7 +247,7 @@ public sealed partial class EventParser(TimeProvider clock)
     /// <summary>A server-chosen event id: time-ordered, so the id index is appended to rather than scattered.</summary>
     public static string NewId(DateTimeOffset now) => "evt_" + Guid.CreateVersion7(now).ToString("N");
 
-    private static EventActor? ParseActor(JsonElement element, string path, List<ValidationError> errors)
+    private static EventActor? ParseActor(in ObjectFields element, string path, List<ValidationError> errors)
     {
         if (!element.TryGetProperty("actor", out var actor) || actor.ValueKind == JsonValueKind.Null)
         {
@@ -250,26 +261,26 @@ public sealed partial class EventParser(TimeProvider clock)
             return null;
         }
 
-        RejectUnknown(actor, actorPath, ActorFields, errors);
-        var email = OptionalString(actor, actorPath, "email", 320, errors);
+        var fields = ObjectFields.Read(actor, actorPath, ActorFields, errors);
+        var email = OptionalString(fields, actorPath, "email", 320, errors);
         if (email is not null && !LooksLikeEmail(email))
         {
             errors.Add(new(Name(actorPath, "email"), "is not an email address"));
         }
 
-        var id = OptionalString(actor, actorPath, "id", EventLimits.MaxShortText, errors);
-        var type = OneOf(actor, actorPath, "type", ActorTypes.All, errors);
+        var id = OptionalString(fields, actorPath, "id", EventLimits.MaxShortText, errors);
+        var type = OneOf(fields, actorPath, "type", ActorTypes.All, errors);
         return new EventActor
         {
             Type = type ?? (id is null && email is null ? ActorTypes.System : ActorTypes.User),
             Id = id,
-            Name = OptionalString(actor, actorPath, "name", EventLimits.MaxShortText, errors),
+            Name = OptionalString(fields, actorPath, "name", EventLimits.MaxShortText, errors),
             Email = email,
-            Role = OptionalString(actor, actorPath, "role", EventLimits.MaxShortText, errors),
+            Role = OptionalString(fields, actorPath, "role", EventLimits.MaxShortText, errors),
         };
     }
 
-    private static IReadOnlyList<EventTarget> ParseTargets(JsonElement element, string path, List<ValidationError> errors)
+    private static IReadOnlyList<EventTarget> ParseTargets(in ObjectFields element, string path, List<ValidationError> errors)
     {
         if (!element.TryGetProperty("targets", out var targets) || targets.ValueKind == JsonValueKind.Null)
         {
@@ -300,9 +311,9 @@ public sealed partial class EventParser(TimeProvider clock)
                 continue;
             }
 
-            RejectUnknown(target, targetPath, TargetFields, errors);
-            var type = OptionalString(target, targetPath, "type", 64, errors);
-            var id = OptionalIdString(target, targetPath, "id", errors);
+            var fields = ObjectFields.Read(target, targetPath, TargetFields, errors);
+            var type = OptionalString(fields, targetPath, "type", 64, errors);
+            var id = OptionalIdString(fields, targetPath, "id", errors);
             if (string.IsNullOrEmpty(type))
             {
                 errors.Add(new(Name(targetPath, "type"), "is required"));
@@ -313,7 +324,7 @@ public sealed partial class EventParser(TimeProvider clock)
                 errors.Add(new(Name(targetPath, "id"), "is required"));
             }
 
-            var url = OptionalString(target, targetPath, "url", EventLimits.MaxLongText, errors);
+            var url = OptionalString(fields, targetPath, "url", EventLimits.MaxLongText, errors);
             if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
             {
                 errors.Add(new(Name(targetPath, "url"), "must be an absolute http or https URL"));
@@ -323,7 +334,7 @@ public sealed partial class EventParser(TimeProvider clock)
             {
                 Type = type ?? "",
                 Id = id ?? "",
-                Name = OptionalString(target, targetPath, "name", EventLimits.MaxShortText, errors),
+                Name = OptionalString(fields, targetPath, "name", EventLimits.MaxShortText, errors),
                 Url = url,
             });
         }
@@ -331,7 +342,7 @@ public sealed partial class EventParser(TimeProvider clock)
         return list;
     }
 
-    private static EventContext? ParseContext(JsonElement element, string path, List<ValidationError> errors)
+    private static EventContext? ParseContext(in ObjectFields element, string path, List<ValidationError> errors)
     {
         if (!element.TryGetProperty("context", out var context) || context.ValueKind == JsonValueKind.Null)
         {
@@ -345,8 +356,8 @@ public sealed partial class EventParser(TimeProvider clock)
             return null;
         }
 
-        RejectUnknown(context, contextPath, ContextFields, errors);
-        var ipText = OptionalString(context, contextPath, "ip", 64, errors);
+        var fields = ObjectFields.Read(context, contextPath, ContextFields, errors);
+        var ipText = OptionalString(fields, contextPath, "ip", 64, errors);
         string? ip = null;
         if (ipText is not null)
         {
@@ -361,7 +372,7 @@ public sealed partial class EventParser(TimeProvider clock)
         }
 
         EventLocation? location = null;
-        if (context.TryGetProperty("location", out var loc) && loc.ValueKind != JsonValueKind.Null)
+        if (fields.TryGetProperty("location", out var loc) && loc.ValueKind != JsonValueKind.Null)
         {
             var locationPath = Name(contextPath, "location");
             if (loc.ValueKind != JsonValueKind.Object)
@@ -370,11 +381,11 @@ public sealed partial class EventParser(TimeProvider clock)
             }
             else
             {
-                RejectUnknown(loc, locationPath, LocationFields, errors);
+                var locationFields = ObjectFields.Read(loc, locationPath, LocationFields, errors);
                 location = new EventLocation
                 {
-                    Country = OptionalString(loc, locationPath, "country", 64, errors),
-                    City = OptionalString(loc, locationPath, "city", 128, errors),
+                    Country = OptionalString(locationFields, locationPath, "country", 64, errors),
+                    City = OptionalString(locationFields, locationPath, "city", 128, errors),
                 };
                 if (location.Country is null && location.City is null)
                 {
@@ -386,17 +397,17 @@ public sealed partial class EventParser(TimeProvider clock)
         var result = new EventContext
         {
             Ip = ip,
-            UserAgent = OptionalString(context, contextPath, "user_agent", 1024, errors),
+            UserAgent = OptionalString(fields, contextPath, "user_agent", 1024, errors),
             Location = location,
-            Source = OptionalString(context, contextPath, "source", 128, errors),
-            Brand = OptionalString(context, contextPath, "brand", 128, errors),
-            SessionId = OptionalString(context, contextPath, "session_id", 128, errors),
-            RequestId = OptionalString(context, contextPath, "request_id", 128, errors),
+            Source = OptionalString(fields, contextPath, "source", 128, errors),
+            Brand = OptionalString(fields, contextPath, "brand", 128, errors),
+            SessionId = OptionalString(fields, contextPath, "session_id", 128, errors),
+            RequestId = OptionalString(fields, contextPath, "request_id", 128, errors),
         };
         return result == new EventContext() ? null : result;
     }
 
-    private static EventChanges? ParseChanges(JsonElement element, string path, List<ValidationError> errors)
+    private static EventChanges? ParseChanges(in ObjectFields element, string path, List<ValidationError> errors)
     {
         if (!element.TryGetProperty("changes", out var changes) || changes.ValueKind == JsonValueKind.Null)
         {
@@ -410,13 +421,13 @@ public sealed partial class EventParser(TimeProvider clock)
             return null;
         }
 
-        RejectUnknown(changes, changesPath, ChangesFields, errors);
-        var before = OptionalObject(changes, changesPath, "before", errors);
-        var after = OptionalObject(changes, changesPath, "after", errors);
+        var fields = ObjectFields.Read(changes, changesPath, ChangesFields, errors);
+        var before = OptionalObject(fields, changesPath, "before", errors);
+        var after = OptionalObject(fields, changesPath, "after", errors);
         return before is null && after is null ? null : new EventChanges { Before = before, After = after };
     }
 
-    private static JsonElement? OptionalObject(JsonElement parent, string path, string name, List<ValidationError> errors)
+    private static JsonElement? OptionalObject(in ObjectFields parent, string path, string name, List<ValidationError> errors)
     {
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -439,7 +450,7 @@ public sealed partial class EventParser(TimeProvider clock)
         return value.Clone();
     }
 
-    private static DateTimeOffset? Time(JsonElement parent, string path, string name, DateTimeOffset now, List<ValidationError> errors)
+    private static DateTimeOffset? Time(in ObjectFields parent, string path, string name, DateTimeOffset now, List<ValidationError> errors)
     {
         var text = OptionalString(parent, path, name, 64, errors);
         if (text is null)
@@ -462,7 +473,7 @@ public sealed partial class EventParser(TimeProvider clock)
         return Truncate(time);
     }
 
-    private static string? OneOf(JsonElement parent, string path, string name, IReadOnlyList<string> allowed, List<ValidationError> errors)
+    private static string? OneOf(in ObjectFields parent, string path, string name, IReadOnlyList<string> allowed, List<ValidationError> errors)
     {
         var value = OptionalString(parent, path, name, 64, errors);
         if (value is not null && !allowed.Contains(value))
@@ -475,7 +486,7 @@ public sealed partial class EventParser(TimeProvider clock)
     }
 
     /// <summary>A target id may be sent as a string or a number; it is kept as a string.</summary>
-    private static string? OptionalIdString(JsonElement parent, string path, string name, List<ValidationError> errors)
+    private static string? OptionalIdString(in ObjectFields parent, string path, string name, List<ValidationError> errors)
     {
         if (parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number)
         {
@@ -485,7 +496,7 @@ public sealed partial class EventParser(TimeProvider clock)
         return OptionalString(parent, path, name, EventLimits.MaxShortText, errors);
     }
 
-    private static string? OptionalString(JsonElement parent, string path, string name, int maxLength, List<ValidationError> errors)
+    private static string? OptionalString(in ObjectFields parent, string path, string name, int maxLength, List<ValidationError> errors)
     {
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -508,19 +519,82 @@ public sealed partial class EventParser(TimeProvider clock)
         return text;
     }
 
-    private static void RejectUnknown(JsonElement element, string path, HashSet<string> known, List<ValidationError> errors)
+    /// <summary>The names an object may have, as strings (for lookups) and as UTF-8 (for matching the document's names).</summary>
+    private sealed class KnownFields(params string[] names)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
+        public string[] Names { get; } = names;
+
+        public byte[][] Utf8 { get; } = [.. names.Select(Encoding.UTF8.GetBytes)];
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(14)]
+    private struct FieldValues
+    {
+        private JsonElement _first;
+    }
+
+    /// <summary>
+    /// The members of one object, found in one pass over it by their UTF-8 names. Unknown and repeated
+    /// names are reported in document order; of a repeated name the last value is the one read, as
+    /// <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> would.
+    /// </summary>
+    private struct ObjectFields
+    {
+        private KnownFields _known;
+        private FieldValues _values;
+
+        public static ObjectFields Read(JsonElement element, string path, KnownFields known, List<ValidationError> errors)
         {
-            if (!known.Contains(property.Name))
+            var fields = new ObjectFields { _known = known };
+            foreach (var property in element.EnumerateObject())
             {
-                errors.Add(new(Name(path, property.Name), "unknown field"));
+                var index = IndexOf(property, known.Utf8);
+                if (index < 0)
+                {
+                    errors.Add(new(Name(path, property.Name), "unknown field"));
+                    continue;
+                }
+
+                if (fields._values[index].ValueKind != JsonValueKind.Undefined)
+                {
+                    errors.Add(new(Name(path, property.Name), "appears twice"));
+                }
+
+                fields._values[index] = property.Value;
             }
-            else if (!seen.Add(property.Name))
+
+            return fields;
+        }
+
+        public readonly bool TryGetProperty(string name, out JsonElement value)
+        {
+            var names = _known.Names;
+            for (var i = 0; i < names.Length; i++)
             {
-                errors.Add(new(Name(path, property.Name), "appears twice"));
+                if (ReferenceEquals(names[i], name) || names[i] == name)
+                {
+                    value = _values[i];
+                    return value.ValueKind != JsonValueKind.Undefined;
+                }
             }
+
+            value = default;
+            return false;
+        }
+
+        private static int IndexOf(JsonProperty property, byte[][] names)
+        {
+            var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+            var escaped = raw.Contains((byte)'\\');
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (escaped ? property.NameEquals(names[i]) : raw.SequenceEqual(names[i]))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
         }
     }
 
@@ -549,7 +623,18 @@ public static partial class Rfc3339
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
     }
 
+    private const string StoredFormat = "yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'";
+
+    /// <summary>The longest text <see cref="Format"/> writes, in bytes.</summary>
+    public const int MaxFormattedLength = 27;
+
     /// <summary>The one text form of a stored time: UTC, <c>Z</c>, fraction only when non-zero (at most 6 digits).</summary>
     public static string Format(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture);
+        time.UtcDateTime.ToString(StoredFormat, CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="Format"/> as UTF-8 into <paramref name="utf8"/> (at least <see cref="MaxFormattedLength"/> bytes); returns the length written.</summary>
+    public static int FormatUtf8(DateTimeOffset time, Span<byte> utf8) =>
+        time.UtcDateTime.TryFormat(utf8, out var written, StoredFormat, CultureInfo.InvariantCulture)
+            ? written
+            : throw new ArgumentException($"needs {MaxFormattedLength} bytes", nameof(utf8));
 }

@@ -8,12 +8,26 @@ namespace Witness.Events;
 /// </summary>
 public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId, bool TypeGiven = true)
 {
-    /// <summary>The canonical bytes and index keys, prepared off the writer's thread; computed on demand when absent.</summary>
+    /// <summary>
+    /// The canonical bytes and index keys, prepared off the writer's thread; computed on demand when
+    /// absent. Only valid for the <see cref="Event"/> object they were prepared from (see <see cref="Prepare"/>).
+    /// </summary>
     public PreparedEvent? Prepared { get; init; }
 
+    /// <summary>Canonical parts the parser already wrote for <see cref="Event"/>; ignored once the event is replaced by a changed copy.</summary>
+    internal CanonicalParts? WrittenParts { get; init; }
+
     /// <summary>This event with its canonical parts and index keys prepared (on the calling thread).</summary>
-    public SubmittedEvent Prepare() =>
-        Prepared is not null ? this : this with { Prepared = new PreparedEvent(CanonicalParts.Of(Event), Storage.EventIndexKeys.From(Event)) };
+    public SubmittedEvent Prepare()
+    {
+        if (Prepared is { } prepared && ReferenceEquals(prepared.Parts.Source, Event))
+        {
+            return this;
+        }
+
+        var parts = WrittenParts is { } written && ReferenceEquals(written.Source, Event) ? written : CanonicalParts.Of(Event);
+        return this with { Prepared = new PreparedEvent(parts, Storage.EventIndexKeys.From(Event)), WrittenParts = null };
+    }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -50,17 +51,31 @@ public static class EventsApi
     private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy)
     {
         var caller = Caller.From(context.User);
-        var body = await ReadBodyAsync(context.Request);
+        var (body, length) = await ReadBodyAsync(context.Request);
         if (body is null)
         {
             return Problems.Result(413, "Request too large", $"A request may be at most {EventLimits.MaxBatchBytes} bytes.");
         }
 
-        IReadOnlyList<SubmittedEvent> submitted;
+        IReadOnlyList<SubmittedEvent> parsed;
         bool batch;
         try
         {
-            var parsed = parser.ParseRequest(body, caller.Tenant, out batch);
+            // The parsed events own copies of everything they keep, so the pooled body goes back right after.
+            parsed = parser.ParseRequest(body.AsSpan(0, length), caller.Tenant, out batch);
+        }
+        catch (EventValidationException ex)
+        {
+            return Problems.Invalid(ex.Errors);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+
+        IReadOnlyList<SubmittedEvent> submitted;
+        try
+        {
             submitted = await policy.ApplyAsync(parsed, batch, context.RequestAborted);
         }
         catch (EventValidationException ex)
@@ -177,28 +192,49 @@ public static class EventsApi
     internal static EventActor ApiActor(HttpContext context) =>
         ConsoleClaims.Actor(context.User) ?? new() { Type = ActorTypes.ApiKey, Id = Caller.From(context.User).KeyId };
 
-    /// <summary>The whole body, or null when it is larger than a batch may be.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request)
+    /// <summary>
+    /// The whole body in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller returns it) and its
+    /// length, or a null buffer when the body is larger than a batch may be. Batches are hundreds of
+    /// kilobytes: a fresh array for each would be a large-object allocation per request.
+    /// </summary>
+    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpRequest request)
     {
         if (request.ContentLength > EventLimits.MaxBatchBytes)
         {
-            return null;
+            return (null, 0);
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        // One byte more than announced, so a body longer than its Content-Length is still read to its end.
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } announced ? (int)announced + 1 : 16 * 1024);
+        var length = 0;
+        try
         {
-            if (buffer.Length + read > EventLimits.MaxBatchBytes)
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted)) > 0)
             {
-                return null;
-            }
+                length += read;
+                if (length > EventLimits.MaxBatchBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0);
+                }
 
-            buffer.Write(chunk, 0, read);
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
 
-        return buffer.ToArray();
+        return (buffer, length);
     }
 }
 

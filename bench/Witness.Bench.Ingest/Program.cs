@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Witness.Bench;
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Storage.Sqlite;
+
+// The CPU cost of each ingest stage, in process, per event: a measure that a busy machine changes
+// far less than a throughput figure. Batches of 500 bench events, as the HTTP benchmark sends them.
+//   dotnet run -c Release --project bench/Witness.Bench.Ingest -- [--events N] [--rounds N] [--stage N]
+int Arg(string name, int fallback) =>
+    args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+var eventCount = Arg("--events", 40_000);
+var onlyStage = Arg("--stage", 0); // 1-based: run one stage only, e.g. under a profiler
+var rounds = Arg("--rounds", 3);
+const int batchSize = 500;
+const int groupSize = 4_000;
+const string tenant = "bench";
+
+var events = BenchEvents.Generate(eventCount, tenant);
+var bodies = events.Chunk(batchSize)
+    .Select(chunk => Encoding.UTF8.GetBytes(new JsonObject { ["events"] = new JsonArray([.. chunk.Select(BenchEvents.ClientJson)]) }.ToJsonString()))
+    .ToArray();
+var parser = new EventParser(TimeProvider.System);
+var received = EventParser.Truncate(DateTimeOffset.UtcNow);
+
+// Inputs of the later stages, made once outside the timed sections.
+List<SubmittedEvent>? parsed = null;
+List<SubmittedEvent>? prepared = null;
+List<byte[]>? leaves = null;
+
+List<SubmittedEvent> Parsed() => parsed ??= [.. bodies.SelectMany(b => parser.ParseRequest(b, tenant, out _))];
+List<SubmittedEvent> Prepared() => prepared ??= [.. Parsed().Select(e => e.Prepare())];
+List<(SubmittedEvent Event, byte[] Body, byte[] Hash)> Rows() => [.. Prepared().Zip(Leaves(), (e, body) => (e, body, MerkleHash.Leaf(body)))];
+List<byte[]> Leaves() => leaves ??= [.. Prepared().Select((e, i) => e.Prepared!.Parts.Complete(i + 1, received))];
+
+var stages = new (string Name, Func<Task> Run)[]
+{
+    ("parse + validate (EventParser.ParseRequest)", () =>
+    {
+        foreach (var body in bodies)
+        {
+            parser.ParseRequest(body, tenant, out _);
+        }
+
+        return Task.CompletedTask;
+    }),
+    ("  of which: canonical write (CanonicalEvent.Write)", () =>
+    {
+        foreach (var e in Parsed())
+        {
+            CanonicalEvent.Write(e.Event);
+        }
+
+        return Task.CompletedTask;
+    }),
+    ("prepare (canonical parts + index keys)", () =>
+    {
+        foreach (var e in Parsed())
+        {
+            e.Prepare();
+        }
+
+        return Task.CompletedTask;
+    }),
+    ("canonical bytes (splice seq, received_at)", () =>
+    {
+        var seq = 0L;
+        foreach (var e in Prepared())
+        {
+            e.Prepared!.Parts.Complete(++seq, received);
+        }
+
+        return Task.CompletedTask;
+    }),
+    ("leaf hash", () =>
+    {
+        foreach (var leaf in Leaves())
+        {
+            MerkleHash.Leaf(leaf);
+        }
+
+        return Task.CompletedTask;
+    }),
+    ($"SqliteStore.AppendAsync, groups of {groupSize:N0} (prepared)", async () =>
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"witness-stages-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await using var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = Path.Combine(folder, "witness.db") });
+            await store.InitializeAsync(CancellationToken.None);
+            foreach (var group in Prepared().Chunk(batchSize).Chunk(groupSize / batchSize))
+            {
+                await store.AppendAsync(group, received, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, true);
+        }
+    }),
+    ("  of which: SQLite alone (the same INSERTs of prepared rows, 4,000 per transaction)", async () =>
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"witness-stages-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var path = Path.Combine(folder, "witness.db");
+            await using (var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = path }))
+            {
+                await store.InitializeAsync(CancellationToken.None);
+            }
+
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+            connection.Open();
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; INSERT INTO tenants (id, name, log_size, frontier, created_at) VALUES (1, 'bench', 0, x'', 0)";
+                pragma.ExecuteNonQuery();
+            }
+
+            var seq = 0L;
+            foreach (var group in Rows().Chunk(groupSize))
+            {
+                using var tx = connection.BeginTransaction();
+                using var insert = new SqliteInsertStatement(connection,
+                    """
+                    INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
+                                        actor_id, actor_email, ip, search_text, content_digest, hash, body)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                    """);
+                using var target = new SqliteInsertStatement(connection,
+                    "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES (?1, ?2, ?3, ?4, ?5)");
+                foreach (var (e, body, hash) in group)
+                {
+                    var k = e.Prepared!.Keys;
+                    seq++;
+                    insert.Bind(1, (1L << 40) + seq);
+                    insert.Bind(2, 1);
+                    insert.Bind(3, seq);
+                    insert.Bind(4, e.Event.Id);
+                    insert.Bind(5, k.OccurredAtMicros);
+                    insert.Bind(6, k.ReceivedAtMicros);
+                    insert.Bind(7, k.Type);
+                    insert.Bind(8, k.Action);
+                    insert.Bind(9, k.Category);
+                    insert.Bind(10, k.Outcome);
+                    insert.Bind(11, k.ActorId);
+                    insert.Bind(12, k.ActorEmail);
+                    insert.Bind(13, k.Ip);
+                    insert.Bind(14, k.SearchText);
+                    insert.Bind(15, e.ContentDigest);
+                    insert.Bind(16, hash);
+                    insert.Bind(17, body);
+                    insert.Execute();
+                    foreach (var (type, id) in k.Targets)
+                    {
+                        target.Bind(1, 1);
+                        target.Bind(2, id);
+                        target.Bind(3, type);
+                        target.Bind(4, k.OccurredAtMicros);
+                        target.Bind(5, seq);
+                        target.Execute();
+                    }
+                }
+
+                tx.Commit();
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, true);
+        }
+    }),
+};
+
+Parsed();
+Prepared();
+Leaves();
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# Ingest stages, {eventCount:N0} events in batches of {batchSize}, best of {rounds} rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load {File.ReadAllText("/proc/loadavg").Trim()}"));
+Console.WriteLine();
+Console.WriteLine("| stage | CPU us/event | wall us/event | allocated B/event |");
+Console.WriteLine("| --- | ---: | ---: | ---: |");
+var process = Process.GetCurrentProcess();
+var total = 0.0;
+foreach (var (name, run) in onlyStage > 0 ? stages[(onlyStage - 1)..onlyStage] : stages)
+{
+    await run(); // warm-up: tiered compilation settles before the timed rounds
+    var bestCpu = double.MaxValue;
+    var bestWall = double.MaxValue;
+    var bestAlloc = long.MaxValue;
+    for (var round = 0; round < rounds; round++)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        process.Refresh();
+        var cpu = process.TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var wall = Stopwatch.StartNew();
+        await run();
+        wall.Stop();
+        process.Refresh();
+        bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu).TotalMicroseconds / eventCount);
+        bestWall = Math.Min(bestWall, wall.Elapsed.TotalMicroseconds / eventCount);
+        bestAlloc = Math.Min(bestAlloc, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / eventCount);
+    }
+
+    total += name.StartsWith(' ') ? 0 : bestCpu;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {bestCpu:N2} | {bestWall:N2} | {bestAlloc:N0} |"));
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| sum | {total:N2} | | |"));
