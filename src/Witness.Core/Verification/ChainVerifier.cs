@@ -226,11 +226,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             stored.Add(pair);
         }
 
-        var missing = state.EmailPairs.FirstOrDefault(p => !stored.Contains(p.Key));
-        return missing.Key.Email is null
+        var missing = state.EmailPairs.All().FirstOrDefault(p => !stored.Contains(p.Pair));
+        return missing.Pair.Email is null
             ? null
-            : ChainVerification.Bad(state.Size, missing.Value,
-                $"the email index lost the pair ({missing.Key.Email}, {missing.Key.ActorId}) of event {missing.Value}: searches by that email would miss events", state.CheckpointsChecked);
+            : ChainVerification.Bad(state.Size, missing.Seq,
+                $"the email index lost the pair ({missing.Pair.Email}, {missing.Pair.ActorId}) of event {missing.Seq}: searches by that email would miss events", state.CheckpointsChecked);
     }
 
     private async Task<ulong> StoredTargetDigestAsync(string tenant, CancellationToken ct)
@@ -304,6 +304,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     {
         private readonly MerkleFrontier _frontier = start;
         private readonly byte[] _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
+        private Action<int, long, byte[]>? _onNode;
         private int _nextCheckpoint;
         private string? _nodeProblem;
         private long _nodeBadSeq;
@@ -314,7 +315,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         public ulong TargetDigest { get; private set; }
 
         /// <summary>Each (email, actor id) pair of the log's events, with the first seq that carries it.</summary>
-        public Dictionary<(string Email, string ActorId), long> EmailPairs { get; } = [];
+        public EmailPairSet EmailPairs { get; } = new();
         public int CheckpointsChecked { get; private set; } = checkedBefore;
 
         /// <summary>The stored target index rows' digest (ChainVerifier.TargetDigest summed), read beside the log.</summary>
@@ -349,12 +350,16 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 }
 
                 TargetDigest += check.TargetDigest;
-                if (check.EmailPair is { } pair)
+                if (check.PairInColumns)
                 {
-                    EmailPairs.TryAdd(pair, seq);
+                    EmailPairs.Add(rows.Cell(i, LogColumn.ActorEmail), rows.Cell(i, LogColumn.ActorId), seq);
+                }
+                else if (check.EmailPair is { } pair)
+                {
+                    EmailPairs.Add(pair.Email, pair.ActorId, seq);
                 }
 
-                _frontier.Append(check.Leaf, OnNode);
+                _frontier.Append(check.Leaf, _onNode ??= OnNode);
                 if (_nodeProblem is not null)
                 {
                     return Bad(_nodeBadSeq, _nodeProblem);
@@ -452,10 +457,8 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             var leaf = MerkleHash.Leaf(rows.Cell(row, LogColumn.Body));
             if (leaf.AsSpan().SequenceEqual(rows.Cell(row, LogColumn.Hash)) && RowBytesCheck.Matches(rows, row, _tenantUtf8, out var targets))
             {
-                (string, string)? pair = rows.IsNull(row, LogColumn.ActorEmail)
-                    ? null
-                    : (Encoding.UTF8.GetString(rows.Cell(row, LogColumn.ActorEmail)), Encoding.UTF8.GetString(rows.Cell(row, LogColumn.ActorId)));
-                return new RowCheck(leaf, null, targets, pair);
+                // The pair is read from the columns, which match the body, when the appender adds it.
+                return new RowCheck(leaf, null, targets, null) { PairInColumns = !rows.IsNull(row, LogColumn.ActorEmail) };
             }
 
             return Check(rows.ToStoredRow(row), leaf);
@@ -527,5 +530,62 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
     }
 
-    internal readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair);
+    internal readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair)
+    {
+        /// <summary>The row's actor_email and actor_id columns hold its (email, actor id) pair, checked against its body.</summary>
+        public bool PairInColumns { get; init; }
+    }
+
+    /// <summary>
+    /// The distinct (email, actor id) pairs of the log's events, each with the first seq that carries it,
+    /// kept as UTF-8 so that rows checked on their bytes add theirs without making strings.
+    /// </summary>
+    internal sealed class EmailPairSet
+    {
+        private const byte Separator = 0xFF; // never part of UTF-8
+        private readonly Dictionary<byte[], long> _first = new(Utf8KeyComparer.Instance);
+        private readonly Dictionary<byte[], long>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+
+        public EmailPairSet() => _lookup = _first.GetAlternateLookup<ReadOnlySpan<byte>>();
+
+        public void Add(ReadOnlySpan<byte> email, ReadOnlySpan<byte> actorId, long seq)
+        {
+            var size = email.Length + 1 + actorId.Length;
+            var key = size <= 512 ? stackalloc byte[size] : new byte[size];
+            email.CopyTo(key);
+            key[email.Length] = Separator;
+            actorId.CopyTo(key[(email.Length + 1)..]);
+            _lookup.TryAdd(key, seq);
+        }
+
+        public void Add(string email, string actorId, long seq) => Add(Encoding.UTF8.GetBytes(email), Encoding.UTF8.GetBytes(actorId), seq);
+
+        /// <summary>The pairs in the order they first appeared in the log.</summary>
+        public IEnumerable<((string Email, string ActorId) Pair, long Seq)> All() =>
+            _first.Select(p =>
+            {
+                var split = Array.IndexOf(p.Key, Separator);
+                return ((Encoding.UTF8.GetString(p.Key, 0, split), Encoding.UTF8.GetString(p.Key, split + 1, p.Key.Length - split - 1)), p.Value);
+            });
+
+        private sealed class Utf8KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+        {
+            public static readonly Utf8KeyComparer Instance = new();
+
+            public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+            public int GetHashCode(byte[] key) => GetHashCode((ReadOnlySpan<byte>)key);
+
+            public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+            public int GetHashCode(ReadOnlySpan<byte> alternate)
+            {
+                var hash = default(HashCode);
+                hash.AddBytes(alternate);
+                return hash.ToHashCode();
+            }
+
+            public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+        }
+    }
 }
