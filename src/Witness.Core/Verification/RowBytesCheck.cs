@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Witness.Events;
-using Witness.Search;
 using Witness.Storage;
 
 namespace Witness.Verification;
@@ -217,9 +216,21 @@ internal static class RowBytesCheck
             return block.IsNull(row, LogColumn.Ip);
         }
 
-        return !block.IsNull(row, LogColumn.Ip)
-            && IPAddress.TryParse(Text(body, ip), out var address)
-            && IpRange.Key(address).AsSpan().SequenceEqual(block.Cell(row, LogColumn.Ip));
+        if (block.IsNull(row, LogColumn.Ip) || !IPAddress.TryParse(Text(body, ip), out var address))
+        {
+            return false;
+        }
+
+        // IpRange.Key without its arrays: IPv6 as is, IPv4 mapped (::ffff:a.b.c.d).
+        Span<byte> key = stackalloc byte[16];
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            key[..10].Clear();
+            key[10] = key[11] = 0xFF;
+            return address.TryWriteBytes(key[12..], out _) && key.SequenceEqual(block.Cell(row, LogColumn.Ip));
+        }
+
+        return address.TryWriteBytes(key, out var written) && written == 16 && key.SequenceEqual(block.Cell(row, LogColumn.Ip));
     }
 
     private static void Append(ref byte[] text, ref int length, ReadOnlySpan<byte> body, Field field)
@@ -294,21 +305,24 @@ internal static class RowBytesCheck
         {
             var name = r.ValueSpan;
             r.Read();
-            var ok = name.SequenceEqual("id"u8) ? String(ref r, out f.Id)
-                : name.SequenceEqual("tenant"u8) ? String(ref r, out f.Tenant)
-                : name.SequenceEqual("seq"u8) ? f.HasSeq = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out f.Seq)
-                : name.SequenceEqual("received_at"u8) ? String(ref r, out f.ReceivedAt)
-                : name.SequenceEqual("occurred_at"u8) ? String(ref r, out f.OccurredAt)
-                : name.SequenceEqual("type"u8) ? String(ref r, out f.Type)
-                : name.SequenceEqual("action"u8) ? String(ref r, out f.Action)
-                : name.SequenceEqual("category"u8) ? String(ref r, out f.Category)
-                : name.SequenceEqual("actor"u8) ? ReadActor(ref r, ref f)
-                : name.SequenceEqual("targets"u8) ? ReadTargets(ref r, targets, ref f)
-                : name.SequenceEqual("outcome"u8) ? String(ref r, out f.Outcome)
-                : name.SequenceEqual("reason"u8) ? String(ref r, out f.Reason)
-                : name.SequenceEqual("context"u8) ? ReadContext(ref r, ref f)
-                : name.SequenceEqual("description"u8) ? String(ref r, out f.Description)
-                : Skip(ref r);
+            var ok = Member(name) switch
+            {
+                Top.Id => String(ref r, out f.Id),
+                Top.Tenant => String(ref r, out f.Tenant),
+                Top.Seq => f.HasSeq = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out f.Seq),
+                Top.ReceivedAt => String(ref r, out f.ReceivedAt),
+                Top.OccurredAt => String(ref r, out f.OccurredAt),
+                Top.Type => String(ref r, out f.Type),
+                Top.Action => String(ref r, out f.Action),
+                Top.Category => String(ref r, out f.Category),
+                Top.Actor => ReadActor(ref r, ref f),
+                Top.Targets => ReadTargets(ref r, targets, ref f),
+                Top.Outcome => String(ref r, out f.Outcome),
+                Top.Reason => String(ref r, out f.Reason),
+                Top.Context => ReadContext(ref r, ref f),
+                Top.Description => String(ref r, out f.Description),
+                _ => Skip(ref r),
+            };
             if (!ok)
             {
                 return false;
@@ -319,6 +333,61 @@ internal static class RowBytesCheck
             && f.HasSeq && f.HasActor && f.HasTargets && f.Id.IsPresent && f.Tenant.IsPresent && f.ReceivedAt.IsPresent && f.OccurredAt.IsPresent
             && f.Type.IsPresent && f.Action.IsPresent && f.Outcome.IsPresent && f.ActorType.IsPresent;
     }
+
+    private enum Top
+    {
+        Other,
+        Id,
+        Tenant,
+        Seq,
+        ReceivedAt,
+        OccurredAt,
+        Type,
+        Action,
+        Category,
+        Actor,
+        Targets,
+        Outcome,
+        Reason,
+        Context,
+        Description,
+    }
+
+    /// <summary>Which top-level member a name is: told apart by length and first byte, then confirmed whole (one comparison per member).</summary>
+    private static Top Member(ReadOnlySpan<byte> name)
+    {
+        var candidate = name.Length switch
+        {
+            2 => Top.Id,
+            3 => Top.Seq,
+            4 => Top.Type,
+            5 => Top.Actor,
+            6 => name[0] switch { (byte)'t' => Top.Tenant, (byte)'a' => Top.Action, _ => Top.Reason },
+            7 => name[0] switch { (byte)'t' => Top.Targets, (byte)'o' => Top.Outcome, _ => Top.Context },
+            8 => Top.Category,
+            11 => name[0] switch { (byte)'r' => Top.ReceivedAt, (byte)'o' => Top.OccurredAt, _ => Top.Description },
+            _ => Top.Other,
+        };
+        return candidate != Top.Other && name.SequenceEqual(Name(candidate)) ? candidate : Top.Other;
+    }
+
+    private static ReadOnlySpan<byte> Name(Top member) => member switch
+    {
+        Top.Id => "id"u8,
+        Top.Tenant => "tenant"u8,
+        Top.Seq => "seq"u8,
+        Top.ReceivedAt => "received_at"u8,
+        Top.OccurredAt => "occurred_at"u8,
+        Top.Type => "type"u8,
+        Top.Action => "action"u8,
+        Top.Category => "category"u8,
+        Top.Actor => "actor"u8,
+        Top.Targets => "targets"u8,
+        Top.Outcome => "outcome"u8,
+        Top.Reason => "reason"u8,
+        Top.Context => "context"u8,
+        _ => "description"u8,
+    };
 
     private static bool ReadActor(ref Utf8JsonReader r, ref Fields f)
     {
