@@ -21,7 +21,7 @@ using Witness.Verification;
 
 // Witness benchmarks on this machine, each beside the raw engine doing the same work.
 //   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|verify|all] [--events N] [--warmup N] [--query-events N] [--clients N] [--store DIR]
-// `ingest` first sends --warmup events (default 20,000) to another tenant, untimed, so the timed run
+// `ingest` first sends --warmup events (default 50,000) to another tenant, untimed, so the timed run
 // measures a server past its start-up (JIT compilation of the hot paths), as a running server is.
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
 // fill) and times full verification of its tenant three times.
@@ -31,7 +31,7 @@ int Arg(string name, int fallback) =>
 var ingestEvents = Arg("--events", 200_000);
 var queryEvents = Arg("--query-events", 1_000_000);
 var clients = Arg("--clients", 4);
-var warmup = Arg("--warmup", 20_000);
+var warmup = Arg("--warmup", 50_000);
 var report = new StringBuilder();
 report.AppendLine(CultureInfo.InvariantCulture, $"# Witness benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 report.AppendLine();
