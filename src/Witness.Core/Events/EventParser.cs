@@ -522,12 +522,15 @@ public sealed partial class EventParser(TimeProvider clock)
     /// <summary>The names an object may have, as strings (for lookups) and as UTF-8 (for matching the document's names).</summary>
     private sealed class KnownFields(params string[] names)
     {
-        public string[] Names { get; } = names;
+        public string[] Names { get; } = names.Length <= MaxFields ? names : throw new ArgumentException($"an object may have at most {MaxFields} known fields", nameof(names));
 
         public byte[][] Utf8 { get; } = [.. names.Select(Encoding.UTF8.GetBytes)];
     }
 
-    [System.Runtime.CompilerServices.InlineArray(14)]
+    /// <summary>The most fields one object kind may have: the size of <see cref="FieldValues"/>.</summary>
+    private const int MaxFields = 14;
+
+    [System.Runtime.CompilerServices.InlineArray(MaxFields)]
     private struct FieldValues
     {
         private JsonElement _first;
