@@ -119,7 +119,7 @@ var stages = new (string Name, Func<Task> Run)[]
             connection.Open();
             using (var pragma = connection.CreateCommand())
             {
-                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; INSERT INTO tenants (id, name, log_size, frontier, created_at) VALUES (1, 'bench', 0, x'', 0)";
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192; INSERT INTO tenants (id, name, log_size, frontier, created_at) VALUES (1, 'bench', 0, x'', 0)";
                 pragma.ExecuteNonQuery();
             }
 

@@ -204,7 +204,7 @@ public static class EventsApi
             return (null, 0);
         }
 
-        // One byte more than announced, so a body longer than its Content-Length is still read to its end.
+        // One byte more than announced, so a body of exactly that length does not fill the buffer and make it grow before the read that sees its end.
         var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } announced ? (int)announced + 1 : 16 * 1024);
         var length = 0;
         try

@@ -26,7 +26,8 @@ public sealed class IngestPolicy(ActionCatalog catalog, TenantSettingsCache sett
                 continue;
             }
 
-            applied.Add(submitted with { Event = catalog.Apply(e.Tenant, e, submitted.TypeGiven) });
+            var completed = catalog.Apply(e.Tenant, e, submitted.TypeGiven);
+            applied.Add(ReferenceEquals(completed, e) ? submitted : submitted with { Event = completed });
         }
 
         return errors.Count > 0 ? throw new EventValidationException(errors) : applied;
