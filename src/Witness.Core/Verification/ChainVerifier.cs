@@ -17,7 +17,8 @@ namespace Witness.Verification;
 /// </summary>
 public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string keyName)
 {
-    private const int Chunk = 8192;
+    private const int Chunk = 4096;
+    private const int BlocksInFlight = 6;
 
     public async Task<ChainVerification> VerifyAsync(string tenant, CancellationToken ct)
     {
@@ -57,56 +58,95 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     {
         var tenant = state.Tenant;
 
-        // Three stages overlap: a task fills blocks of rows from the store, this one checks each block's
-        // rows in parallel (leaf hashes, index columns), and a third appends the checked leaves to the
-        // tree in order and compares them with the stored hashes and signed checkpoints. Blocks go round
-        // from one stage to the next and back; the target index is read and summed meanwhile.
+        // The work overlaps without stages waiting on each other: one worker per core takes a free block,
+        // fills it with the next rows from the store (one worker at a time, which also fixes the block's
+        // place in the log) and then hashes and checks its rows (leaf hashes, index columns) while the
+        // other worker reads; an appender takes the checked blocks in log order, appends their leaves to
+        // the tree and compares the stored hashes and signed checkpoints. A few blocks go round; the
+        // target index is read and summed meanwhile.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var free = Channel.CreateUnbounded<LogRowBlock>();
-        var read = Channel.CreateBounded<LogRowBlock>(2);
-        var checkedBlocks = Channel.CreateBounded<(LogRowBlock, RowCheck[])>(2);
-        for (var i = 0; i < 4; i++)
+        var inOrder = Channel.CreateUnbounded<CheckedBlock>();
+        for (var i = 0; i < BlocksInFlight; i++)
         {
             free.Writer.TryWrite(new LogRowBlock(Chunk));
         }
 
         var targets = Task.Run(() => StoredTargetDigestAsync(tenant, stop.Token), stop.Token);
+        var rows = store.OpenLogRows(tenant, purged + 1, stop.Token);
+        using var reading = new SemaphoreSlim(1, 1);
+        var done = false;
+        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var block = await free.Reader.ReadAsync(stop.Token);
+                CheckedBlock item;
+                await reading.WaitAsync(stop.Token);
+                try
+                {
+                    if (done || !await rows.FillAsync(block, stop.Token))
+                    {
+                        done = true;
+                        free.Writer.TryWrite(block);
+                        return;
+                    }
+
+                    item = new CheckedBlock(block);
+                    inOrder.Writer.TryWrite(item);
+                }
+                catch
+                {
+                    done = true;
+                    throw;
+                }
+                finally
+                {
+                    reading.Release();
+                }
+
+                try
+                {
+                    item.Checks.SetResult(state.Check(block));
+                }
+                catch (Exception ex)
+                {
+                    item.Checks.SetException(ex);
+                }
+            }
+        }, stop.Token)).ToArray();
         var reader = Task.Run(async () =>
         {
             try
             {
-                await using var rows = store.OpenLogRows(tenant, purged + 1, stop.Token);
-                while (true)
-                {
-                    var block = await free.Reader.ReadAsync(stop.Token);
-                    if (!await rows.FillAsync(block, stop.Token))
-                    {
-                        break;
-                    }
-
-                    await read.Writer.WriteAsync(block, stop.Token);
-                }
-
-                read.Writer.Complete();
+                await Task.WhenAll(workers);
+                inOrder.Writer.Complete();
             }
             catch (Exception ex)
             {
-                read.Writer.Complete(ex);
+                inOrder.Writer.Complete(ex);
             }
-        }, stop.Token);
+            finally
+            {
+                await rows.DisposeAsync();
+            }
+        });
 
         var appender = Task.Run(async () =>
         {
-            await foreach (var (block, checks) in checkedBlocks.Reader.ReadAllAsync(stop.Token))
+            await foreach (var item in inOrder.Reader.ReadAllAsync(stop.Token))
             {
-                if (state.Append(block, checks) is { } bad)
+                var checks = await item.Checks.Task.WaitAsync(stop.Token);
+                var bad = state.Append(item.Block, checks);
+                System.Buffers.ArrayPool<RowCheck>.Shared.Return(checks, clearArray: true);
+                if (bad is not null)
                 {
                     // Stops the other stages: nothing after the first problem is needed.
                     await stop.CancelAsync();
                     return bad;
                 }
 
-                free.Writer.TryWrite(block);
+                free.Writer.TryWrite(item.Block);
             }
 
             return null;
@@ -115,17 +155,6 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         ChainVerification? problem;
         try
         {
-            await foreach (var block in read.Reader.ReadAllAsync(stop.Token))
-            {
-                await checkedBlocks.Writer.WriteAsync((block, state.Check(block)), stop.Token);
-            }
-
-            checkedBlocks.Writer.Complete();
-            problem = await appender;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // Only the appender stops the stages early, when it has found a problem.
             problem = await appender;
         }
         finally
@@ -321,11 +350,17 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         /// <summary>The stored target index rows' digest (ChainVerifier.TargetDigest summed), read beside the log.</summary>
         public ulong StoredTargetDigest { get; set; }
 
-        /// <summary>Hashes and checks a block's rows, in parallel; thread-safe beside <see cref="Append"/>.</summary>
+        /// <summary>Hashes and checks a block's rows; thread-safe beside other blocks' checks and <see cref="Append"/>.</summary>
         public RowCheck[] Check(LogRowBlock rows)
         {
-            var checks = new RowCheck[rows.Count];
-            Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => checks[i] = Check(rows, i));
+            // Pooled: a block's checks are larger than the large-object threshold, and a fresh array per
+            // block drove full collections.
+            var checks = System.Buffers.ArrayPool<RowCheck>.Shared.Rent(rows.Count);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                checks[i] = Check(rows, i);
+            }
+
             return checks;
         }
 
@@ -528,6 +563,12 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         }
 
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
+    }
+
+    /// <summary>A block of rows on its way through the stages, with its checks once a checker has made them.</summary>
+    private sealed record CheckedBlock(LogRowBlock Block)
+    {
+        public TaskCompletionSource<RowCheck[]> Checks { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     internal readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair)

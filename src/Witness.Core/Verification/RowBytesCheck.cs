@@ -13,13 +13,15 @@ namespace Witness.Verification;
 /// canonical body (as <see cref="CanonicalEvent.ReadWithoutFreeForm"/> reads it) collects the fields the
 /// index columns come from, and what <see cref="EventIndexKeys.From"/> would derive from them is
 /// compared with the stored columns byte for byte. It only ever answers "everything matches": on any
-/// difference, and for bodies outside the common form it reads (escaped text, failure logs, whose
-/// search text includes metadata, a time not in Witness's one format, more than
-/// <see cref="MaxTargets"/> targets), it answers false and the full check decides and names the problem.
+/// difference, and for bodies outside the common form it reads (escaped text, metadata names that are
+/// not ASCII, a time not in Witness's one format, more than <see cref="MaxTargets"/> targets or
+/// <see cref="MaxMetadataValues"/> metadata values), it answers false and the full check decides and
+/// names the problem.
 /// </summary>
 internal static class RowBytesCheck
 {
     public const int MaxTargets = 16;
+    public const int MaxMetadataValues = 32;
 
     [ThreadStatic]
     private static byte[]? t_text;
@@ -40,10 +42,11 @@ internal static class RowBytesCheck
         }
 
         Span<Field> targets = stackalloc Field[MaxTargets * 3];
+        Span<Field> metadata = stackalloc Field[MaxMetadataValues];
         Fields f;
         try
         {
-            if (!Read(body, targets, out f))
+            if (!Read(body, targets, metadata, out f))
             {
                 return false;
             }
@@ -57,8 +60,6 @@ internal static class RowBytesCheck
             || !Text(body, f.Tenant).SequenceEqual(tenant)
             || !Same(block, row, LogColumn.Id, body, f.Id)
             || !Same(block, row, LogColumn.Type, body, f.Type)
-            || Text(body, f.Type).SequenceEqual("webhook_failure"u8)
-            || Text(body, f.Type).SequenceEqual("integration_failure"u8)
             || !Same(block, row, LogColumn.Action, body, f.Action)
             || !Same(block, row, LogColumn.Category, body, f.Category)
             || !Same(block, row, LogColumn.Outcome, body, f.Outcome)
@@ -104,6 +105,14 @@ internal static class RowBytesCheck
         Append(ref text, ref length, body, f.Ip);
         Append(ref text, ref length, body, f.Country);
         Append(ref text, ref length, body, f.City);
+        if (Text(body, f.Type).SequenceEqual("webhook_failure"u8) || Text(body, f.Type).SequenceEqual("integration_failure"u8))
+        {
+            // Failure logs' search text also holds their metadata's string and number values, by member name.
+            for (var i = 0; i < f.MetadataValues; i++)
+            {
+                Append(ref text, ref length, body, metadata[i]);
+            }
+        }
         if (block.IsNull(row, LogColumn.SearchText) || !TryLowerInPlace(ref text, length, out var searchText)
             || !text.AsSpan(0, searchText).SequenceEqual(block.Cell(row, LogColumn.SearchText)))
         {
@@ -201,6 +210,7 @@ internal static class RowBytesCheck
         public Field Id, Tenant, ReceivedAt, OccurredAt, Type, Action, Category, Outcome, Reason, Description;
         public Field ActorType, ActorId, ActorName, ActorEmail, Ip, Country, City;
         public int Targets;
+        public int MetadataValues;
     }
 
     private static ReadOnlySpan<byte> Text(ReadOnlySpan<byte> body, Field field) => field.IsPresent ? body.Slice(field.Start, field.Length) : default;
@@ -290,7 +300,7 @@ internal static class RowBytesCheck
     /// Collects the fields as <c>CanonicalEventReader</c> reads them (the last of a repeated member wins,
     /// unknown members are skipped); false for what this pass leaves to the full check.
     /// </summary>
-    private static bool Read(ReadOnlySpan<byte> body, Span<Field> targets, out Fields f)
+    private static bool Read(ReadOnlySpan<byte> body, Span<Field> targets, Span<Field> metadata, out Fields f)
     {
         f = default;
         f.Id = f.Tenant = f.ReceivedAt = f.OccurredAt = f.Type = f.Action = f.Category = f.Outcome = f.Reason = f.Description = Field.Absent;
@@ -315,6 +325,7 @@ internal static class RowBytesCheck
                 Top.Type => String(ref r, out f.Type),
                 Top.Action => String(ref r, out f.Action),
                 Top.Category => String(ref r, out f.Category),
+                Top.Metadata => ReadMetadata(ref r, metadata, ref f),
                 Top.Actor => ReadActor(ref r, ref f),
                 Top.Targets => ReadTargets(ref r, targets, ref f),
                 Top.Outcome => String(ref r, out f.Outcome),
@@ -351,6 +362,7 @@ internal static class RowBytesCheck
         Reason,
         Context,
         Description,
+        Metadata,
     }
 
     /// <summary>Which top-level member a name is: told apart by length and first byte, then confirmed whole (one comparison per member).</summary>
@@ -364,7 +376,7 @@ internal static class RowBytesCheck
             5 => Top.Actor,
             6 => name[0] switch { (byte)'t' => Top.Tenant, (byte)'a' => Top.Action, _ => Top.Reason },
             7 => name[0] switch { (byte)'t' => Top.Targets, (byte)'o' => Top.Outcome, _ => Top.Context },
-            8 => Top.Category,
+            8 => name[0] == (byte)'m' ? Top.Metadata : Top.Category,
             11 => name[0] switch { (byte)'r' => Top.ReceivedAt, (byte)'o' => Top.OccurredAt, _ => Top.Description },
             _ => Top.Other,
         };
@@ -381,6 +393,7 @@ internal static class RowBytesCheck
         Top.Type => "type"u8,
         Top.Action => "action"u8,
         Top.Category => "category"u8,
+        Top.Metadata => "metadata"u8,
         Top.Actor => "actor"u8,
         Top.Targets => "targets"u8,
         Top.Outcome => "outcome"u8,
@@ -388,6 +401,56 @@ internal static class RowBytesCheck
         Top.Context => "context"u8,
         _ => "description"u8,
     };
+
+    /// <summary>
+    /// The string and number values of the metadata object's members in name order, as
+    /// <c>EventIndexKeys.From</c> takes them for failure logs (other values have no text); false when a
+    /// name is escaped or not ASCII, or names are not in strictly rising order (the canonical body sorts
+    /// them; then byte order is the ordinal order the full check sorts by).
+    /// </summary>
+    private static bool ReadMetadata(ref Utf8JsonReader r, Span<Field> values, ref Fields f)
+    {
+        f.MetadataValues = 0;
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            // Not an object: no text, as in the full check.
+            r.Skip();
+            return true;
+        }
+
+        ReadOnlySpan<byte> previous = default;
+        while (Next(ref r) == JsonTokenType.PropertyName)
+        {
+            var name = r.ValueSpan;
+            if (r.ValueIsEscaped || !Ascii.IsValid(name) || (f.MetadataValues + 1 > values.Length)
+                || (!previous.IsEmpty && name.SequenceCompareTo(previous) <= 0) || name.IsEmpty)
+            {
+                return false;
+            }
+
+            previous = name;
+            r.Read();
+            if (r.TokenType == JsonTokenType.String)
+            {
+                if (r.ValueIsEscaped)
+                {
+                    return false;
+                }
+
+                values[f.MetadataValues++] = new Field((int)r.TokenStartIndex + 1, r.ValueSpan.Length);
+            }
+            else if (r.TokenType == JsonTokenType.Number)
+            {
+                values[f.MetadataValues++] = new Field((int)r.TokenStartIndex, r.ValueSpan.Length);
+            }
+            else
+            {
+                r.Skip();
+            }
+        }
+
+        return r.TokenType == JsonTokenType.EndObject;
+    }
 
     private static bool ReadActor(ref Utf8JsonReader r, ref Fields f)
     {
