@@ -127,45 +127,11 @@ var stages = new (string Name, Func<Task> Run)[]
             foreach (var group in Rows().Chunk(groupSize))
             {
                 using var tx = connection.BeginTransaction();
-                using var insert = new SqliteInsertStatement(connection,
-                    """
-                    INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
-                                        actor_id, actor_email, ip, search_text, content_digest, hash, body)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-                    """);
-                using var target = new SqliteInsertStatement(connection,
-                    "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES (?1, ?2, ?3, ?4, ?5)");
+                using var rows = new SqliteEventRows(connection);
                 foreach (var (e, body, hash) in group)
                 {
-                    var k = e.Prepared!.Keys;
                     seq++;
-                    insert.Bind(1, (1L << 40) + seq);
-                    insert.Bind(2, 1);
-                    insert.Bind(3, seq);
-                    insert.Bind(4, e.Event.Id);
-                    insert.Bind(5, k.OccurredAtMicros);
-                    insert.Bind(6, k.ReceivedAtMicros);
-                    insert.Bind(7, k.Type);
-                    insert.Bind(8, k.Action);
-                    insert.Bind(9, k.Category);
-                    insert.Bind(10, k.Outcome);
-                    insert.Bind(11, k.ActorId);
-                    insert.Bind(12, k.ActorEmail);
-                    insert.Bind(13, k.Ip);
-                    insert.Bind(14, k.SearchText);
-                    insert.Bind(15, e.ContentDigest);
-                    insert.Bind(16, hash);
-                    insert.Bind(17, body);
-                    insert.Execute();
-                    foreach (var (type, id) in k.Targets)
-                    {
-                        target.Bind(1, 1);
-                        target.Bind(2, id);
-                        target.Bind(3, type);
-                        target.Bind(4, k.OccurredAtMicros);
-                        target.Bind(5, seq);
-                        target.Execute();
-                    }
+                    rows.Insert(SqliteStore.Rid(1, seq), 1, seq, e.Event.Id, e.Prepared!.Keys, e.ContentDigest, hash, body);
                 }
 
                 tx.Commit();

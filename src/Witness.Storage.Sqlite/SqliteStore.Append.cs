@@ -55,8 +55,7 @@ public sealed partial class SqliteStore
     {
         private readonly HashSet<(long, string, string)> _newEmailPairs = [];
         private readonly List<(long, string, string)> _requestEmailPairs = [];
-        private SqliteInsertStatement? _insertEvent;
-        private SqliteInsertStatement? _insertTarget;
+        private SqliteEventRows? _eventRows;
         private SqliteInsertStatement? _insertNode;
         private SqliteInsertStatement? _insertActorEmail;
         private SqliteCommand? _findById;
@@ -110,32 +109,14 @@ public sealed partial class SqliteStore
 
         public ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)
         {
-            _insertEvent ??= new SqliteInsertStatement(connection,
-                """
-                INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
-                                    actor_id, actor_email, ip, search_text, content_digest, hash, body)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-                """);
+            if (entry.Seq >= SeqsPerTenant)
+            {
+                throw new InvalidOperationException($"tenant '{head.Tenant}' holds {SeqsPerTenant - 1} events, all a SQLite log can hold");
+            }
+
             var k = entry.Keys;
-            var insert = _insertEvent;
-            insert.Bind(1, entry.Seq < SeqsPerTenant ? Rid(head.TenantId, entry.Seq) : throw new InvalidOperationException($"tenant '{head.Tenant}' holds {SeqsPerTenant - 1} events, all a SQLite log can hold"));
-            insert.Bind(2, head.TenantId);
-            insert.Bind(3, entry.Seq);
-            insert.Bind(4, entry.Event.Id);
-            insert.Bind(5, k.OccurredAtMicros);
-            insert.Bind(6, k.ReceivedAtMicros);
-            insert.Bind(7, k.Type);
-            insert.Bind(8, k.Action);
-            insert.Bind(9, k.Category);
-            insert.Bind(10, k.Outcome);
-            insert.Bind(11, k.ActorId);
-            insert.Bind(12, k.ActorEmail);
-            insert.Bind(13, k.Ip);
-            insert.Bind(14, k.SearchText);
-            insert.Bind(15, entry.ContentDigest);
-            insert.Bind(16, entry.Hash);
-            insert.Bind(17, entry.Body);
-            insert.Execute();
+            _eventRows ??= new SqliteEventRows(connection);
+            _eventRows.Insert(Rid(head.TenantId, entry.Seq), head.TenantId, entry.Seq, entry.Event.Id, k, entry.ContentDigest, entry.Hash, entry.Body);
 
             if (k.ActorEmail is not null
                 && (head.TenantId, k.ActorEmail, k.ActorId ?? "") is var pair
@@ -147,21 +128,6 @@ public sealed partial class SqliteStore
                 _insertActorEmail.Bind(2, k.ActorEmail);
                 _insertActorEmail.Bind(3, k.ActorId ?? "");
                 _insertActorEmail.Execute();
-            }
-
-            if (k.Targets.Count > 0)
-            {
-                _insertTarget ??= new SqliteInsertStatement(connection,
-                    "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES (?1, ?2, ?3, ?4, ?5)");
-                foreach (var (type, id) in k.Targets)
-                {
-                    _insertTarget.Bind(1, head.TenantId);
-                    _insertTarget.Bind(2, id);
-                    _insertTarget.Bind(3, type);
-                    _insertTarget.Bind(4, k.OccurredAtMicros);
-                    _insertTarget.Bind(5, entry.Seq);
-                    _insertTarget.Execute();
-                }
             }
 
             return ValueTask.CompletedTask;
@@ -222,8 +188,7 @@ public sealed partial class SqliteStore
 
         public async ValueTask DisposeAsync()
         {
-            _insertEvent?.Dispose();
-            _insertTarget?.Dispose();
+            _eventRows?.Dispose();
             _insertNode?.Dispose();
             _insertActorEmail?.Dispose();
             if (_findById is not null)
