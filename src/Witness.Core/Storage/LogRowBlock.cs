@@ -74,29 +74,20 @@ public sealed class LogRowBlock(int capacity)
     }
 
     /// <summary>Sets a byte column of the row last added.</summary>
-    public void Set(LogColumn column, ReadOnlySpan<byte> value)
-    {
-        if (_used + value.Length > _data.Length)
-        {
-            Array.Resize(ref _data, Math.Max(_data.Length * 2, _used + value.Length));
-        }
-
-        var cell = ((Count - 1) * Columns) + (int)column;
-        value.CopyTo(_data.AsSpan(_used));
-        _start[cell] = _used;
-        _length[cell] = value.Length;
-        _used += value.Length;
-    }
+    public void Set(LogColumn column, ReadOnlySpan<byte> value) => value.CopyTo(Reserve(column, value.Length));
 
     /// <summary>Sets a text column of the row last added, as UTF-8 (null stays NULL).</summary>
     public void Set(LogColumn column, string? value)
     {
-        if (value is null)
+        if (value is not null)
         {
-            return;
+            Encoding.UTF8.GetBytes(value, Reserve(column, Encoding.UTF8.GetByteCount(value)));
         }
+    }
 
-        var size = Encoding.UTF8.GetByteCount(value);
+    /// <summary>Room for <paramref name="size"/> bytes of the column in the row last added.</summary>
+    private Span<byte> Reserve(LogColumn column, int size)
+    {
         if (_used + size > _data.Length)
         {
             Array.Resize(ref _data, Math.Max(_data.Length * 2, _used + size));
@@ -104,8 +95,9 @@ public sealed class LogRowBlock(int capacity)
 
         var cell = ((Count - 1) * Columns) + (int)column;
         _start[cell] = _used;
-        _length[cell] = Encoding.UTF8.GetBytes(value, _data.AsSpan(_used));
+        _length[cell] = size;
         _used += size;
+        return _data.AsSpan(_used - size, size);
     }
 
     public long Position(int row) => _position[row];

@@ -115,7 +115,8 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 }
             }
         }, stop.Token)).ToArray();
-        var reader = Task.Run(async () =>
+        // Ends the in-order channel once the workers have read everything (or failed), and closes the rows.
+        var filling = Task.Run(async () =>
         {
             try
             {
@@ -164,7 +165,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 await stop.CancelAsync();
             }
 
-            await Task.WhenAll(Task.WhenAny(reader), Task.WhenAny(appender));
+            await Task.WhenAll(Task.WhenAny(filling), Task.WhenAny(appender));
         }
 
         if (problem is not null)
@@ -173,10 +174,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             return problem;
         }
 
-        state.StoredTargetDigest = await targets;
+        var storedTargets = await targets;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
         return state.Finish(head)
-            ?? await CheckTargetsAsync(state, ct)
+            ?? await CheckTargetsAsync(state, storedTargets, ct)
             ?? await CheckLayoutAsync(state, purged, ct)
             ?? ChainVerification.Good(state.Size, state.CheckpointsChecked);
     }
@@ -269,9 +270,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         return stored;
     }
 
-    private async Task<ChainVerification?> CheckTargetsAsync(State state, CancellationToken ct)
+    /// <summary>The target index against the events' targets: the stored rows' digest (<see cref="StoredTargetDigestAsync"/>) against the one summed while checking.</summary>
+    private async Task<ChainVerification?> CheckTargetsAsync(State state, ulong storedDigest, CancellationToken ct)
     {
-        if (state.StoredTargetDigest == state.TargetDigest)
+        if (storedDigest == state.TargetDigest)
         {
             return null;
         }
@@ -346,9 +348,6 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         /// <summary>Each (email, actor id) pair of the log's events, with the first seq that carries it.</summary>
         public EmailPairSet EmailPairs { get; } = new();
         public int CheckpointsChecked { get; private set; } = checkedBefore;
-
-        /// <summary>The stored target index rows' digest (ChainVerifier.TargetDigest summed), read beside the log.</summary>
-        public ulong StoredTargetDigest { get; set; }
 
         /// <summary>Hashes and checks a block's rows; thread-safe beside other blocks' checks and <see cref="Append"/>.</summary>
         public RowCheck[] Check(LogRowBlock rows)
