@@ -54,22 +54,40 @@ public sealed class MerkleFrontier
     /// </summary>
     /// <exception cref="ArgumentException">The leaf hash is not 32 bytes long.</exception>
     /// <exception cref="InvalidOperationException">The tree is full (<see cref="long.MaxValue"/> leaves).</exception>
-    public void Append(ReadOnlySpan<byte> leafHash, Action<int, long, byte[]>? onNodeCompleted = null)
+    public void Append(ReadOnlySpan<byte> leafHash, Action<int, long, byte[]>? onNodeCompleted = null) =>
+        AppendSubtree(0, leafHash, onNodeCompleted);
+
+    /// <summary>
+    /// Appends the 2^<paramref name="level"/> leaves from <see cref="Size"/> on at once, given the root of
+    /// the perfect subtree they make (a leaf hash for level 0): the same tree as appending them one by one.
+    /// Reports the nodes this completes above <paramref name="level"/> as <see cref="Append"/> does; the
+    /// subtree's own nodes, the root included, are the caller's to have checked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The root is not 32 bytes long.</exception>
+    /// <exception cref="InvalidOperationException">The size is not a multiple of 2^level (the subtree would not be aligned), or the tree would grow past <see cref="long.MaxValue"/> leaves.</exception>
+    public void AppendSubtree(int level, ReadOnlySpan<byte> root, Action<int, long, byte[]>? onNodeCompleted = null)
     {
-        if (leafHash.Length != MerkleHash.Size)
+        ArgumentOutOfRangeException.ThrowIfNegative(level);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(level, 62);
+        if (root.Length != MerkleHash.Size)
         {
-            throw new ArgumentException($"A leaf hash is {MerkleHash.Size} bytes.", nameof(leafHash));
+            throw new ArgumentException($"A leaf or subtree hash is {MerkleHash.Size} bytes.", nameof(root));
         }
 
-        if (Size == long.MaxValue)
+        var leaves = 1L << level;
+        if ((Size & (leaves - 1)) != 0)
+        {
+            throw new InvalidOperationException($"A subtree of {leaves} leaves cannot start at leaf {Size}: it must start at a multiple of its size.");
+        }
+
+        if (Size > long.MaxValue - leaves)
         {
             throw new InvalidOperationException("The tree cannot grow any further.");
         }
 
-        var hash = leafHash.ToArray();
-        var index = Size;
-        var level = 0;
-        // Each set low bit of the old size is a perfect subtree of that level waiting for a right sibling.
+        var hash = root.ToArray();
+        var index = Size >> level;
+        // Each set bit of the old size at or above the level is a perfect subtree waiting for a right sibling.
         while (((Size >> level) & 1) == 1)
         {
             hash = MerkleHash.Node(_subtreeRoots[^1], hash);
@@ -80,7 +98,7 @@ public sealed class MerkleFrontier
         }
 
         _subtreeRoots.Add(hash);
-        Size++;
+        Size += leaves;
     }
 
     /// <summary>The RFC 9162 Merkle tree hash of all leaves; <see cref="MerkleHash.Empty"/> when there are none.</summary>

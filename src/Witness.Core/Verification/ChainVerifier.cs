@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
@@ -58,123 +59,116 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     {
         var tenant = state.Tenant;
 
-        // The work overlaps without stages waiting on each other: one worker per core takes a free block,
-        // fills it with the next rows from the store (one worker at a time, which also fixes the block's
-        // place in the log) and then hashes and checks its rows (leaf hashes, index columns) while the
-        // other worker reads; an appender takes the checked blocks in log order, appends their leaves to
-        // the tree and compares the stored hashes and signed checkpoints. A few blocks go round; the
-        // target index is read and summed meanwhile.
+        // One worker per core and nothing else, so that no stage waits for the thread pool to grow: each
+        // worker takes a free block, fills it with the next rows from the store (one worker at a time,
+        // which also numbers the block), hashes and checks its rows (leaf hashes, index columns, and the
+        // subtrees the leaves make) while the other reads, then appends to the tree, in log order, every
+        // checked block that is next (the append is short beside the check). The first worker sums the
+        // target index before it takes blocks.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var free = Channel.CreateUnbounded<LogRowBlock>();
-        var inOrder = Channel.CreateUnbounded<CheckedBlock>();
+        var free = Channel.CreateUnbounded<CheckedBlock>();
         for (var i = 0; i < BlocksInFlight; i++)
         {
-            free.Writer.TryWrite(new LogRowBlock(Chunk));
+            free.Writer.TryWrite(new CheckedBlock(Chunk));
         }
 
-        var targets = Task.Run(() => StoredTargetDigestAsync(tenant, stop.Token), stop.Token);
         var rows = store.OpenLogRows(tenant, purged + 1, stop.Token);
         using var reading = new SemaphoreSlim(1, 1);
         var done = false;
-        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(async () =>
-        {
-            while (true)
-            {
-                var block = await free.Reader.ReadAsync(stop.Token);
-                CheckedBlock item;
-                await reading.WaitAsync(stop.Token);
-                try
-                {
-                    if (done || !await rows.FillAsync(block, stop.Token))
-                    {
-                        done = true;
-                        free.Writer.TryWrite(block);
-                        return;
-                    }
-
-                    item = new CheckedBlock(block);
-                    inOrder.Writer.TryWrite(item);
-                }
-                catch
-                {
-                    done = true;
-                    throw;
-                }
-                finally
-                {
-                    reading.Release();
-                }
-
-                try
-                {
-                    item.Checks.SetResult(state.Check(block));
-                }
-                catch (Exception ex)
-                {
-                    item.Checks.SetException(ex);
-                }
-            }
-        }, stop.Token)).ToArray();
-        // Ends the in-order channel once the workers have read everything (or failed), and closes the rows.
-        var filling = Task.Run(async () =>
+        long filled = 0;
+        var appending = new object();
+        var ready = new CheckedBlock?[BlocksInFlight];
+        long appended = 0;
+        ChainVerification? problem = null;
+        ulong storedTargets = 0;
+        async Task WorkAsync(int worker)
         {
             try
             {
-                await Task.WhenAll(workers);
-                inOrder.Writer.Complete();
-            }
-            catch (Exception ex)
-            {
-                inOrder.Writer.Complete(ex);
-            }
-            finally
-            {
-                await rows.DisposeAsync();
-            }
-        });
-
-        var appender = Task.Run(async () =>
-        {
-            await foreach (var item in inOrder.Reader.ReadAllAsync(stop.Token))
-            {
-                var checks = await item.Checks.Task.WaitAsync(stop.Token);
-                var bad = state.Append(item.Block, checks);
-                System.Buffers.ArrayPool<RowCheck>.Shared.Return(checks, clearArray: true);
-                if (bad is not null)
+                if (worker == 0)
                 {
-                    // Stops the other stages: nothing after the first problem is needed.
-                    await stop.CancelAsync();
-                    return bad;
+                    storedTargets = await StoredTargetDigestAsync(tenant, stop.Token);
                 }
 
-                free.Writer.TryWrite(item.Block);
+                using var hasher = new MerkleHasher();
+                while (true)
+                {
+                    var block = await free.Reader.ReadAsync(stop.Token);
+                    await reading.WaitAsync(stop.Token);
+                    try
+                    {
+                        if (done || !await rows.FillAsync(block.Rows, stop.Token))
+                        {
+                            done = true;
+                            free.Writer.TryWrite(block);
+                            return;
+                        }
+
+                        block.Number = filled++;
+                    }
+                    catch
+                    {
+                        done = true;
+                        throw;
+                    }
+                    finally
+                    {
+                        reading.Release();
+                    }
+
+                    state.Check(block, hasher);
+                    bool stopped;
+                    lock (appending)
+                    {
+                        // Blocks in flight have consecutive numbers, so each has a slot of its own.
+                        ready[block.Number % BlocksInFlight] = block;
+                        while (problem is null && ready[appended % BlocksInFlight] is { } next && next.Number == appended)
+                        {
+                            ready[appended % BlocksInFlight] = null;
+                            problem = state.Append(next);
+                            appended++;
+                            free.Writer.TryWrite(next);
+                        }
+
+                        stopped = problem is not null;
+                    }
+
+                    if (stopped)
+                    {
+                        // Stops the other workers: nothing after the first problem is needed.
+                        await stop.CancelAsync();
+                        return;
+                    }
+                }
             }
+            catch
+            {
+                // A failed worker stops the others, which would otherwise wait for its block.
+                await stop.CancelAsync();
+                throw;
+            }
+        }
 
-            return null;
-        }, stop.Token);
-
-        ChainVerification? problem;
+        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(worker => Task.Run(() => WorkAsync(worker), stop.Token)).ToArray();
         try
         {
-            problem = await appender;
+            await Task.WhenAll(workers);
+        }
+        catch (OperationCanceledException) when (problem is not null)
+        {
         }
         finally
         {
-            if (!appender.IsCompletedSuccessfully || appender.Result is not null)
-            {
-                await stop.CancelAsync();
-            }
-
-            await Task.WhenAll(Task.WhenAny(filling), Task.WhenAny(appender));
+            await stop.CancelAsync();
+            await Task.WhenAll(workers.Select(w => Task.WhenAny(w)));
+            await rows.DisposeAsync();
         }
 
         if (problem is not null)
         {
-            await Task.WhenAny(targets);
             return problem;
         }
 
-        var storedTargets = await targets;
         var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
         return state.Finish(head)
             ?? await CheckTargetsAsync(state, storedTargets, ct)
@@ -335,6 +329,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     {
         private readonly MerkleFrontier _frontier = start;
         private readonly byte[] _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
+        private readonly long[] _checkpointSizes = [.. checkpoints.Select(c => c.Size)];
+
+        // Stores keep nodes from MerkleNodes.StoredLevel up; a node below the lowest stored level needs no lookup.
+        private readonly int _lowestStoredLevel = nodes.Count == 0 ? int.MaxValue : nodes.Keys.Min(k => k.Item1);
         private Action<int, long, byte[]>? _onNode;
         private int _nextCheckpoint;
         private string? _nodeProblem;
@@ -349,23 +347,57 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         public EmailPairSet EmailPairs { get; } = new();
         public int CheckpointsChecked { get; private set; } = checkedBefore;
 
-        /// <summary>Hashes and checks a block's rows; thread-safe beside other blocks' checks and <see cref="Append"/>.</summary>
-        public RowCheck[] Check(LogRowBlock rows)
+        /// <summary>
+        /// Hashes and checks a block's rows, and when they all pass and follow each other, hashes the perfect
+        /// subtrees their leaves make (cut where a signed checkpoint ends) and checks the stored nodes inside
+        /// them. Thread-safe beside other blocks' checks and <see cref="Append"/>.
+        /// </summary>
+        public void Check(CheckedBlock block, MerkleHasher hasher)
         {
-            // Pooled: a block's checks are larger than the large-object threshold, and a fresh array per
-            // block drove full collections.
-            var checks = System.Buffers.ArrayPool<RowCheck>.Shared.Rent(rows.Count);
+            var rows = block.Rows;
+            var consecutive = true;
             for (var i = 0; i < rows.Count; i++)
             {
-                checks[i] = Check(rows, i);
+                block.Checks[i] = Check(rows, i, hasher, block.Leaf(i));
+                consecutive &= block.Checks[i].Problem is null && rows.Position(i) == rows.Position(0) + i;
             }
 
-            return checks;
+            block.Subtrees.Clear();
+            block.HasSubtrees = consecutive && rows.Count > 0 && HashSubtrees(block, hasher);
         }
 
-        /// <summary>Appends a checked block's leaves in log order, checking positions, stored hashes and checkpoints on the way.</summary>
-        public ChainVerification? Append(LogRowBlock rows, RowCheck[] checks)
+        /// <summary>
+        /// Appends a checked block in log order: its subtrees when the worker made them and the block starts
+        /// where the log has got to, else leaf by leaf; checks positions, stored hashes and checkpoints on the way.
+        /// </summary>
+        public ChainVerification? Append(CheckedBlock block)
         {
+            var rows = block.Rows;
+            if (!block.HasSubtrees || rows.Position(0) != _frontier.Size + 1)
+            {
+                return AppendLeaves(block);
+            }
+
+            for (var i = 0; i < rows.Count; i++)
+            {
+                AddIndexes(rows, i, block.Checks[i], rows.Position(i));
+            }
+
+            foreach (var (level, root) in block.Subtrees)
+            {
+                _frontier.AppendSubtree(level, root, _onNode ??= OnNode);
+                if (AfterAppend() is { } bad)
+                {
+                    return bad;
+                }
+            }
+
+            return null;
+        }
+
+        private ChainVerification? AppendLeaves(CheckedBlock block)
+        {
+            var rows = block.Rows;
             for (var i = 0; i < rows.Count; i++)
             {
                 var seq = rows.Position(i);
@@ -377,38 +409,106 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                         : $"event {seq} appears again after event {expected - 1}");
                 }
 
-                var check = checks[i];
+                var check = block.Checks[i];
                 if (check.Problem is not null)
                 {
                     return Bad(seq, check.Problem);
                 }
 
-                TargetDigest += check.TargetDigest;
-                if (check.PairInColumns)
+                AddIndexes(rows, i, check, seq);
+                _frontier.Append(block.Leaf(i), _onNode ??= OnNode);
+                if (AfterAppend() is { } bad)
                 {
-                    EmailPairs.Add(rows.Cell(i, LogColumn.ActorEmail), rows.Cell(i, LogColumn.ActorId), seq);
-                }
-                else if (check.EmailPair is { } pair)
-                {
-                    EmailPairs.Add(pair.Email, pair.ActorId, seq);
-                }
-
-                _frontier.Append(check.Leaf, _onNode ??= OnNode);
-                if (_nodeProblem is not null)
-                {
-                    return Bad(_nodeBadSeq, _nodeProblem);
-                }
-
-                while (_nextCheckpoint < checkpoints.Count && checkpoints[_nextCheckpoint].Size == _frontier.Size)
-                {
-                    if (CheckCheckpoint(checkpoints[_nextCheckpoint]) is { } bad)
-                    {
-                        return bad;
-                    }
+                    return bad;
                 }
             }
 
             return null;
+        }
+
+        private void AddIndexes(LogRowBlock rows, int row, RowCheck check, long seq)
+        {
+            TargetDigest += check.TargetDigest;
+            if (check.PairInColumns)
+            {
+                EmailPairs.Add(rows.Cell(row, LogColumn.ActorEmail), rows.Cell(row, LogColumn.ActorId), seq);
+            }
+            else if (check.EmailPair is { } pair)
+            {
+                EmailPairs.Add(pair.Email, pair.ActorId, seq);
+            }
+        }
+
+        /// <summary>After leaves were appended: a stored node that differs, or the checkpoints that end here.</summary>
+        private ChainVerification? AfterAppend()
+        {
+            if (_nodeProblem is not null)
+            {
+                return Bad(_nodeBadSeq, _nodeProblem);
+            }
+
+            while (_nextCheckpoint < checkpoints.Count && checkpoints[_nextCheckpoint].Size == _frontier.Size)
+            {
+                if (CheckCheckpoint(checkpoints[_nextCheckpoint]) is { } bad)
+                {
+                    return bad;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// Cuts the block's leaves into aligned perfect subtrees, largest first, also where a signed
+        /// checkpoint ends (the appender compares the root there), and hashes each. False when a stored node
+        /// inside one differs: the block is then appended leaf by leaf, which names the range.
+        /// </summary>
+        private bool HashSubtrees(CheckedBlock block, MerkleHasher hasher)
+        {
+            var first = block.Rows.Position(0) - 1; // leaf index of the block's first row
+            var end = first + block.Rows.Count;
+            var at = first;
+            while (at < end)
+            {
+                var next = Array.BinarySearch(_checkpointSizes, at + 1);
+                next = next < 0 ? ~next : next;
+                var cut = next < _checkpointSizes.Length && _checkpointSizes[next] < end ? _checkpointSizes[next] : end;
+                while (at < cut)
+                {
+                    var level = Math.Min(at == 0 ? 62 : BitOperations.TrailingZeroCount(at), 63 - BitOperations.LeadingZeroCount((ulong)(cut - at)));
+                    if (!HashSubtree(block, (int)(at - first), level, at >> level, hasher))
+                    {
+                        return false;
+                    }
+
+                    at += 1L << level;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>The root of the 2^level leaves from the block's row <paramref name="offset"/> on, node <paramref name="index"/> of its level, checking stored nodes on the way up.</summary>
+        private bool HashSubtree(CheckedBlock block, int offset, int level, long index, MerkleHasher hasher)
+        {
+            var hashes = block.Scratch.AsSpan(0, MerkleHash.Size << level);
+            block.Leaves.AsSpan(offset * MerkleHash.Size, hashes.Length).CopyTo(hashes);
+            for (var l = 1; l <= level; l++)
+            {
+                var count = 1 << (level - l);
+                for (var j = 0; j < count; j++)
+                {
+                    var node = hashes.Slice(j * MerkleHash.Size, MerkleHash.Size);
+                    hasher.Node(hashes.Slice(2 * j * MerkleHash.Size, MerkleHash.Size), hashes.Slice(((2 * j) + 1) * MerkleHash.Size, MerkleHash.Size), node);
+                    if (l >= _lowestStoredLevel && nodes.TryGetValue((l, (index << (level - l)) + j), out var stored) && !node.SequenceEqual(stored))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            block.Subtrees.Add((level, hashes[..MerkleHash.Size].ToArray()));
+            return true;
         }
 
         public ChainVerification? Finish(MerkleFrontier head)
@@ -474,7 +574,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
         private void OnNode(int level, long index, byte[] hash)
         {
-            if (_nodeProblem is null && nodes.TryGetValue((level, index), out var stored) && !stored.AsSpan().SequenceEqual(hash))
+            if (_nodeProblem is null && level >= _lowestStoredLevel && nodes.TryGetValue((level, index), out var stored) && !stored.AsSpan().SequenceEqual(hash))
             {
                 var first = (index << level) + 1;
                 _nodeBadSeq = first;
@@ -486,33 +586,33 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         /// Checks one row: on its bytes when it is in the common form and everything matches (nearly
         /// always), otherwise in full, which names what differs.
         /// </summary>
-        private RowCheck Check(LogRowBlock rows, int row)
+        private RowCheck Check(LogRowBlock rows, int row, MerkleHasher hasher, Span<byte> leaf)
         {
-            var leaf = MerkleHash.Leaf(rows.Cell(row, LogColumn.Body));
-            if (leaf.AsSpan().SequenceEqual(rows.Cell(row, LogColumn.Hash)) && RowBytesCheck.Matches(rows, row, _tenantUtf8, out var targets))
+            hasher.Leaf(rows.Cell(row, LogColumn.Body), leaf);
+            if (leaf.SequenceEqual(rows.Cell(row, LogColumn.Hash)) && RowBytesCheck.Matches(rows, row, _tenantUtf8, out var targets))
             {
                 // The pair is read from the columns, which match the body, when the appender adds it.
-                return new RowCheck(leaf, null, targets, null) { PairInColumns = !rows.IsNull(row, LogColumn.ActorEmail) };
+                return new RowCheck(null, targets, null) { PairInColumns = !rows.IsNull(row, LogColumn.ActorEmail) };
             }
 
             return Check(rows.ToStoredRow(row), leaf);
         }
 
-        private RowCheck Check(StoredRow row, byte[] leaf)
+        private RowCheck Check(StoredRow row, ReadOnlySpan<byte> leaf)
         {
             if (row.SeqColumn != row.Seq)
             {
-                return new RowCheck(leaf, $"the event stored at seq {row.Seq} says {row.SeqColumn} in its seq column: events were moved", 0, null);
+                return new RowCheck($"the event stored at seq {row.Seq} says {row.SeqColumn} in its seq column: events were moved", 0, null);
             }
 
             if (!row.TenantColumnMatches)
             {
-                return new RowCheck(leaf, $"event {row.Seq}'s tenant column names another tenant", 0, null);
+                return new RowCheck($"event {row.Seq}'s tenant column names another tenant", 0, null);
             }
 
-            if (!leaf.AsSpan().SequenceEqual(row.Hash))
+            if (!leaf.SequenceEqual(row.Hash))
             {
-                return new RowCheck(leaf, $"event {row.Seq} was changed: its bytes no longer match its hash", 0, null);
+                return new RowCheck($"event {row.Seq} was changed: its bytes no longer match its hash", 0, null);
             }
 
             AuditEvent e;
@@ -527,29 +627,29 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             }
             catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
             {
-                return new RowCheck(leaf, $"event {row.Seq} is not a readable event", 0, null);
+                return new RowCheck($"event {row.Seq} is not a readable event", 0, null);
             }
 
             if (e.Seq != row.Seq)
             {
-                return new RowCheck(leaf, $"the event stored at seq {row.Seq} is event {e.Seq}: events were moved", 0, null);
+                return new RowCheck($"the event stored at seq {row.Seq} is event {e.Seq}: events were moved", 0, null);
             }
 
             if (e.Tenant != tenant)
             {
-                return new RowCheck(leaf, $"event {row.Seq} belongs to tenant '{e.Tenant}'", 0, null);
+                return new RowCheck($"event {row.Seq} belongs to tenant '{e.Tenant}'", 0, null);
             }
 
             if (e.Id != row.Id)
             {
-                return new RowCheck(leaf, $"event {row.Seq}'s id column differs from its body", 0, null);
+                return new RowCheck($"event {row.Seq}'s id column differs from its body", 0, null);
             }
 
             var keys = EventIndexKeys.From(e);
             var column = keys.FirstDifference(row.Keys);
             if (column is not null)
             {
-                return new RowCheck(leaf, $"event {row.Seq}'s '{column}' column differs from its body", 0, null);
+                return new RowCheck($"event {row.Seq}'s '{column}' column differs from its body", 0, null);
             }
 
             ulong targets = 0;
@@ -558,19 +658,40 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 targets += ChainVerifier.TargetDigest(row.Seq, type, id);
             }
 
-            return new RowCheck(leaf, null, targets, keys.ActorEmail is { } email ? (email, keys.ActorId ?? "") : null);
+            return new RowCheck(null, targets, keys.ActorEmail is { } email ? (email, keys.ActorId ?? "") : null);
         }
 
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
     }
 
-    /// <summary>A block of rows on its way through the stages, with its checks once a checker has made them.</summary>
-    private sealed record CheckedBlock(LogRowBlock Block)
+    /// <summary>
+    /// A block of rows on its way through the stages, with what a worker made of them: each row's leaf
+    /// hash and check, and the perfect subtrees of the leaves. Reused from start to end.
+    /// </summary>
+    internal sealed class CheckedBlock(int capacity)
     {
-        public TaskCompletionSource<RowCheck[]> Checks { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public LogRowBlock Rows { get; } = new(capacity);
+
+        /// <summary>Row i's leaf hash at [32·i, 32·i + 32).</summary>
+        public byte[] Leaves { get; } = new byte[capacity * MerkleHash.Size];
+
+        public RowCheck[] Checks { get; } = new RowCheck[capacity];
+
+        /// <summary>When <see cref="HasSubtrees"/>: the (level, root) of the perfect subtrees the leaves make, in log order.</summary>
+        public List<(int Level, byte[] Root)> Subtrees { get; } = [];
+
+        public bool HasSubtrees { get; set; }
+
+        /// <summary>Room for hashing a subtree's levels in place.</summary>
+        public byte[] Scratch { get; } = new byte[capacity * MerkleHash.Size];
+
+        /// <summary>The block's place among the blocks filled, from 0.</summary>
+        public long Number { get; set; }
+
+        public Span<byte> Leaf(int row) => Leaves.AsSpan(row * MerkleHash.Size, MerkleHash.Size);
     }
 
-    internal readonly record struct RowCheck(byte[] Leaf, string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair)
+    internal readonly record struct RowCheck(string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair)
     {
         /// <summary>The row's actor_email and actor_id columns hold its (email, actor id) pair, checked against its body.</summary>
         public bool PairInColumns { get; init; }

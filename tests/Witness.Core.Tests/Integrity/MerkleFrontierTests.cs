@@ -177,6 +177,80 @@ public sealed class MerkleFrontierTests
         Assert.NotEqual(rootBefore, clone.Root());
     }
 
+    [Theory]
+    [InlineData(0, 300)]
+    [InlineData(256, 4096)]
+    [InlineData(300, 700)]
+    [InlineData(1, 2)]
+    public void Appending_aligned_subtrees_builds_the_same_tree_and_reports_the_nodes_above_them(int start, int end)
+    {
+        var tree = MerkleTestTree.WithLeaves(end);
+        var leaves = Enumerable.Range(0, end).Select(i => tree.LeafHash(i)).ToArray();
+        var oneByOne = new MerkleFrontier();
+        var bySubtree = new MerkleFrontier();
+        var reportedOneByOne = new List<(int Level, long Index, byte[] Hash)>();
+        var reportedBySubtree = new List<(int Level, long Index, byte[] Hash)>();
+        for (var i = 0; i < start; i++)
+        {
+            oneByOne.Append(leaves[i]);
+            bySubtree.Append(leaves[i]);
+        }
+
+        for (var i = start; i < end; i++)
+        {
+            oneByOne.Append(leaves[i], (level, index, hash) => reportedOneByOne.Add((level, index, hash)));
+        }
+
+        // The largest aligned subtree at each step, as the verifier cuts a block.
+        var subtrees = new List<(long Start, long End)>();
+        for (long at = start; at < end;)
+        {
+            var level = Math.Min(at == 0 ? 62 : BitOperations.TrailingZeroCount(at), 63 - BitOperations.LeadingZeroCount((ulong)(end - at)));
+            bySubtree.AppendSubtree(level, MerkleTestTree.NaiveRoot(leaves, at, at + (1L << level)), (l, index, hash) => reportedBySubtree.Add((l, index, hash)));
+            subtrees.Add((at, at + (1L << level)));
+            at += 1L << level;
+        }
+
+        Assert.Equal(oneByOne.Size, bySubtree.Size);
+        Assert.Equal(oneByOne.Root(), bySubtree.Root());
+        Assert.Equal(oneByOne.Serialize(), bySubtree.Serialize());
+        // A subtree's own nodes are the caller's (it hashed them); every node above the subtrees is reported once, as one by one reports it.
+        var above = reportedOneByOne.Where(r => !subtrees.Any(t => t.Start <= r.Index << r.Level && (r.Index + 1) << r.Level <= t.End));
+        Assert.Equal(above.Select(r => (r.Level, r.Index, Convert.ToHexString(r.Hash))), reportedBySubtree.Select(r => (r.Level, r.Index, Convert.ToHexString(r.Hash))));
+        Assert.True(subtrees.Count < end - start || end - start == 1, "the leaves were appended in subtrees, not one by one");
+    }
+
+    [Fact]
+    public void A_subtree_must_start_at_a_multiple_of_its_size()
+    {
+        var frontier = new MerkleFrontier();
+        frontier.Append(MerkleHash.Leaf([1]));
+        Assert.Throws<InvalidOperationException>(() => frontier.AppendSubtree(1, new byte[32]));
+        frontier.AppendSubtree(0, new byte[32]);
+        frontier.AppendSubtree(1, new byte[32]);
+        Assert.Equal(4, frontier.Size);
+    }
+
+    [Fact]
+    public void Merkle_hasher_writes_the_same_hashes_as_merkle_hash()
+    {
+        using var hasher = new MerkleHasher();
+        Span<byte> hash = stackalloc byte[32];
+        foreach (var input in MerkleTestTree.VectorLeafInputs)
+        {
+            hasher.Leaf(input, hash);
+            Assert.Equal(MerkleHash.Leaf(input), hash.ToArray());
+        }
+
+        var left = MerkleHash.Leaf([1]);
+        var right = MerkleHash.Leaf([2]);
+        hasher.Node(left, right, hash);
+        Assert.Equal(MerkleHash.Node(left, right), hash.ToArray());
+        // The result may overwrite a child.
+        hasher.Node(left, right, left);
+        Assert.Equal(hash.ToArray(), left);
+    }
+
     [Fact]
     public void Append_rejects_a_leaf_hash_that_is_not_32_bytes() =>
         Assert.Throws<ArgumentException>(() => new MerkleFrontier().Append(new byte[31]));

@@ -193,6 +193,18 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         Assert.Contains("256", output);
     }
 
+    [Theory]
+    [InlineData(8, 0, "first bad seq: 1", "256")]   // a subtree the verifier hashes inside one block of rows
+    [InlineData(8, 1, "first bad seq: 257", "512")] // completed across the signed checkpoint at 300, where the appender joins subtrees
+    [InlineData(9, 0, "first bad seq: 1", "512")]
+    public async Task A_changed_stored_tree_hash_is_named_by_the_events_it_covers(int level, int index, string firstBad, string rangeEnd)
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, $"UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = {level} AND idx = {index}"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains(firstBad, output);
+        Assert.Contains($"to {rangeEnd} no longer match the tree's stored hash", output);
+    }
+
     [Fact]
     public async Task A_forged_checkpoint_is_refused()
     {
