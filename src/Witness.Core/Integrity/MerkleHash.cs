@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Security.Cryptography;
 
@@ -25,40 +24,36 @@ public static class MerkleHash
     /// <summary>The hash of one leaf: <c>SHA-256(0x00 ‖ leafBytes)</c>.</summary>
     public static byte[] Leaf(ReadOnlySpan<byte> leafBytes)
     {
-        // One-shot hashing of one buffer costs far less than an incremental hash object per leaf.
-        const int StackLimit = 2048;
-        var length = leafBytes.Length + 1;
-        byte[]? rented = null;
-        var input = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        try
-        {
-            input[0] = LeafPrefix;
-            leafBytes.CopyTo(input[1..]);
-            return SHA256.HashData(input[..length]);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        var hash = new byte[Size];
+        Leaf(leafBytes, hash);
+        return hash;
     }
+
+    /// <summary>Writes the hash of one leaf, <c>SHA-256(0x00 ‖ leafBytes)</c>, to <paramref name="hash"/> (32 bytes).</summary>
+    public static void Leaf(ReadOnlySpan<byte> leafBytes, Span<byte> hash) => Sha256.Hash(LeafPrefix, leafBytes, hash);
 
     /// <summary>The hash of an interior node: <c>SHA-256(0x01 ‖ left ‖ right)</c>.</summary>
     /// <exception cref="ArgumentException">A child is not 32 bytes long.</exception>
     public static byte[] Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        var hash = new byte[Size];
+        Node(left, right, hash);
+        return hash;
+    }
+
+    /// <summary>Writes the hash of an interior node, <c>SHA-256(0x01 ‖ left ‖ right)</c>, to <paramref name="hash"/> (32 bytes), which may be where a child is.</summary>
+    /// <exception cref="ArgumentException">A child is not 32 bytes long.</exception>
+    public static void Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> hash)
     {
         if (left.Length != Size || right.Length != Size)
         {
             throw new ArgumentException($"Both children must be {Size}-byte hashes.");
         }
 
-        Span<byte> input = stackalloc byte[1 + (2 * Size)];
-        input[0] = NodePrefix;
-        left.CopyTo(input[1..]);
-        right.CopyTo(input[(1 + Size)..]);
-        return SHA256.HashData(input);
+        Span<byte> children = stackalloc byte[2 * Size];
+        left.CopyTo(children);
+        right.CopyTo(children[Size..]);
+        Sha256.Hash(NodePrefix, children, hash);
     }
 
     /// <summary>The RFC 9162 split point of <paramref name="n"/> ≥ 2 leaves: the largest power of two below n.</summary>

@@ -90,7 +90,6 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                     storedTargets = await StoredTargetDigestAsync(tenant, stop.Token);
                 }
 
-                using var hasher = new MerkleHasher();
                 while (true)
                 {
                     var block = await free.Reader.ReadAsync(stop.Token);
@@ -116,7 +115,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                         reading.Release();
                     }
 
-                    state.Check(block, hasher);
+                    state.Check(block);
                     bool stopped;
                     lock (appending)
                     {
@@ -352,18 +351,18 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         /// subtrees their leaves make (cut where a signed checkpoint ends) and checks the stored nodes inside
         /// them. Thread-safe beside other blocks' checks and <see cref="Append"/>.
         /// </summary>
-        public void Check(CheckedBlock block, MerkleHasher hasher)
+        public void Check(CheckedBlock block)
         {
             var rows = block.Rows;
             var consecutive = true;
             for (var i = 0; i < rows.Count; i++)
             {
-                block.Checks[i] = Check(rows, i, hasher, block.Leaf(i));
+                block.Checks[i] = Check(rows, i, block.Leaf(i));
                 consecutive &= block.Checks[i].Problem is null && rows.Position(i) == rows.Position(0) + i;
             }
 
             block.Subtrees.Clear();
-            block.HasSubtrees = consecutive && rows.Count > 0 && HashSubtrees(block, hasher);
+            block.HasSubtrees = consecutive && rows.Count > 0 && HashSubtrees(block);
         }
 
         /// <summary>
@@ -463,7 +462,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         /// checkpoint ends (the appender compares the root there), and hashes each. False when a stored node
         /// inside one differs: the block is then appended leaf by leaf, which names the range.
         /// </summary>
-        private bool HashSubtrees(CheckedBlock block, MerkleHasher hasher)
+        private bool HashSubtrees(CheckedBlock block)
         {
             var first = block.Rows.Position(0) - 1; // leaf index of the block's first row
             var end = first + block.Rows.Count;
@@ -476,7 +475,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 while (at < cut)
                 {
                     var level = Math.Min(at == 0 ? 62 : BitOperations.TrailingZeroCount(at), 63 - BitOperations.LeadingZeroCount((ulong)(cut - at)));
-                    if (!HashSubtree(block, (int)(at - first), level, at >> level, hasher))
+                    if (!HashSubtree(block, (int)(at - first), level, at >> level))
                     {
                         return false;
                     }
@@ -489,7 +488,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         }
 
         /// <summary>The root of the 2^level leaves from the block's row <paramref name="offset"/> on, node <paramref name="index"/> of its level, checking stored nodes on the way up.</summary>
-        private bool HashSubtree(CheckedBlock block, int offset, int level, long index, MerkleHasher hasher)
+        private bool HashSubtree(CheckedBlock block, int offset, int level, long index)
         {
             var hashes = block.Scratch.AsSpan(0, MerkleHash.Size << level);
             block.Leaves.AsSpan(offset * MerkleHash.Size, hashes.Length).CopyTo(hashes);
@@ -499,7 +498,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 for (var j = 0; j < count; j++)
                 {
                     var node = hashes.Slice(j * MerkleHash.Size, MerkleHash.Size);
-                    hasher.Node(hashes.Slice(2 * j * MerkleHash.Size, MerkleHash.Size), hashes.Slice(((2 * j) + 1) * MerkleHash.Size, MerkleHash.Size), node);
+                    MerkleHash.Node(hashes.Slice(2 * j * MerkleHash.Size, MerkleHash.Size), hashes.Slice(((2 * j) + 1) * MerkleHash.Size, MerkleHash.Size), node);
                     if (l >= _lowestStoredLevel && nodes.TryGetValue((l, (index << (level - l)) + j), out var stored) && !node.SequenceEqual(stored))
                     {
                         return false;
@@ -586,9 +585,9 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         /// Checks one row: on its bytes when it is in the common form and everything matches (nearly
         /// always), otherwise in full, which names what differs.
         /// </summary>
-        private RowCheck Check(LogRowBlock rows, int row, MerkleHasher hasher, Span<byte> leaf)
+        private RowCheck Check(LogRowBlock rows, int row, Span<byte> leaf)
         {
-            hasher.Leaf(rows.Cell(row, LogColumn.Body), leaf);
+            MerkleHash.Leaf(rows.Cell(row, LogColumn.Body), leaf);
             if (leaf.SequenceEqual(rows.Cell(row, LogColumn.Hash)) && RowBytesCheck.Matches(rows, row, _tenantUtf8, out var targets))
             {
                 // The pair is read from the columns, which match the body, when the appender adds it.
