@@ -81,6 +81,15 @@ public static class VerifyCommand
 
             await using var ownedStore = store;
             var name = parse.GetValue(tenant)!;
+            var tenants = await store.ListTenantsAsync(ct);
+            if (!tenants.Contains(name))
+            {
+                // A mistyped name would otherwise verify as an empty log.
+                var known = tenants.Count == 0 ? "it has none" : $"it has {string.Join(", ", tenants.Order().Take(10).Select(t => $"'{t}'"))}{(tenants.Count > 10 ? $" and {tenants.Count - 10} more" : "")}";
+                await Console.Error.WriteLineAsync($"witness verify: no tenant '{name}' in this store ({known})");
+                return 2;
+            }
+
             var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, ct);
             if (result.Ok)
             {

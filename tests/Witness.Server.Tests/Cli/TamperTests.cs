@@ -76,6 +76,15 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     }
 
     [Fact]
+    public async Task An_unknown_tenant_is_an_error_not_an_empty_log()
+    {
+        var (exitCode, output, error) = await WitnessProcess.RunAsync("verify", "--tenant", "acmee", "--data", _log.Folder);
+        Assert.Equal(2, exitCode);
+        Assert.DoesNotContain("OK", output);
+        Assert.Contains("no tenant 'acmee' in this store (it has 'acme')", error);
+    }
+
+    [Fact]
     public async Task A_changed_event_is_named()
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
