@@ -155,60 +155,29 @@ static async Task<double> RawInsertAsync(AuditEvent[] events, int batchSize)
     connection.Open();
     Exec(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;");
     Exec(connection, "INSERT INTO tenants (id, name, log_size, frontier, created_at) VALUES (1, 'bench', 0, x'', 0)");
+    // The same statements as the store, bound by position (SqliteEventRows); an (email, actor id) pair is
+    // inserted the first time it is seen, as the store's writer does.
+    using var eventRows = new SqliteEventRows(connection);
+    using var pair = new SqliteInsertStatement(connection, "INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES (?1, ?2, ?3)");
+    var pairs = new HashSet<(string, string)>();
     var clock = Stopwatch.StartNew();
     foreach (var chunk in rows.Chunk(batchSize))
     {
-        using var tx = connection.BeginTransaction();
-        using var insert = connection.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText =
-            """
-            INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
-                                actor_id, actor_email, ip, search_text, content_digest, hash, body)
-            VALUES ($rid, 1, $seq, $id, $occ, $rec, $type, $action, $cat, $outcome, $actor, $email, $ip, $text, $digest, $hash, $body)
-            """;
-        var names = new[] { "$rid", "$seq", "$id", "$occ", "$rec", "$type", "$action", "$cat", "$outcome", "$actor", "$email", "$ip", "$text", "$digest", "$hash", "$body" };
-        var p = names.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-        using var target = connection.CreateCommand();
-        target.Transaction = tx;
-        target.CommandText = "INSERT OR IGNORE INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) VALUES (1, $id, $type, $occ, $seq)";
-        var tid = target.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
-        var ttype = target.Parameters.Add(new SqliteParameter { ParameterName = "$type" });
-        var tocc = target.Parameters.Add(new SqliteParameter { ParameterName = "$occ" });
-        var tseq = target.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
-        using var pair = connection.CreateCommand();
-        pair.Transaction = tx;
-        pair.CommandText = "INSERT OR IGNORE INTO actor_emails (tenant_id, email, actor_id) VALUES (1, $email, $actor)";
-        var pemail = pair.Parameters.Add(new SqliteParameter { ParameterName = "$email" });
-        var pactor = pair.Parameters.Add(new SqliteParameter { ParameterName = "$actor" });
+        Exec(connection, "BEGIN");
         foreach (var row in chunk)
         {
             var k = row.Keys;
-            object?[] values = [(1L << 40) + row.Event.Seq, row.Event.Seq, row.Event.Id, k.OccurredAtMicros, k.ReceivedAtMicros, k.Type, k.Action, k.Category, k.Outcome, k.ActorId, k.ActorEmail, k.Ip, k.SearchText, row.Digest, row.Hash, row.Body];
-            for (var i = 0; i < p.Length; i++)
+            eventRows.Insert((1L << 40) + row.Event.Seq, 1, row.Event.Seq, row.Event.Id, k, row.Digest, row.Hash, row.Body);
+            if (k.ActorEmail is not null && pairs.Add((k.ActorEmail, k.ActorId ?? "")))
             {
-                p[i].Value = values[i] ?? DBNull.Value;
-            }
-
-            insert.ExecuteNonQuery();
-            if (k.ActorEmail is not null)
-            {
-                pemail.Value = k.ActorEmail;
-                pactor.Value = k.ActorId ?? "";
-                pair.ExecuteNonQuery();
-            }
-
-            foreach (var (type, id) in k.Targets)
-            {
-                tid.Value = id;
-                ttype.Value = type;
-                tocc.Value = k.OccurredAtMicros;
-                tseq.Value = row.Event.Seq;
-                target.ExecuteNonQuery();
+                pair.Bind(1, 1);
+                pair.Bind(2, k.ActorEmail);
+                pair.Bind(3, k.ActorId ?? "");
+                pair.Execute();
             }
         }
 
-        tx.Commit();
+        Exec(connection, "COMMIT");
     }
 
     var seconds = clock.Elapsed.TotalSeconds;
