@@ -46,18 +46,20 @@ var bodies = events.Chunk(500)
     .Select(chunk => Encoding.UTF8.GetBytes(new JsonObject { ["events"] = new JsonArray([.. chunk.Select(BenchEvents.ClientJson)]) }.ToJsonString()))
     .ToArray();
 
-report.AppendLine(CultureInfo.InvariantCulture, $"## Ingest of {ingestEvents:N0} events (batches of 500, {clients} concurrent clients over loopback HTTP, after 20,000 untimed events per instance to another tenant; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+report.AppendLine(CultureInfo.InvariantCulture, $"## Ingest of {ingestEvents:N0} events (batches of 500, {clients} concurrent clients over loopback HTTP, after 2 x 20,000 untimed events per instance to another tenant, sent as concurrently as the timed run, 1 s pause after each; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
 report.AppendLine();
-report.AppendLine("| run | events/s | ratio to raw COPY |");
-report.AppendLine("| --- | ---: | ---: |");
+report.AppendLine("| run | events/s | ratio to raw COPY | CPU us/event: Witness (raw: the loading client) | CPU us/event: PostgreSQL | machine idle |");
+report.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
 var copy = await RawAsync(server, events, useCopy: true);
 var insert = await RawAsync(server, events, useCopy: false);
 var one = await HttpIngestAsync(server, bodies, clients, instances: 1, keyFile, work);
 var two = await HttpIngestAsync(server, bodies, clients, instances: 2, keyFile, work);
-report.AppendLine(CultureInfo.InvariantCulture, $"| raw binary COPY, 10,000 rows per transaction (events, event_ids, event_targets) | {copy:N0} | 1.00 |");
-report.AppendLine(CultureInfo.InvariantCulture, $"| raw multi-row INSERT, 1,000 rows per statement, 10,000 per transaction | {insert:N0} | {insert / copy:F2} |");
-report.AppendLine(CultureInfo.InvariantCulture, $"| Witness, 1 instance | {one:N0} | {one / copy:F2} |");
-report.AppendLine(CultureInfo.InvariantCulture, $"| Witness, 2 instances, same tenant | {two:N0} | {two / copy:F2} |");
+void Row(string run, (double Rate, MachineCpu.Share Cpu) result) =>
+    report.AppendLine(CultureInfo.InvariantCulture, $"| {run} | {result.Rate:N0} | {result.Rate / copy.Rate:F2} | {result.Cpu.Witness:F1} | {result.Cpu.Postgres:F1} | {result.Cpu.Idle:P0} |");
+Row("raw binary COPY, 10,000 rows per transaction (events, event_ids, event_targets)", copy);
+Row("raw multi-row INSERT, 1,000 rows per statement, 10,000 per transaction", insert);
+Row("Witness, 1 instance", one);
+Row("Witness, 2 instances, same tenant", two);
 report.AppendLine();
 await SearchAsync(server, queryEvents, months, keyFile, work, report);
 
@@ -70,7 +72,7 @@ Console.WriteLine($"written to {file}");
 Directory.Delete(work, recursive: true);
 
 // The rows Witness writes for these events, written straight into a fresh database with the same schema.
-static async Task<double> RawAsync(string server, AuditEvent[] events, bool useCopy)
+static async Task<(double Rate, MachineCpu.Share Cpu)> RawAsync(string server, AuditEvent[] events, bool useCopy)
 {
     await using var database = await BenchDatabase.CreateAsync(server);
     await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = database.ConnectionString }))
@@ -93,6 +95,7 @@ static async Task<double> RawAsync(string server, AuditEvent[] events, bool useC
 
     await using var connection = new NpgsqlConnection(database.ConnectionString);
     await connection.OpenAsync();
+    var cpuBefore = MachineCpu.Sample([Environment.ProcessId]);
     var clock = Stopwatch.StartNew();
     foreach (var chunk in rows.Chunk(10_000))
     {
@@ -113,11 +116,12 @@ static async Task<double> RawAsync(string server, AuditEvent[] events, bool useC
     }
 
     var rate = events.Length / clock.Elapsed.TotalSeconds;
-    Console.WriteLine($"raw {(useCopy ? "COPY" : "INSERT")}: {rate:N0} rows/s");
-    return rate;
+    var cpu = MachineCpu.Sample([Environment.ProcessId]).Since(cpuBefore, events.Length);
+    Console.WriteLine($"raw {(useCopy ? "COPY" : "INSERT")}: {rate:N0} rows/s; CPU us/row: client {cpu.Witness:F1}, PostgreSQL {cpu.Postgres:F1}; idle {cpu.Idle:P0}");
+    return (rate, cpu);
 }
 
-static async Task<double> HttpIngestAsync(string server, byte[][] bodies, int clients, int instances, string keyFile, string work)
+static async Task<(double Rate, MachineCpu.Share Cpu)> HttpIngestAsync(string server, byte[][] bodies, int clients, int instances, string keyFile, string work)
 {
     await using var database = await BenchDatabase.CreateAsync(server);
     var processes = await Task.WhenAll(Enumerable.Range(0, instances).Select(i => ServeAsync(database.ConnectionString, keyFile, Path.Combine(work, $"data-{instances}-{i}"))));
@@ -125,23 +129,33 @@ static async Task<double> HttpIngestAsync(string server, byte[][] bodies, int cl
     {
         var key = await CreateKeyAsync(database.ConnectionString);
 
-        // Each instance first takes 40 batches for another tenant, untimed: the timed run measures servers
-        // past their start-up (JIT compilation of the hot paths), as running servers are.
+        // Each instance first takes 2 x 40 batches of its own for another tenant, untimed, from as many
+        // concurrent clients as it has in the timed run, with a pause after each round: the timed run
+        // measures servers past their start-up, as running servers are. The runtime starts counting calls
+        // for tiered compilation only once no new method has been compiled for a moment, so one round sent
+        // straight before the timed run left the hot ingest paths running unoptimized code in it (the JIT
+        // thread took a fifth to a quarter of the server's CPU in the timed run).
         var warmupKey = await CreateKeyAsync(database.ConnectionString, "warmup");
-        await Task.WhenAll(processes.Select(p => Task.Run(async () =>
+        var perInstance = Math.Max(1, clients / instances);
+        for (var round = 0; round < 2; round++)
         {
-            using var client = new HttpClient { BaseAddress = p.Address, Timeout = TimeSpan.FromMinutes(2) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", warmupKey);
-            foreach (var body in bodies.Take(40))
+            await Task.WhenAll(processes.SelectMany((p, instance) => Enumerable.Range(0, perInstance).Select(c => Task.Run(async () =>
             {
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                (await client.PostAsync("/v1/events", content)).EnsureSuccessStatusCode();
-            }
-        })));
+                using var client = new HttpClient { BaseAddress = p.Address, Timeout = TimeSpan.FromMinutes(2) };
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", warmupKey);
+                foreach (var body in bodies.Skip((round * instances + instance) * 40).Take(40).Where((_, i) => i % perInstance == c))
+                {
+                    using var content = new ByteArrayContent(body);
+                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                    (await client.PostAsync("/v1/events", content)).EnsureSuccessStatusCode();
+                }
+            }))));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
 
         var next = -1;
         var events = 0L;
+        var cpuBefore = MachineCpu.Sample(processes.Select(p => p.Process.Id));
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
@@ -162,8 +176,9 @@ static async Task<double> HttpIngestAsync(string server, byte[][] bodies, int cl
             }
         })));
         var rate = Math.Min(events, bodies.Length * 500L) / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"Witness, {instances} instance(s): {rate:N0} events/s");
-        return rate;
+        var cpu = MachineCpu.Sample(processes.Select(p => p.Process.Id)).Since(cpuBefore, Math.Min(events, bodies.Length * 500L));
+        Console.WriteLine($"Witness, {instances} instance(s): {rate:N0} events/s; CPU us/event: Witness {cpu.Witness:F1}, PostgreSQL {cpu.Postgres:F1}; idle {cpu.Idle:P0}");
+        return (rate, cpu);
     }
     finally
     {
@@ -434,4 +449,68 @@ internal static class RawRows
     }
 
     private static DateTime Time(long micros) => DateTime.UnixEpoch.AddTicks(micros * 10);
+}
+
+/// <summary>
+/// CPU time from /proc, so a run can say where its time went even when the shared machine's speed
+/// drifts: the given processes (Witness instances, or the loading client), every PostgreSQL process
+/// (with the backends that ended meanwhile, counted in the postmaster's children), and the machine's
+/// idle share.
+/// </summary>
+internal static class MachineCpu
+{
+    public sealed record Share(double Witness, double Postgres, double Idle);
+
+    public sealed record Snapshot(double Processes, double Postgres, long IdleTicks, long TotalTicks)
+    {
+        public Share Since(Snapshot before, long events) => new(
+            (Processes - before.Processes) * 1e6 / events,
+            (Postgres - before.Postgres) * 1e6 / events,
+            TotalTicks == before.TotalTicks ? 0 : (double)(IdleTicks - before.IdleTicks) / (TotalTicks - before.TotalTicks));
+    }
+
+    public static Snapshot Sample(IEnumerable<int> pids)
+    {
+        var processes = pids.Sum(pid => Seconds(pid, children: false));
+        var postgres = 0.0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && Read(Path.Combine(dir, "comm"))?.Trim() == "postgres")
+            {
+                postgres += Seconds(pid, children: true);
+            }
+        }
+
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return new Snapshot(processes, postgres, cpu[3] + cpu[4], cpu.Take(8).Sum());
+    }
+
+    private static double Seconds(int pid, bool children)
+    {
+        if (Read($"/proc/{pid}/stat") is not { } stat)
+        {
+            return 0;
+        }
+
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (children)
+        {
+            ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
+
+        return ticks / 100.0;
+    }
+
+    private static string? Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null; // the process ended while it was being read
+        }
+    }
 }

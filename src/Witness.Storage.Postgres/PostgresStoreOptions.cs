@@ -30,6 +30,13 @@ public sealed class PostgresStoreOptions
     /// <summary>How often a group commit is tried again when PostgreSQL aborts it for a deadlock between instances. Default 5.</summary>
     public int DeadlockRetries { get; init; } = 5;
 
+    /// <summary>
+    /// After a group met a client id that was already stored, how many of the following groups look up
+    /// their client ids before appending instead of letting the unique key of <c>event_ids</c> catch a
+    /// repeat (which makes the group run twice). Default 1,000.
+    /// </summary>
+    public int GroupsLookingUpIdsAfterRepeat { get; init; } = 1_000;
+
     /// <summary>The clock that says which month partitions to create at start.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -157,6 +157,54 @@ public sealed class PostgresStoreTests
         Assert.True((await new ChainVerifier(second, key.Key, key.KeyName).VerifyAsync(other, CancellationToken.None)).Ok);
     }
 
+    [Fact]
+    public async Task A_client_id_sent_to_two_stores_at_once_is_stored_once_and_another_body_under_it_conflicts()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        await using var first = Open(database.ConnectionString);
+        await using var second = Open(database.ConnectionString);
+        await Task.WhenAll(first.InitializeAsync(CancellationToken.None), second.InitializeAsync(CancellationToken.None));
+        var tenant = Submit.Tenant();
+        await first.AppendManyAsync(tenant, 10);
+
+        // Each store looks the ids up before it waits for the tenant's head, so the one that waits
+        // must still find what the other appended meanwhile.
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var round = 0; round < 8; round++)
+            {
+                var events = Enumerable.Range(0, 20).Select(i => Submit.Event(tenant, change: e => e["id"] = $"w{w}-r{round}-e{i}")).ToArray();
+                var twice = await Task.WhenAll(
+                    first.AppendAsync([Submit.Request(events)], Submit.Now, CancellationToken.None),
+                    second.AppendAsync([Submit.Request(events)], Submit.Now, CancellationToken.None));
+                var (a, b) = (twice[0][0], twice[1][0]);
+                Assert.Null(a.Conflict);
+                Assert.Null(b.Conflict);
+                Assert.Equal(a.Events.Select(e => e.Seq), b.Events.Select(e => e.Seq));
+                Assert.All(a.Events.Zip(b.Events), pair => Assert.NotEqual(pair.First.Replayed, pair.Second.Replayed));
+
+                var id = $"w{w}-r{round}-other";
+                var bodies = await Task.WhenAll(
+                    first.AppendAsync([Submit.Request(Submit.Event(tenant, change: e => e["id"] = id))], Submit.Now, CancellationToken.None),
+                    second.AppendAsync([Submit.Request(Submit.Event(tenant, change: e => e["id"] = id))], Submit.Now, CancellationToken.None));
+                Assert.Single(bodies, r => r[0].Conflict is null);
+                var stored = await first.FindAsync(tenant, id, CancellationToken.None);
+                Assert.Equal(bodies.Single(r => r[0].Conflict is null)[0].Events[0].Seq, stored!.Seq);
+            }
+        }));
+        await Task.WhenAll(writers);
+
+        var expected = 10 + (4 * 8 * 21);
+        Assert.Equal((long)expected, await database.ScalarAsync("SELECT count(*) FROM event_ids"));
+        var seqs = new List<long>();
+        await foreach (var row in second.ReadLogAsync(tenant, 1, CancellationToken.None))
+        {
+            seqs.Add(row.Seq);
+        }
+
+        Assert.Equal(Enumerable.Range(1, expected).Select(i => (long)i), seqs);
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
