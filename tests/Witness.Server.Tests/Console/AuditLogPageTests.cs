@@ -51,14 +51,14 @@ public sealed partial class AuditLogPageTests(ConsoleFixture fixture)
         await page.GotoAsync("/console");
         await page.FillAsync("input[type=search]", "\"Queue 07\"");
         await page.PressAsync("input[type=search]", "Enter");
-        await page.WaitForURLAsync(new Regex("q=%22Queue"));
+        await ConsoleFixture.ArrivedAtAsync(page, new Regex("q=%22Queue"));
         await Expect(page.Locator("tr.row")).ToHaveCountAsync(1);
         await Expect(page.Locator("tr.row td[data-label=Activity]")).ToContainTextAsync("Created inbox Queue 07");
         Assert.Contains("q=%22Queue+07%22", page.Url);
         await ConsoleFixture.ScreenshotAsync(page, "audit-log-search");
 
         await page.SelectOptionAsync("select[name=actor]", "bruno@acme.example");
-        await page.WaitForURLAsync(new Regex("actor=bruno"));
+        await ConsoleFixture.ArrivedAtAsync(page, new Regex("actor=bruno"));
         await Expect(page.Locator("tr.row")).ToHaveCountAsync(1);
 
         // The same URL, opened afresh, is the same view.
@@ -133,7 +133,7 @@ public sealed partial class AuditLogPageTests(ConsoleFixture fixture)
         await Expect(page.Locator("span.btn.disabled", new() { HasText = "Previous" })).ToBeVisibleAsync();
 
         await page.SelectOptionAsync("select[name=rows]", "50");
-        await page.WaitForURLAsync(new Regex("rows=50"));
+        await ConsoleFixture.ArrivedAtAsync(page, new Regex("rows=50"));
         await Expect(rows).ToHaveCountAsync(ConsoleFixture.ActivityEvents);
         await Expect(page.Locator("span.btn.disabled", new() { HasText = "Next" })).ToBeVisibleAsync();
     }

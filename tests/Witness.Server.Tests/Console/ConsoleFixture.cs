@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -90,7 +91,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await page.FillAsync("input[name=email]", email);
         await page.FillAsync("input[name=password]", password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal));
+        await ArrivedAtAsync(page, new Regex("^(?!.*/sign-in)"));
     }
 
     /// <summary>Clicks a link and waits until its page has loaded.</summary>
@@ -99,7 +100,18 @@ public sealed class ConsoleFixture : IAsyncLifetime
         var page = link.Page;
         var target = new Uri(new Uri(page.Url), await link.GetAttributeAsync("href")).ToString();
         await link.ClickAsync();
-        await page.WaitForURLAsync(target);
+        await ArrivedAtAsync(page, new Regex("^" + Regex.Escape(target) + "$"));
+    }
+
+    /// <summary>
+    /// Waits, after an action that navigates, until the page is at a URL that matches and has loaded.
+    /// It polls the URL instead of waiting for a navigation event (<c>WaitForURLAsync</c>), so a
+    /// navigation that is over before the wait begins (a fast one, on a busy machine) is not missed.
+    /// </summary>
+    public static async Task ArrivedAtAsync(IPage page, Regex url)
+    {
+        await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = 30_000 });
+        await page.WaitForLoadStateAsync(LoadState.Load);
     }
 
     public Task AddUserAsync(string email, string role, string? tenant, string name) =>

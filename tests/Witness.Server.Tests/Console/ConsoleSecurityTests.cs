@@ -118,7 +118,7 @@ public sealed class ConsoleSecurityTests(ConsoleFixture fixture)
         await page.GotoAsync("/console?tenant=nobody-here");
         await Expect(page.Locator(".empty")).ToBeVisibleAsync();
         await page.SelectOptionAsync("#tenant-select", ConsoleFixture.Tenant);
-        await page.WaitForURLAsync("**/console?tenant=" + ConsoleFixture.Tenant);
+        await ConsoleFixture.ArrivedAtAsync(page, new System.Text.RegularExpressions.Regex(@"/console\?tenant=" + ConsoleFixture.Tenant + "$"));
         await Expect(page.Locator("tr.row").First).ToContainTextAsync("Renamed inbox Support to Help desk");
         await ConsoleFixture.ScreenshotAsync(page, "platform-administrator", fullPage: false);
 

@@ -14,7 +14,7 @@ public sealed class EventDetailsTests(ConsoleFixture fixture)
         await page.GotoAsync("/console?q=action:inbox.update");
         // A click anywhere on the row opens it, not only on its arrow.
         await page.Locator("tr.row", new() { HasText = "Renamed inbox" }).Locator("td[data-label=Category]").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("event=evt-inbox-update"));
+        await ConsoleFixture.ArrivedAtAsync(page, new System.Text.RegularExpressions.Regex("event=evt-inbox-update"));
         Assert.Contains("event=evt-inbox-update", page.Url);
         Assert.Contains("q=action", page.Url);
 
@@ -61,7 +61,7 @@ public sealed class EventDetailsTests(ConsoleFixture fixture)
         await ConsoleFixture.ScreenshotAsync(page, "event-details-before-after", fullPage: false);
 
         await page.Keyboard.PressAsync("Escape");
-        await page.WaitForURLAsync(url => !url.Contains("event=", StringComparison.Ordinal));
+        await ConsoleFixture.ArrivedAtAsync(page, new System.Text.RegularExpressions.Regex("^(?!.*event=)"));
         await Expect(drawer).ToHaveCountAsync(0);
         Assert.DoesNotContain("event=", page.Url);
         Assert.Contains("q=action", page.Url);

@@ -37,7 +37,7 @@ public sealed class SignInTests(ConsoleFixture fixture)
         await page.FillAsync("input[name=email]", ConsoleFixture.AuditorEmail);
         await page.FillAsync("input[name=password]", ConsoleFixture.Password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal));
+        await ConsoleFixture.ArrivedAtAsync(page, new System.Text.RegularExpressions.Regex("^(?!.*/sign-in)"));
         Assert.EndsWith("/console?type=access", page.Url);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Audit Logs" })).ToBeVisibleAsync();
         await Expect(page.Locator(".tab.active")).ToHaveTextAsync("Access");
@@ -48,7 +48,7 @@ public sealed class SignInTests(ConsoleFixture fixture)
         Assert.Equal(SameSiteAttribute.Lax, session.SameSite);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/console/sign-in?signed_out=1");
+        await ConsoleFixture.ArrivedAtAsync(page, new System.Text.RegularExpressions.Regex(@"/console/sign-in\?signed_out=1$"));
         await Expect(page.GetByText("You have signed out.")).ToBeVisibleAsync();
         await page.GotoAsync("/console");
         Assert.Contains("/console/sign-in", page.Url);
