@@ -402,10 +402,7 @@ static async Task VerifyAsync(int count, string? kept, StringBuilder report)
         {
             for (var level = 1; level <= SubtreeLevel; level++)
             {
-                for (var j = 0; j < 1 << (SubtreeLevel - level); j++)
-                {
-                    MerkleHash.Node(subtree.AsSpan(2 * j * MerkleHash.Size, MerkleHash.Size), subtree.AsSpan(((2 * j) + 1) * MerkleHash.Size, MerkleHash.Size), subtree.AsSpan(j * MerkleHash.Size, MerkleHash.Size));
-                }
+                MerkleHash.HashLevelUp(subtree, 1 << (SubtreeLevel - level));
             }
 
             frontier.AppendSubtree(SubtreeLevel, subtree.AsSpan(0, MerkleHash.Size), (_, _, _) => { });

@@ -56,6 +56,20 @@ public static class MerkleHash
         Sha256.Hash(NodePrefix, children, hash);
     }
 
+    /// <summary>
+    /// Hashes one level of a perfect subtree up, in place: the first 2·<paramref name="nodes"/> 32-byte
+    /// hashes of <paramref name="hashes"/>, children in order, become the first <paramref name="nodes"/>
+    /// hashes of their parents. Called once per level, it leaves the subtree's root in the first 32 bytes.
+    /// </summary>
+    internal static void HashLevelUp(Span<byte> hashes, int nodes)
+    {
+        for (var j = 0; j < nodes; j++)
+        {
+            // Parent j overwrites child j, which parent j / 2 ≤ j has already read.
+            Node(hashes.Slice(2 * j * Size, Size), hashes.Slice(((2 * j) + 1) * Size, Size), hashes.Slice(j * Size, Size));
+        }
+    }
+
     /// <summary>The RFC 9162 split point of <paramref name="n"/> ≥ 2 leaves: the largest power of two below n.</summary>
     internal static long SplitPoint(long n) => 1L << (63 - BitOperations.LeadingZeroCount((ulong)(n - 1)));
 

@@ -362,7 +362,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             }
 
             block.Subtrees.Clear();
-            block.HasSubtrees = consecutive && rows.Count > 0 && HashSubtrees(block);
+            if (consecutive && !HashSubtrees(block))
+            {
+                block.Subtrees.Clear();
+            }
         }
 
         /// <summary>
@@ -372,7 +375,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         public ChainVerification? Append(CheckedBlock block)
         {
             var rows = block.Rows;
-            if (!block.HasSubtrees || rows.Position(0) != _frontier.Size + 1)
+            if (block.Subtrees.Count == 0 || rows.Position(0) != _frontier.Size + 1)
             {
                 return AppendLeaves(block);
             }
@@ -495,11 +498,10 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             for (var l = 1; l <= level; l++)
             {
                 var count = 1 << (level - l);
-                for (var j = 0; j < count; j++)
+                MerkleHash.HashLevelUp(hashes, count);
+                for (var j = 0; l >= _lowestStoredLevel && j < count; j++)
                 {
-                    var node = hashes.Slice(j * MerkleHash.Size, MerkleHash.Size);
-                    MerkleHash.Node(hashes.Slice(2 * j * MerkleHash.Size, MerkleHash.Size), hashes.Slice(((2 * j) + 1) * MerkleHash.Size, MerkleHash.Size), node);
-                    if (l >= _lowestStoredLevel && nodes.TryGetValue((l, (index << (level - l)) + j), out var stored) && !node.SequenceEqual(stored))
+                    if (nodes.TryGetValue((l, (index << (level - l)) + j), out var stored) && !hashes.Slice(j * MerkleHash.Size, MerkleHash.Size).SequenceEqual(stored))
                     {
                         return false;
                     }
@@ -676,10 +678,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
         public RowCheck[] Checks { get; } = new RowCheck[capacity];
 
-        /// <summary>When <see cref="HasSubtrees"/>: the (level, root) of the perfect subtrees the leaves make, in log order.</summary>
+        /// <summary>
+        /// The (level, root) of the perfect subtrees the leaves make, in log order; empty when the block is
+        /// to be appended leaf by leaf (a row failed, rows do not follow each other, or a stored node differs).
+        /// </summary>
         public List<(int Level, byte[] Root)> Subtrees { get; } = [];
-
-        public bool HasSubtrees { get; set; }
 
         /// <summary>Room for hashing a subtree's levels in place.</summary>
         public byte[] Scratch { get; } = new byte[capacity * MerkleHash.Size];

@@ -220,6 +220,23 @@ public sealed class MerkleFrontierTests
         Assert.True(subtrees.Count < end - start || end - start == 1, "the leaves were appended in subtrees, not one by one");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Hashing_a_perfect_subtree_level_by_level_in_place_gives_its_root(int level)
+    {
+        var tree = MerkleTestTree.WithLeaves(1 << level);
+        var leaves = Enumerable.Range(0, 1 << level).Select(i => tree.LeafHash(i)).ToArray();
+        var hashes = leaves.SelectMany(h => h).ToArray();
+        for (var l = 1; l <= level; l++)
+        {
+            MerkleHash.HashLevelUp(hashes, 1 << (level - l));
+        }
+
+        Assert.Equal(MerkleTestTree.NaiveRoot(leaves, 0, 1 << level), hashes[..32]);
+    }
+
     [Fact]
     public void A_subtree_must_start_at_a_multiple_of_its_size()
     {
