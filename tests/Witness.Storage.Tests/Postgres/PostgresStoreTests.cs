@@ -167,8 +167,8 @@ public sealed class PostgresStoreTests
         var tenant = Submit.Tenant();
         await first.AppendManyAsync(tenant, 10);
 
-        // Each store looks the ids up before it waits for the tenant's head, so the one that waits
-        // must still find what the other appended meanwhile.
+        // Neither store looks the ids up at first: the one that commits second meets event_ids' key, runs
+        // its group again with lookups under the tenant's head, and must then find what the other appended.
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             for (var round = 0; round < 8; round++)
