@@ -40,17 +40,21 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
 
     /// <param name="connection">The connection the group runs on.</param>
     /// <param name="tx">The group's transaction, read committed.</param>
-    /// <param name="requests">The group's requests, for the tenants to lock and the client ids to look up.</param>
     /// <param name="lookUpIds">
     /// Whether the group's client ids are looked up among the stored events. Without it they are taken to
     /// be new, and a repeated one is caught by the primary key of <c>event_ids</c> when the rows are
     /// written, which fails the group: the caller then runs it again with lookups.
     /// </param>
-    public PostgresLogTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, bool lookUpIds)
+    public PostgresLogTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, bool lookUpIds)
     {
         _connection = connection;
         _tx = tx;
         _lookUpIds = lookUpIds;
+    }
+
+    /// <summary>Adds requests to the group: their tenants' heads are locked, and their client ids looked up, with the rest.</summary>
+    public void AddRequests(IEnumerable<IReadOnlyList<SubmittedEvent>> requests)
+    {
         foreach (var submitted in requests.SelectMany(r => r))
         {
             if (!_clientIds.TryGetValue(submitted.Event.Tenant, out var ids))
@@ -65,26 +69,25 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Locks the heads of every tenant of the group that already exists, in name order, and, when the
-    /// group looks up its client ids, reads the stored events under them in one query.
-    /// </summary>
+    /// <summary>Whether the group holds the tenant's head (it exists and is locked).</summary>
+    public bool Holds(string tenant) => _locked.ContainsKey(tenant);
+
+    /// <summary>Locks the heads of every tenant of the group that already exists, in name order.</summary>
     public async Task LockExistingHeadsAsync(CancellationToken ct)
     {
         var names = _clientIds.Keys.Order(StringComparer.Ordinal).ToArray();
-        await using (var command = new NpgsqlCommand("SELECT id, name, frontier FROM tenants WHERE name = ANY($1) ORDER BY name FOR UPDATE", _connection, _tx))
+        await using var command = new NpgsqlCommand("SELECT id, name, frontier FROM tenants WHERE name = ANY($1) ORDER BY name FOR UPDATE", _connection, _tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                var name = reader.GetString(1);
-                _locked[name] = new LockedHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2));
-            }
+            var name = reader.GetString(1);
+            _locked[name] = new LockedHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2));
         }
-
-        await PrefetchAsync([.. _locked.Keys], ct);
     }
+
+    /// <summary>When the group looks up its client ids, reads the stored events under the locked heads in one query.</summary>
+    public Task LookUpClientIdsAsync(CancellationToken ct) => PrefetchAsync([.. _locked.Keys], ct);
 
     public async ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct)
     {

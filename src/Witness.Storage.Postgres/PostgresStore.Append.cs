@@ -10,10 +10,19 @@ public sealed partial class PostgresStore
     // How many more groups look up their client ids before appending (see AppendAsync).
     private int _groupsLookingUpIds;
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, CancellationToken ct)
-    {
-        await EnsurePartitionAsync(MonthOf(EventParser.Truncate(receivedAt)), ct);
+    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, CancellationToken ct) =>
+        AppendGroupAsync([.. requests], takeLate: null, () => receivedAt, ct);
 
+    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, TakeLateRequests takeLate, TimeProvider clock, CancellationToken ct) =>
+        AppendGroupAsync([.. requests], takeLate, clock.GetUtcNow, ct);
+
+    /// <summary>Appends a group, running it again when a client id turns out to be stored or PostgreSQL aborts it for a deadlock.</summary>
+    /// <param name="requests">The group; requests taken in late are added to it, so a group that runs again keeps them.</param>
+    /// <param name="takeLate">Where requests that arrived while the heads were awaited come from, if anywhere.</param>
+    /// <param name="receivedAt">Read once the heads are held.</param>
+    /// <param name="ct">Cancels the append; nothing of it is committed then.</param>
+    private async Task<IReadOnlyList<AppendResult>> AppendGroupAsync(List<IReadOnlyList<SubmittedEvent>> requests, TakeLateRequests? takeLate, Func<DateTimeOffset> receivedAt, CancellationToken ct)
+    {
         // Client ids are almost always new, and the primary key of event_ids checks each one as its row
         // is written anyway, so a group does not look them up first (a probe per id, with the head
         // locked). When one turns out to be stored already, the group fails on that key, nothing of it
@@ -30,7 +39,7 @@ public sealed partial class PostgresStore
         {
             try
             {
-                return await AppendOnceAsync(requests, receivedAt, lookUpIds, ct);
+                return await AppendOnceAsync(requests, takeLate, receivedAt, lookUpIds, ct);
             }
             catch (PostgresException ex) when (ex is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "event_ids_pkey" } && !lookUpIds)
             {
@@ -48,22 +57,39 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// One group commit: lock the heads of the group's existing tenants in name order (so instances
-    /// never wait on each other in a cycle) and look up its client ids if asked, run the shared append
-    /// rules request by request while the accepted rows stream into a binary COPY, write the rest, save
-    /// the heads and commit.
+    /// never wait on each other in a cycle), take in the requests for those tenants that arrived
+    /// meanwhile, look up the client ids if asked, run the shared append rules request by request while
+    /// the accepted rows stream into a binary COPY, write the rest, save the heads and commit.
     /// </summary>
-    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, bool lookUpIds, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(
+        List<IReadOnlyList<SubmittedEvent>> requests, TakeLateRequests? takeLate, Func<DateTimeOffset> receivedAt, bool lookUpIds, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        await using var log = new PostgresLogTransaction(connection, tx, requests, lookUpIds);
+        await using var log = new PostgresLogTransaction(connection, tx, lookUpIds);
+        log.AddRequests(requests);
         await log.LockExistingHeadsAsync(ct);
+        if (takeLate is not null)
+        {
+            // Only requests whose tenants are all held already join: locking more heads now, out of name
+            // order, could wait in a cycle with another instance.
+            var late = takeLate(log.Holds);
+            requests.AddRange(late);
+            log.AddRequests(late);
+        }
+
+        // Stamped after the wait for the heads, so no event is received before its request arrived and,
+        // heads being held in turn, received_at does not go backwards along a tenant's log (as far as the
+        // instances' clocks agree).
+        var received = receivedAt();
+        await EnsurePartitionAsync(MonthOf(EventParser.Truncate(received)), ct);
+        await log.LookUpClientIdsAsync(ct);
         var appender = new LogAppender(log);
         var results = new List<AppendResult>(requests.Count);
         foreach (var request in requests)
         {
             log.BeginRequest();
-            var result = await appender.AppendAsync(request, receivedAt, ct);
+            var result = await appender.AppendAsync(request, received, ct);
             if (result.Conflict is null)
             {
                 await log.AcceptRequestAsync(ct);

@@ -12,7 +12,7 @@ namespace Witness.Storage.Postgres;
 /// (<c>fsync</c> and <c>synchronous_commit</c> on). Ingest and reads run as
 /// <see cref="PostgresStoreOptions.ApplicationRole"/>, which cannot update or delete events.
 /// </summary>
-public sealed partial class PostgresStore : IWitnessStore
+public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
 {
     // The advisory lock that serializes schema changes: migrations and grants (held for the session
     // while they run) and the partition functions of 001_initial.sql (held for their transaction).

@@ -7,7 +7,9 @@ namespace Witness.Ingest;
 /// <summary>
 /// Group commit: requests that arrive while a commit is running wait together and are written by
 /// the next one, in one transaction and one fsync. Nothing is delayed on purpose; under load the
-/// groups grow by themselves. A request's task completes only after its commit is durable.
+/// groups grow by themselves. A store shared with other writers (<see cref="ISharedLogStore"/>) also
+/// takes into a group the requests that arrive while it waits for a tenant's head. A request's task
+/// completes only after its commit is durable.
 /// </summary>
 public sealed class EventIngestor : IAsyncDisposable
 {
@@ -16,6 +18,10 @@ public sealed class EventIngestor : IAsyncDisposable
     private readonly int _maxEventsPerCommit;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
+
+    // Requests a group left queued because the store did not hold their tenants (see TakeLate); only
+    // the ingest loop touches them.
+    private readonly Queue<Pending> _passedOver = new();
 
     /// <param name="store">Where events are appended.</param>
     /// <param name="clock">The source of <c>received_at</c>.</param>
@@ -52,11 +58,12 @@ public sealed class EventIngestor : IAsyncDisposable
     {
         var reader = _queue.Reader;
         var group = new List<Pending>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var count = 0;
+        while (_passedOver.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             group.Clear();
-            var count = 0;
-            while (count < _maxEventsPerCommit && reader.TryRead(out var next))
+            count = 0;
+            while (count < _maxEventsPerCommit && (_passedOver.TryDequeue(out var next) || reader.TryRead(out next)))
             {
                 group.Add(next);
                 count += next.Events.Count;
@@ -64,7 +71,10 @@ public sealed class EventIngestor : IAsyncDisposable
 
             try
             {
-                var results = await _store.AppendAsync([.. group.Select(p => p.Events)], _clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                var requests = group.Select(p => p.Events).ToList();
+                var results = _store is ISharedLogStore shared
+                    ? await shared.AppendAsync(requests, TakeLate, _clock, CancellationToken.None).ConfigureAwait(false)
+                    : await _store.AppendAsync(requests, _clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Completion.TrySetResult(results[i]);
@@ -79,6 +89,35 @@ public sealed class EventIngestor : IAsyncDisposable
                     pending.Completion.TrySetException(ex);
                 }
             }
+        }
+
+        // The requests queued since the group was formed whose tenants the store holds join the group
+        // (up to its size bound); the rest wait for the next group, before anything queued later.
+        IReadOnlyList<IReadOnlyList<SubmittedEvent>> TakeLate(Func<string, bool> held)
+        {
+            var queued = _passedOver.ToList();
+            _passedOver.Clear();
+            while (reader.TryRead(out var next))
+            {
+                queued.Add(next);
+            }
+
+            var taken = new List<IReadOnlyList<SubmittedEvent>>();
+            foreach (var pending in queued)
+            {
+                if (count + pending.Events.Count <= _maxEventsPerCommit && pending.Events.All(e => held(e.Event.Tenant)))
+                {
+                    group.Add(pending);
+                    taken.Add(pending.Events);
+                    count += pending.Events.Count;
+                }
+                else
+                {
+                    _passedOver.Enqueue(pending);
+                }
+            }
+
+            return taken;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Npgsql;
 using Witness.Checkpoints;
+using Witness.Ingest;
 using Witness.Integrity;
 using Witness.Server.Tests.Support;
 using Witness.Storage.Postgres;
@@ -203,6 +204,64 @@ public sealed class PostgresStoreTests
         }
 
         Assert.Equal(Enumerable.Range(1, expected).Select(i => (long)i), seqs);
+    }
+
+    [Fact]
+    public async Task Requests_that_arrive_while_another_writer_holds_the_head_join_the_waiting_group_stamped_after_the_wait()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        await using var store = Open(database.ConnectionString);
+        await store.InitializeAsync(CancellationToken.None);
+        var tenant = Submit.Tenant();
+        var other = Submit.Tenant();
+        await store.AppendManyAsync(tenant, 1);
+        await store.AppendManyAsync(other, 1);
+        var beforeRelease = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var afterRelease = beforeRelease.AddMinutes(5);
+        var clock = new ManualClock(beforeRelease);
+        await using var ingestor = new EventIngestor(store, clock);
+
+        // Another writer (as another instance would) holds the tenant's head while requests arrive.
+        await using var holder = new NpgsqlConnection(database.ConnectionString);
+        await holder.OpenAsync();
+        await using var held = await holder.BeginTransactionAsync();
+        await using (var lockHead = new NpgsqlCommand("SELECT id FROM tenants WHERE name = $1 FOR UPDATE", holder, held))
+        {
+            lockHead.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            await lockHead.ExecuteScalarAsync();
+        }
+
+        var first = ingestor.AppendAsync(Submit.Request(Submit.Event(tenant)));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await database.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'") is 0L)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the group never waited for the held head");
+            await Task.Delay(20);
+        }
+
+        var pair = ingestor.AppendAsync(Submit.Request(Submit.Event(tenant), Submit.Event(tenant)));
+        var otherTenant = ingestor.AppendAsync(Submit.Request(Submit.Event(other)));
+        var last = ingestor.AppendAsync(Submit.Request(Submit.Event(tenant)));
+        clock.Set(afterRelease);
+        await held.CommitAsync();
+        await Task.WhenAll(first, pair, otherTenant, last);
+
+        // The waiting group took the requests for the tenant it held, in order, and stamped them all once
+        // it held the head; the request for a tenant it did not hold went to the next group.
+        Assert.Equal([2L], (await first).Events.Select(e => e.Seq));
+        Assert.Equal([3L, 4L], (await pair).Events.Select(e => e.Seq));
+        Assert.Equal([5L], (await last).Events.Select(e => e.Seq));
+        Assert.Equal([2L], (await otherTenant).Events.Select(e => e.Seq));
+        foreach (var seq in new[] { 2L, 3L, 4L, 5L })
+        {
+            Assert.Equal(afterRelease, (await store.FindBySeqAsync(tenant, seq, CancellationToken.None))!.Event.ReceivedAt);
+        }
+
+        var groups = await database.ScalarAsync("SELECT count(DISTINCT xmin::text) FROM events WHERE seq > 1 AND tenant_id = (SELECT id FROM tenants WHERE name = '" + tenant + "')");
+        Assert.Equal(1L, groups);
+        var otherGroup = await database.ScalarAsync(
+            "SELECT count(*) FROM events o JOIN events t ON o.xmin::text = t.xmin::text WHERE o.tenant_id <> t.tenant_id AND o.seq > 1 AND t.seq > 1");
+        Assert.Equal(0L, otherGroup);
     }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
