@@ -19,10 +19,6 @@ public sealed class EventIngestor : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
 
-    // Requests a group left queued because the store did not hold their tenants (see TakeLate); only
-    // the ingest loop touches them.
-    private readonly Queue<Pending> _passedOver = new();
-
     /// <param name="store">Where events are appended.</param>
     /// <param name="clock">The source of <c>received_at</c>.</param>
     /// <param name="maxEventsPerCommit">An upper bound on one group's size, so one commit cannot grow without limit.</param>
@@ -59,11 +55,14 @@ public sealed class EventIngestor : IAsyncDisposable
         var reader = _queue.Reader;
         var group = new List<Pending>();
         var count = 0;
-        while (_passedOver.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
+
+        // Requests a group left queued because the store did not hold their tenants (see TakeLate).
+        var passedOver = new Queue<Pending>();
+        while (passedOver.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             group.Clear();
             count = 0;
-            while (count < _maxEventsPerCommit && (_passedOver.TryDequeue(out var next) || reader.TryRead(out next)))
+            while (count < _maxEventsPerCommit && (passedOver.TryDequeue(out var next) || reader.TryRead(out next)))
             {
                 group.Add(next);
                 count += next.Events.Count;
@@ -95,8 +94,8 @@ public sealed class EventIngestor : IAsyncDisposable
         // (up to its size bound); the rest wait for the next group, before anything queued later.
         IReadOnlyList<IReadOnlyList<SubmittedEvent>> TakeLate(Func<string, bool> held)
         {
-            var queued = _passedOver.ToList();
-            _passedOver.Clear();
+            var queued = passedOver.ToList();
+            passedOver.Clear();
             while (reader.TryRead(out var next))
             {
                 queued.Add(next);
@@ -113,7 +112,7 @@ public sealed class EventIngestor : IAsyncDisposable
                 }
                 else
                 {
-                    _passedOver.Enqueue(pending);
+                    passedOver.Enqueue(pending);
                 }
             }
 
