@@ -39,7 +39,7 @@ internal sealed partial class ApiImportTarget : IImportTarget
             .Build();
     }
 
-    [GeneratedRegex(@"^events\[(\d+)\]\.?(.*)$")]
+    [GeneratedRegex(@"^events\[(\d+)\]\.?(.*)\z", RegexOptions.Singleline)]
     private static partial Regex BatchField();
 
     /// <summary>The server applies the tenant's catalog and strict mode itself, and reports them per event.</summary>

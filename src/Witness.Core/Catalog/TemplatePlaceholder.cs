@@ -34,7 +34,7 @@ internal sealed partial class TemplatePlaceholder
     /// <summary>The index of the target this placeholder reads from, whose URL its value links to; null when it reads no target.</summary>
     public int? TargetIndex { get; }
 
-    [GeneratedRegex(@"^(?<name>[A-Za-z0-9_-]+)(?:\[(?<index>[0-9]{1,3})\])?$")]
+    [GeneratedRegex(@"^(?<name>[A-Za-z0-9_-]+)(?:\[(?<index>[0-9]{1,3})\])?\z")]
     private static partial Regex StepPattern();
 
     /// <summary>The value for the event: single-line, at most <see cref="EventLimits.MaxShortText"/> characters; null when missing or blank.</summary>

@@ -14,10 +14,10 @@ namespace Witness.Events;
 /// </summary>
 public sealed partial class EventParser(TimeProvider clock)
 {
-    [GeneratedRegex("^[a-z0-9_.:-]{1,128}$")]
+    [GeneratedRegex(@"^[a-z0-9_.:-]{1,128}\z")]
     private static partial Regex ActionPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
     private static partial Regex TenantPattern();
 
     private static readonly KnownFields EventFields =
@@ -57,6 +57,17 @@ public sealed partial class EventParser(TimeProvider clock)
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
             doc = JsonDocument.ParseValue(ref reader);
+            try
+            {
+                // Anything but whitespace after the value (a second object, stray text) is an error, not
+                // something to drop: the reader throws on it.
+                reader.Read();
+            }
+            catch
+            {
+                doc.Dispose();
+                throw;
+            }
         }
         catch (JsonException ex)
         {
@@ -145,6 +156,12 @@ public sealed partial class EventParser(TimeProvider clock)
         if (size > EventLimits.MaxEventBytes)
         {
             errors.Add(new(Name(path, "") is "" ? "body" : path, $"the event is {size} bytes; an event may be at most 64 KiB ({EventLimits.MaxEventBytes} bytes)"));
+            return null;
+        }
+
+        if (JsonUnicode.FindInvalidText(element, path) is { } notText)
+        {
+            errors.Add(new(notText, JsonUnicode.Message));
             return null;
         }
 
@@ -361,7 +378,13 @@ public sealed partial class EventParser(TimeProvider clock)
         string? ip = null;
         if (ipText is not null)
         {
-            if (IPAddress.TryParse(ipText, out var address) && !ipText.Contains('/'))
+            if (ipText.Contains('%'))
+            {
+                // IPAddress would resolve a zone through this machine's interface table (fe80::1%eth0 becomes
+                // fe80::1%4), so what is stored and hashed would depend on the host that received it.
+                errors.Add(new(Name(contextPath, "ip"), "must be an address without a zone (%…)"));
+            }
+            else if (IPAddress.TryParse(ipText, out var address) && !ipText.Contains('/'))
             {
                 ip = (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
             }
@@ -490,7 +513,14 @@ public sealed partial class EventParser(TimeProvider clock)
     {
         if (parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number)
         {
-            return value.GetRawText();
+            var digits = value.GetRawText();
+            if (digits.Length > EventLimits.MaxShortText)
+            {
+                errors.Add(new(Name(path, name), $"is {digits.Length} characters; at most {EventLimits.MaxShortText} are allowed"));
+                return null;
+            }
+
+            return digits;
         }
 
         return OptionalString(parent, path, name, EventLimits.MaxShortText, errors);
@@ -616,7 +646,7 @@ public sealed partial class EventParser(TimeProvider clock)
 /// <summary>RFC 3339 date-times: a full date, a time, and a mandatory offset (<c>Z</c> or <c>±hh:mm</c>).</summary>
 public static partial class Rfc3339
 {
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\z")]
     private static partial Regex Pattern();
 
     public static bool TryParse(string text, out DateTimeOffset time)

@@ -11,10 +11,10 @@ namespace Witness.Search;
 /// </summary>
 internal static partial class FilterValues
 {
-    [GeneratedRegex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")]
+    [GeneratedRegex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}\\z")]
     private static partial Regex DottedQuadPattern();
 
-    [GeneratedRegex("^[0-9A-Fa-f:.]+$")]
+    [GeneratedRegex("^[0-9A-Fa-f:.]+\\z")]
     private static partial Regex Ipv6Pattern();
 
     /// <summary>

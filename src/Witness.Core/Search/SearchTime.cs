@@ -15,7 +15,7 @@ internal static partial class SearchTime
     // Wider than any UTC offset (-12:00 to +14:00), so the local time at each end lies on its side of the target.
     private static readonly long SearchWindowTicks = TimeSpan.FromHours(18).Ticks;
 
-    [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}\\z")]
     private static partial Regex DayPattern();
 
     /// <summary>True when <paramref name="text"/> is a <c>yyyy-MM-dd</c> day.</summary>

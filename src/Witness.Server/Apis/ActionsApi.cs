@@ -148,6 +148,11 @@ public static class ActionsApi
         ActionDefinition definition;
         using (doc)
         {
+            if (JsonUnicode.FindInvalidText(doc.RootElement) is { } notText)
+            {
+                return Problems.Invalid(notText, JsonUnicode.Message);
+            }
+
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return Problems.Invalid("body", "expected a JSON object with category, type, crud, template and description");

@@ -176,6 +176,11 @@ public static class AlertsApi
 
         using (doc)
         {
+            if (JsonUnicode.FindInvalidText(doc.RootElement) is { } notText)
+            {
+                return (null, null, [new(notText, JsonUnicode.Message)]);
+            }
+
             return doc.RootElement.ValueKind != JsonValueKind.Object ? (null, null, [new("body", "expected a JSON object")]) : Validate(doc.RootElement, zone);
         }
     }

@@ -56,6 +56,11 @@ public static class SettingsApi
 
         using (doc)
         {
+            if (JsonUnicode.FindInvalidText(doc.RootElement) is { } notText)
+            {
+                return Problems.Invalid(notText, JsonUnicode.Message);
+            }
+
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return Problems.Invalid("body", "expected a JSON object");

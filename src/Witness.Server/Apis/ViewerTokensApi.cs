@@ -55,6 +55,11 @@ public static class ViewerTokensApi
 
             using (doc)
             {
+                if (JsonUnicode.FindInvalidText(doc.RootElement) is { } notText)
+                {
+                    return Problems.Invalid(notText, JsonUnicode.Message);
+                }
+
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     return Problems.Invalid("body", "expected a JSON object");

@@ -175,6 +175,11 @@ public static class WebhooksApi
 
         using (doc)
         {
+            if (JsonUnicode.FindInvalidText(doc.RootElement) is { } notText)
+            {
+                return (null, [new(notText, JsonUnicode.Message)]);
+            }
+
             return doc.RootElement.ValueKind != JsonValueKind.Object ? (null, [new("body", "expected a JSON object")]) : Validate(doc.RootElement);
         }
     }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -190,7 +192,41 @@ public static class ConsoleEndpoints
         await auditor.RecordViewAsync(grant.Tenant, reader, RequestContext.Of(context), context.RequestAborted);
     }
 
-    /// <summary>A return address on this server (a path, not <c>//host</c> or <c>/\host</c>), else null.</summary>
-    private static string? LocalReturnUrl(string? url) =>
-        url is { Length: > 1 and <= 4096 } && url[0] == '/' && url[1] != '/' && url[1] != '\\' && !url.Any(char.IsControl) ? url : null;
+    /// <summary>
+    /// A return address on this server (a path, not <c>//host</c> or <c>/\host</c>), else null. A
+    /// Location header holds ASCII only, so anything else in it (<c>café</c>, an ideographic space)
+    /// is percent-encoded as UTF-8, as a browser would send it.
+    /// </summary>
+    private static string? LocalReturnUrl(string? url)
+    {
+        if (url is not { Length: > 1 and <= 4096 } || url[0] != '/' || url[1] is '/' or '\\' || url.Any(char.IsControl))
+        {
+            return null;
+        }
+
+        if (Ascii.IsValid(url))
+        {
+            return url;
+        }
+
+        var ascii = new StringBuilder(url.Length + 16);
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in url.EnumerateRunes())
+        {
+            if (rune.IsAscii)
+            {
+                ascii.Append((char)rune.Value);
+                continue;
+            }
+
+            // A lone surrogate comes out as U+FFFD: what the request would have held had it been sent as UTF-8.
+            var length = rune.EncodeToUtf8(utf8);
+            foreach (var b in utf8[..length])
+            {
+                ascii.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return ascii.ToString();
+    }
 }
