@@ -42,9 +42,10 @@ public static class BuiltInActions
     public static ActionDefinition LegalHoldRelease { get; } =
         new("legal_hold.release", Category, LogTypes.Activity, CrudOperations.Delete, "Released the legal hold: retention purges old events again", "Release legal hold");
 
-    /// <summary>Every built-in action, ordered by name.</summary>
+    /// <summary>Every built-in action, ordered by name, then the <see cref="ConfigurationActions"/>.</summary>
     public static IReadOnlyList<ActionDefinition> All { get; } =
     [
         AlertFired, AuditLogExport, AuditLogView, ConsoleSignIn, ConsoleSignInFailed, ConsoleSignOut, LegalHoldRelease, LegalHoldSet, LogPurge,
+        .. ConfigurationActions.All,
     ];
 }

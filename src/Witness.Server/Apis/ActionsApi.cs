@@ -7,6 +7,7 @@ using Microsoft.OpenApi;
 using Witness.Access;
 using Witness.Catalog;
 using Witness.Events;
+using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Catalog;
 using Witness.Server.Http;
@@ -128,7 +129,7 @@ public static class ActionsApi
             WitnessJson.Api.FacetsResponse);
     }
 
-    private static async Task<IResult> PutAsync(HttpContext context, string action, ActionCatalog catalog, CatalogSync sync)
+    private static async Task<IResult> PutAsync(HttpContext context, string action, ActionCatalog catalog, CatalogSync sync, SystemEvents events)
     {
         if (!TryResolveWriteLayer(context, out var tenant, out var error))
         {
@@ -192,23 +193,40 @@ public static class ActionsApi
             string Value(string field) => values.GetValueOrDefault(field)!;
         }
 
+        var before = tenant is null ? null : catalog.Find(tenant, action);
         var created = await sync.SetAsync(tenant, definition, context.RequestAborted);
+        await RecordAsync(context, tenant, action, before, created ? ConfigurationActions.CatalogCreate : ConfigurationActions.CatalogUpdate, catalog, events);
         return Results.Json(ToResponse(definition, tenant is null ? GlobalLayer : TenantLayer), WitnessJson.Api.ActionResponse, statusCode: created ? 201 : 200);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string action, CatalogSync sync)
+    private static async Task<IResult> DeleteAsync(HttpContext context, string action, ActionCatalog catalog, CatalogSync sync, SystemEvents events)
     {
         if (!TryResolveWriteLayer(context, out var tenant, out var error))
         {
             return error!;
         }
 
-        return await sync.RemoveAsync(tenant, action, context.RequestAborted)
-            ? Results.NoContent()
-            : Problems.NotFound(tenant is null
+        var before = tenant is null ? null : catalog.Find(tenant, action);
+        if (await sync.RemoveAsync(tenant, action, context.RequestAborted))
+        {
+            await RecordAsync(context, tenant, action, before, ConfigurationActions.CatalogDelete, catalog, events);
+            return Results.NoContent();
+        }
+
+        return Problems.NotFound(tenant is null
                 ? $"The global layer has no stored entry for '{action}' (built-in actions cannot be removed)."
                 : $"Tenant '{tenant}' has no entry of its own for '{action}'.");
     }
+
+    /// <summary>
+    /// A change to a tenant's layer goes into the tenant's log, with the entry its events rendered with
+    /// before and after. The global layer has no log of its own to go to, so its changes are not recorded.
+    /// </summary>
+    private static Task RecordAsync(HttpContext context, string? tenant, string action, ActionDefinition? before, ActionDefinition change, ActionCatalog catalog, SystemEvents events) =>
+        tenant is null
+            ? Task.CompletedTask
+            : ConfigurationChanges.CatalogAsync(
+                events, tenant, change, action, before, catalog.Find(tenant, action), EventsApi.ApiActor(context), RequestContext.Of(context), context.RequestAborted);
 
     /// <summary>
     /// The layer a write goes to: a bound key's tenant (naming another is 403); for a global key the

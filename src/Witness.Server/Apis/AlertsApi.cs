@@ -54,14 +54,15 @@ public static class AlertsApi
         return rule is null ? NotFound(tenant, id) : Results.Json(Describe(rule), AlertsJson.Api.AlertRuleResponse);
     }
 
-    private static Task<IResult> CreateAsync(HttpContext context, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock) =>
-        SaveAsync(context, null, store, alerts, settings, service, clock);
+    private static Task<IResult> CreateAsync(HttpContext context, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock, SystemEvents events) =>
+        SaveAsync(context, null, store, alerts, settings, service, clock, events);
 
-    private static Task<IResult> ReplaceAsync(HttpContext context, string id, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock) =>
-        SaveAsync(context, id, store, alerts, settings, service, clock);
+    private static Task<IResult> ReplaceAsync(
+        HttpContext context, string id, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock, SystemEvents events) =>
+        SaveAsync(context, id, store, alerts, settings, service, clock, events);
 
     private static async Task<IResult> SaveAsync(
-        HttpContext context, string? id, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock)
+        HttpContext context, string? id, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock, SystemEvents events)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
@@ -82,6 +83,7 @@ public static class AlertsApi
         }
 
         var rule = await SaveRuleAsync(tenant, existing, parsed.Rule!, parsed.Filter!, store, alerts, service, clock, ct);
+        await ConfigurationChanges.AlertRuleAsync(events, tenant, existing, rule, EventsApi.ApiActor(context), RequestContext.Of(context), ct);
         return Results.Json(Describe(rule), AlertsJson.Api.AlertRuleResponse, statusCode: existing is null ? 201 : 200);
     }
 
@@ -140,26 +142,34 @@ public static class AlertsApi
         await alerts.AddSeenValuesAsync(rule.Id, pairs, ct);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string id, IAlertStore alerts, IWitnessStore store, AlertService service)
+    private static async Task<IResult> DeleteAsync(HttpContext context, string id, IAlertStore alerts, IWitnessStore store, AlertService service, SystemEvents events)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
             return error!;
         }
 
-        return await DeleteRuleAsync(tenant, id, alerts, store, service, context.RequestAborted) ? Results.NoContent() : NotFound(tenant, id);
+        var deleted = await DeleteRuleAsync(tenant, id, alerts, store, service, context.RequestAborted);
+        if (deleted is null)
+        {
+            return NotFound(tenant, id);
+        }
+
+        await ConfigurationChanges.AlertRuleAsync(events, tenant, deleted, null, EventsApi.ApiActor(context), RequestContext.Of(context), context.RequestAborted);
+        return Results.NoContent();
     }
 
-    /// <summary>Deletes the tenant's rule and has the evaluator drop it; false when the tenant has no such rule.</summary>
-    internal static async Task<bool> DeleteRuleAsync(string tenant, string id, IAlertStore alerts, IWitnessStore store, AlertService service, CancellationToken ct)
+    /// <summary>Deletes the tenant's rule and has the evaluator drop it; returns the rule deleted, or null when the tenant has no such rule.</summary>
+    internal static async Task<AlertRule?> DeleteRuleAsync(string tenant, string id, IAlertStore alerts, IWitnessStore store, AlertService service, CancellationToken ct)
     {
-        if (!await alerts.DeleteAlertRuleAsync(tenant, id, ct))
+        var rule = await alerts.FindAlertRuleAsync(tenant, id, ct);
+        if (rule is null || !await alerts.DeleteAlertRuleAsync(tenant, id, ct))
         {
-            return false;
+            return null;
         }
 
         service.RulesChanged(tenant, (await store.GetFrontierAsync(tenant, ct))?.Size ?? 0);
-        return true;
+        return rule;
     }
 
     private static async Task<(AlertRule? Rule, EventFilter? Filter, List<ValidationError>? Errors)> ParseAsync(HttpContext context, TimeZoneInfo zone)

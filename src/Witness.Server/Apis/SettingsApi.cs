@@ -125,7 +125,7 @@ public static class SettingsApi
         return settings;
     }
 
-    /// <summary>Saves the tenant's settings; placing or releasing a legal hold is recorded in the log, by whoever changed it.</summary>
+    /// <summary>Saves the tenant's settings; every change (and placing or releasing a legal hold) is recorded in the log, by whoever made it.</summary>
     internal static async Task SaveAsync(
         string tenant, TenantSettings before, TenantSettings settings, EventActor actor, EventContext request, TenantSettingsCache cache, SystemEvents events, CancellationToken ct)
     {
@@ -134,6 +134,8 @@ public static class SettingsApi
         {
             await RecordLegalHoldAsync(tenant, settings, actor, request, events, ct);
         }
+
+        await ConfigurationChanges.SettingsAsync(events, tenant, before, settings, actor, request, ct);
     }
 
     /// <summary>Placing and releasing a legal hold are themselves part of the tenant's record.</summary>

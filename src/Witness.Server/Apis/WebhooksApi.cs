@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Witness.Access;
 using Witness.Events;
+using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Http;
 using Witness.Server.Webhooks;
@@ -58,11 +59,11 @@ public static class WebhooksApi
         return webhook is null ? NotFound(tenant, id) : Results.Json(Describe(webhook, showSecret: false), AlertsJson.Api.WebhookResponse);
     }
 
-    private static Task<IResult> CreateAsync(HttpContext context, IWebhookStore store, TimeProvider clock) => SaveAsync(context, null, store, clock);
+    private static Task<IResult> CreateAsync(HttpContext context, IWebhookStore store, TimeProvider clock, SystemEvents events) => SaveAsync(context, null, store, clock, events);
 
-    private static Task<IResult> ReplaceAsync(HttpContext context, string id, IWebhookStore store, TimeProvider clock) => SaveAsync(context, id, store, clock);
+    private static Task<IResult> ReplaceAsync(HttpContext context, string id, IWebhookStore store, TimeProvider clock, SystemEvents events) => SaveAsync(context, id, store, clock, events);
 
-    private static async Task<IResult> SaveAsync(HttpContext context, string? id, IWebhookStore store, TimeProvider clock)
+    private static async Task<IResult> SaveAsync(HttpContext context, string? id, IWebhookStore store, TimeProvider clock, SystemEvents events)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
@@ -83,6 +84,7 @@ public static class WebhooksApi
         }
 
         var (webhook, newSecret) = await SaveWebhookAsync(tenant, existing, request!, store, clock, ct);
+        await ConfigurationChanges.WebhookAsync(events, tenant, existing, webhook, newSecret is not null, EventsApi.ApiActor(context), RequestContext.Of(context), ct);
         return Results.Json(Describe(webhook, showSecret: newSecret is not null), AlertsJson.Api.WebhookResponse, statusCode: existing is null ? 201 : 200);
     }
 
@@ -112,14 +114,32 @@ public static class WebhooksApi
         return (webhook, newSecret);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string id, IWebhookStore store)
+    private static async Task<IResult> DeleteAsync(HttpContext context, string id, IWebhookStore store, SystemEvents events)
     {
         if (!TenantAccess.TryResolve(context, out var tenant, out var error))
         {
             return error!;
         }
 
-        return await store.DeleteWebhookAsync(tenant, id, context.RequestAborted) ? Results.NoContent() : NotFound(tenant, id);
+        return await DeleteWebhookAsync(tenant, id, store, events, EventsApi.ApiActor(context), RequestContext.Of(context), context.RequestAborted)
+            ? Results.NoContent()
+            : NotFound(tenant, id);
+    }
+
+    /// <summary>
+    /// Deletes the tenant's webhook and records that in its log; false when the tenant has no such
+    /// webhook. The API and the console's webhooks page both delete through here.
+    /// </summary>
+    internal static async Task<bool> DeleteWebhookAsync(string tenant, string id, IWebhookStore store, SystemEvents events, EventActor actor, EventContext request, CancellationToken ct)
+    {
+        var webhook = await store.FindWebhookAsync(tenant, id, ct);
+        if (webhook is null || !await store.DeleteWebhookAsync(tenant, id, ct))
+        {
+            return false;
+        }
+
+        await ConfigurationChanges.WebhookAsync(events, tenant, webhook, null, secretReplaced: false, actor, request, ct);
+        return true;
     }
 
     private static async Task<IResult> DeliveriesAsync(HttpContext context, string id, IWebhookStore store)

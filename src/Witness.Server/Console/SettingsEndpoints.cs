@@ -135,7 +135,8 @@ internal static class SettingsEndpoints
     }
 
     private static async Task CreateAlertRuleAsync(
-        HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock)
+        HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock,
+        SystemEvents events)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
@@ -172,22 +173,26 @@ internal static class SettingsEndpoints
             return;
         }
 
-        await AlertsApi.SaveRuleAsync(scope.Tenant, null, parsed.Rule!, parsed.Filter!, store, alerts, service, clock, ct);
+        var rule = await AlertsApi.SaveRuleAsync(scope.Tenant, null, parsed.Rule!, parsed.Filter!, store, alerts, service, clock, ct);
+        await ConfigurationChanges.AlertRuleAsync(events, scope.Tenant, null, rule, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), ct);
         SeeOther(context, scope.Url("/console/settings/alert-rules", ("saved", "created")));
     }
 
-    private static async Task DeleteAlertRuleAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts, AlertService service)
+    private static async Task DeleteAlertRuleAsync(
+        HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts, AlertService service, SystemEvents events)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
             return;
         }
 
-        if (!await AlertsApi.DeleteRuleAsync(scope.Tenant, id, alerts, store, service, context.RequestAborted))
+        if (await AlertsApi.DeleteRuleAsync(scope.Tenant, id, alerts, store, service, context.RequestAborted) is not { } deleted)
         {
             await MessagePage.RenderAsync(context, assets, scope.Chrome, 404, "No such alert rule", "It may have been deleted already.", Icons.Warning);
             return;
         }
+
+        await ConfigurationChanges.AlertRuleAsync(events, scope.Tenant, deleted, null, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted);
 
         SeeOther(context, scope.Url("/console/settings/alert-rules", ("saved", "deleted")));
     }
@@ -203,7 +208,8 @@ internal static class SettingsEndpoints
         await RenderWebhooksAsync(context, assets, scope, store, webhooks, null, [], null, notice, 200);
     }
 
-    private static async Task CreateWebhookAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks, TimeProvider clock)
+    private static async Task CreateWebhookAsync(
+        HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks, TimeProvider clock, SystemEvents events)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
@@ -231,18 +237,19 @@ internal static class SettingsEndpoints
 
         // The secret goes into this answer only, never into a URL, so it is rendered here instead of after a redirect.
         var (webhook, _) = await WebhooksApi.SaveWebhookAsync(scope.Tenant, null, parsed!, webhooks, clock, ct);
+        await ConfigurationChanges.WebhookAsync(events, scope.Tenant, null, webhook, secretReplaced: true, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), ct);
         context.Response.Headers.CacheControl = "no-store";
         await RenderWebhooksAsync(context, assets, scope, store, webhooks, null, [], webhook, "Webhook created.", 201);
     }
 
-    private static async Task DeleteWebhookAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks)
+    private static async Task DeleteWebhookAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks, SystemEvents events)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
             return;
         }
 
-        if (!await webhooks.DeleteWebhookAsync(scope.Tenant, id, context.RequestAborted))
+        if (!await WebhooksApi.DeleteWebhookAsync(scope.Tenant, id, webhooks, events, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted))
         {
             await MessagePage.RenderAsync(context, assets, scope.Chrome, 404, "No such webhook", "It may have been deleted already.", Icons.Warning);
             return;
