@@ -54,6 +54,14 @@ public sealed partial class ConsoleHttpSession : IDisposable
         return session;
     }
 
+    /// <summary>Loads <paramref name="page"/> for its anti-forgery token, then posts <paramref name="fields"/> and that token to <paramref name="action"/>.</summary>
+    public async Task<HttpResponseMessage> PostFormAsync(string page, string action, IDictionary<string, string> fields)
+    {
+        var html = await Client.GetStringAsync(page);
+        var token = TokenPattern().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException($"no anti-forgery token in {page}");
+        return await Client.PostAsync(action, new FormUrlEncodedContent(new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token }));
+    }
+
     public void Dispose()
     {
         Client.Dispose();
