@@ -36,9 +36,12 @@ public sealed class ServerFuzzTests : IAsyncLifetime
     {
         var status = (int)response.StatusCode;
         Assert.True(status < 500, $"{what} answered {status}: {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}");
-        if (status >= 400 && status != 404 && status != 405)
+        // Kestrel itself answers a request line it cannot take (a NUL in the path) with an empty 400;
+        // every answer of Witness's own that has a body says what is wrong as a problem.
+        if (status >= 400 && status != 404 && status != 405 && response.Content.Headers.ContentLength != 0)
         {
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var type = response.Content.Headers.ContentType?.MediaType;
+            Assert.True(type == "application/problem+json", $"{what} answered {status} as {type ?? "nothing"}");
         }
     }
 
