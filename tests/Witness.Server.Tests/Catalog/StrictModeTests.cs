@@ -26,10 +26,11 @@ public sealed class StrictModeTests : IAsyncLifetime
     private Task<HttpResponseMessage> PatchSettingsAsync(JsonObject body) =>
         _client.PatchAsync("/v1/settings", Some.Json(body));
 
+    /// <summary>The tenant's activity events other than Witness's own records of its configuration changes.</summary>
     private async Task<int> ActivityCountAsync()
     {
         var page = await (await _client.GetAsync("/v1/events?type=activity&limit=1000")).JsonAsync();
-        return page.GetProperty("events").GetArrayLength();
+        return page.GetProperty("events").EnumerateArray().Count(e => e.GetProperty("category").GetString() != "Audit log");
     }
 
     [Fact]
