@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Witness.Access;
 using Witness.Server.Tests.Support;
@@ -177,11 +178,20 @@ public sealed class SettingsPagesTests(ConsoleFixture fixture)
     [Fact]
     public async Task Auditors_and_members_are_denied_the_settings_pages_and_see_no_settings()
     {
-        using (var admin = await fixture.Server.ClientForAsync(ConsoleFixture.Tenant))
-        {
-            var created = await admin.PostAsync("/v1/webhooks", Some.Json(new JsonObject { ["url"] = "https://hooks.acme.example/private", ["event_types"] = new JsonArray("checkpoint") }));
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        }
+        // Straight into the store: through the API it would add a webhook.create event to the shared
+        // tenant's log, whose exact rows the audit log page's tests check.
+        await fixture.Server.Services.GetRequiredService<Witness.Storage.IWebhookStore>().SaveWebhookAsync(
+            new Witness.Webhooks.Webhook
+            {
+                Id = "wh_private",
+                Tenant = ConsoleFixture.Tenant,
+                Url = "https://hooks.acme.example/private",
+                Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                EventTypes = ["checkpoint"],
+                CreatedAt = ConsoleFixture.Now,
+                UpdatedAt = ConsoleFixture.Now,
+            },
+            CancellationToken.None);
 
         foreach (var (email, role) in new[] { (ConsoleFixture.AuditorEmail, "Auditor"), (ConsoleFixture.MemberEmail, "Member") })
         {
