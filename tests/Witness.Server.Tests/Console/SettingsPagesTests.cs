@@ -187,9 +187,9 @@ public sealed class SettingsPagesTests(ConsoleFixture fixture)
                 Tenant = ConsoleFixture.Tenant,
                 Url = "https://hooks.acme.example/private",
                 Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                EventTypes = ["checkpoint"],
-                CreatedAt = ConsoleFixture.Now,
-                UpdatedAt = ConsoleFixture.Now,
+                EventTypes = ["alert.fired"],
+                CreatedAt = fixture.Clock.GetUtcNow(),
+                UpdatedAt = fixture.Clock.GetUtcNow(),
             },
             CancellationToken.None);
 
