@@ -21,6 +21,7 @@ using Witness.Server.Background;
 using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
+using Witness.Server.Http;
 using Witness.Server.OpenApi;
 using Witness.Server.Webhooks;
 using Witness.Storage;
@@ -108,6 +109,7 @@ public static class WitnessServer
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseJsonRequestBodies();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
         EventsApi.Map(app);
