@@ -51,7 +51,7 @@ public sealed class CliEdgeTests : IAsyncLifetime
     [Theory]
     [InlineData("verify", "--file", "export.ndjson")]
     [InlineData("export", "--tenant", "acme")]
-    [InlineData("keys", "create", "--scopes", "events:read", "--no-such-option")]
+    [InlineData("verify", "--tenant", "acme", "--no-such-option")]
     public async Task A_usage_error_exits_2_with_one_line_per_problem_and_no_stack_trace(params string[] args)
     {
         var run = await WitnessProcess.RunAsync(args);
