@@ -84,7 +84,7 @@ public sealed partial class ApiEdgeTests : IAsyncLifetime
         var tenant = Some.Tenant();
         using var client = await _server.ClientForAsync(tenant);
         Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(Some.Event(tenant, change: e => { e["id"] = "t-1"; e["occurred_at"] = "2023-06-22T17:06:00.5+02:00"; }))).StatusCode);
-        var webhook = await client.PostAsync("/v1/webhooks", Some.Json(new System.Text.Json.Nodes.JsonObject { ["url"] = "https://hooks.example.com/witness" }));
+        var webhook = await client.PostAsync("/v1/webhooks", Some.Json(new System.Text.Json.Nodes.JsonObject { ["url"] = "https://hooks.example.com/witness", ["event_types"] = new System.Text.Json.Nodes.JsonArray("alert.fired") }));
         var rule = await client.PostAsync("/v1/alerts/rules", Some.Json(new System.Text.Json.Nodes.JsonObject { ["name"] = "any", ["kind"] = "match", ["query"] = "action:inbox.*" }));
         var token = await client.PostAsync("/v1/viewer-tokens", Some.Json(new System.Text.Json.Nodes.JsonObject()));
 
