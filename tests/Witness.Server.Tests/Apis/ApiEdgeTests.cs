@@ -60,6 +60,18 @@ public sealed partial class ApiEdgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_body_of_another_type_to_an_endpoint_that_accepts_json_is_a_415_problem_too()
+    {
+        using var client = await _server.ClientForAsync(Some.Tenant());
+
+        var response = await client.PutAsync("/v1/actions/widget.create", new StringContent("", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Content-Type", (await response.JsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task A_403_names_the_scope_the_key_lacks()
     {
         var tenant = Some.Tenant();
