@@ -3,7 +3,7 @@
 # the event parser, the search language, every JSON endpoint and the sign-in return address, over
 # loopback on SQLite. Each property tries SCALE times its CI number of cases.
 #
-#   bench/fuzz.sh            # SCALE 50: about 240,000 cases, some tens of minutes on 2 cores
+#   bench/fuzz.sh            # SCALE 50: about 375,000 cases
 #   bench/fuzz.sh 5          # a quicker pass
 #
 # A failure prints the shrunk input and the seed that replays it.
