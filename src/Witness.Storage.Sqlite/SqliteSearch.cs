@@ -29,8 +29,10 @@ internal static class SqliteSearch
     /// <summary>
     /// Writes the query for one page into <paramref name="command"/>. <paramref name="emailActors"/> are the
     /// actor ids seen with <see cref="DrivingEmail"/> ('' for events with no actor id), when it is not null.
+    /// <paramref name="textCandidates"/> is the <see cref="SqliteTextIndex.RareText"/> of the filter: when
+    /// given, the query reads only the few events the free-text index names, by rid, and sorts them.
     /// </summary>
-    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit, IReadOnlyList<string>? emailActors = null)
+    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit, IReadOnlyList<string>? emailActors = null, string? textCandidates = null)
     {
         var where = new StringBuilder();
         var parameters = command.Parameters;
@@ -50,13 +52,23 @@ internal static class SqliteSearch
             : !IsEmail(actorTerm.Value) ? actorTerm.Value
             : emailActors is [{ Length: > 0 } only] ? only
             : null;
-        var driver = (actorId is null ? null : actorTerm)
+        var driver = textCandidates is not null ? null
+            : (actorId is null ? null : actorTerm)
             ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Target)
             ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Action && !t.Prefix);
 
         string from;
         string alias;
-        if (driver?.Field == FilterField.Target)
+        if (textCandidates is not null)
+        {
+            // At most SqliteTextIndex.CandidateLimit rows, looked up by rid; every term is still checked on them.
+            alias = "e";
+            from = "events e NOT INDEXED";
+            var low = tenantId * SqliteStore.SeqsPerTenant;
+            where.Append($"e.tenant_id = $t AND e.rid IN (SELECT rowid FROM events_text WHERE events_text MATCH {Param(textCandidates)} " +
+                $"AND rowid BETWEEN {Param(low)} AND {Param(low + SqliteStore.SeqsPerTenant - 1)})");
+        }
+        else if (driver?.Field == FilterField.Target)
         {
             alias = "x";
             from = $"event_targets x JOIN events e ON e.rid = x.tenant_id * {SqliteStore.SeqsPerTenant} + x.seq";
@@ -106,8 +118,7 @@ internal static class SqliteSearch
                 continue;
             }
 
-            var condition = Condition(term, Param);
-            where.Append(term.Negated ? $" AND coalesce(({condition}), 0) = 0" : $" AND ({condition})");
+            where.Append(" AND ").Append(Checked(term, Param));
         }
 
         command.CommandText =
@@ -127,8 +138,13 @@ internal static class SqliteSearch
         FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
         FilterField.Text => $"instr(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
         FilterField.Target => TargetCondition(term, param),
+        FilterField.Any => string.Join(" OR ", term.Alternatives.Select(terms => "(" + string.Join(" AND ", terms.Select(t => Checked(t, param))) + ")")),
         _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
     };
+
+    // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
+    private static string Checked(FilterTerm term, Func<object, string> param) =>
+        term.Negated ? $"coalesce(({Condition(term, param)}), 0) = 0" : $"({Condition(term, param)})";
 
     private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
         "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +
