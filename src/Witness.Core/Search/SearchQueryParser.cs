@@ -168,17 +168,20 @@ public static class SearchQueryParser
         private List<FilterTerm> All(int depth)
         {
             var terms = new List<FilterTerm>();
+            var units = 0;
             while (true)
             {
                 switch (Peek())
                 {
                     case TokenKind.Term:
                         Term(tokens[_next++].Text, depth, terms);
+                        units++;
                         break;
                     case TokenKind.Open:
                         Group(tokens[_next++], depth, terms);
+                        units++;
                         break;
-                    case TokenKind.And when terms.Count > 0:
+                    case TokenKind.And when units > 0:
                         _next++;
                         if (Peek() is not (TokenKind.Term or TokenKind.Open))
                         {
@@ -187,7 +190,7 @@ public static class SearchQueryParser
 
                         break;
                     default:
-                        return terms.Count > 0 ? terms : throw Empty();
+                        return units > 0 ? terms : throw Empty();
                 }
             }
         }
