@@ -87,9 +87,7 @@ internal static class PostgresSearch
         FilterField.Outcome => $"e.outcome = {param(term.Value)}",
         // 16-byte keys compare as unsigned bytes, so a CIDR block is a range.
         FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
-        // A LIKE pattern the trigram index gx_events_text (migration 005) serves; '%', '_' and '\' are escaped,
-        // so the pattern means what strpos did: the lower-case term anywhere in the text.
-        FilterField.Text => $"e.search_text LIKE {param(LikeAnywhere(EventIndexKeys.IndexText(term.Value.ToLowerInvariant())))}",
+        FilterField.Text => $"strpos(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
         FilterField.Target => TargetCondition(term, param),
         FilterField.Any => string.Join(" OR ", term.Alternatives.Select(terms => "(" + string.Join(" AND ", terms.Select(t => Checked(t, param))) + ")")),
         _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
@@ -98,9 +96,6 @@ internal static class PostgresSearch
     // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
     private static string Checked(FilterTerm term, Func<object, string> param) =>
         term.Negated ? $"NOT coalesce(({Condition(term, param)}), false)" : $"({Condition(term, param)})";
-
-    private static string LikeAnywhere(string text) =>
-        "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
     private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
         "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +

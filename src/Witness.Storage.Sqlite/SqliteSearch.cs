@@ -29,10 +29,8 @@ internal static class SqliteSearch
     /// <summary>
     /// Writes the query for one page into <paramref name="command"/>. <paramref name="emailActors"/> are the
     /// actor ids seen with <see cref="DrivingEmail"/> ('' for events with no actor id), when it is not null.
-    /// <paramref name="textCandidates"/> is the <see cref="SqliteTextIndex.RareText"/> of the filter: when
-    /// given, the query reads only the few events the free-text index names, by rid, and sorts them.
     /// </summary>
-    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit, IReadOnlyList<string>? emailActors = null, string? textCandidates = null)
+    public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit, IReadOnlyList<string>? emailActors = null)
     {
         var where = new StringBuilder();
         var parameters = command.Parameters;
@@ -52,23 +50,13 @@ internal static class SqliteSearch
             : !IsEmail(actorTerm.Value) ? actorTerm.Value
             : emailActors is [{ Length: > 0 } only] ? only
             : null;
-        var driver = textCandidates is not null ? null
-            : (actorId is null ? null : actorTerm)
+        var driver = (actorId is null ? null : actorTerm)
             ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Target)
             ?? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Action && !t.Prefix);
 
         string from;
         string alias;
-        if (textCandidates is not null)
-        {
-            // At most SqliteTextIndex.CandidateLimit rows, looked up by rid; every term is still checked on them.
-            alias = "e";
-            from = "events e NOT INDEXED";
-            var low = tenantId * SqliteStore.SeqsPerTenant;
-            where.Append($"e.tenant_id = $t AND e.rid IN (SELECT rowid FROM events_text WHERE events_text MATCH {Param(textCandidates)} " +
-                $"AND rowid BETWEEN {Param(low)} AND {Param(low + SqliteStore.SeqsPerTenant - 1)})");
-        }
-        else if (driver?.Field == FilterField.Target)
+        if (driver?.Field == FilterField.Target)
         {
             alias = "x";
             from = $"event_targets x JOIN events e ON e.rid = x.tenant_id * {SqliteStore.SeqsPerTenant} + x.seq";

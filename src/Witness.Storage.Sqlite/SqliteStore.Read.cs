@@ -51,9 +51,8 @@ public sealed partial class SqliteStore : IVerifiableLayout
                 }
             }
 
-            var textCandidates = SqliteTextIndex.RareText(connection, tenantId.Value, filter);
             await using var command = connection.CreateCommand();
-            SqliteSearch.Build(command, tenantId.Value, filter, after, limit + 1, emailActors, textCandidates);
+            SqliteSearch.Build(command, tenantId.Value, filter, after, limit + 1, emailActors);
             var events = new List<StoredEvent>(Math.Min(limit + 1, 1001));
             long lastOccurred = 0;
             await using (var reader = await command.ExecuteReaderAsync(ct))

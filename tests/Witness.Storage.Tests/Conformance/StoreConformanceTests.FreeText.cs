@@ -4,7 +4,7 @@ using Witness.Search;
 
 namespace Witness.Storage.Tests.Conformance;
 
-/// <summary>Free text, phrases, OR, parentheses and negation, found through each store's text index.</summary>
+/// <summary>Free text, phrases, OR, parentheses and negation, as each store's SQL finds them.</summary>
 public abstract partial class StoreConformanceTests
 {
     [Fact]
@@ -84,7 +84,7 @@ public abstract partial class StoreConformanceTests
         await using var store = await OpenStoreAsync();
         var tenant = Submit.Tenant();
         var start = new DateTimeOffset(2025, 5, 1, 0, 0, 0, TimeSpan.Zero);
-        // More events with the word than the SQLite store reads by the index (it scans then), and a rare one.
+        // A word in thousands of events and a rare one page alike.
         await store.AppendManyAsync(tenant, 6000, i => Submit.Event(tenant, change: e =>
         {
             e["occurred_at"] = start.AddSeconds(i * 7 % 6000).ToString("O");
