@@ -285,7 +285,7 @@ static async Task QueryAndVerifyAsync(int count, StringBuilder report)
                     }
                 }
 
-                SqliteSearch.Build(command, 1, filter, null, 51, emailActors, SqliteTextIndex.RareText(connection, 1, filter));
+                SqliteSearch.Build(command, 1, filter, null, 51, emailActors);
                 using (var reader = command.ExecuteReader())
                 {
                     while (reader.Read())
