@@ -251,6 +251,8 @@ static async Task SearchAsync(string server, int count, int months, string keyFi
         "", "action=inbox.delete", "actor=u_17", "actor=user17@acme.example", "action=inbox.*", "type=access", "outcome=failure",
         "target=inbox:24007", "q=" + Uri.EscapeDataString("ip:203.0.3.0/24"), "q=" + Uri.EscapeDataString("\"wrong password\""),
         "q=" + Uri.EscapeDataString("category:Teams -outcome:failure"), "from=2026-10-10T00:00:00Z&to=2026-10-11T00:00:00Z",
+        "q=Berlin", "q=user417", "q=" + Uri.EscapeDataString("\"inbox 42\""), "q=milan", "q=" + Uri.EscapeDataString("\"user 417\" OR \"user 418\""),
+        "q=" + Uri.EscapeDataString("(berlin OR \"wrong password\") -user417"),
     ];
     report.AppendLine(CultureInfo.InvariantCulture, $"## First page (50) of a filtered search on {count:N0} events, {months + 3} month partitions, over loopback HTTP (200 requests each)");
     report.AppendLine();

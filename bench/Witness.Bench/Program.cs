@@ -226,6 +226,12 @@ static async Task QueryAndVerifyAsync(int count, StringBuilder report)
         ("one day", "from=2026-10-15&to=2026-10-16"),
         ("q: action + outcome", "q=action:user.login_failed%20outcome:failure"),
         ("q: free text", "q=%22user%20417%22"),
+        ("q: a word in no event", "q=Berlin"),
+        ("q: a word in 1 of 1,000", "q=user417"),
+        ("q: a word in 1 of 60", "q=%22inbox%2042%22"),
+        ("q: a word in every event", "q=milan"),
+        ("q: OR of two phrases", "q=%22user%20417%22%20OR%20%22user%20418%22"),
+        ("q: group and negation", "q=(berlin%20OR%20%22wrong%20password%22)%20-user417"),
     };
 
     report.AppendLine(CultureInfo.InvariantCulture, $"## Search: first page (50) on {count:N0} events (loaded through the store at {loadRate:N0} events/s)");

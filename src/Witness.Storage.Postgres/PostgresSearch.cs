@@ -67,8 +67,7 @@ internal static class PostgresSearch
                 continue;
             }
 
-            var condition = Condition(term, Param);
-            where.Append(term.Negated ? $" AND NOT coalesce(({condition}), false)" : $" AND ({condition})");
+            where.Append(" AND ").Append(Checked(term, Param));
         }
 
         command.CommandText =
@@ -90,8 +89,13 @@ internal static class PostgresSearch
         FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
         FilterField.Text => $"strpos(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
         FilterField.Target => TargetCondition(term, param),
+        FilterField.Any => string.Join(" OR ", term.Alternatives.Select(terms => "(" + string.Join(" AND ", terms.Select(t => Checked(t, param))) + ")")),
         _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
     };
+
+    // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
+    private static string Checked(FilterTerm term, Func<object, string> param) =>
+        term.Negated ? $"NOT coalesce(({Condition(term, param)}), false)" : $"({Condition(term, param)})";
 
     private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
         "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +

@@ -106,8 +106,7 @@ internal static class SqliteSearch
                 continue;
             }
 
-            var condition = Condition(term, Param);
-            where.Append(term.Negated ? $" AND coalesce(({condition}), 0) = 0" : $" AND ({condition})");
+            where.Append(" AND ").Append(Checked(term, Param));
         }
 
         command.CommandText =
@@ -127,8 +126,13 @@ internal static class SqliteSearch
         FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
         FilterField.Text => $"instr(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
         FilterField.Target => TargetCondition(term, param),
+        FilterField.Any => string.Join(" OR ", term.Alternatives.Select(terms => "(" + string.Join(" AND ", terms.Select(t => Checked(t, param))) + ")")),
         _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
     };
+
+    // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
+    private static string Checked(FilterTerm term, Func<object, string> param) =>
+        term.Negated ? $"coalesce(({Condition(term, param)}), 0) = 0" : $"({Condition(term, param)})";
 
     private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
         "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +

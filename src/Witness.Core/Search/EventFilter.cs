@@ -19,6 +19,8 @@ public enum FilterField
     Ip,
     /// <summary>Free text, matched case-insensitively against the event's shown text.</summary>
     Text,
+    /// <summary>A group (<c>(a OR b c)</c>): holds when all terms of any one of <see cref="FilterTerm.Alternatives"/> hold.</summary>
+    Any,
 }
 
 /// <summary>
@@ -34,6 +36,9 @@ public sealed record FilterTerm(FilterField Field, string Value, bool Negated = 
 
     /// <summary>For <see cref="FilterField.Ip"/>: the inclusive range of addresses matched.</summary>
     public IpRange? IpRange { get; init; }
+
+    /// <summary>For <see cref="FilterField.Any"/>: the alternatives (OR), each a list of terms that must all hold (AND).</summary>
+    public IReadOnlyList<IReadOnlyList<FilterTerm>> Alternatives { get; init; } = [];
 }
 
 /// <summary>

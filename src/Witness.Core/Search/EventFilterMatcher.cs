@@ -7,7 +7,7 @@ namespace Witness.Search;
 /// Tests one event against an <see cref="EventFilter"/> in memory, with the same meaning as the
 /// stores' queries: actor by id or (case-insensitive) email, action exact or by prefix, category
 /// with ASCII case folded, type, outcome, a target by id and optional type, an IP range, free text
-/// in the event's lower-case search text (<see cref="EventIndexKeys.SearchText"/>), negation, and
+/// in the event's lower-case search text (<see cref="EventIndexKeys.SearchText"/>), groups (OR), negation, and
 /// the <c>occurred_at</c> window (<see cref="EventFilter.From"/> inclusive, <see cref="EventFilter.To"/> exclusive).
 /// A term about a value the event lacks does not hold, so its negation does.
 /// </summary>
@@ -24,7 +24,12 @@ public static class EventFilterMatcher
             return false;
         }
 
-        foreach (var term in filter.Terms)
+        return AllHold(filter.Terms, e, keys);
+    }
+
+    private static bool AllHold(IReadOnlyList<FilterTerm> terms, AuditEvent e, EventIndexKeys keys)
+    {
+        foreach (var term in terms)
         {
             if (Holds(term, e, keys) == term.Negated)
             {
@@ -48,6 +53,7 @@ public static class EventFilterMatcher
         FilterField.Ip => keys.Ip is { } ip && term.IpRange is { } range
             && ip.AsSpan().SequenceCompareTo(range.Low) >= 0 && ip.AsSpan().SequenceCompareTo(range.High) <= 0,
         FilterField.Text => keys.SearchText.Contains(term.Value.ToLowerInvariant(), StringComparison.Ordinal),
+        FilterField.Any => term.Alternatives.Any(terms => AllHold(terms, e, keys)),
         _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
     };
 

@@ -15,6 +15,13 @@ namespace Witness.Search;
 /// let a qualifier's value contain spaces (<c>category:"Automation rules"</c>). A colon outside
 /// quotes always starts a qualifier, so text containing one must be quoted. There is no escape for
 /// a double quote itself. A leading <c>-</c> negates a term, except <c>created:</c>.</para>
+/// <para>Free text matches where the event's search text contains the word or the quoted phrase
+/// (case-insensitive, anywhere, so <c>berl</c> finds Berlin). Terms side by side must all hold;
+/// <c>OR</c> (upper case) between terms makes either do, and binds looser than the space
+/// (<c>a b OR c</c> is <c>(a b) OR c</c>); an optional <c>AND</c> says the space explicitly.
+/// Parentheses group terms and <c>-( … )</c> negates a group. Outside quotes, <c>(</c> and
+/// <c>)</c> always group, so text containing them must be quoted, as must the words OR and AND.
+/// <c>created:</c> narrows the whole query and so stands outside parentheses and OR.</para>
 /// </remarks>
 public static class SearchQueryParser
 {
@@ -42,7 +49,9 @@ public static class SearchQueryParser
     /// <exception cref="SearchSyntaxException">
     /// A term cannot be parsed: an unknown qualifier, an empty value, a type or outcome that does not
     /// exist, an action that is not one, a bad date or range, a bad address or CIDR block, a negated
-    /// <c>created:</c>, a lone <c>-</c>, an empty phrase or an unbalanced quote. Nothing is ever
+    /// <c>created:</c>, a lone <c>-</c>, an empty phrase or an unbalanced quote; an OR or AND without a
+    /// term on each side, an unbalanced or empty parenthesis, or <c>created:</c> inside parentheses or
+    /// beside an OR. Nothing is ever
     /// dropped to make a query parse.
     /// </exception>
     public static EventFilter Parse(string? q, TimeZoneInfo zone)
@@ -53,8 +62,25 @@ public static class SearchQueryParser
             return EventFilter.All;
         }
 
-        var terms = new List<FilterTerm>();
-        var window = EventFilter.All;
+        return new Grouping(Tokenize(q), zone).Query();
+    }
+
+    private enum TokenKind
+    {
+        Term,
+        Open,
+        Close,
+        Or,
+        And,
+    }
+
+    private readonly record struct Token(TokenKind Kind, string Text);
+
+    // Outside quotes, whitespace separates terms and '(' and ')' are tokens of their own; "-(" opens a
+    // negated group; OR and AND (upper case, unquoted) are operators.
+    private static List<Token> Tokenize(string q)
+    {
+        var tokens = new List<Token>();
         var i = 0;
         while (true)
         {
@@ -65,12 +91,20 @@ public static class SearchQueryParser
 
             if (i == q.Length)
             {
-                break;
+                return tokens;
+            }
+
+            if (q[i] is '(' or ')' || (q[i] == '-' && i + 1 < q.Length && q[i + 1] == '('))
+            {
+                var length = q[i] == '-' ? 2 : 1;
+                tokens.Add(new Token(q[i] == ')' ? TokenKind.Close : TokenKind.Open, q.Substring(i, length)));
+                i += length;
+                continue;
             }
 
             var start = i;
             var quoted = false;
-            while (i < q.Length && (quoted || !char.IsWhiteSpace(q[i])))
+            while (i < q.Length && (quoted || !(char.IsWhiteSpace(q[i]) || q[i] is '(' or ')')))
             {
                 quoted ^= q[i] == '"';
                 i++;
@@ -82,18 +116,145 @@ public static class SearchQueryParser
                 throw Fail(raw.TrimEnd(), "unbalanced quote");
             }
 
-            var term = ParseTerm(raw, zone);
-            if (term.Window is { } created)
+            tokens.Add(new Token(raw switch { "OR" => TokenKind.Or, "AND" => TokenKind.And, _ => TokenKind.Term }, raw));
+        }
+    }
+
+    /// <summary>
+    /// Reads the tokens as <c>query := alternatives; alternatives := all ("OR" all)*; all := unit (["AND"] unit)*;
+    /// unit := term | "(" alternatives ")" | "-(" alternatives ")"</c>. <c>created:</c> only narrows the
+    /// whole query, so it may not stand inside parentheses or beside an OR.
+    /// </summary>
+    private sealed class Grouping(List<Token> tokens, TimeZoneInfo zone)
+    {
+        private const int MaxDepth = 32;
+        private int _next;
+        private EventFilter _window = EventFilter.All;
+        private string? _created;
+
+        public EventFilter Query()
+        {
+            var alternatives = Alternatives(0);
+            if (_next < tokens.Count)
             {
-                window = window.And(created);
+                throw Fail(")", "')' without '('");
             }
-            else
+
+            if (_created is not null && alternatives.Count > 1)
             {
-                terms.Add(term.Term!);
+                throw Fail(_created, "'created' cannot be one side of an OR (it narrows the whole query)");
+            }
+
+            return _window with { Terms = alternatives.Count == 1 ? alternatives[0] : [Group(alternatives, negated: false)] };
+        }
+
+        private List<IReadOnlyList<FilterTerm>> Alternatives(int depth)
+        {
+            var alternatives = new List<IReadOnlyList<FilterTerm>> { All(depth) };
+            while (Peek() == TokenKind.Or)
+            {
+                _next++;
+                if (Peek() is not (TokenKind.Term or TokenKind.Open))
+                {
+                    throw Fail("OR", "'OR' needs a term on each side");
+                }
+
+                alternatives.Add(All(depth));
+            }
+
+            return alternatives;
+        }
+
+        private List<FilterTerm> All(int depth)
+        {
+            var terms = new List<FilterTerm>();
+            var units = 0;
+            while (true)
+            {
+                switch (Peek())
+                {
+                    case TokenKind.Term:
+                        Term(tokens[_next++].Text, depth, terms);
+                        units++;
+                        break;
+                    case TokenKind.Open:
+                        Group(tokens[_next++], depth, terms);
+                        units++;
+                        break;
+                    case TokenKind.And when units > 0:
+                        _next++;
+                        if (Peek() is not (TokenKind.Term or TokenKind.Open))
+                        {
+                            throw Fail("AND", "'AND' needs a term on each side");
+                        }
+
+                        break;
+                    default:
+                        return units > 0 ? terms : throw Empty();
+                }
             }
         }
 
-        return window with { Terms = terms };
+        private void Term(string raw, int depth, List<FilterTerm> terms)
+        {
+            var (term, window) = ParseTerm(raw, zone);
+            if (window is null)
+            {
+                terms.Add(term!);
+                return;
+            }
+
+            if (depth > 0)
+            {
+                throw Fail(raw, "'created' cannot be inside parentheses (it narrows the whole query)");
+            }
+
+            _window = _window.And(window);
+            _created ??= raw;
+        }
+
+        private void Group(Token open, int depth, List<FilterTerm> terms)
+        {
+            if (depth == MaxDepth)
+            {
+                throw Fail(open.Text, $"more than {MaxDepth} nested parentheses");
+            }
+
+            if (Peek() == TokenKind.Close)
+            {
+                throw Fail(open.Text + ")", "empty parentheses");
+            }
+
+            var alternatives = Alternatives(depth + 1);
+            if (Peek() != TokenKind.Close)
+            {
+                throw Fail(open.Text, "'(' without ')'");
+            }
+
+            _next++;
+            var negated = open.Text[0] == '-';
+            if (alternatives.Count == 1 && !negated)
+            {
+                terms.AddRange(alternatives[0]);
+            }
+            else
+            {
+                terms.Add(Group(alternatives, negated));
+            }
+        }
+
+        private SearchSyntaxException Empty() => Peek() switch
+        {
+            TokenKind.Or => Fail("OR", "'OR' needs a term on each side"),
+            TokenKind.And => Fail("AND", "'AND' needs a term on each side"),
+            TokenKind.Close => Fail(")", "')' without '('"),
+            _ => Fail("(", "'(' without ')'"),
+        };
+
+        private TokenKind? Peek() => _next < tokens.Count ? tokens[_next].Kind : null;
+
+        private static FilterTerm Group(List<IReadOnlyList<FilterTerm>> alternatives, bool negated) =>
+            new(FilterField.Any, string.Empty, negated) { Alternatives = alternatives };
     }
 
     private static (FilterTerm? Term, EventFilter? Window) ParseTerm(string raw, TimeZoneInfo zone)

@@ -72,6 +72,9 @@ public sealed class SearchTests : IAsyncLifetime
     [InlineData("q=created:>=2023-07-01", "a6 a5")]
     [InlineData("q=wrong password", "a3")]
     [InlineData("type=access&q=-outcome:failure", "a4")]
+    [InlineData("q=action:user.login OR category:teams", "a5 a4 a3")]
+    [InlineData("q=\"night shift\" OR \"wrong password\"", "a5 a3")]
+    [InlineData("q=(night OR wrong) -outcome:failure", "a5")]
     public async Task Every_filter_finds_exactly_the_matching_events_newest_first(string query, string expected)
     {
         var ids = await IdsAsync(query.Replace(" ", "%20").Replace("\"", "%22"));
@@ -86,6 +89,8 @@ public sealed class SearchTests : IAsyncLifetime
     [InlineData("limit=1001", "limit", "limit")]
     [InlineData("cursor=garbage!!", "cursor", "cursor")]
     [InlineData("acter=bob", "acter", "acter")]
+    [InlineData("q=(night", "q", "'(' without ')'")]
+    [InlineData("q=night OR", "q", "'OR' needs a term on each side")]
     public async Task A_term_it_cannot_parse_is_an_error_naming_it_never_a_match_all(string query, string field, string named)
     {
         var response = await _client.GetAsync($"/v1/events?{query}");
