@@ -40,6 +40,7 @@ public static class EventsApi
         events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
             .Produces(200).ProducesProblem(400);
+        EventStatsApi.Map(events);
         events.MapGet("/{id}", GetAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("One event with every field and its leaf hash.")
             .Produces(200).ProducesProblem(404);
