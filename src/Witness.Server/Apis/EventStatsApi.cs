@@ -8,6 +8,7 @@ using Witness.Search;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Stats;
 using Witness.Storage;
 
@@ -23,26 +24,15 @@ public static class EventStatsApi
     internal static readonly IReadOnlyList<string> Parameters = [.. EventFilterBinder.ParameterNames, "bucket", "top", "tenant"];
 
     public static void Map(RouteGroupBuilder events) =>
-        events.MapGet("/stats", StatsAsync).RequireAuthorization(Scopes.EventsRead)
+        events.MapGet("/stats", StatsAsync).RequireAuthorization(Scopes.EventsRead).WithName("eventStats")
             .WithSummary("Counts of the events a search with the same filters and q lists: per bucket of time in the tenant's zone (failures apart), per type, and the top actors, actions, IPs and failing actions.")
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.Parameters ??= [];
-                foreach (var (name, help) in new[]
-                {
-                    ("bucket", "minute, hour, day, week or month, in the tenant's time zone; chosen by the range's length when left out (at most 1,500 buckets)."),
-                    ("top", $"How many entries each top list has, 0 to {EventStatsService.MaxTop} (default {EventStatsService.DefaultTop})."),
-                    ("from", "Start, inclusive: RFC 3339 or a yyyy-MM-dd day in the tenant's zone; default the oldest event."),
-                    ("to", "End, exclusive: RFC 3339 or a yyyy-MM-dd day (its end); default now."),
-                    ("q", "The search language, as GET /v1/events; likewise actor, action, category, type, outcome, target, ip."),
-                    ("tenant", "The tenant, required with a global key; a tenant-bound key may only name its own."),
-                })
-                {
-                    operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = help, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
-                }
-
-                return Task.CompletedTask;
-            })
+            .WithQueryParameters(
+            [
+                .. EventsApi.FilterQueryParameters,
+                new("bucket", $"The width of a bucket in the tenant's time zone; chosen by the range's length when left out (at most {ActivityBuckets.MaxBuckets} buckets).", Enum: ActivityBuckets.Names),
+                new("top", "How many entries each top list has.", JsonSchemaType.Integer, "int32", 0, EventStatsService.MaxTop, EventStatsService.DefaultTop),
+            ])
+            .WithTenantParameter()
             .Produces<StatsResponse>(200).ProducesProblem(400).ProducesProblem(403);
 
     private static async Task<IResult> StatsAsync(HttpContext context, IWitnessStore store, EventStatsService stats, ReadAuditor auditor)
