@@ -20,7 +20,8 @@ using Witness.Storage.Sqlite;
 using Witness.Verification;
 
 // Witness benchmarks on this machine, each beside the raw engine doing the same work.
-//   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|verify|all] [--events N] [--warmup N] [--query-events N] [--clients N] [--store DIR]
+//   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|verify|stats|all] [--events N] [--warmup N] [--query-events N] [--clients N] [--store DIR]
+// `stats` times a month's histogram (GET /v1/events/stats's counts) per filter on SQLite (--store DIR kept) and, with --postgres CONNSTR, PostgreSQL; --runs N (default 50).
 // `ingest` first sends --warmup events (default 50,000) to another tenant, untimed, so the timed run
 // measures a server past its start-up (JIT compilation of the hot paths), as a running server is.
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
@@ -44,6 +45,11 @@ if (mode is "ingest" or "all")
 if (mode is "query" or "all")
 {
     await QueryAndVerifyAsync(queryEvents, report);
+}
+
+if (mode is "stats")
+{
+    await StatsBench.RunAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault(), Arg("--runs", 50), report);
 }
 
 if (mode is "verify")

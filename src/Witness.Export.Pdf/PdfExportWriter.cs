@@ -8,13 +8,15 @@ using PdfSharp.Drawing;
 using PdfSharp.Fonts;
 using PdfSharp.Pdf;
 using Witness.Events;
+using Witness.Stats;
 
 namespace Witness.Export.Pdf;
 
 /// <summary>
-/// The compliance report: a cover (tenant, period, filters, event count, generation time, the signed
-/// checkpoint and the SHA-256 of the exported events), then the events newest first as a paged table
-/// with page numbers. Drawn with PDFsharp (AGPL v3, loaded explicitly) and DejaVu Sans; no HTML.
+/// The compliance report: a summary page (tenant, period, filters, counts by type and outcome, the
+/// activity histogram, top actors and actions, failures, then the integrity block: the signed
+/// checkpoint, the SHA-256 of the exported events and how to verify), then the events newest first as
+/// a paged table with page numbers. The summary is tallied from the same events the table lists. Drawn with PDFsharp (AGPL v3, loaded explicitly) and DejaVu Sans; no HTML.
 /// </summary>
 /// <remarks>
 /// The events are spooled to a temporary file first, so the cover can carry their count and hash
@@ -65,7 +67,8 @@ public sealed class PdfExportWriter : IExportWriter
         var spool = new FileStream(spoolPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         await using (spool.ConfigureAwait(false))
         {
-            var (count, sha256) = await SpoolAsync(source, spool, ct).ConfigureAwait(false);
+            var summary = new ReportSummary();
+            var (count, sha256) = await SpoolAsync(source, spool, summary, ct).ConfigureAwait(false);
             if (count > MaxEvents)
             {
                 throw new ExportTooLargeException(Format, count, MaxEvents);
@@ -76,7 +79,7 @@ public sealed class PdfExportWriter : IExportWriter
             document.Info.Title = $"Audit log of {source.Tenant}";
             document.Info.Creator = "Witness";
             document.Options.CompressContentStreams = true;
-            DrawCover(document, source, count, sha256);
+            DrawCover(document, source, count, sha256, summary);
             await DrawTableAsync(document, source, spool, ct).ConfigureAwait(false);
             NumberPages(document, source);
 
@@ -99,7 +102,7 @@ public sealed class PdfExportWriter : IExportWriter
     /// Writes each event as the API shows it, one per line, and hashes the same events as the JSON
     /// export writes them (<c>[e1,e2,…]</c>), so the cover's hash can be checked against that file.
     /// </summary>
-    private static async Task<(long Count, string Sha256)> SpoolAsync(ExportSource source, FileStream spool, CancellationToken ct)
+    private static async Task<(long Count, string Sha256)> SpoolAsync(ExportSource source, FileStream spool, ReportSummary summary, CancellationToken ct)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
@@ -112,6 +115,7 @@ public sealed class PdfExportWriter : IExportWriter
                 sha.AppendData(","u8);
             }
 
+            summary.Add(stored.Event);
             var start = buffer.WrittenCount;
             CanonicalEvent.WriteWithHash(buffer, stored.Body, stored.Hash);
             sha.AppendData(buffer.WrittenSpan[start..]);
@@ -140,78 +144,196 @@ public sealed class PdfExportWriter : IExportWriter
     private static XFont Font(double size, bool bold = false) =>
         new(DejaVuFontResolver.Family, size, bold ? XFontStyleEx.Bold : XFontStyleEx.Regular, new XPdfFontOptions(PdfFontEncoding.Unicode));
 
-    private static void DrawCover(PdfDocument document, ExportSource source, long count, string sha256)
+    private static void DrawCover(PdfDocument document, ExportSource source, long count, string sha256, ReportSummary summary)
     {
         var page = NewPage(document);
         using var gfx = XGraphics.FromPdfPage(page);
         var width = page.Width.Point - (2 * Margin);
         var y = Margin;
-        gfx.DrawString("Audit log report", Font(22, bold: true), XBrushes.Black, new XRect(Margin, y, width, 28), XStringFormats.TopLeft);
-        y += 40;
+        gfx.DrawString("Audit log report", Font(20, bold: true), XBrushes.Black, new XRect(Margin, y, width, 26), XStringFormats.TopLeft);
+        y += 34;
 
-        var label = Font(9.5, bold: true);
-        var value = Font(9.5);
+        var label = Font(9, bold: true);
+        var value = Font(9);
+        var small = Font(8);
         var filters = source.Filters.Count == 0
             ? "none: the whole log"
             : string.Join("; ", source.Filters.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} = {f.Value}"));
         var localNow = TimeZoneInfo.ConvertTime(source.GeneratedAt, source.Zone);
+        const double labelWidth = 70;
+        const double leftWidth = 330;
         var rows = new List<(string, string)>
         {
             ("Tenant", source.Tenant),
             ("Period", $"{source.Period.From:yyyy-MM-dd} to {source.Period.To:yyyy-MM-dd} ({source.Zone.Id})"),
             ("Filters", filters),
-            ("Events", count.ToString("N0", CultureInfo.InvariantCulture)),
-            ("Generated", $"{Rfc3339.Format(source.GeneratedAt)} ({localNow.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture)} {source.Zone.Id})"),
-            ("Log checkpoint", source.Checkpoint is { } cp
-                ? $"{source.CheckpointOrigin}, {cp.Size.ToString("N0", CultureInfo.InvariantCulture)} events, root hash {Convert.ToBase64String(cp.RootHash)}"
-                : "none: the tenant has no events"),
-            ("Events SHA-256", sha256),
+            ("Events", $"{count.ToString("N0", CultureInfo.InvariantCulture)}, of which {summary.Failures.ToString("N0", CultureInfo.InvariantCulture)} failures"),
+            ("Generated", $"{Rfc3339.Format(source.GeneratedAt)} ({localNow.ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture)})"),
         };
+        var top = y;
+        y = Rows(gfx, rows, Margin, y, labelWidth, leftWidth, label, value, 3);
 
-        const double labelWidth = 110;
-        foreach (var (name, text) in rows)
+        // Counts by type and outcome.
+        y += 8;
+        gfx.DrawString("Events by type and outcome", label, XBrushes.Black, new XRect(Margin, y, leftWidth, 12), XStringFormats.TopLeft);
+        y += 14;
+        double[] columns = [Margin, Margin + 150, Margin + 210, Margin + 270];
+        string[] headings = ["Type", "Success", "Failure", "Total"];
+        for (var i = 0; i < headings.Length; i++)
         {
-            gfx.DrawString(name, label, XBrushes.Black, new XRect(Margin, y, labelWidth, 12), XStringFormats.TopLeft);
-            foreach (var line in ReportText.Wrap(gfx, text, value, width - labelWidth, 6))
-            {
-                gfx.DrawString(line, value, XBrushes.Black, new XRect(Margin + labelWidth, y, width - labelWidth, 12), XStringFormats.TopLeft);
-                y += 13;
-            }
-
-            y += 4;
+            gfx.DrawString(headings[i], small, XBrushes.DimGray, new XRect(columns[i], y, 60, 10), i == 0 ? XStringFormats.TopLeft : XStringFormats.TopLeft);
         }
 
+        y += 11;
+        foreach (var (type, events, failures) in summary.Types.Take(6).Append(("All types", summary.Events, summary.Failures)))
+        {
+            string[] cells = [type, (events - failures).ToString("N0", CultureInfo.InvariantCulture), failures.ToString("N0", CultureInfo.InvariantCulture), events.ToString("N0", CultureInfo.InvariantCulture)];
+            for (var i = 0; i < cells.Length; i++)
+            {
+                gfx.DrawString(ReportText.Wrap(gfx, cells[i], value, 140, 1).FirstOrDefault() ?? "", type == "All types" ? label : value,
+                    i == 2 && failures > 0 ? XBrushes.DarkRed : XBrushes.Black, new XRect(columns[i], y, 140, 11), XStringFormats.TopLeft);
+            }
+
+            y += 12;
+        }
+
+        // The histogram, beside the facts.
+        var chartX = Margin + leftWidth + 30;
+        var chartWidth = width - leftWidth - 30;
+        DrawHistogram(gfx, source, summary, chartX, top, chartWidth, 150, label, small);
+        y = Math.Max(y, top + 150 + 40) + 10;
+
+        // Top actors, top actions, failures.
+        var third = width / 3;
+        var lists = new (string Title, IEnumerable<(string Value, long Count)> Items)[]
+        {
+            ("Top actors", summary.TopActors(5)), ("Top actions", summary.TopActions(5)), ("Failures by action", summary.TopFailures(5)),
+        };
+        var listBottom = y;
+        for (var i = 0; i < lists.Length; i++)
+        {
+            var x = Margin + (i * third);
+            var ly = y;
+            gfx.DrawString(lists[i].Title, label, XBrushes.Black, new XRect(x, ly, third - 12, 12), XStringFormats.TopLeft);
+            ly += 14;
+            var any = false;
+            foreach (var (name, n) in lists[i].Items)
+            {
+                any = true;
+                var number = n.ToString("N0", CultureInfo.InvariantCulture);
+                gfx.DrawString(ReportText.Wrap(gfx, name, value, third - 70, 1).FirstOrDefault() ?? "", value, XBrushes.Black, new XRect(x, ly, third - 70, 11), XStringFormats.TopLeft);
+                gfx.DrawString(number, value, i == 2 ? XBrushes.DarkRed : XBrushes.Black, new XRect(x, ly, third - 20, 11), XStringFormats.TopRight);
+                ly += 12;
+            }
+
+            if (!any)
+            {
+                gfx.DrawString("none", value, XBrushes.DimGray, new XRect(x, ly, third - 12, 11), XStringFormats.TopLeft);
+                ly += 12;
+            }
+
+            listBottom = Math.Max(listBottom, ly);
+        }
+
+        // The integrity block.
+        y = listBottom + 10;
+        gfx.DrawLine(new XPen(XColor.FromArgb(210, 210, 210), 0.5), Margin, y, Margin + width, y);
         y += 8;
+        gfx.DrawString("Integrity", Font(11, bold: true), XBrushes.Black, new XRect(Margin, y, width, 14), XStringFormats.TopLeft);
+        y += 18;
+        y = Rows(gfx,
+            [
+                ("Log checkpoint", source.Checkpoint is { } cp
+                    ? $"{source.CheckpointOrigin}, {cp.Size.ToString("N0", CultureInfo.InvariantCulture)} events, root hash {Convert.ToBase64String(cp.RootHash)}"
+                    : "none: the tenant has no events"),
+                ("Events SHA-256", sha256),
+            ],
+            Margin, y, 100, width, label, value, 2);
+        y += 2;
         gfx.DrawString("Signed checkpoint", label, XBrushes.Black, new XRect(Margin, y, width, 12), XStringFormats.TopLeft);
-        y += 15;
-        var note = Font(8.5);
+        y += 13;
+        var note = Font(7.5);
         foreach (var noteLine in (source.Checkpoint?.Note ?? "(none)").TrimEnd('\n').Split('\n'))
         {
-            foreach (var line in ReportText.Wrap(gfx, noteLine.Length == 0 ? " " : noteLine, note, width - 10, 4))
+            foreach (var line in ReportText.Wrap(gfx, noteLine.Length == 0 ? " " : noteLine, note, width - 10, 2))
             {
-                gfx.DrawString(line, note, XBrushes.Black, new XRect(Margin + 10, y, width - 10, 11), XStringFormats.TopLeft);
-                y += 11;
-            }
-
-            if (noteLine.Length == 0)
-            {
-                y += 11;
+                gfx.DrawString(line, note, XBrushes.Black, new XRect(Margin + 10, y, width - 10, 10), XStringFormats.TopLeft);
+                y += 9.5;
             }
         }
 
-        y += 14;
-        var small = Font(8);
+        y += 6;
         string[] explanation =
         [
-            "The events follow, newest first. The Events SHA-256 is the hash of these events exactly as the JSON export (format=json with the same filters) writes them.",
+            "How to verify: the events follow, newest first. The Events SHA-256 is the hash of these events exactly as the JSON export (format=json with the same filters) writes them.",
             "The checkpoint is a C2SP signed note by the log's key (GET /v1/public-key). To prove that no event was changed, removed or inserted, verify an NDJSON export of the same",
             "log offline: witness verify --file export.ndjson --public-key key.pem",
         ];
         foreach (var line in explanation)
         {
             gfx.DrawString(line, small, XBrushes.DimGray, new XRect(Margin, y, width, 10), XStringFormats.TopLeft);
-            y += 10.5;
+            y += 10;
         }
+    }
+
+    /// <summary>Label and value rows; returns the y below them.</summary>
+    private static double Rows(XGraphics gfx, IEnumerable<(string Name, string Text)> rows, double x, double y, double labelWidth, double width, XFont label, XFont value, int maxLines)
+    {
+        foreach (var (name, text) in rows)
+        {
+            gfx.DrawString(name, label, XBrushes.Black, new XRect(x, y, labelWidth, 12), XStringFormats.TopLeft);
+            foreach (var line in ReportText.Wrap(gfx, text, value, width - labelWidth, maxLines))
+            {
+                gfx.DrawString(line, value, XBrushes.Black, new XRect(x + labelWidth, y, width - labelWidth, 12), XStringFormats.TopLeft);
+                y += 12;
+            }
+
+            y += 3;
+        }
+
+        return y;
+    }
+
+    /// <summary>Bars of the events per bucket of the period in the tenant's zone, failures stacked on top in red, drawn with XGraphics.</summary>
+    private static void DrawHistogram(XGraphics gfx, ExportSource source, ReportSummary summary, double x, double y, double width, double height, XFont label, XFont small)
+    {
+        var from = ActivityBuckets.Midnight(source.Period.From, source.Zone);
+        var to = ActivityBuckets.Midnight(source.Period.To.AddDays(1), source.Zone);
+        var (bucket, bars) = summary.Histogram(from, to > from ? to : from.AddDays(1), source.Zone);
+        gfx.DrawString($"Events per {ActivityBuckets.Name(bucket)} ({source.Zone.Id})", label, XBrushes.Black, new XRect(x, y, width, 12), XStringFormats.TopLeft);
+        var top = y + 18;
+        var max = Math.Max(1, bars.Max(b => b.Events));
+        var step = width / bars.Count;
+        var gap = step > 4 ? step * 0.18 : 0;
+        var ok = new XSolidBrush(XColor.FromArgb(79, 70, 229));
+        var fail = new XSolidBrush(XColor.FromArgb(185, 28, 28));
+        gfx.DrawRectangle(ok, x + width - 110, y + 2, 7, 7);
+        gfx.DrawString("success", small, XBrushes.DimGray, new XRect(x + width - 100, y, 45, 10), XStringFormats.TopLeft);
+        gfx.DrawRectangle(fail, x + width - 52, y + 2, 7, 7);
+        gfx.DrawString("failure", small, XBrushes.DimGray, new XRect(x + width - 42, y, 42, 10), XStringFormats.TopLeft);
+        for (var i = 0; i < bars.Count; i++)
+        {
+            var bar = bars[i];
+            var okHeight = (bar.Events - bar.Failures) * height / max;
+            var failHeight = bar.Failures * height / max;
+            var bx = x + (i * step) + (gap / 2);
+            if (okHeight > 0)
+            {
+                gfx.DrawRectangle(ok, bx, top + height - okHeight, Math.Max(step - gap, 0.3), okHeight);
+            }
+
+            if (failHeight > 0)
+            {
+                gfx.DrawRectangle(fail, bx, top + height - okHeight - failHeight, Math.Max(step - gap, 0.3), failHeight);
+            }
+        }
+
+        gfx.DrawLine(new XPen(XColor.FromArgb(160, 160, 160), 0.5), x, top + height, x + width, top + height);
+        gfx.DrawString(max.ToString("N0", CultureInfo.InvariantCulture), small, XBrushes.DimGray, new XRect(x - 40, top - 4, 36, 10), XStringFormats.TopRight);
+        gfx.DrawString("0", small, XBrushes.DimGray, new XRect(x - 40, top + height - 8, 36, 10), XStringFormats.TopRight);
+        string Label(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, source.Zone).ToString(bucket <= StatsBucket.Hour ? "yyyy-MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        gfx.DrawString(Label(bars[0].Start), small, XBrushes.DimGray, new XRect(x, top + height + 3, width, 10), XStringFormats.TopLeft);
+        gfx.DrawString(Label(bars[^1].Start), small, XBrushes.DimGray, new XRect(x, top + height + 3, width, 10), XStringFormats.TopRight);
     }
 
     private static async Task DrawTableAsync(PdfDocument document, ExportSource source, FileStream spool, CancellationToken ct)

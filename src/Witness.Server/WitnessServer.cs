@@ -65,6 +65,7 @@ public static class WitnessServer
         services.AddSingleton(sp => new EventIngestor(store, options.Clock));
         services.AddSingleton(sp => new CheckpointIssuer(store, key, options.Clock));
         services.AddSingleton<ReadAuditor>();
+        services.AddSingleton(sp => new Witness.Stats.EventStatsService(store, options.Clock));
         services.AddSingleton(sp => new EventExporter(store, sp.GetRequiredService<CheckpointIssuer>(), options.Clock,
             [new CsvExportWriter(), new JsonExportWriter(), new NdjsonExportWriter(), new PdfExportWriter()]));
         services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());

@@ -15,6 +15,19 @@ internal static class PostgresSearch
 {
     public static void Build(NpgsqlCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit)
     {
+        var (from, alias, where) = Where(command, tenantId, filter, after);
+        command.CommandText =
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM {from} WHERE {where} " +
+            $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
+    }
+
+    /// <summary>
+    /// The FROM and WHERE of a search, its parameters added to <paramref name="command"/> by position (<c>$1</c> is the tenant):
+    /// the one mapping of a filter to SQL, which the list (<see cref="Build"/>) and the counts
+    /// (<see cref="PostgresStore.CountAsync"/>) share. <c>e</c> is the events row; <c>Alias</c> is the table whose index drives the scan.
+    /// </summary>
+    public static (string From, string Alias, string Where) Where(NpgsqlCommand command, long tenantId, EventFilter filter, EventCursor? after)
+    {
         var where = new StringBuilder();
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter { Value = tenantId });
@@ -70,9 +83,7 @@ internal static class PostgresSearch
             where.Append(" AND ").Append(Checked(term, Param));
         }
 
-        command.CommandText =
-            $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM {from} WHERE {where} " +
-            $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
+        return (from, alias, where.ToString());
     }
 
     private static string Condition(FilterTerm term, Func<object, string> param) => term.Field switch

@@ -32,6 +32,19 @@ internal static class SqliteSearch
     /// </summary>
     public static void Build(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, int limit, IReadOnlyList<string>? emailActors = null)
     {
+        var (from, alias, where) = Where(command, tenantId, filter, after, emailActors);
+        command.CommandText =
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM {from} WHERE {where} " +
+            $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
+    }
+
+    /// <summary>
+    /// The FROM and WHERE of a search, its parameters added to <paramref name="command"/> (<c>$t</c> and <c>$pN</c>):
+    /// the one mapping of a filter to SQL, which the list (<see cref="Build"/>) and the counts
+    /// (<see cref="SqliteStore.CountAsync"/>) share. <c>e</c> is the events row; <c>Alias</c> is the table whose index drives the scan.
+    /// </summary>
+    public static (string From, string Alias, string Where) Where(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, IReadOnlyList<string>? emailActors)
+    {
         var where = new StringBuilder();
         var parameters = command.Parameters;
         parameters.AddWithValue("$t", tenantId);
@@ -109,9 +122,7 @@ internal static class SqliteSearch
             where.Append(" AND ").Append(Checked(term, Param));
         }
 
-        command.CommandText =
-            $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM {from} WHERE {where} " +
-            $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
+        return (from, alias, where.ToString());
     }
 
     private static string Condition(FilterTerm term, Func<object, string> param) => term.Field switch

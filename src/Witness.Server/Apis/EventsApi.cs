@@ -38,6 +38,7 @@ public static class EventsApi
             .WithQueryParameters(SearchQueryParameters).WithTenantParameter()
             .ProducesSchema(200, "A page of events, newest first.", "EventPage", EventExamples.Page)
             .ProducesProblem(400);
+        EventStatsApi.Map(events);
         events.MapGet("/{id}", GetAsync).RequireAuthorization(Scopes.EventsRead).WithName("getEvent")
             .WithSummary("One event with every field and its leaf hash.")
             .WithTenantParameter()

@@ -5,6 +5,7 @@ using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Search;
 using Witness.Server.Http;
+using Witness.Stats;
 using Witness.Storage;
 
 namespace Witness.Server.Console;
@@ -14,7 +15,7 @@ namespace Witness.Server.Console;
 /// keyset pagination, and the details panel of the entry named in <c>event</c>. The console and the
 /// embeddable viewer render the same page; the viewer has no top bar and no Export menu.
 /// </summary>
-internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, CheckpointIssuer issuer, ConsoleAssets assets, TimeProvider clock)
+internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, CheckpointIssuer issuer, ConsoleAssets assets, TimeProvider clock, EventStatsService stats)
 {
     public async Task RenderAsync(HttpContext context, AuditLogView view, ConsoleChrome? chrome)
     {
@@ -24,9 +25,12 @@ internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, C
         var now = clock.GetUtcNow();
         string? error = null;
         EventPage page;
+        EventStats? activity = null;
         try
         {
-            page = await store.SearchAsync(tenant, view.BuildFilter(now, zone), view.Rows, view.Cursor, ct);
+            var filter = view.BuildFilter(now, zone);
+            page = await store.SearchAsync(tenant, filter, view.Rows, view.Cursor, ct);
+            activity = stats.Available ? await stats.CountAsync(tenant, filter, zone, null, EventStatsService.DefaultTop, ct) : null;
         }
         catch (SearchSyntaxException ex)
         {
@@ -57,6 +61,11 @@ internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, C
         {
             html.Open("div", ("class", "alert alert-error"), ("role", "alert")).Markup(Icons.Warning)
                 .Open("div").Element("strong", "This search cannot run. ").Text(error).Close("div").Close("div");
+        }
+
+        if (activity is { Events: > 0 })
+        {
+            ActivityChart.Write(html, view, activity, catalog);
         }
 
         WriteTable(html, view, page, zone, opened?.Event.Id);
@@ -132,8 +141,8 @@ internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, C
         html.Open("div", ("class", "filter-row"));
         Select(html, "range", "Time range", view.Range, AuditLogView.Ranges.Select(r => (r.Value, r.Label)), null);
         html.Open("div", ("class", "custom-range"));
-        html.Open("label", ("class", "field")).Element("span", "From").Void("input", ("type", "date"), ("name", "from"), ("value", view.From)).Close("label");
-        html.Open("label", ("class", "field")).Element("span", "To").Void("input", ("type", "date"), ("name", "to"), ("value", view.To)).Close("label");
+        html.Open("label", ("class", "field")).Element("span", "From").Void("input", ("type", IsDay(view.From) ? "date" : "text"), ("name", "from"), ("value", view.From)).Close("label");
+        html.Open("label", ("class", "field")).Element("span", "To").Void("input", ("type", IsDay(view.To) ? "date" : "text"), ("name", "to"), ("value", view.To)).Close("label");
         html.Close("div");
         Select(html, "category", "Category", view.Filter("category"), facets.Categories.Select(c => (c, c)), "All categories");
         Select(html, "actor", "User", view.Filter("actor"), facets.ActorEmails.Select(e => (e, e)), "All users");
@@ -149,6 +158,9 @@ internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, C
 
         html.Close("div").Close("div").Close("form");
     }
+
+    /// <summary>Whether a range bound fits a date field (a bar's link may narrow to times, which a text field keeps).</summary>
+    private static bool IsDay(string value) => value.Length == 0 || DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
 
     /// <summary>A filter menu; the current value stays selectable even when the facets do not list it.</summary>
     private static void Select(HtmlWriter html, string name, string label, string current, IEnumerable<(string Value, string Label)> options, string? anyLabel)

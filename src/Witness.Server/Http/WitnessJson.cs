@@ -17,6 +17,7 @@ namespace Witness.Server.Http;
 [JsonSerializable(typeof(ActionListResponse))]
 [JsonSerializable(typeof(FacetsResponse))]
 [JsonSerializable(typeof(ViewerTokenResponse))]
+[JsonSerializable(typeof(StatsResponse))]
 internal sealed partial class WitnessJson : JsonSerializerContext
 {
     /// <summary>The context every response uses: text stays readable (no \u0027 for an apostrophe); nothing here is written into HTML.</summary>

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using Witness.Events;
+using Witness.Search;
+using Witness.Stats;
+using Witness.Storage;
+using Witness.Storage.Postgres;
+using Witness.Storage.Sqlite;
+
+namespace Witness.Bench;
+
+/// <summary>
+/// <c>stats</c> mode: a month's activity histogram (the store's counts, as <c>GET /v1/events/stats</c>
+/// asks for them, in process) on a tenant of --query-events events spread over 30 days, with each
+/// filter of the search benchmark; the histogram alone (<c>top=0</c>) and with the four top lists.
+/// SQLite in --store DIR (kept, so reruns skip the fill), PostgreSQL when --postgres names a database.
+/// </summary>
+internal static class StatsBench
+{
+    private static readonly (string Name, string Query)[] Filters =
+    [
+        ("no filter", ""),
+        ("actor", "actor=u_417"),
+        ("actor email", "actor=user417@acme.example"),
+        ("action", "action=inbox.delete"),
+        ("action prefix", "action=team.*"),
+        ("tab: access", "type=access"),
+        ("tab: webhook failures", "type=webhook_failure"),
+        ("category", "category=Macros"),
+        ("outcome failure", "outcome=failure"),
+        ("target", "target=inbox:24017"),
+        ("ip CIDR", "ip=203.0.3.0/24"),
+        ("q: action + outcome", "q=action:user.login_failed outcome:failure"),
+        ("q: free text", "q=\"user 417\""),
+    ];
+
+    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, StringBuilder report)
+    {
+        var folder = sqliteFolder ?? Path.Combine(Path.GetTempPath(), $"witness-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var stores = new List<(string Name, IWitnessStore Store)>();
+        var sqlite = new SqliteStore(new SqliteStoreOptions { DatabasePath = Path.Combine(folder, "witness.db") });
+        await sqlite.InitializeAsync(CancellationToken.None);
+        stores.Add(("SQLite", sqlite));
+        if (postgres is not null)
+        {
+            var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres });
+            await store.InitializeAsync(CancellationToken.None);
+            stores.Add(("PostgreSQL", store));
+        }
+
+        var results = new Dictionary<(string Store, string Filter), (List<double> Histogram, List<double> Full)>();
+        foreach (var (name, store) in stores)
+        {
+            await FillAsync(store, count);
+            if (store is PostgresStore)
+            {
+                await using var data = NpgsqlDataSource.Create(postgres!);
+                await using var analyze = data.CreateCommand("VACUUM ANALYZE events");
+                await analyze.ExecuteNonQueryAsync();
+            }
+
+            var service = new EventStatsService(store, TimeProvider.System);
+            var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Rome");
+            foreach (var (filterName, query) in Filters)
+            {
+                var parameters = query.Length == 0 ? [] : new[] { query }.ToDictionary(q => q.Split('=', 2)[0], q => q.Split('=', 2)[1]);
+                parameters["from"] = Rfc3339.Format(BenchEvents.End.AddDays(-30));
+                parameters["to"] = Rfc3339.Format(BenchEvents.End);
+                var filter = EventFilterBinder.FromParameters(n => parameters.GetValueOrDefault(n), zone);
+                var histogram = new List<double>();
+                var full = new List<double>();
+                for (var i = 0; i < runs + 2; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var stats = await service.CountAsync("bench", filter, zone, null, 0, CancellationToken.None);
+                    var histogramMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    started = Stopwatch.GetTimestamp();
+                    await service.CountAsync("bench", filter, zone, null, 10, CancellationToken.None);
+                    if (i >= 2)
+                    {
+                        histogram.Add(histogramMs);
+                        full.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+
+                    if (i == 0)
+                    {
+                        Console.WriteLine($"{name} {filterName}: {stats.Events:N0} events in {stats.Bars.Count} {ActivityBuckets.Name(stats.Bucket)} bars, {histogramMs:N1} ms");
+                    }
+                }
+
+                results[(name, filterName)] = (histogram, full);
+            }
+
+            await store.DisposeAsync();
+        }
+
+        report.AppendLine(CultureInfo.InvariantCulture, $"## Stats: a month's histogram (30 day bars, Europe/Rome) on {count:N0} events over 30 days, {runs} runs each (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"| filter | {string.Join(" | ", stores.Select(s => $"{s.Name} histogram p50 / p99 ms | {s.Name} with top lists p50 / p99 ms"))} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| --- |{string.Concat(stores.Select(_ => " ---: | ---: |"))}");
+        foreach (var (filterName, _) in Filters)
+        {
+            var cells = stores.Select(s => results[(s.Name, filterName)]).Select(r =>
+                $"{Stats.Percentile(r.Histogram, 50):N1} / {Stats.Percentile(r.Histogram, 99):N1} | {Stats.Percentile(r.Full, 50):N1} / {Stats.Percentile(r.Full, 99):N1}");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {filterName} | {string.Join(" | ", cells)} |");
+        }
+
+        report.AppendLine();
+        if (sqliteFolder is null)
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    private static async Task FillAsync(IWitnessStore store, int count)
+    {
+        var size = (await store.GetFrontierAsync("bench", CancellationToken.None))?.Size ?? 0;
+        if (size == count)
+        {
+            return;
+        }
+
+        if (size != 0)
+        {
+            throw new InvalidOperationException($"the {store.Kind} store holds {size:N0} bench events, not {count:N0}: name another store");
+        }
+
+        var clock = Stopwatch.StartNew();
+        foreach (var group in BenchEvents.Generate(count, "bench").Chunk(5000))
+        {
+            await store.AppendAsync([[.. group.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: true))]], DateTimeOffset.UtcNow, CancellationToken.None);
+        }
+
+        Console.WriteLine($"{store.Kind}: {count:N0} events loaded in {clock.Elapsed.TotalSeconds:N0} s");
+    }
+}
