@@ -163,7 +163,7 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IAsync
             if (_spool is not null && _spool.HasBatches)
             {
                 var untilRetry = nextRetry - _clock.GetUtcNow();
-                await Task.WhenAny(waitForEvents, Task.Delay(untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero, _clock, stopping)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.WhenAny(waitForEvents, Task.Delay(untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero, _clock, stopping)).ConfigureAwait(false);
             }
             else
             {
