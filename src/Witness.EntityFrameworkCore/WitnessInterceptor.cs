@@ -361,16 +361,16 @@ internal sealed class WitnessInterceptor(
         }
 
         var map = _options.Find(entityType.ClrType)!;
-        var plural = affected == 1 ? map.Prefix : map.Prefix + "s";
+        var noun = map.Prefix.Replace('_', ' ');
+        // One statement, any number of rows: no single target, so the event names the type and the count instead.
         var auditEvent = new AuditEvent
         {
             Action = $"{map.Prefix}.bulk_{crud}",
             Tenant = clientOptions.Value.Tenant,
             Actor = contextAccessor?.Actor,
             Context = contextAccessor?.Context,
-            Targets = [new AuditTarget { Type = map.Prefix, Name = $"{affected} {plural}" }],
-            Metadata = new JsonObject { ["affected"] = affected, ["table"] = table },
-            Description = string.Create(CultureInfo.InvariantCulture, $"{(crud == "update" ? "Updated" : "Deleted")} {affected} {plural.Replace('_', ' ')} in one statement"),
+            Metadata = new JsonObject { ["affected"] = affected, ["target_type"] = map.Prefix, ["table"] = table },
+            Description = string.Create(CultureInfo.InvariantCulture, $"{(crud == "update" ? "Updated" : "Deleted")} {affected} {noun}{(affected == 1 ? "" : "s")} in one statement"),
         };
         WitnessClient.Stamp(auditEvent, clock);
         return (context, _states.GetOrCreateValue(context), auditEvent);
