@@ -12,7 +12,7 @@ namespace Witness.Client;
 /// of up to <see cref="WitnessClientOptions.BatchSize"/>. While the spool holds batches, new batches join it so
 /// that events reach Witness in the order they were recorded; the spool is retried with a doubling delay.
 /// </summary>
-internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IAsyncDisposable
+internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDisposable
 {
     private readonly Channel<AuditEvent> _queue;
     private readonly IServiceProvider _services;
@@ -25,6 +25,7 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IAsync
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
     private long _dropped;
+    private int _disposed;
 
     public AuditLogSender(IServiceProvider services, IOptions<WitnessClientOptions> options, TimeProvider clock, ILogger<AuditLogSender> logger, IAuditContextAccessor? contextAccessor = null)
     {
@@ -263,16 +264,16 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IAsync
         }
     }
 
-    public async ValueTask DisposeAsync()
+    // The container may hand this instance out under three services and dispose it for each: only the first counts.
+    public void Dispose()
     {
-        _queue.Writer.TryComplete();
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
-            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
         }
 
-        _stopping.Dispose();
+        _queue.Writer.TryComplete();
+        _stopping.Cancel();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Recording an audit event failed; it was dropped")]
