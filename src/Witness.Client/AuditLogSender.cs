@@ -109,6 +109,8 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
             await _stopping.CancelAsync().ConfigureAwait(false);
             await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+
+        SpoolRemaining();
     }
 
     private async Task RunAsync(CancellationToken stopping)
@@ -170,6 +172,34 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
             {
                 await waitForEvents.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+        }
+    }
+
+    /// <summary>What the loop did not get to before the shutdown timeout: to the spool, or counted as dropped without one.</summary>
+    private void SpoolRemaining()
+    {
+        var rest = new List<AuditEvent>();
+        while (_queue.Reader.TryRead(out var e))
+        {
+            rest.Add(e);
+        }
+
+        if (rest.Count == 0)
+        {
+            return;
+        }
+
+        if (_spool is not null)
+        {
+            foreach (var chunk in rest.Chunk(_options.BatchSize))
+            {
+                _spool.Write(chunk);
+            }
+        }
+        else
+        {
+            Interlocked.Add(ref _dropped, rest.Count);
+            LogDropped(rest.Count);
         }
     }
 
@@ -257,8 +287,9 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
 
             return Delivery.Sent;
         }
-        catch (Exception ex) when (ex is HttpRequestException or WitnessApiException or TimeoutException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
+        catch (Exception ex)
         {
+            // Unreachable, timed out, a broken circuit, a 5xx, or stopping: the batch stays (or goes) in the spool for later.
             LogUnreachable(ex.Message);
             return Delivery.Failed;
         }
