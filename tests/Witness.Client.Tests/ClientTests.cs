@@ -106,7 +106,8 @@ public sealed class ClientTests : IClassFixture<ClientTests.Server>
         await client.ExportAsync("ndjson", file, new EventQuery { Action = action });
 
         var lines = Encoding.UTF8.GetString(file.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(4, lines.Count(l => JsonNode.Parse(l)?["action"]?.GetValue<string>() == action));
+        // A filtered export is in proofs mode: a header line, then {"event":{…},"proof":[…]} per event.
+        Assert.Equal(4, lines.Count(l => JsonNode.Parse(l)?["event"]?["action"]?.GetValue<string>() == action));
     }
 
     [Fact]
