@@ -1,0 +1,321 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Witness.Client;
+
+/// <summary>
+/// The background sender behind <see cref="IAuditLog"/>: a bounded in-memory queue that one loop drains in batches
+/// of up to <see cref="WitnessClientOptions.BatchSize"/>. While the spool holds batches, new batches join it so
+/// that events reach Witness in the order they were recorded; the spool is retried with a doubling delay.
+/// </summary>
+internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDisposable
+{
+    private readonly Channel<AuditEvent> _queue;
+    private readonly IServiceProvider _services;
+    private readonly WitnessClientOptions _options;
+    private readonly IAuditContextAccessor? _contextAccessor;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<AuditLogSender> _logger;
+    private readonly EventSpool? _spool;
+    private readonly object _spillLock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private long _dropped;
+    private int _disposed;
+
+    public AuditLogSender(IServiceProvider services, IOptions<WitnessClientOptions> options, TimeProvider clock, ILogger<AuditLogSender> logger, IAuditContextAccessor? contextAccessor = null)
+    {
+        _services = services;
+        _options = options.Value;
+        _clock = clock;
+        _logger = logger;
+        _contextAccessor = contextAccessor;
+        _queue = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _spool = string.IsNullOrWhiteSpace(_options.SpoolDirectory) ? null : new EventSpool(_options.SpoolDirectory);
+    }
+
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public bool Record(AuditEvent auditEvent)
+    {
+        try
+        {
+            ArgumentNullException.ThrowIfNull(auditEvent);
+            WitnessClient.Stamp(auditEvent, _clock);
+            auditEvent.Tenant ??= _options.Tenant;
+            if (_contextAccessor is { } accessor)
+            {
+                auditEvent.Actor ??= accessor.Actor;
+                auditEvent.Context ??= accessor.Context;
+            }
+
+            if (_queue.Writer.TryWrite(auditEvent))
+            {
+                return true;
+            }
+
+            if (_options.Mode == DeliveryMode.MustDeliver && _spool is not null)
+            {
+                // A full queue in must-deliver mode spills to disk: slower for this caller, but nothing is lost.
+                lock (_spillLock)
+                {
+                    _spool.Write([auditEvent]);
+                }
+
+                return true;
+            }
+        }
+        catch (Exception ex)
+        {
+            // Recording must never break the caller's request; the event is counted as dropped instead.
+            LogRecordFailed(ex);
+        }
+
+        Interlocked.Increment(ref _dropped);
+        return false;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops taking events, sends what is queued within the shutdown timeout, and spools (or, best effort without a spool, drops) the rest.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is null)
+        {
+            return;
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ShutdownTimeout);
+        try
+        {
+            await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        SpoolRemaining();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var batch = new List<AuditEvent>(_options.BatchSize);
+        var retryDelay = _options.RetryDelay;
+        var nextRetry = DateTimeOffset.MinValue;
+        while (true)
+        {
+            while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var e))
+            {
+                batch.Add(e);
+            }
+
+            if (batch.Count > 0)
+            {
+                if (_spool is not null && _spool.HasBatches)
+                {
+                    _spool.Write(batch);
+                }
+                else if (!await TrySendAsync(batch, stopping).ConfigureAwait(false))
+                {
+                    nextRetry = _clock.GetUtcNow() + retryDelay;
+                }
+
+                batch.Clear();
+            }
+
+            if (_spool is not null && _spool.HasBatches && _clock.GetUtcNow() >= nextRetry)
+            {
+                if (await TryDrainSpoolAsync(stopping).ConfigureAwait(false))
+                {
+                    retryDelay = _options.RetryDelay;
+                }
+                else
+                {
+                    nextRetry = _clock.GetUtcNow() + retryDelay;
+                    retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _options.MaxRetryDelay.Ticks));
+                }
+            }
+
+            if (_queue.Reader.Completion.IsCompleted || stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (_queue.Reader.TryPeek(out _))
+            {
+                continue;
+            }
+
+            Task waitForEvents = _queue.Reader.WaitToReadAsync(stopping).AsTask();
+            if (_spool is not null && _spool.HasBatches)
+            {
+                var untilRetry = nextRetry - _clock.GetUtcNow();
+                await Task.WhenAny(waitForEvents, Task.Delay(untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero, _clock, stopping)).ConfigureAwait(false);
+            }
+            else
+            {
+                await waitForEvents.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>What the loop did not get to before the shutdown timeout: to the spool, or counted as dropped without one.</summary>
+    private void SpoolRemaining()
+    {
+        var rest = new List<AuditEvent>();
+        while (_queue.Reader.TryRead(out var e))
+        {
+            rest.Add(e);
+        }
+
+        if (rest.Count == 0)
+        {
+            return;
+        }
+
+        if (_spool is not null)
+        {
+            foreach (var chunk in rest.Chunk(_options.BatchSize))
+            {
+                _spool.Write(chunk);
+            }
+        }
+        else
+        {
+            Interlocked.Add(ref _dropped, rest.Count);
+            LogDropped(rest.Count);
+        }
+    }
+
+    /// <summary>Sends a batch; what cannot be sent goes to the spool, or is dropped when there is none. False when Witness could not be reached.</summary>
+    private async Task<bool> TrySendAsync(List<AuditEvent> batch, CancellationToken stopping)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new EventBatch([.. batch]), ClientJson.Default.EventBatch);
+        var outcome = await DeliverAsync(body, stopping).ConfigureAwait(false);
+        if (outcome == Delivery.Failed)
+        {
+            if (_spool is not null)
+            {
+                _spool.WriteBody(body);
+            }
+            else
+            {
+                Interlocked.Add(ref _dropped, batch.Count);
+                LogDropped(batch.Count);
+            }
+        }
+
+        return outcome != Delivery.Failed;
+    }
+
+    private async Task<bool> TryDrainSpoolAsync(CancellationToken stopping)
+    {
+        foreach (var file in _spool!.Oldest(100))
+        {
+            var outcome = await DeliverAsync(EventSpool.Read(file), stopping).ConfigureAwait(false);
+            if (outcome == Delivery.Failed)
+            {
+                return false;
+            }
+
+            EventSpool.Delete(file);
+        }
+
+        return true;
+    }
+
+    private enum Delivery
+    {
+        Sent,
+        Failed,
+    }
+
+    /// <summary>
+    /// Sends one serialized batch. A batch Witness refuses as a whole is resent event by event so that one bad event does
+    /// not hold back the others; the refused ones are kept in the spool's <c>rejected/</c> folder (or logged and dropped).
+    /// </summary>
+    private async Task<Delivery> DeliverAsync(byte[] body, CancellationToken stopping)
+    {
+        var client = _services.GetRequiredService<WitnessClient>();
+        try
+        {
+            await client.SendSerializedAsync(body, stopping).ConfigureAwait(false);
+            return Delivery.Sent;
+        }
+        catch (WitnessApiException ex) when (ex.IsRejection)
+        {
+            var events = JsonSerializer.Deserialize(body, ClientJson.Default.EventBatch)!.Events;
+            if (events.Count == 1)
+            {
+                LogRejected(events[0].Id, ex);
+                if (_spool is not null)
+                {
+                    _spool.RejectBody(body);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _dropped);
+                }
+
+                return Delivery.Sent;
+            }
+
+            foreach (var e in events)
+            {
+                var single = JsonSerializer.SerializeToUtf8Bytes(new EventBatch([e]), ClientJson.Default.EventBatch);
+                if (await DeliverAsync(single, stopping).ConfigureAwait(false) == Delivery.Failed)
+                {
+                    return Delivery.Failed;
+                }
+            }
+
+            return Delivery.Sent;
+        }
+        catch (Exception ex)
+        {
+            // Unreachable, timed out, a broken circuit, a 5xx, or stopping: the batch stays (or goes) in the spool for later.
+            LogUnreachable(ex.Message);
+            return Delivery.Failed;
+        }
+    }
+
+    // The container may hand this instance out under three services and dispose it for each: only the first counts.
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        _stopping.Cancel();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording an audit event failed; it was dropped")]
+    private partial void LogRecordFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Witness is unreachable; {Count} audit events were dropped (best effort, no spool directory)")]
+    private partial void LogDropped(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Witness could not take audit events yet, they stay spooled: {Reason}")]
+    private partial void LogUnreachable(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Witness refused audit event {EventId}")]
+    private partial void LogRejected(string? eventId, Exception exception);
+}

@@ -1,0 +1,532 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Witness.Client;
+
+namespace Witness.EntityFrameworkCore;
+
+/// <summary>
+/// Turns saved changes into audit events. One instance serves every context at once: it keeps nothing of its own
+/// between calls, and what one <c>SaveChanges</c> needs from start to end lives in a state object attached to that
+/// context (a <see cref="ConditionalWeakTable{TKey,TValue}"/>), which EF Core uses from one thread at a time.
+/// </summary>
+internal sealed class WitnessInterceptor(
+    IOptions<WitnessEntityOptions> entityOptions,
+    IOptions<WitnessClientOptions> clientOptions,
+    OutboxSignal signal,
+    TimeProvider clock,
+    IAuditLog? auditLog = null,
+    IAuditContextAccessor? contextAccessor = null) : ISaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
+{
+    private const string Redacted = "[redacted]";
+    private readonly ConditionalWeakTable<DbContext, ContextState> _states = [];
+    private readonly WitnessEntityOptions _options = entityOptions.Value;
+
+    private sealed class ContextState
+    {
+        public List<PendingChange> Pending { get; } = [];
+
+        public List<AuditEvent> AwaitingCommit { get; } = [];
+
+        public IDbContextTransaction? OwnTransaction { get; set; }
+
+        /// <summary>Between SavingChanges and its end, and while the interceptor writes the outbox: commands are then not bulk operations.</summary>
+        public bool Busy { get; set; }
+    }
+
+    private sealed record PendingChange(EntityEntry Entry, EntityAuditMap Map, string Crud, AuditEvent Event, bool OriginalsUnknown);
+
+    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        if (Capture(eventData.Context) is { } state && _options.UseOutbox && eventData.Context!.Database.CurrentTransaction is null)
+        {
+            state.OwnTransaction = eventData.Context.Database.BeginTransaction();
+        }
+
+        return result;
+    }
+
+    public async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (Capture(eventData.Context) is { } state && _options.UseOutbox && eventData.Context!.Database.CurrentTransaction is null)
+        {
+            state.OwnTransaction = await eventData.Context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        if (Complete(eventData.Context) is { } done)
+        {
+            if (done.Events.Count > 0)
+            {
+                WriteOutbox(eventData.Context!, done.State, done.Events);
+            }
+
+            done.State.OwnTransaction?.Commit();
+            Finish(done.State);
+        }
+
+        return result;
+    }
+
+    public async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        if (Complete(eventData.Context) is { } done)
+        {
+            if (done.Events.Count > 0)
+            {
+                await WriteOutboxAsync(eventData.Context!, done.State, done.Events, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (done.State.OwnTransaction is { } own)
+            {
+                await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            Finish(done.State);
+        }
+
+        return result;
+    }
+
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => Abandon(eventData.Context);
+
+    public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Abandon(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void SaveChangesCanceled(DbContextEventData eventData) => Abandon(eventData.Context);
+
+    public Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Abandon(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => ReleaseAwaitingCommit(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        ReleaseAwaitingCommit(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => DropAwaitingCommit(eventData.Context);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        DropAwaitingCommit(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
+    {
+        if (BulkEvent(command, eventData, result) is { } found)
+        {
+            var (context, state, bulk) = found;
+            if (_options.UseOutbox)
+            {
+                WriteOutbox(context, state, [bulk]);
+                signal.Notify();
+            }
+            else
+            {
+                RecordOrHold(context, state, [bulk]);
+            }
+        }
+
+        return result;
+    }
+
+    public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        if (BulkEvent(command, eventData, result) is { } found)
+        {
+            var (context, state, bulk) = found;
+            if (_options.UseOutbox)
+            {
+                await WriteOutboxAsync(context, state, [bulk], cancellationToken).ConfigureAwait(false);
+                signal.Notify();
+            }
+            else
+            {
+                RecordOrHold(context, state, [bulk]);
+            }
+        }
+
+        return result;
+    }
+
+    private ContextState? Capture(DbContext? context)
+    {
+        if (context is null)
+        {
+            return null;
+        }
+
+        var state = _states.GetOrCreateValue(context);
+        if (state.Busy)
+        {
+            return null;
+        }
+
+        state.Pending.Clear();
+        if (context.ChangeTracker.AutoDetectChangesEnabled)
+        {
+            context.ChangeTracker.DetectChanges();
+        }
+
+        var actor = contextAccessor?.Actor;
+        var requestContext = contextAccessor?.Context;
+        foreach (var entry in context.ChangeTracker.Entries())
+        {
+            if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted) || _options.Find(entry.Metadata.ClrType) is not { } map)
+            {
+                continue;
+            }
+
+            var crud = entry.State switch
+            {
+                EntityState.Added => "create",
+                EntityState.Modified => "update",
+                _ => "delete",
+            };
+            var auditEvent = new AuditEvent
+            {
+                Action = $"{map.Prefix}.{crud}",
+                Tenant = clientOptions.Value.Tenant,
+                Actor = actor,
+                Context = requestContext,
+            };
+            WitnessClient.Stamp(auditEvent, clock);
+            var originalsUnknown = false;
+            if (entry.State == EntityState.Modified)
+            {
+                var modified = entry.Properties.Where(p => p.IsModified).ToList();
+                // An entity attached with Update() has every property marked modified and its originals set to the current
+                // values: nothing tells what it was before, so the event says so instead of showing before = after.
+                originalsUnknown = modified.Count > 0 && modified.All(p => Equals(p.OriginalValue, p.CurrentValue));
+                var changed = originalsUnknown ? modified : modified.Where(p => !Equals(p.OriginalValue, p.CurrentValue)).ToList();
+                auditEvent.Changes = new AuditChanges
+                {
+                    Before = originalsUnknown ? null : Snapshot(changed, map, original: true),
+                    After = Snapshot(changed, map, original: false),
+                };
+                if (originalsUnknown)
+                {
+                    auditEvent.Metadata = new JsonObject { ["originals_unknown"] = true };
+                }
+            }
+            else if (entry.State == EntityState.Deleted)
+            {
+                auditEvent.Changes = new AuditChanges { Before = Snapshot(entry.Properties, map, original: true) };
+                auditEvent.Targets = [Target(entry, map)];
+            }
+
+            state.Pending.Add(new PendingChange(entry, map, crud, auditEvent, originalsUnknown));
+        }
+
+        if (state.Pending.Count == 0)
+        {
+            return null;
+        }
+
+        state.Busy = true;
+        return state;
+    }
+
+    /// <summary>After the save: keys generated by the database are known now, so targets and created values are filled in.</summary>
+    private (ContextState State, List<AuditEvent> Events)? Complete(DbContext? context)
+    {
+        if (context is null || !_states.TryGetValue(context, out var state) || !state.Busy || state.Pending.Count == 0)
+        {
+            return null;
+        }
+
+        var events = new List<AuditEvent>(state.Pending.Count);
+        foreach (var change in state.Pending)
+        {
+            var e = change.Event;
+            if (change.Crud == "create")
+            {
+                e.Changes = new AuditChanges { After = Snapshot(change.Entry.Properties, change.Map, original: false) };
+            }
+
+            e.Targets ??= [Target(change.Entry, change.Map)];
+            events.Add(e);
+        }
+
+        state.Pending.Clear();
+        if (!_options.UseOutbox)
+        {
+            RecordOrHold(context, state, events);
+            state.Busy = false;
+            return null;
+        }
+
+        return (state, events);
+    }
+
+    private void Finish(ContextState state)
+    {
+        state.OwnTransaction?.Dispose();
+        state.OwnTransaction = null;
+        state.Busy = false;
+        signal.Notify();
+    }
+
+    private void Abandon(DbContext? context)
+    {
+        if (context is null || !_states.TryGetValue(context, out var state))
+        {
+            return;
+        }
+
+        state.Pending.Clear();
+        state.OwnTransaction?.Dispose();
+        state.OwnTransaction = null;
+        state.Busy = false;
+    }
+
+    private void RecordOrHold(DbContext context, ContextState state, List<AuditEvent> events)
+    {
+        if (context.Database.CurrentTransaction is null)
+        {
+            Record(events);
+        }
+        else
+        {
+            state.AwaitingCommit.AddRange(events);
+        }
+    }
+
+    private void ReleaseAwaitingCommit(DbContext? context)
+    {
+        if (context is not null && _states.TryGetValue(context, out var state) && state.AwaitingCommit.Count > 0)
+        {
+            Record(state.AwaitingCommit);
+            state.AwaitingCommit.Clear();
+        }
+    }
+
+    private void DropAwaitingCommit(DbContext? context)
+    {
+        if (context is not null && _states.TryGetValue(context, out var state))
+        {
+            state.AwaitingCommit.Clear();
+        }
+    }
+
+    private void Record(List<AuditEvent> events)
+    {
+        var log = auditLog ?? throw new InvalidOperationException("Witness.EntityFrameworkCore without the outbox needs IAuditLog: call AddWitnessClient.");
+        foreach (var e in events)
+        {
+            log.Record(e);
+        }
+    }
+
+    private (DbContext Context, ContextState State, AuditEvent Event)? BulkEvent(DbCommand command, CommandExecutedEventData eventData, int affected)
+    {
+        if (eventData.Context is not { } context || (_states.TryGetValue(context, out var existing) && existing.Busy))
+        {
+            return null;
+        }
+
+        var (crud, table) = BulkTarget(command.CommandText);
+        if (crud is null)
+        {
+            return null;
+        }
+
+        var entityType = context.Model.GetEntityTypes().FirstOrDefault(t => string.Equals(t.GetTableName(), table, StringComparison.OrdinalIgnoreCase) && _options.Find(t.ClrType) is not null);
+        if (entityType is null)
+        {
+            return null;
+        }
+
+        var map = _options.Find(entityType.ClrType)!;
+        var noun = map.Prefix.Replace('_', ' ');
+        // One statement, any number of rows: no single target, so the event names the type and the count instead.
+        var auditEvent = new AuditEvent
+        {
+            Action = $"{map.Prefix}.bulk_{crud}",
+            Tenant = clientOptions.Value.Tenant,
+            Actor = contextAccessor?.Actor,
+            Context = contextAccessor?.Context,
+            Metadata = new JsonObject { ["affected"] = affected, ["target_type"] = map.Prefix, ["table"] = table },
+            Description = string.Create(CultureInfo.InvariantCulture, $"{(crud == "update" ? "Updated" : "Deleted")} {affected} {noun}{(affected == 1 ? "" : "s")} in one statement"),
+        };
+        WitnessClient.Stamp(auditEvent, clock);
+        return (context, _states.GetOrCreateValue(context), auditEvent);
+    }
+
+    /// <summary>What an <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> statement does and to which table, from the SQL relational providers write for them.</summary>
+    internal static (string? Crud, string? Table) BulkTarget(string sql)
+    {
+        var text = sql.AsSpan().TrimStart();
+        while (text.StartsWith("--"))
+        {
+            // EF Core puts query tags as comment lines first.
+            var end = text.IndexOf('\n');
+            text = end < 0 ? [] : text[(end + 1)..].TrimStart();
+        }
+
+        string crud;
+        if (text.StartsWith("UPDATE ", StringComparison.OrdinalIgnoreCase))
+        {
+            crud = "update";
+            text = text[7..];
+        }
+        else if (text.StartsWith("DELETE FROM ", StringComparison.OrdinalIgnoreCase))
+        {
+            crud = "delete";
+            text = text[12..];
+        }
+        else
+        {
+            return (null, null);
+        }
+
+        text = text.TrimStart();
+        var length = text.IndexOfAny(' ', '\n', '\r');
+        var name = (length < 0 ? text : text[..length]).ToString();
+        var dot = name.LastIndexOf('.');
+        if (dot >= 0)
+        {
+            name = name[(dot + 1)..];
+        }
+
+        return (crud, name.Trim('"', '[', ']', '`'));
+    }
+
+    private void WriteOutbox(DbContext context, ContextState state, List<AuditEvent> events)
+    {
+        var busy = state.Busy;
+        state.Busy = true;
+        try
+        {
+            foreach (var (sql, parameters) in OutboxInserts(context, events))
+            {
+                context.Database.ExecuteSqlRaw(sql, parameters);
+            }
+        }
+        finally
+        {
+            state.Busy = busy;
+        }
+    }
+
+    private async Task WriteOutboxAsync(DbContext context, ContextState state, List<AuditEvent> events, CancellationToken cancellationToken)
+    {
+        var busy = state.Busy;
+        state.Busy = true;
+        try
+        {
+            foreach (var (sql, parameters) in OutboxInserts(context, events))
+            {
+                await context.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            state.Busy = busy;
+        }
+    }
+
+    // Plain parameterized INSERTs through the context's connection and current transaction, so that the rows commit or
+    // roll back with the change, whatever else the change tracker holds. Names come from the model, quoted by the provider.
+    private IEnumerable<(string Sql, object[] Parameters)> OutboxInserts(DbContext context, List<AuditEvent> events)
+    {
+        const int RowsPerStatement = 200;
+        var entity = context.Model.FindEntityType(typeof(WitnessOutboxMessage))
+            ?? throw new InvalidOperationException($"The outbox is not in {context.GetType().Name}'s model: call modelBuilder.AddWitnessOutbox() in OnModelCreating.");
+        var sqlHelper = context.GetService<ISqlGenerationHelper>();
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string property) => sqlHelper.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!);
+        var head = $"INSERT INTO {sqlHelper.DelimitIdentifier(table.Name, table.Schema)} ({Column(nameof(WitnessOutboxMessage.EventId))}, {Column(nameof(WitnessOutboxMessage.Payload))}, {Column(nameof(WitnessOutboxMessage.CreatedAt))}) VALUES ";
+        var now = clock.GetUtcNow();
+        for (var start = 0; start < events.Count; start += RowsPerStatement)
+        {
+            var chunk = events.Skip(start).Take(RowsPerStatement).ToList();
+            var sql = new StringBuilder(head);
+            var parameters = new object[chunk.Count * 3];
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"({{{i * 3}}}, {{{(i * 3) + 1}}}, {{{(i * 3) + 2}}})");
+                parameters[i * 3] = chunk[i].Id!;
+                parameters[(i * 3) + 1] = JsonSerializer.Serialize(chunk[i], ClientJson.Default.AuditEvent);
+                parameters[(i * 3) + 2] = now;
+            }
+
+            yield return (sql.ToString(), parameters);
+        }
+    }
+
+    private static AuditTarget Target(EntityEntry entry, EntityAuditMap map)
+    {
+        var key = entry.Metadata.FindPrimaryKey();
+        var id = key is null ? null : string.Join(",", key.Properties.Select(p => Text(entry.Property(p.Name).CurrentValue)));
+        string? name = null;
+        if (map.Name is not null)
+        {
+            name = map.Name(entry.Entity);
+        }
+
+        return new AuditTarget { Type = map.Prefix, Id = id, Name = name };
+    }
+
+    private static JsonObject Snapshot(IEnumerable<PropertyEntry> properties, EntityAuditMap map, bool original)
+    {
+        var json = new JsonObject();
+        foreach (var p in properties)
+        {
+            json[Name(p.Metadata)] = map.Sensitive.Contains(p.Metadata.Name)
+                ? Redacted
+                : Node(original ? p.OriginalValue : p.CurrentValue);
+        }
+
+        return json;
+    }
+
+    private static string Name(IProperty property) => JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+
+    private static JsonNode? Node(object? value) => value switch
+    {
+        null => null,
+        string s => JsonValue.Create(s),
+        bool b => JsonValue.Create(b),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        short s => JsonValue.Create(s),
+        byte b => JsonValue.Create(b),
+        decimal d => JsonValue.Create(d),
+        double d => JsonValue.Create(d),
+        float f => JsonValue.Create(f),
+        _ => JsonValue.Create(Text(value)),
+    };
+
+    private static string? Text(object? value) => value switch
+    {
+        null => null,
+        DateTimeOffset d => d.ToString("O", CultureInfo.InvariantCulture),
+        DateTime d => d.ToString("O", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+}

@@ -1,0 +1,55 @@
+using HelpDesk;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Witness.EntityFrameworkCore;
+
+namespace Witness.Client.Tests.Support;
+
+/// <summary>The sample's DbContext in a host of the test's own, on a fresh SQLite file, capturing into the outbox.</summary>
+public static class HelpDeskHost
+{
+    public static IHost Build(WitnessServer witness, string? databasePath = null)
+    {
+        databasePath ??= Path.Combine(Path.GetTempPath(), $"helpdesk-{Guid.NewGuid():N}.db");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddWitnessClient(
+            o =>
+            {
+                o.Endpoint = witness.Address;
+                o.ApiKey = witness.ApiKey;
+            },
+            r => r.Retry.Delay = TimeSpan.FromMilliseconds(100));
+        builder.Services.AddWitnessEntityFrameworkCore<HelpDeskDb>(o =>
+        {
+            o.OutboxPollInterval = TimeSpan.FromMilliseconds(100);
+            o.Map<Inbox>("inbox", i => i.Name);
+            o.Map<Team>("team", t => t.Name);
+            o.Map<AutomationRule>("automation_rule", r => r.Name);
+            o.Map<InboxWebhook>("inbox_webhook", w => w.Url);
+        });
+        builder.Services.AddDbContext<HelpDeskDb>((sp, o) => o
+            .UseSqlite($"Data Source={databasePath};Default Timeout=60")
+            .AddWitnessInterceptor(sp));
+        var host = builder.Build();
+        using var scope = host.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<HelpDeskDb>();
+        db.Database.EnsureCreated();
+        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+        return host;
+    }
+
+    public static async Task<List<WitnessOutboxMessage>> OutboxAsync(IHost host)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<HelpDeskDb>().Set<WitnessOutboxMessage>().AsNoTracking().OrderBy(m => m.Id).ToListAsync();
+    }
+
+    public static async Task<T> WithContextAsync<T>(IHost host, Func<HelpDeskDb, Task<T>> work)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<HelpDeskDb>());
+    }
+}
