@@ -340,7 +340,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 return (count, ChainVerification.Bad(purged, null, $"the hashes kept for the purged events no longer match the checkpoint {whose} at size {checkpoint.Size}", count) with { CheckpointSize = checkpoint.Size });
             }
 
-            count++;
+            count += outside.Contains(checkpoint) ? 0 : 1;
         }
 
         return (count, null);
@@ -714,7 +714,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 return Bad(from, problem) with { CheckpointSize = checkpoint.Size };
             }
 
-            CheckpointsChecked++;
+            CheckpointsChecked += outside.Contains(checkpoint) ? 0 : 1;
             _lastGoodCheckpoint = checkpoint.Size;
             return null;
         }
