@@ -5,15 +5,24 @@ namespace Witness.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
+    /// <summary>
+    /// Saves a checkpoint larger than the latest one saved, chained to it (<c>previous_size</c>), and records
+    /// it as the latest in the tenant row, under the tenant row's lock so instances saving at once take
+    /// turns; a checkpoint no larger than the latest (another instance signed a later head first, or the
+    /// same one) is not saved.
+    /// </summary>
     public async Task SaveCheckpointAsync(string tenant, StoredCheckpoint checkpoint, CancellationToken ct)
     {
-        // Instances may sign the same size at once: the same committed head gives the same root, so the first one stays.
         await using var connection = await Data.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO checkpoints (tenant_id, size, root, note, created_at)
-            SELECT id, $2, $3, $4, $5 FROM tenants WHERE name = $1
-            ON CONFLICT (tenant_id, size) DO NOTHING
+            WITH head AS (SELECT id, checkpoint_size FROM tenants WHERE name = $1 FOR UPDATE),
+            saved AS (
+                INSERT INTO checkpoints (tenant_id, size, root, note, created_at, previous_size)
+                SELECT id, $2, $3, $4, $5, checkpoint_size FROM head WHERE checkpoint_size < $2
+                ON CONFLICT (tenant_id, size) DO NOTHING
+                RETURNING tenant_id)
+            UPDATE tenants SET checkpoint_size = $2 FROM saved WHERE tenants.id = saved.tenant_id
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Size });

@@ -136,6 +136,15 @@ public sealed partial class PostgresStore
             yield break;
         }
 
+        await foreach (var row in ReadLogRowsAsync(connection, tenantId.Value, fromSeq, ct))
+        {
+            yield return row;
+        }
+    }
+
+    /// <summary>The tenant's log rows from <paramref name="fromSeq"/> in seq order, on the given connection (and so in its snapshot).</summary>
+    private static async IAsyncEnumerable<StoredRow> ReadLogRowsAsync(NpgsqlConnection connection, long tenantId, long fromSeq, [EnumeratorCancellation] CancellationToken ct)
+    {
         await using var command = new NpgsqlCommand(
             """
             SELECT seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
@@ -144,7 +153,7 @@ public sealed partial class PostgresStore
             WHERE tenant_id = $1 AND seq >= $2
             ORDER BY seq
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = fromSeq });
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -5,21 +5,31 @@ namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
+    /// <summary>
+    /// Saves a checkpoint larger than the latest one saved, chained to it (<c>previous_size</c>), and records
+    /// it as the latest in the tenant row; a checkpoint no larger than the latest (signed concurrently, or
+    /// the same again) is not saved.
+    /// </summary>
     public Task SaveCheckpointAsync(string tenant, StoredCheckpoint checkpoint, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
             await using var command = connection.CreateCommand();
+            command.Transaction = tx;
             command.CommandText =
                 """
-                INSERT OR IGNORE INTO checkpoints (tenant_id, size, root, note, created_at)
-                SELECT id, $size, $root, $note, $created FROM tenants WHERE name = $tenant
+                INSERT OR IGNORE INTO checkpoints (tenant_id, size, root, note, created_at, previous_size)
+                SELECT id, $size, $root, $note, $created, checkpoint_size FROM tenants WHERE name = $tenant AND checkpoint_size < $size;
+                UPDATE tenants SET checkpoint_size = $size WHERE name = $tenant AND checkpoint_size < $size;
                 """;
             command.Parameters.AddWithValue("$size", checkpoint.Size);
             command.Parameters.AddWithValue("$root", checkpoint.RootHash);
             command.Parameters.AddWithValue("$note", checkpoint.Note);
             command.Parameters.AddWithValue("$created", checkpoint.CreatedAt.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$tenant", tenant);
-            return await command.ExecuteNonQueryAsync(ct);
+            var saved = await command.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
+            return saved;
         }, ct);
 
     public Task<StoredCheckpoint?> LatestCheckpointAsync(string tenant, CancellationToken ct) =>

@@ -12,7 +12,7 @@ public sealed partial class SqliteStore
     /// copied straight from SQLite into the block, with no string or array per row (reading a million
     /// rows through <see cref="ReadLogAsync"/> costs about four seconds of CPU, most of it allocation).
     /// </summary>
-    public ILogRowReader OpenLogRows(string tenant, long fromSeq, CancellationToken ct) => new SqliteLogRowReader(this, tenant, fromSeq);
+    public ILogRowReader OpenLogRows(string tenant, long fromSeq, CancellationToken ct) => new SqliteLogRowReader(this, tenant, fromSeq, null);
 
     /// <summary>The tenant's target index rows, their text as UTF-8, read the same way.</summary>
     public async Task VisitTargetRowsAsync(string tenant, TargetRowVisitor visit, CancellationToken ct)
@@ -23,7 +23,7 @@ public sealed partial class SqliteStore
             return;
         }
 
-        using var rows = RawRows.Open(this, "SELECT seq, target_type, target_id FROM event_targets WHERE tenant_id = ?1", tenantId.Value);
+        using var rows = RawRows.Open(this, null, "SELECT seq, target_type, target_id FROM event_targets WHERE tenant_id = ?1", tenantId.Value);
         while (rows.Step())
         {
             visit(rows.Int64(0), rows.Bytes(1), rows.Bytes(2));
@@ -31,7 +31,8 @@ public sealed partial class SqliteStore
         }
     }
 
-    private sealed class SqliteLogRowReader(SqliteStore store, string tenant, long fromSeq) : ILogRowReader
+    /// <summary>The tenant's log rows from a seq on, in blocks; in a snapshot (<see cref="OpenSnapshotAsync"/>), or the latest committed state when it is null.</summary>
+    private sealed class SqliteLogRowReader(SqliteStore store, string tenant, long fromSeq, SnapshotRef? snapshot) : ILogRowReader
     {
         // The same rows and columns as ReadLogAsync: a range scan of the table in log order.
         private const string Sql =
@@ -97,7 +98,7 @@ public sealed partial class SqliteStore
 
             _tenantId = tenantId.Value;
             _start = Rid(_tenantId, 0);
-            _rows = RawRows.Open(store, Sql, _start + Math.Max(fromSeq, 1), _start + SeqsPerTenant);
+            _rows = RawRows.Open(store, snapshot, Sql, _start + Math.Max(fromSeq, 1), _start + SeqsPerTenant);
             return true;
         }
 
@@ -113,7 +114,7 @@ public sealed partial class SqliteStore
     /// the verifier's passes over millions of rows: only its reader uses it, one call at a time, and the
     /// mutex cost a lock and an unlock on every column of every row. Columns are read by calling SQLite's
     /// accessors directly: through SQLitePCL each call costs about 50 ns of marshalling. It reads the
-    /// snapshot of its first step, as any reader does in WAL mode.
+    /// snapshot of its first step, as any reader does in WAL mode, or the snapshot it is given.
     /// </summary>
     private sealed unsafe partial class RawRows : IDisposable
     {
@@ -125,7 +126,8 @@ public sealed partial class SqliteStore
 
         private RawRows(sqlite3 db) => _db = db;
 
-        public static RawRows Open(SqliteStore store, string sql, params long[] parameters)
+        /// <summary>Prepares <paramref name="sql"/> with its parameters, reading a snapshot when one is given (<c>sqlite3_snapshot_open</c>, in a transaction held until disposed), else the latest state.</summary>
+        public static RawRows Open(SqliteStore store, SnapshotRef? snapshot, string sql, params long[] parameters)
         {
             Check(raw.sqlite3_open_v2(store._options.DatabasePath, out var db, raw.SQLITE_OPEN_READONLY | raw.SQLITE_OPEN_NOMUTEX, null), db);
             var rows = new RawRows(db);
@@ -133,6 +135,20 @@ public sealed partial class SqliteStore
             {
                 Check(raw.sqlite3_busy_timeout(db, (int)store._options.BusyTimeout.TotalMilliseconds), db);
                 Check(raw.sqlite3_exec(db, $"PRAGMA mmap_size=268435456; PRAGMA cache_size=-{store._options.CacheSizeKib};"), db);
+                if (snapshot is not null)
+                {
+                    // A read first, so the connection knows the file is in WAL mode, which opening a snapshot needs.
+                    Check(raw.sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema; BEGIN"), db);
+                    if (snapshot.Handle != 0)
+                    {
+                        Check(SnapshotNative.Open(db.DangerousGetHandle(), "main", snapshot.Handle), db);
+                    }
+                    else
+                    {
+                        rows.CheckSameState(snapshot);
+                    }
+                }
+
                 Check(raw.sqlite3_prepare_v2(db, sql, out var statement), db);
                 rows._statement = statement;
                 rows._handle = statement.DangerousGetHandle();
@@ -147,6 +163,27 @@ public sealed partial class SqliteStore
             {
                 rows.Dispose();
                 throw;
+            }
+        }
+
+        /// <summary>
+        /// Without a snapshot handle (SQLite has none to give while the WAL holds no frame yet), the read
+        /// transaction just begun must see the tenant exactly as the snapshot's does, or it is not the same snapshot.
+        /// </summary>
+        private void CheckSameState(SnapshotRef snapshot)
+        {
+            Check(raw.sqlite3_prepare_v2(_db, SnapshotRef.FingerprintSql, out var statement), _db);
+            using (statement)
+            {
+                Check(raw.sqlite3_bind_int64(statement, 1, snapshot.TenantId), _db);
+                var step = raw.sqlite3_step(statement);
+                var state = step == raw.SQLITE_ROW
+                    ? SnapshotRef.Fingerprint(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_blob(statement, 1), raw.sqlite3_column_int64(statement, 2), raw.sqlite3_column_int64(statement, 3))
+                    : step == raw.SQLITE_DONE ? [] : throw Error(step, _db);
+                if (!state.AsSpan().SequenceEqual(snapshot.State))
+                {
+                    throw new LogSnapshotMovedException();
+                }
             }
         }
 

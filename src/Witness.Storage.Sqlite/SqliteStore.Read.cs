@@ -6,7 +6,7 @@ using Witness.Search;
 
 namespace Witness.Storage.Sqlite;
 
-public sealed partial class SqliteStore : IVerifiableLayout
+public sealed partial class SqliteStore
 {
     private readonly ConcurrentDictionary<string, long> _tenantIds = new(StringComparer.Ordinal);
 
@@ -141,37 +141,40 @@ public sealed partial class SqliteStore : IVerifiableLayout
                 yield break;
             }
 
-            await using var command = connection.CreateCommand();
-            // The tenant's log is the table's rid range [tenant_id * 2^40 + 1, (tenant_id + 1) * 2^40): a
-            // range scan of the table in log order. Each row's position is its rid; the seq column is
-            // reported beside it, so a row whose seq column was changed, or that was moved, is caught.
-            var start = Rid(tenantId.Value, 0);
-            command.CommandText =
-                """
-                SELECT rid, seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
-                       actor_id, actor_email, ip, search_text, tenant_id
-                FROM events
-                WHERE rid >= $from AND rid < $end
-                ORDER BY rid
-                """;
-            command.Parameters.AddWithValue("$from", start + Math.Max(fromSeq, 1));
-            command.Parameters.AddWithValue("$end", start + SeqsPerTenant);
+            await using var command = Prepare(connection, null, ReadLogSql, [Rid(tenantId.Value, 0) + Math.Max(fromSeq, 1), Rid(tenantId.Value, 0) + SeqsPerTenant]);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var keys = new EventIndexKeys(
-                    reader.GetInt64(5), reader.GetInt64(6), reader.GetString(7), reader.GetString(8),
-                    reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10),
-                    reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
-                    reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), reader.GetString(14), []);
-                var position = reader.GetInt64(0) - start;
-                yield return new StoredRow(position, reader.GetString(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), keys)
-                {
-                    SeqColumn = reader.GetInt64(1),
-                    TenantColumnMatches = reader.GetInt64(15) == tenantId.Value,
-                };
+                yield return ReadLogRow(reader, Rid(tenantId.Value, 0), tenantId.Value);
             }
         }
+    }
+
+    // The tenant's log is the table's rid range [tenant_id * 2^40 + 1, (tenant_id + 1) * 2^40): a range
+    // scan of the table in log order. Each row's position is its rid; the seq column is reported beside
+    // it, so a row whose seq column was changed, or that was moved, is caught.
+    private const string ReadLogSql =
+        """
+        SELECT rid, seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
+               actor_id, actor_email, ip, search_text, tenant_id
+        FROM events
+        WHERE rid >= $p0 AND rid < $p1
+        ORDER BY rid
+        """;
+
+    /// <summary>A row of <see cref="ReadLogSql"/>; <paramref name="start"/> is the rid of the tenant's seq 0.</summary>
+    private static StoredRow ReadLogRow(SqliteDataReader reader, long start, long tenantId)
+    {
+        var keys = new EventIndexKeys(
+            reader.GetInt64(5), reader.GetInt64(6), reader.GetString(7), reader.GetString(8),
+            reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10),
+            reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
+            reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), reader.GetString(14), []);
+        return new StoredRow(reader.GetInt64(0) - start, reader.GetString(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), keys)
+        {
+            SeqColumn = reader.GetInt64(1),
+            TenantColumnMatches = reader.GetInt64(15) == tenantId,
+        };
     }
 
     public Task<long> CountEventRowsAsync(string tenant, CancellationToken ct) =>
@@ -182,22 +185,6 @@ public sealed partial class SqliteStore : IVerifiableLayout
             command.Parameters.AddWithValue("$name", tenant);
             return (long)(await command.ExecuteScalarAsync(ct))!;
         }, ct);
-
-    public async IAsyncEnumerable<(string Email, string ActorId)> ReadActorEmailsAsync(string tenant, [EnumeratorCancellation] CancellationToken ct)
-    {
-        var connection = await OpenAsync(ct);
-        await using (connection)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT email, actor_id FROM actor_emails WHERE tenant_id = (SELECT id FROM tenants WHERE name = $name)";
-            command.Parameters.AddWithValue("$name", tenant);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                yield return (reader.GetString(0), reader.GetString(1));
-            }
-        }
-    }
 
     public async IAsyncEnumerable<(long Seq, string Type, string Id)> ReadTargetRowsAsync(string tenant, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -23,9 +23,16 @@ public static class VerifyCommand
         var file = new Option<FileInfo?>("--file") { Description = "An NDJSON export (format=ndjson) to verify offline, with no network and no database.", HelpName = "FILE" };
         var publicKey = new Option<FileInfo?>("--public-key") { Description = "With --file: the PEM public key that signs the log's checkpoints (GET /v1/public-key).", HelpName = "KEY.pem" };
         var origin = new Option<string>("--origin") { Description = "The server's checkpoint origin (its key name).", DefaultValueFactory = _ => "witness" };
+        var checkpoints = new Option<FileInfo[]>("--checkpoint")
+        {
+            Description = "With --tenant: a signed checkpoint kept outside the database (the note text, or the JSON GET /v1/checkpoints/latest answers). " +
+                "Repeatable. Fails unless the log is a consistent extension of each: only such a checkpoint reveals a tail cut off by someone who can write the database.",
+            HelpName = "FILE",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("verify", "Check that nothing in a log was changed, removed, reordered or inserted: a tenant's log in the data folder (--tenant), or an NDJSON export offline (--file with --public-key). Exits 1 naming the first bad seq.")
         {
-            data, postgres, signingKey, tenant, file, publicKey, origin,
+            data, postgres, signingKey, tenant, file, publicKey, origin, checkpoints,
         };
         command.Validators.Add(result =>
         {
@@ -34,6 +41,10 @@ public static class VerifyCommand
             if (hasTenant == hasFile)
             {
                 result.AddError("Give either --tenant (verify a log in the data folder) or --file (verify an export offline), not both.");
+            }
+            else if (hasFile && result.GetValue(checkpoints) is { Length: > 0 })
+            {
+                result.AddError("--checkpoint goes with --tenant: an export carries its own signed checkpoint.");
             }
             else if (hasFile && result.GetValue(publicKey) is null)
             {
@@ -46,6 +57,20 @@ public static class VerifyCommand
             if (parse.GetValue(file) is { } export)
             {
                 return await VerifyFileAsync(export, parse.GetValue(publicKey)!, ct);
+            }
+
+            var notes = new List<string>();
+            foreach (var note in parse.GetValue(checkpoints) ?? [])
+            {
+                try
+                {
+                    notes.Add(ReadNote(await File.ReadAllTextAsync(note.FullName, ct)));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException)
+                {
+                    await Console.Error.WriteLineAsync($"witness verify: cannot read the checkpoint {note.FullName}: {ex.Message}");
+                    return 2;
+                }
             }
 
             var dataDirectory = parse.GetValue(data)!;
@@ -90,19 +115,36 @@ public static class VerifyCommand
                 return 2;
             }
 
-            var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, ct);
+            var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, notes, ct);
             if (result.Ok)
             {
                 var purged = result.Purged > 0 ? $" ({result.Purged} purged by retention, vouched for by their kept hashes)" : "";
-                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoint(s).");
+                var outside = result.OutsideCheckpoints > 0 ? $" and {result.OutsideCheckpoints} kept outside" : "";
+                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoint(s){outside}, as of size {result.Size}.");
                 return 0;
             }
 
-            Console.WriteLine($"FAILED: tenant '{name}': {result.Problem}");
-            Console.WriteLine(result.FirstBadSeq is { } seq ? $"first bad seq: {seq}" : "first bad seq: unknown");
+            Console.WriteLine($"FAILED: tenant '{name}' as of size {result.Size}: {result.Problem}");
+            Console.WriteLine(result.FirstBadSeq is { } seq ? $"first bad seq: {seq}"
+                : result.CheckpointSize is { } size ? $"bad checkpoint: size {size}"
+                : "first bad seq: unknown");
             return 1;
         });
         return command;
+    }
+
+    /// <summary>A checkpoint file's note: the file is the note text, or the JSON of GET /v1/checkpoints/latest (its "note").</summary>
+    private static string ReadNote(string text)
+    {
+        if (!text.TrimStart().StartsWith('{'))
+        {
+            return text;
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(text);
+        return doc.RootElement.TryGetProperty("note", out var note) && note.ValueKind == System.Text.Json.JsonValueKind.String
+            ? note.GetString()!
+            : throw new FormatException("the JSON has no \"note\": save the answer of GET /v1/checkpoints/latest, or the note text alone");
     }
 
     private static async Task<int> VerifyFileAsync(FileInfo export, FileInfo publicKeyFile, CancellationToken ct)

@@ -57,6 +57,9 @@ public interface IWitnessStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Opens one consistent snapshot of the tenant's log for verification (<see cref="ILogSnapshot"/>).</summary>
+    Task<ILogSnapshot> OpenSnapshotAsync(string tenant, CancellationToken ct);
+
     /// <summary>The stored interior nodes of the tenant's tree, in (level, index) order.</summary>
     IAsyncEnumerable<(int Level, long Index, byte[] Hash)> ReadNodesAsync(string tenant, CancellationToken ct);
 
@@ -99,7 +102,11 @@ public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, Ev
 /// <summary>Receives one target index row: the event's seq, the target type and the target id, as UTF-8.</summary>
 public delegate void TargetRowVisitor(long seq, ReadOnlySpan<byte> type, ReadOnlySpan<byte> id);
 
-public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, DateTimeOffset CreatedAt);
+public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, DateTimeOffset CreatedAt)
+{
+    /// <summary>As stored: the size of the checkpoint signed before this one (0 for the first), so that a removed row breaks the chain; null when not read.</summary>
+    public long? PreviousSize { get; init; }
+}
 
 /// <summary>
 /// An API key as stored: never the key itself, only the SHA-256 of its secret part. <see cref="Tenant"/>

@@ -21,41 +21,162 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     private const int Chunk = 4096;
     private const int BlocksInFlight = 6;
 
-    public async Task<ChainVerification> VerifyAsync(string tenant, CancellationToken ct)
+    /// <summary>Verifies the tenant's log as of one snapshot of the store (<see cref="ILogSnapshot"/>): events that arrive meanwhile are not part of it.</summary>
+    public Task<ChainVerification> VerifyAsync(string tenant, CancellationToken ct) => VerifyAsync(tenant, [], ct);
+
+    /// <summary>
+    /// Verifies the tenant's log as of one snapshot of the store, and that it is a consistent extension of
+    /// each of <paramref name="outsideNotes"/>: signed checkpoints kept outside the database (as served by
+    /// <c>/v1/checkpoints/latest</c>). Only they reveal a tail cut off by someone who can write the database.
+    /// </summary>
+    public async Task<ChainVerification> VerifyAsync(string tenant, IReadOnlyList<string> outsideNotes, CancellationToken ct)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await VerifySnapshotAsync(tenant, outsideNotes, ct);
+            }
+            catch (LogSnapshotMovedException) when (attempt < 5)
+            {
+                // The log grew while its snapshot was being shared (a store that could not pin it): a new snapshot will do.
+            }
+        }
+    }
+
+    private async Task<ChainVerification> VerifySnapshotAsync(string tenant, IReadOnlyList<string> outsideNotes, CancellationToken ct)
+    {
+        await using var snapshot = await store.OpenSnapshotAsync(tenant, ct);
+        var outside = new List<StoredCheckpoint>();
+        foreach (var text in outsideNotes)
+        {
+            if (!CheckpointSigner.TryVerify(text, keyName, publicKey, out var note) || note is null)
+            {
+                var size = SizeInNote(text);
+                return ChainVerification.Bad(snapshot.Head?.Size ?? 0, null,
+                    $"the checkpoint given{(size is null ? "" : $" at size {size}")} is not signed by this server's key", 0) with { CheckpointSize = size };
+            }
+
+            if (note.Origin != $"{keyName}/{tenant}")
+            {
+                return ChainVerification.Bad(snapshot.Head?.Size ?? 0, null,
+                    $"the checkpoint given at size {note.Size} is of the log '{note.Origin}', not of tenant '{tenant}' ('{keyName}/{tenant}')", 0) with { CheckpointSize = note.Size };
+            }
+
+            outside.Add(new StoredCheckpoint(note.Size, note.RootHash, text, default));
+        }
+
         var checkpoints = new List<StoredCheckpoint>();
-        await foreach (var checkpoint in store.ReadCheckpointsAsync(tenant, ct))
+        await foreach (var checkpoint in snapshot.ReadCheckpointsAsync(ct))
         {
             checkpoints.Add(checkpoint);
         }
 
         var nodes = new Dictionary<(int, long), byte[]>();
-        await foreach (var (level, index, hash) in store.ReadNodesAsync(tenant, ct))
+        await foreach (var (level, index, hash) in snapshot.ReadNodesAsync(ct))
         {
             nodes[(level, index)] = hash;
         }
 
         // After retention the log starts after its purged prefix: the recomputation starts from the
         // prefix's compact range (stored nodes) instead of the empty tree.
-        var purged = store is IRetentionStore retention ? (await retention.GetPurgedPrefixAsync(tenant, ct)).PurgedThrough : 0;
+        var purged = snapshot.PurgedThrough;
         var start = RetentionBlocks.PrefixFrontier(purged, (level, index) => nodes.GetValueOrDefault((level, index)));
         if (start is null)
         {
             return ChainVerification.Bad(purged, purged + 1, $"the stored hashes that stand for the {purged} purged events are missing", 0) with { Purged = purged };
         }
 
-        var (prefixCheckpoints, prefixProblem) = await CheckPurgedCheckpointsAsync(tenant, purged, checkpoints, nodes, ct);
+        var anchors = checkpoints.Concat(outside).OrderBy(c => c.Size).ToList();
+        var outsideSet = new HashSet<object>(outside, ReferenceEqualityComparer.Instance);
+        var (prefixCheckpoints, prefixProblem) = await CheckPurgedCheckpointsAsync(snapshot, purged, anchors, nodes, outsideSet, ct);
         if (prefixProblem is not null)
         {
             return prefixProblem with { Purged = purged };
         }
 
-        var state = new State(tenant, [.. checkpoints.Where(c => c.Size > purged)], nodes, publicKey, keyName, start, prefixCheckpoints);
-        var result = await RecomputeAsync(state, purged, ct);
-        return result with { Purged = purged };
+        var state = new State(tenant, [.. anchors.Where(c => c.Size > purged)], outsideSet, nodes, publicKey, keyName, start, prefixCheckpoints);
+        var result = await RecomputeAsync(snapshot, state, purged, ct)
+            ?? CheckCheckpointChain(state, checkpoints, snapshot)
+            ?? CheckStoredNodes(state, nodes, purged)
+            ?? ChainVerification.Good(state.Size, state.CheckpointsChecked);
+        return result with { Purged = purged, OutsideCheckpoints = outside.Count };
     }
 
-    private async Task<ChainVerification> RecomputeAsync(State state, long purged, CancellationToken ct)
+    /// <summary>The size line of a note's body, to name a checkpoint whose signature does not verify.</summary>
+    private static long? SizeInNote(string text)
+    {
+        var lines = text.Split('\n');
+        return lines.Length > 1 && long.TryParse(lines[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) ? size : null;
+    }
+
+    /// <summary>
+    /// The checkpoint rows form a chain: each names the size of the one signed before it, and the head
+    /// names the latest. A row removed from the middle or the end breaks it, and the break names its size.
+    /// </summary>
+    private static ChainVerification? CheckCheckpointChain(State state, List<StoredCheckpoint> checkpoints, ILogSnapshot snapshot)
+    {
+        long previous = 0;
+        foreach (var checkpoint in checkpoints)
+        {
+            if (checkpoint.PreviousSize is { } named && named != previous)
+            {
+                return named > previous
+                    ? state.BadCheckpoint(named, $"the checkpoint at size {named} is missing: the one at size {checkpoint.Size} was signed after it")
+                    : state.BadCheckpoint(previous, $"the checkpoint at size {previous} was not signed by this server between size {named} and size {checkpoint.Size}: it was inserted or its row changed");
+            }
+
+            previous = checkpoint.Size;
+        }
+
+        return snapshot.LastCheckpointSize is { } last && last != previous
+            ? last > previous
+                ? state.BadCheckpoint(last, $"the checkpoint at size {last} is missing: the log's head records it as the latest one signed")
+                : state.BadCheckpoint(previous, $"the log's head records size {last} as its latest checkpoint, but one at size {previous} is stored")
+            : null;
+    }
+
+    /// <summary>Stores keep every completed node from <see cref="MerkleNodes.StoredLevel"/> up: one missing, or one over events the log does not hold, is a failure.</summary>
+    private static ChainVerification? CheckStoredNodes(State state, Dictionary<(int, long), byte[]> nodes, long purged)
+    {
+        var size = state.Size;
+        long expected = 0;
+        for (var level = MerkleNodes.StoredLevel; level < 63 && (size >> level) > 0; level++)
+        {
+            expected += size >> level;
+        }
+
+        var beyond = nodes.Keys.Where(k => k.Item1 < MerkleNodes.StoredLevel || k.Item1 >= 63 || ((k.Item2 + 1) << k.Item1) > size).Order().FirstOrDefault();
+        if (beyond != default)
+        {
+            var (level, index) = beyond;
+            var first = (index << level) + 1;
+            return level >= MerkleNodes.StoredLevel && first > size
+                ? state.BadAt(size + 1, $"a stored tree hash covers events {first} to {(index + 1) << level}, but the log holds {size}: events after {size} were removed")
+                : state.BadAt(first, $"a stored tree hash (level {level}, index {index}) is not one the log keeps");
+        }
+
+        if (nodes.Count == expected)
+        {
+            return null;
+        }
+
+        for (var level = MerkleNodes.StoredLevel; (size >> level) > 0; level++)
+        {
+            for (long index = 0; index < size >> level; index++)
+            {
+                if (!nodes.ContainsKey((level, index)))
+                {
+                    var first = (index << level) + 1;
+                    return state.BadAt(first, $"the stored tree hash over events {first} to {(index + 1) << level} is missing");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<ChainVerification?> RecomputeAsync(ILogSnapshot snapshot, State state, long purged, CancellationToken ct)
     {
         var tenant = state.Tenant;
 
@@ -72,7 +193,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             free.Writer.TryWrite(new CheckedBlock(Chunk));
         }
 
-        var rows = store.OpenLogRows(tenant, purged + 1, stop.Token);
+        var rows = snapshot.OpenLogRows(purged + 1, stop.Token);
         using var reading = new SemaphoreSlim(1, 1);
         var done = false;
         long filled = 0;
@@ -87,7 +208,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             {
                 if (worker == 0)
                 {
-                    storedTargets = await StoredTargetDigestAsync(tenant, stop.Token);
+                    storedTargets = await StoredTargetDigestAsync(snapshot, stop.Token);
                 }
 
                 while (true)
@@ -149,12 +270,18 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         }
 
         var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(worker => Task.Run(() => WorkAsync(worker), stop.Token)).ToArray();
+        var all = Task.WhenAll(workers);
         try
         {
-            await Task.WhenAll(workers);
+            await all;
         }
         catch (OperationCanceledException) when (problem is not null)
         {
+        }
+        catch (Exception) when (all.Exception?.InnerExceptions.Any(e => e is LogSnapshotMovedException) == true)
+        {
+            // The worker that found it stopped the others, which then report their cancellation.
+            throw new LogSnapshotMovedException();
         }
         finally
         {
@@ -168,11 +295,16 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             return problem;
         }
 
-        var head = await store.GetFrontierAsync(tenant, ct) ?? new MerkleFrontier();
+        var head = snapshot.Head ?? new MerkleFrontier();
+        if (snapshot.SizeCounter != head.Size)
+        {
+            return state.BadAt(Math.Min(snapshot.SizeCounter, head.Size) + 1,
+                $"the tenant's size counter (log_size) says {snapshot.SizeCounter} events but its head holds {head.Size}");
+        }
+
         return state.Finish(head)
-            ?? await CheckTargetsAsync(state, storedTargets, ct)
-            ?? await CheckLayoutAsync(state, purged, ct)
-            ?? ChainVerification.Good(state.Size, state.CheckpointsChecked);
+            ?? await CheckTargetsAsync(snapshot, state, storedTargets, ct)
+            ?? await CheckLayoutAsync(snapshot, state, purged, ct);
     }
 
     /// <summary>
@@ -181,15 +313,15 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     /// checkpoint ends). Returns how many were checked, or the problem found.
     /// </summary>
     private async Task<(int Checked, ChainVerification? Problem)> CheckPurgedCheckpointsAsync(
-        string tenant, long purged, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, CancellationToken ct)
+        ILogSnapshot snapshot, long purged, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, HashSet<object> outside, CancellationToken ct)
     {
-        var hasher = new SubtreeHasher(new KeptHashes(nodes, store.Nodes(tenant)));
+        var hasher = new SubtreeHasher(new KeptHashes(nodes, snapshot));
         var count = 0;
         foreach (var checkpoint in checkpoints.Where(c => c.Size <= purged))
         {
             if (!IsSigned(checkpoint))
             {
-                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key", count));
+                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key", count) with { CheckpointSize = checkpoint.Size });
             }
 
             byte[] root;
@@ -199,15 +331,16 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             }
             catch (PurgedLeavesException)
             {
-                return (count, ChainVerification.Bad(purged, null, $"the leaf hashes retention keeps for the checkpoint at size {checkpoint.Size} are missing", count));
+                return (count, ChainVerification.Bad(purged, null, $"the leaf hashes retention keeps for the checkpoint at size {checkpoint.Size} are missing", count) with { CheckpointSize = checkpoint.Size });
             }
 
             if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
             {
-                return (count, ChainVerification.Bad(purged, null, $"the hashes kept for the purged events no longer match the checkpoint signed at size {checkpoint.Size}", count));
+                var whose = outside.Contains(checkpoint) ? "kept outside" : "signed";
+                return (count, ChainVerification.Bad(purged, null, $"the hashes kept for the purged events no longer match the checkpoint {whose} at size {checkpoint.Size}", count) with { CheckpointSize = checkpoint.Size });
             }
 
-            count++;
+            count += outside.Contains(checkpoint) ? 0 : 1;
         }
 
         return (count, null);
@@ -218,53 +351,66 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
     /// <summary>The stored nodes already read for verification, and the store's leaf hashes (retained events and kept purged blocks).</summary>
-    private sealed class KeptHashes(Dictionary<(int, long), byte[]> nodes, INodeSource store) : INodeSource
+    private sealed class KeptHashes(Dictionary<(int, long), byte[]> nodes, ILogSnapshot snapshot) : INodeSource
     {
         public ValueTask<byte[]?> GetNodeAsync(int level, long index, CancellationToken ct) => ValueTask.FromResult(nodes.GetValueOrDefault((level, index)));
 
-        public ValueTask<IReadOnlyList<byte[]>> GetLeafHashesAsync(long start, int count, CancellationToken ct) => store.GetLeafHashesAsync(start, count, ct);
+        public ValueTask<IReadOnlyList<byte[]>> GetLeafHashesAsync(long start, int count, CancellationToken ct) => snapshot.GetLeafHashesAsync(start, count, ct);
     }
 
     /// <summary>
-    /// Where the store keeps more than rows and targets (<see cref="IVerifiableLayout"/>): no row of the
-    /// tenant lies outside its log, and every (email, actor id) pair of its events is there for email search.
+    /// What the store keeps beside rows and targets: no row of the tenant lies outside its log, and the
+    /// email index (where the store keeps one) holds exactly the (email, actor id) pairs of the log's events.
     /// </summary>
-    private async Task<ChainVerification?> CheckLayoutAsync(State state, long purged, CancellationToken ct)
+    private static async Task<ChainVerification?> CheckLayoutAsync(ILogSnapshot snapshot, State state, long purged, CancellationToken ct)
     {
-        if (store is not IVerifiableLayout layout)
-        {
-            return null;
-        }
-
-        var rows = await layout.CountEventRowsAsync(state.Tenant, ct);
+        var rows = await snapshot.CountEventRowsAsync(ct);
         if (rows != state.Size - purged)
         {
             return ChainVerification.Bad(state.Size, state.Size + 1,
                 $"the store holds {rows} rows of this tenant but its log holds {state.Size - purged}: rows were inserted outside the log", state.CheckpointsChecked);
         }
 
+        if (!snapshot.KeepsEmailIndex)
+        {
+            return null;
+        }
+
         var stored = new HashSet<(string, string)>();
-        await foreach (var pair in layout.ReadActorEmailsAsync(state.Tenant, ct))
+        await foreach (var pair in snapshot.ReadActorEmailsAsync(ct))
         {
             stored.Add(pair);
         }
 
-        var missing = state.EmailPairs.All().FirstOrDefault(p => !stored.Contains(p.Pair));
-        return missing.Pair.Email is null
+        var carried = new HashSet<(string, string)>();
+        foreach (var (pair, seq) in state.EmailPairs.All())
+        {
+            if (!stored.Contains(pair))
+            {
+                return ChainVerification.Bad(state.Size, seq,
+                    $"the email index lost the pair ({pair.Email}, {pair.ActorId}) of event {seq}: searches by that email would miss events", state.CheckpointsChecked);
+            }
+
+            carried.Add(pair);
+        }
+
+        // Retention removes the pairs no remaining event carries, so every stored pair is carried by an event.
+        var stray = stored.Where(p => !carried.Contains(p)).Order().FirstOrDefault();
+        return stray.Item1 is null
             ? null
-            : ChainVerification.Bad(state.Size, missing.Seq,
-                $"the email index lost the pair ({missing.Pair.Email}, {missing.Pair.ActorId}) of event {missing.Seq}: searches by that email would miss events", state.CheckpointsChecked);
+            : ChainVerification.Bad(state.Size, null,
+                $"the email index holds the pair ({stray.Item1}, {stray.Item2}) that no event of the log carries: searches by that email would show other events", state.CheckpointsChecked);
     }
 
-    private async Task<ulong> StoredTargetDigestAsync(string tenant, CancellationToken ct)
+    private static async Task<ulong> StoredTargetDigestAsync(ILogSnapshot snapshot, CancellationToken ct)
     {
         ulong stored = 0;
-        await store.VisitTargetRowsAsync(tenant, (seq, type, id) => stored += TargetDigest(seq, type, id), ct);
+        await snapshot.VisitTargetRowsAsync((seq, type, id) => stored += TargetDigest(seq, type, id), ct);
         return stored;
     }
 
     /// <summary>The target index against the events' targets: the stored rows' digest (<see cref="StoredTargetDigestAsync"/>) against the one summed while checking.</summary>
-    private async Task<ChainVerification?> CheckTargetsAsync(State state, ulong storedDigest, CancellationToken ct)
+    private static async Task<ChainVerification?> CheckTargetsAsync(ILogSnapshot snapshot, State state, ulong storedDigest, CancellationToken ct)
     {
         if (storedDigest == state.TargetDigest)
         {
@@ -273,12 +419,12 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
         // The order-free digests differ; find the first event whose target rows are not what its body says.
         var rowsBySeq = new Dictionary<long, List<(string, string)>>();
-        await foreach (var (seq, type, id) in store.ReadTargetRowsAsync(state.Tenant, ct))
+        await foreach (var (seq, type, id) in snapshot.ReadTargetRowsAsync(ct))
         {
             (rowsBySeq.TryGetValue(seq, out var list) ? list : rowsBySeq[seq] = []).Add((type, id));
         }
 
-        await foreach (var row in store.ReadLogAsync(state.Tenant, 1, ct))
+        await foreach (var row in snapshot.ReadLogAsync(1, ct))
         {
             var expected = CanonicalEvent.Read(row.Body).Targets.Select(t => (t.Type, t.Id)).Distinct().Order().ToList();
             var actual = rowsBySeq.TryGetValue(row.Seq, out var list) ? list.Order().ToList() : [];
@@ -323,8 +469,9 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         return ((ulong)(uint)high.ToHashCode() << 32) | (uint)low.ToHashCode();
     }
 
+    /// <summary>The recomputation's state; <c>outside</c> holds those of the checkpoints that were given from outside the store.</summary>
     private sealed class State(
-        string tenant, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName, MerkleFrontier start, int checkedBefore)
+        string tenant, List<StoredCheckpoint> checkpoints, HashSet<object> outside, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName, MerkleFrontier start, int checkedBefore)
     {
         private readonly MerkleFrontier _frontier = start;
         private readonly byte[] _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
@@ -519,12 +666,13 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 var checkpoint = checkpoints[_nextCheckpoint];
                 if (!IsSigned(checkpoint))
                 {
-                    return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+                    return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
                 }
 
                 if (checkpoint.Size > _frontier.Size)
                 {
-                    return Bad(_frontier.Size + 1, $"a signed checkpoint covers {checkpoint.Size} events but the log holds {_frontier.Size}: events were removed");
+                    var whose = outside.Contains(checkpoint) ? "a checkpoint kept outside" : "a signed checkpoint";
+                    return Bad(_frontier.Size + 1, $"{whose} covers {checkpoint.Size} events but the log holds {_frontier.Size}: events after {_frontier.Size} were removed") with { CheckpointSize = checkpoint.Size };
                 }
 
                 if (CheckCheckpoint(checkpoint) is { } bad)
@@ -554,16 +702,19 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             var root = _frontier.Root();
             if (!IsSigned(checkpoint))
             {
-                return Bad(null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+                return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
             }
 
             if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
             {
                 var from = _lastGoodCheckpoint + 1;
-                return Bad(from, $"the log no longer matches the checkpoint signed at size {checkpoint.Size}: an event from {from} to {checkpoint.Size} was changed");
+                var problem = outside.Contains(checkpoint)
+                    ? $"the log is not a consistent extension of the checkpoint kept outside at size {checkpoint.Size}: history up to it was rewritten (an event from {from} to {checkpoint.Size} differs)"
+                    : $"the log no longer matches the checkpoint signed at size {checkpoint.Size}: an event from {from} to {checkpoint.Size} was changed";
+                return Bad(from, problem) with { CheckpointSize = checkpoint.Size };
             }
 
-            CheckpointsChecked++;
+            CheckpointsChecked += outside.Contains(checkpoint) ? 0 : 1;
             _lastGoodCheckpoint = checkpoint.Size;
             return null;
         }
@@ -663,6 +814,12 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         }
 
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
+
+        /// <summary>A failure found after the recomputation, at <paramref name="seq"/>.</summary>
+        public ChainVerification BadAt(long seq, string problem) => Bad(seq, problem);
+
+        /// <summary>A failure of the checkpoint at <paramref name="size"/>.</summary>
+        public ChainVerification BadCheckpoint(long size, string problem) => Bad(null, problem) with { CheckpointSize = size };
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,6 +23,9 @@ public static class IntegrityApi
         group.MapGet("/verify", VerifyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Recompute the tenant's whole log and check every event, stored hash and signed checkpoint.")
             .Produces<VerifyResponse>(200);
+        group.MapPost("/verify", VerifyAgainstAsync).RequireAuthorization(Scopes.EventsRead)
+            .WithSummary("Verify the log as GET /v1/verify does, and that it is a consistent extension of each signed checkpoint given in the body, kept from earlier: {\"checkpoints\": [note, …]}.")
+            .Produces<VerifyResponse>(200).ProducesProblem(400);
         group.MapGet("/checkpoints/latest", LatestAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note).")
             .Produces<CheckpointResponse>(200).ProducesProblem(404);
@@ -45,8 +49,61 @@ public static class IntegrityApi
         }
 
         var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
-        return Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked) { PurgedEvents = result.Purged }, WitnessJson.Api.VerifyResponse);
+        return Describe(result);
     }
+
+    /// <summary>POST /v1/verify: the body names signed checkpoints kept outside, as note text or as /v1/checkpoints/latest answered them.</summary>
+    private static async Task<IResult> VerifyAgainstAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    {
+        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
+        {
+            return error!;
+        }
+
+        var notes = new List<string>();
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("checkpoints", out var list) || list.ValueKind != JsonValueKind.Array)
+            {
+                return Problems.Invalid("checkpoints", "the body is {\"checkpoints\": [...]}, each a signed checkpoint note (text, or an object with \"note\" as GET /v1/checkpoints/latest answers)");
+            }
+
+            var i = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var note = item.ValueKind switch
+                {
+                    JsonValueKind.String => item.GetString(),
+                    JsonValueKind.Object when item.TryGetProperty("note", out var text) && text.ValueKind == JsonValueKind.String => text.GetString(),
+                    _ => null,
+                };
+                if (string.IsNullOrEmpty(note))
+                {
+                    return Problems.Invalid($"checkpoints[{i}]", "must be a signed checkpoint note: a string, or an object with \"note\"");
+                }
+
+                notes.Add(note);
+                i++;
+            }
+        }
+        catch (JsonException ex)
+        {
+            return Problems.Invalid("checkpoints", $"the body is not JSON: {ex.Message}");
+        }
+
+        var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, notes, context.RequestAborted);
+        return Describe(result);
+    }
+
+    private static IResult Describe(ChainVerification result) =>
+        Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked)
+        {
+            PurgedEvents = result.Purged,
+            Size = result.Size,
+            BadCheckpointSize = result.CheckpointSize,
+            OutsideCheckpointsChecked = result.Ok ? result.OutsideCheckpoints : 0,
+        }, WitnessJson.Api.VerifyResponse);
 
     private static async Task<IResult> LatestAsync(HttpContext context, CheckpointIssuer issuer)
     {
@@ -115,6 +172,15 @@ public sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, str
 {
     /// <summary>How many of the first events retention purged; they are vouched for by kept hashes, not recomputed.</summary>
     public long PurgedEvents { get; init; }
+
+    /// <summary>The size of the log verified: the snapshot's, so events that arrived meanwhile are not part of it.</summary>
+    public long Size { get; init; }
+
+    /// <summary>When a checkpoint (stored, or given in the request) failed: its tree size.</summary>
+    public long? BadCheckpointSize { get; init; }
+
+    /// <summary>How many checkpoints given in the request the log was found a consistent extension of.</summary>
+    public int OutsideCheckpointsChecked { get; init; }
 }
 
 /// <summary>A signed checkpoint: the C2SP note text and its parts (root hash in base64, as in the note).</summary>

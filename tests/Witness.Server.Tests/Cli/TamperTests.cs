@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
+using Witness.Integrity;
 using Witness.Server.Tests.Support;
 
 namespace Witness.Server.Tests.Cli;
@@ -15,32 +16,41 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
 
     public TamperTests(SignedLog log) => _log = log;
 
-    /// <summary>A data folder with 600 events of tenant acme and signed checkpoints, made once for all tests.</summary>
+    /// <summary>
+    /// A data folder with 600 events of tenant acme and signed checkpoints at 300 and 600, made once for
+    /// all tests; and, kept outside it as a client would, the checkpoint at 300 (note text) and at 600
+    /// (the JSON /v1/checkpoints/latest answered).
+    /// </summary>
     public sealed class SignedLog : IAsyncLifetime
     {
         public string Folder { get; } = TempFolder.Create("witness-signed");
+        public string Kept { get; } = TempFolder.Create("witness-kept");
         public int Size { get; private set; }
+        public string KeptAt300 => Path.Combine(Kept, "checkpoint-300.txt");
+        public string KeptAt600 => Path.Combine(Kept, "checkpoint-600.json");
 
         public async Task InitializeAsync()
         {
             await using var server = await RunningServer.StartAsync(dataDirectory: Folder, sqliteOnly: true);
             using var client = await server.ClientForAsync(Tenant);
             await Some.SendManyAsync(client, Tenant, 300);
-            await client.GetAsync("/v1/checkpoints/latest");
+            var at300 = await (await client.GetAsync("/v1/checkpoints/latest")).JsonAsync();
+            await File.WriteAllTextAsync(KeptAt300, at300.GetProperty("note").GetString());
             await Some.SendManyAsync(client, Tenant, 300);
-            await client.GetAsync("/v1/checkpoints/latest");
+            await File.WriteAllTextAsync(KeptAt600, await client.GetStringAsync("/v1/checkpoints/latest"));
             Size = 600;
         }
 
         public Task DisposeAsync()
         {
             TempFolder.Delete(Folder);
+            TempFolder.Delete(Kept);
             return Task.CompletedTask;
         }
     }
 
-    /// <summary>A copy of the signed log, changed by <paramref name="tamper"/>, then verified by the CLI.</summary>
-    private async Task<(int ExitCode, string Output)> TamperAndVerifyAsync(Action<SqliteConnection> tamper)
+    /// <summary>A copy of the signed log, changed by <paramref name="tamper"/>, then verified by the CLI (with <paramref name="extraArgs"/>).</summary>
+    private async Task<(int ExitCode, string Output)> TamperAndVerifyAsync(Action<SqliteConnection> tamper, params string[] extraArgs)
     {
         var copy = TempFolder.Create("witness-tampered");
         foreach (var file in Directory.GetFiles(_log.Folder))
@@ -54,7 +64,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
             tamper(connection);
         }
 
-        var (exitCode, output, error) = await WitnessProcess.RunAsync("verify", "--tenant", Tenant, "--data", copy);
+        var (exitCode, output, error) = await WitnessProcess.RunAsync(["verify", "--tenant", Tenant, "--data", copy, .. extraArgs]);
         TempFolder.Delete(copy);
         return (exitCode, output + error);
     }
@@ -64,6 +74,41 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Cuts the log after <paramref name="size"/> and covers the tracks as a careful attacker would: the
+    /// events and their index rows, the checkpoints and subtree hashes beyond the cut, and a head, size
+    /// counter and latest-checkpoint size recomputed for the shorter log. Nothing signed is forged.
+    /// </summary>
+    private static void CutTail(SqliteConnection c, long size)
+    {
+        Run(c, $"DELETE FROM events WHERE seq > {size}");
+        Run(c, $"DELETE FROM event_targets WHERE seq > {size}");
+        Run(c, $"DELETE FROM checkpoints WHERE size > {size}");
+        Run(c, $"DELETE FROM merkle_nodes WHERE (idx + 1) << level > {size}");
+        RewriteHead(c);
+    }
+
+    /// <summary>Recomputes the head (frontier, size counter, latest checkpoint) from the rows and checkpoints as they now are.</summary>
+    private static void RewriteHead(SqliteConnection c)
+    {
+        var frontier = new MerkleFrontier();
+        using (var read = c.CreateCommand())
+        {
+            read.CommandText = "SELECT hash FROM events ORDER BY seq";
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                frontier.Append(reader.GetFieldValue<byte[]>(0));
+            }
+        }
+
+        using var write = c.CreateCommand();
+        write.CommandText = "UPDATE tenants SET frontier = $frontier, log_size = $size, checkpoint_size = coalesce((SELECT max(size) FROM checkpoints), 0)";
+        write.Parameters.AddWithValue("$frontier", frontier.Serialize());
+        write.Parameters.AddWithValue("$size", frontier.Size);
+        write.ExecuteNonQuery();
     }
 
     [Fact]
@@ -221,5 +266,139 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
             "UPDATE checkpoints SET note = replace(note, char(10) || '600' || char(10), char(10) || '601' || char(10)), size = 601 WHERE size = 600"));
         Assert.Equal(1, exitCode);
         Assert.Contains("not signed", output);
+        Assert.Contains("bad checkpoint: size 601", output);
+    }
+
+    [Fact]
+    public async Task A_changed_checkpoint_root_is_named_by_its_size()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE checkpoints SET root = zeroblob(32) WHERE size = 300"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the checkpoint at size 300 is not signed", output);
+        Assert.Contains("bad checkpoint: size 300", output);
+    }
+
+    [Fact]
+    public async Task A_deleted_checkpoint_row_is_named_by_its_size()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "DELETE FROM checkpoints WHERE size = 300"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the checkpoint at size 300 is missing", output);
+        Assert.Contains("bad checkpoint: size 300", output);
+    }
+
+    [Fact]
+    public async Task The_latest_checkpoint_row_deleted_is_named_by_its_size()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "DELETE FROM checkpoints WHERE size = 600"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the checkpoint at size 600 is missing", output);
+        Assert.Contains("bad checkpoint: size 600", output);
+    }
+
+    [Fact]
+    public async Task A_deleted_subtree_hash_is_named_by_the_events_it_covers()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "DELETE FROM merkle_nodes WHERE level = 8 AND idx = 1"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the stored tree hash over events 257 to 512 is missing", output);
+        Assert.Contains("first bad seq: 257", output);
+    }
+
+    [Fact]
+    public async Task A_changed_size_counter_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE tenants SET log_size = 590"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("size counter (log_size) says 590 events but its head holds 600", output);
+        Assert.Contains("first bad seq: 591", output);
+    }
+
+    [Fact]
+    public async Task A_stray_email_index_row_is_named()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "INSERT INTO actor_emails (tenant_id, email, actor_id) SELECT id, 'eve@evil.example', 'u_17' FROM tenants"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the email index holds the pair (eve@evil.example, u_17) that no event of the log carries", output);
+    }
+
+    [Fact]
+    public async Task A_cut_off_tail_with_its_head_rewritten_needs_a_checkpoint_kept_outside()
+    {
+        // From the database alone, a tail cut off with every trace removed is a shorter, consistent log.
+        var (alone, aloneOutput) = await TamperAndVerifyAsync(c => CutTail(c, 590));
+        Assert.Equal(0, alone);
+        Assert.Contains("as of size 590", aloneOutput);
+
+        var (exitCode, output) = await TamperAndVerifyAsync(c => CutTail(c, 590), "--checkpoint", _log.KeptAt600);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("a checkpoint kept outside covers 600 events but the log holds 590: events after 590 were removed", output);
+        Assert.Contains("first bad seq: 591", output);
+    }
+
+    [Fact]
+    public async Task A_tail_cut_with_its_checkpoints_and_subtree_hashes_is_caught_by_a_checkpoint_kept_outside()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => CutTail(c, 300), "--checkpoint", _log.KeptAt300, "--checkpoint", _log.KeptAt600);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("covers 600 events but the log holds 300", output);
+        Assert.Contains("first bad seq: 301", output);
+    }
+
+    [Fact]
+    public async Task A_tail_cut_that_leaves_the_latest_checkpoint_size_is_caught_from_the_database_alone()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            CutTail(c, 300);
+            Run(c, "UPDATE tenants SET checkpoint_size = 600");
+        });
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the checkpoint at size 600 is missing", output);
+    }
+
+    [Fact]
+    public async Task Rewritten_history_is_caught_by_a_checkpoint_kept_outside()
+    {
+        // Event 123 changed with its hash, every subtree hash and checkpoint dropped, the head recomputed:
+        // only the checkpoint at 300 a client kept can tell.
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
+            using (var read = c.CreateCommand())
+            {
+                read.CommandText = "SELECT body FROM events WHERE seq = 123";
+                var body = (byte[])read.ExecuteScalar()!;
+                using var write = c.CreateCommand();
+                write.CommandText = "UPDATE events SET hash = $hash WHERE seq = 123";
+                write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
+                write.ExecuteNonQuery();
+            }
+
+            Run(c, "DELETE FROM checkpoints");
+            Run(c, "DELETE FROM merkle_nodes");
+            RewriteHead(c);
+        }, "--checkpoint", _log.KeptAt300);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("not a consistent extension of the checkpoint kept outside at size 300", output);
+        Assert.Contains("first bad seq: 1", output);
+    }
+
+    [Fact]
+    public async Task The_untouched_log_is_a_consistent_extension_of_the_checkpoints_kept_outside()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(_ => { }, "--checkpoint", _log.KeptAt300, "--checkpoint", _log.KeptAt600);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("against 2 signed checkpoint(s) and 2 kept outside, as of size 600", output);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_not_signed_by_the_server_is_refused()
+    {
+        var forged = Path.Combine(_log.Kept, "forged.txt");
+        await File.WriteAllTextAsync(forged, (await File.ReadAllTextAsync(_log.KeptAt300)).Replace("\n300\n", "\n299\n", StringComparison.Ordinal));
+        var (exitCode, output) = await TamperAndVerifyAsync(_ => { }, "--checkpoint", forged);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the checkpoint given at size 299 is not signed by this server's key", output);
     }
 }

@@ -374,19 +374,22 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
-    public async Task Checkpoints_are_kept_by_size_and_the_first_of_a_size_stays()
+    public async Task Checkpoints_are_kept_in_growing_sizes_each_chained_to_the_one_before()
     {
         await using var store = await OpenStoreAsync();
         var tenant = Submit.Tenant();
         await store.AppendManyAsync(tenant, 3);
         var at = new DateTimeOffset(2025, 6, 15, 12, 0, 0, TimeSpan.Zero);
         await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(1, [1], "one", at), CancellationToken.None);
-        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(3, [3], "three", at.AddMinutes(2)), CancellationToken.None);
         await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(2, [2], "two", at.AddMinutes(1)), CancellationToken.None);
+        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(3, [3], "three", at.AddMinutes(2)), CancellationToken.None);
+
+        // The same size again, or a smaller one signed concurrently and saved late, is not saved: the first stays.
         await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(2, [9], "two again", at.AddMinutes(5)), CancellationToken.None);
+        await store.SaveCheckpointAsync(tenant, new StoredCheckpoint(3, [9], "three again", at.AddMinutes(5)), CancellationToken.None);
 
         var latest = await store.LatestCheckpointAsync(tenant, CancellationToken.None);
-        Assert.Equal(new StoredCheckpoint(3, [3], "three", at.AddMinutes(2)).Note, latest!.Note);
+        Assert.Equal("three", latest!.Note);
         Assert.Equal(at.AddMinutes(2), latest.CreatedAt);
         Assert.Equal("two", (await store.CheckpointAtLeastAsync(tenant, 2, CancellationToken.None))!.Note);
         Assert.Equal([3], (await store.CheckpointAtLeastAsync(tenant, 3, CancellationToken.None))!.RootHash);
@@ -399,6 +402,43 @@ public abstract partial class StoreConformanceTests
 
         Assert.Equal(["one", "two", "three"], all);
         Assert.Null(await store.LatestCheckpointAsync(Submit.Tenant(), CancellationToken.None));
+
+        // Each row names the size before it, and the head the latest: a removed row breaks the chain.
+        await using var snapshot = await store.OpenSnapshotAsync(tenant, CancellationToken.None);
+        var chain = new List<(long, long?)>();
+        await foreach (var c in snapshot.ReadCheckpointsAsync(CancellationToken.None))
+        {
+            chain.Add((c.Size, c.PreviousSize));
+        }
+
+        Assert.Equal([(1, 0), (2, 1), (3, 2)], chain);
+        Assert.Equal(3, snapshot.LastCheckpointSize);
+        Assert.Equal(3, snapshot.SizeCounter);
+        Assert.Equal(3, snapshot.Head!.Size);
+    }
+
+    [Fact]
+    public async Task A_snapshot_does_not_see_events_appended_after_it_was_opened()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        await store.AppendManyAsync(tenant, 5);
+        await using var snapshot = await store.OpenSnapshotAsync(tenant, CancellationToken.None);
+        await store.AppendManyAsync(tenant, 7);
+
+        var seqs = new List<long>();
+        await foreach (var row in snapshot.ReadLogAsync(1, CancellationToken.None))
+        {
+            seqs.Add(row.Seq);
+        }
+
+        long targets = 0;
+        await snapshot.VisitTargetRowsAsync((seq, _, _) => targets = Math.Max(targets, seq), CancellationToken.None);
+        Assert.Equal(5, snapshot.Head!.Size);
+        Assert.Equal([1, 2, 3, 4, 5], seqs);
+        Assert.True(targets <= 5);
+        Assert.Equal(5, await snapshot.CountEventRowsAsync(CancellationToken.None));
+        Assert.Equal(12, (await store.GetFrontierAsync(tenant, CancellationToken.None))!.Size);
     }
 
     [Fact]
