@@ -19,6 +19,16 @@ public sealed record ConsoleUser(
 {
     public bool IsPlatformAdministrator => Tenant is null;
 
+    /// <summary>
+    /// Carried by every session cookie and compared with the stored user on each request: signing out
+    /// or setting a new password replaces it (<see cref="NewSessionStamp"/>), which ends every session
+    /// of the user on every instance. Empty for users stored before stamps existed.
+    /// </summary>
+    public string SessionStamp { get; init; } = "";
+
+    /// <summary>A fresh random <see cref="SessionStamp"/>.</summary>
+    public static string NewSessionStamp() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>The name shown in the console and recorded as the actor's name: the name, else the email.</summary>
     public string DisplayName => string.IsNullOrWhiteSpace(Name) ? Email : Name;
 
@@ -53,6 +63,9 @@ public sealed record ConsoleUser(
         }
 
         var id = "usr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        return new ConsoleUser(id, email.ToLowerInvariant(), string.IsNullOrWhiteSpace(name) ? null : name.Trim(), tenant, canonicalRole, PasswordHash.Create(password), now);
+        return new ConsoleUser(id, email.ToLowerInvariant(), string.IsNullOrWhiteSpace(name) ? null : name.Trim(), tenant, canonicalRole, PasswordHash.Create(password), now)
+        {
+            SessionStamp = NewSessionStamp(),
+        };
     }
 }
