@@ -178,6 +178,9 @@ public static class WitnessServer
         });
         authentication.AddConsole(options);
         services.AddSingleton(users);
+        options.SignInThrottle.Validate();
+        services.AddSingleton(users as ISignInThrottleStore ?? throw new InvalidOperationException("a store that keeps console users must count failed sign-ins"));
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton(ViewerTokens.LoadOrCreate(options.DataDirectory, options.Clock));
         services.AddSingleton<ConsoleAssets>();
         services.AddSingleton<ConsoleAccessLog>();

@@ -83,6 +83,9 @@ public sealed class WitnessServerOptions
     /// </summary>
     public string EmbedFrameAncestors { get; set; } = "*";
 
+    /// <summary>Failed console sign-ins allowed per account and per address before attempts are refused for a while.</summary>
+    public Auth.SignInThrottleOptions SignInThrottle { get; } = new();
+
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

@@ -32,6 +32,32 @@ public sealed record ConsoleUser(
     /// <summary>The name shown in the console and recorded as the actor's name: the name, else the email.</summary>
     public string DisplayName => string.IsNullOrWhiteSpace(Name) ? Email : Name;
 
+    /// <summary>The user with <paramref name="password"/> hashed and a new session stamp, which ends every session they had.</summary>
+    /// <exception cref="ArgumentException">The password is too short.</exception>
+    public ConsoleUser WithPassword(string password)
+    {
+        if (password is null || password.Length < PasswordHash.MinimumPasswordLength)
+        {
+            throw new ArgumentException($"the password must be at least {PasswordHash.MinimumPasswordLength} characters", nameof(password));
+        }
+
+        return this with { Password = PasswordHash.Create(password), SessionStamp = NewSessionStamp() };
+    }
+
+    /// <summary>The user with the role <paramref name="role"/> (any case); it applies from their next request.</summary>
+    /// <exception cref="ArgumentException">The role is unknown, or a platform administrator would lose the Administrator role.</exception>
+    public ConsoleUser WithRole(string role)
+    {
+        var canonicalRole = ConsoleRoles.Parse(role)
+            ?? throw new ArgumentException($"unknown role '{role}'; roles are {string.Join(", ", ConsoleRoles.All)}", nameof(role));
+        if (Tenant is null && canonicalRole != ConsoleRoles.Administrator)
+        {
+            throw new ArgumentException("a platform user (no tenant) must be an Administrator", nameof(role));
+        }
+
+        return this with { Role = canonicalRole };
+    }
+
     /// <summary>
     /// A new user with a fresh id and the password hashed. <paramref name="tenant"/> null makes a
     /// platform administrator, which must have the Administrator role.
