@@ -21,6 +21,7 @@ using Witness.Server.Background;
 using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
+using Witness.Server.Limits;
 using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Postgres;
@@ -74,6 +75,7 @@ public static class WitnessServer
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
+        services.AddSingleton(new RateLimits(options.RateLimits));
 
         // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
         var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
@@ -112,6 +114,7 @@ public static class WitnessServer
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
+        RateLimits.UseRateLimits(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
         EventsApi.Map(app);

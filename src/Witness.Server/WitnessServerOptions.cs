@@ -86,6 +86,9 @@ public sealed class WitnessServerOptions
     /// <summary>Failed console sign-ins allowed per account and per address before attempts are refused for a while.</summary>
     public Auth.SignInThrottleOptions SignInThrottle { get; } = new();
 
+    /// <summary>Per-key and per-tenant rates of events and reads, and exports and verifications at once; validated at start.</summary>
+    public Limits.RateLimitOptions RateLimits { get; } = new();
+
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

@@ -36,7 +36,7 @@ public static class EventsApi
                 };
                 return Task.CompletedTask;
             })
-            .Produces<AppendResponse>(201).Produces(200).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
+            .Produces<AppendResponse>(201).Produces(200).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429);
         events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
             .Produces(200).ProducesProblem(400);
@@ -48,7 +48,7 @@ public static class EventsApi
             .Produces<ProofResponse>(200).ProducesProblem(404);
     }
 
-    private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy)
+    private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy, Limits.RateLimits limits)
     {
         var caller = Caller.From(context.User);
         var (body, length) = await ReadBodyAsync(context.Request);
@@ -71,6 +71,11 @@ public static class EventsApi
         finally
         {
             ArrayPool<byte>.Shared.Return(body);
+        }
+
+        if (limits.RefuseIngest(context, caller, parsed) is { } refused)
+        {
+            return refused;
         }
 
         IReadOnlyList<SubmittedEvent> submitted;
