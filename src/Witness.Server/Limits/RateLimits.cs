@@ -61,7 +61,11 @@ public sealed class RateLimits : IDisposable
         return null;
     }
 
-    /// <summary>Limits every authorized GET under <c>/v1</c>: reads per key and per tenant, exports and verifications per tenant at once.</summary>
+    /// <summary>
+    /// Limits every authorized GET under <c>/v1</c>: reads per key and per tenant, exports and
+    /// verifications per tenant at once; and refuses <c>POST /v1/events</c> early while the key's or
+    /// its tenant's bucket is empty.
+    /// </summary>
     public static IApplicationBuilder UseRateLimits(IApplicationBuilder app)
     {
         var limits = app.ApplicationServices.GetRequiredService<RateLimits>();
@@ -70,14 +74,33 @@ public sealed class RateLimits : IDisposable
 
     private async Task LimitReadAsync(HttpContext context, RequestDelegate next)
     {
-        if (!HttpMethods.IsGet(context.Request.Method) || !context.Request.Path.StartsWithSegments("/v1") || context.User.Identity?.IsAuthenticated != true
-            || context.User.FindFirst(Caller.KeyIdClaim) is null && context.User.FindFirst(ConsoleClaims.UserIdClaim) is null)
+        if (!context.Request.Path.StartsWithSegments("/v1") || context.User.Identity?.IsAuthenticated != true
+            || (context.User.FindFirst(Caller.KeyIdClaim) is null && context.User.FindFirst(ConsoleClaims.UserIdClaim) is null))
         {
             await next(context);
             return;
         }
 
         var caller = Caller.From(context.User);
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/v1/events", StringComparison.Ordinal))
+        {
+            // A key or bound tenant whose bucket is already empty is refused before its body is read and parsed.
+            if (Empty(_keyEvents, caller.KeyId) || (caller.Tenant is { } bound && Empty(_tenantEvents, bound)))
+            {
+                await Refused(context, TimeSpan.FromSeconds(1), "Too many events", "This API key or its tenant has sent its events for now.").ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+            return;
+        }
+
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            await next(context);
+            return;
+        }
+
         var tenant = caller.Tenant ?? context.Request.Query["tenant"].ToString();
         var path = context.Request.Path;
         RateLimitLease? lease = null;
@@ -119,6 +142,9 @@ public sealed class RateLimits : IDisposable
             lease?.Dispose();
         }
     }
+
+    private static bool Empty(PartitionedRateLimiter<string>? limiter, string partition) =>
+        limiter?.GetStatistics(partition) is { CurrentAvailablePermits: < 1 };
 
     /// <summary>Null when the permits were taken (or there is no limit), else how long until they may be.</summary>
     private static TimeSpan? Take(PartitionedRateLimiter<string>? limiter, string partition, int permits)
