@@ -105,7 +105,7 @@ public sealed class RateLimitTests(ITestOutputHelper output)
         var a = Some.Tenant();
         var b = Some.Tenant();
         using var bClient = await server.ClientForAsync(b);
-        await Some.SendManyAsync(bClient, b, 2_000);
+        await Some.SendManyAsync(bClient, b, 1_000);
         var body = Some.Batch(Enumerable.Range(0, 1000).Select(_ => Some.Event(a))).ToJsonString();
 
         var duration = TimeSpan.FromSeconds(10);
