@@ -22,6 +22,7 @@ using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Server.Limits;
+using Witness.Server.Secrets;
 using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Postgres;
@@ -56,6 +57,10 @@ public static class WitnessServer
         var key = ServerSigningKey.Load(options);
 
         var services = builder.Services;
+        // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
+        // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
+        services.AddDataProtection().SetApplicationName("witness").PersistKeysToFileSystem(new DirectoryInfo(SecretProtector.KeyRingFolder(options)));
+        services.AddSingleton<SecretProtector>();
         services.AddSingleton(options);
         services.AddSingleton(options.Clock);
         services.AddSingleton(store);
@@ -83,7 +88,8 @@ public static class WitnessServer
         {
             services.AddSingleton((IRetentionStore)store);
             services.AddSingleton((IAlertStore)store);
-            services.AddSingleton((IWebhookStore)store);
+            services.AddSingleton(sp => new ProtectedWebhookStore((IWebhookStore)store, sp.GetRequiredService<SecretProtector>()));
+            services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<ProtectedWebhookStore>());
             services.AddSingleton<RetentionService>();
             services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
             services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
@@ -152,6 +158,13 @@ public static class WitnessServer
             throw;
         }
 
+        if (keepsAutomation)
+        {
+            await app.Services.GetRequiredService<ProtectedWebhookStore>().ProtectStoredSecretsAsync(store, ct);
+        }
+
+        DataFolderPermissions.Restrict(options.DataDirectory);
+        DataFolderPermissions.Restrict(SecretProtector.KeyRingFolder(options));
         if (options.Demo)
         {
             await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), app.Services.GetRequiredService<ActionCatalog>(), options.Clock, ct, store);
@@ -167,10 +180,6 @@ public static class WitnessServer
             throw new InvalidOperationException($"the embed frame ancestors '{options.EmbedFrameAncestors}' must be CSP sources separated by spaces, such as 'https://app.example.com' or '*'");
         }
 
-        // Session cookies and anti-forgery tokens are sealed with keys kept beside the data, so a
-        // restart keeps everyone signed in.
-        services.AddDataProtection().SetApplicationName("witness")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "console-keys")));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "witness_csrf";

@@ -21,6 +21,14 @@ public sealed class WitnessServerOptions
     /// </summary>
     public string? SigningKeyFile { get; set; }
 
+    /// <summary>
+    /// The folder of the Data Protection key ring that seals console cookies and the secrets kept in
+    /// the store (webhook secrets). When null: <c>console-keys</c> beside <see cref="SigningKeyFile"/>
+    /// when set (so instances sharing that file share the ring), else in <see cref="DataDirectory"/>.
+    /// Instances on one PostgreSQL database must share it.
+    /// </summary>
+    public string? KeyRingDirectory { get; set; }
+
     /// <summary>Addresses to listen on. Default <c>http://127.0.0.1:5080</c>: loopback only until the operator says otherwise.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 
