@@ -9,6 +9,7 @@ using Witness.Webhooks;
 namespace Witness.Server.Tests.Webhooks;
 
 /// <summary>Data files readable by their owner only, and webhook secrets encrypted in the store (issue 15, item 10).</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SecretsAtRestTests
 {
     private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
