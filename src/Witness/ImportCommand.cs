@@ -59,7 +59,7 @@ public static class ImportCommand
             {
                 opened = parse.GetValue(url) is { } baseUrl
                     ? new ApiImportTarget(new Uri(baseUrl), parse.GetValue(key)!)
-                    : new StoreImportTarget(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct));
+                    : await StoreImportTarget.OpenAsync(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct), ct);
             }
             catch (InvalidOperationException ex)
             {

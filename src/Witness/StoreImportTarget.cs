@@ -8,13 +8,42 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary>
-/// Imports into the data folder with the server's own ingest path: its policy (catalog, strict mode) and
-/// group-commit ingestor. Owns the store: disposing drains the ingestor, then closes the store.
+/// Imports into the data folder with the server's own ingest path: its policy (the catalog as the store
+/// holds it, strict mode) and group-commit ingestor. Owns the store: disposing drains the ingestor, then
+/// closes the store.
 /// </summary>
-internal sealed class StoreImportTarget(IWitnessStore store) : IImportTarget
+internal sealed class StoreImportTarget : IImportTarget
 {
-    private readonly EventIngestor _ingestor = new(store, TimeProvider.System);
-    private readonly IngestPolicy _policy = new(ActionCatalog.CreateWithBuiltInActions(), new TenantSettingsCache(store, TimeProvider.System));
+    private readonly IWitnessStore _store;
+    private readonly EventIngestor _ingestor;
+    private readonly IngestPolicy _policy;
+
+    private StoreImportTarget(IWitnessStore store, ActionCatalog catalog)
+    {
+        _store = store;
+        _ingestor = new EventIngestor(store, TimeProvider.System);
+        _policy = new IngestPolicy(catalog, new TenantSettingsCache(store, TimeProvider.System));
+    }
+
+    /// <summary>
+    /// A target over <paramref name="store"/> whose catalog is the one a server on the same store uses:
+    /// the built-in actions plus every stored entry (presets, catalog files, the API's changes), so an
+    /// imported event gets the category, type and description the API would give it.
+    /// </summary>
+    public static async Task<StoreImportTarget> OpenAsync(IWitnessStore store, CancellationToken ct)
+    {
+        var catalog = new ActionCatalog();
+        if (store is ICatalogStore stored)
+        {
+            await catalog.LoadAsync(stored, ct);
+        }
+        else
+        {
+            catalog.SetRange(null, BuiltInActions.All);
+        }
+
+        return new StoreImportTarget(store, catalog);
+    }
 
     public async Task<IReadOnlyList<ValidationError>> CheckAsync(SubmittedEvent parsed, CancellationToken ct)
     {
@@ -60,6 +89,6 @@ internal sealed class StoreImportTarget(IWitnessStore store) : IImportTarget
     public async ValueTask DisposeAsync()
     {
         await _ingestor.DisposeAsync();
-        await store.DisposeAsync();
+        await _store.DisposeAsync();
     }
 }
