@@ -142,6 +142,53 @@ public sealed class AccessControlTests
     }
 
     [Fact]
+    public async Task An_administrator_revokes_keys_and_changes_and_removes_users_from_the_console_and_only_in_their_own_tenant()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await AddUserAsync(server, "ada@acme.example", ConsoleRoles.Administrator);
+        await AddUserAsync(server, "grace@acme.example", ConsoleRoles.Auditor);
+        var users = server.Services.GetRequiredService<IUserStore>();
+        var stranger = ConsoleUser.Create("sam@other.example", Password, ConsoleRoles.Auditor, "other", null, Now);
+        Assert.True(await users.TryCreateUserAsync(stranger, CancellationToken.None));
+        var key = await server.CreateKeyAsync(Tenant);
+        ApiKeys.TryParse(key, out var keyId, out _);
+        using var api = server.Client(key);
+
+        using var ada = new ConsoleHttpSession(server.Address);
+        using var grace = new ConsoleHttpSession(server.Address);
+        Assert.Equal(HttpStatusCode.SeeOther, (await ada.SignInAsync("ada@acme.example", Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.SeeOther, (await grace.SignInAsync("grace@acme.example", Password)).StatusCode);
+        const string page = "/console/settings/access";
+        var html = await ada.Http.GetStringAsync(page);
+        Assert.Contains("grace@acme.example", html);
+        Assert.Contains($"wk_{keyId}_", html);
+        Assert.DoesNotContain("sam@other.example", html);
+
+        // An Auditor cannot open or use the page.
+        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Http.GetAsync(page)).StatusCode);
+
+        var revoked = await ada.PostFormAsync(page, $"{page}/keys/{keyId}/revoke");
+        Assert.Equal(HttpStatusCode.SeeOther, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/v1/events")).StatusCode);
+
+        var graceId = (await users.FindUserByEmailAsync("grace@acme.example", CancellationToken.None))!.Id;
+        Assert.Equal(HttpStatusCode.SeeOther, (await ada.PostFormAsync(page, $"{page}/users/{graceId}/role", new Dictionary<string, string> { ["role"] = "Member" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Http.GetAsync("/v1/events")).StatusCode);
+        var badRole = await ada.PostFormAsync(page, $"{page}/users/{graceId}/role", new Dictionary<string, string> { ["role"] = "Owner" });
+        Assert.Equal(HttpStatusCode.BadRequest, badRole.StatusCode);
+        Assert.Contains("unknown role &#39;Owner&#39;", await badRole.Content.ReadAsStringAsync());
+
+        // Another tenant's user is not found; a form without its token changes nothing.
+        Assert.Equal(HttpStatusCode.NotFound, (await ada.PostFormAsync(page, $"{page}/users/{stranger.Id}/remove")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ada.Http.PostAsync($"{page}/users/{graceId}/remove", new FormUrlEncodedContent([]))).StatusCode);
+        Assert.NotNull(await users.FindUserAsync(stranger.Id, CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.SeeOther, (await ada.PostFormAsync(page, $"{page}/users/{graceId}/remove")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await grace.Http.GetAsync("/v1/events")).StatusCode);
+        Assert.Null(await users.FindUserAsync(graceId, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Keys_list_and_users_list_show_what_exists_without_secrets_and_bad_input_names_the_problem()
     {
         var data = TempFolder.Create("witness-access-cli");
