@@ -295,7 +295,7 @@ static async Task<string> CreateKeyAsync(string connectionString, string tenant 
 static async Task<ServedInstance> ServeAsync(string connectionString, string keyFile, string data)
 {
     var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "witness.dll"), "serve", "--postgres", connectionString, "--signing-key", keyFile, "--data", data, "--urls", "http://127.0.0.1:0" })
+    foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "witness.dll"), "serve", "--postgres", connectionString, "--signing-key", keyFile, "--data", data, "--urls", "http://127.0.0.1:0", "--events-per-second", "0", "--reads-per-second", "0" })
     {
         start.ArgumentList.Add(argument);
     }

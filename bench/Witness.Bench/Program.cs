@@ -74,7 +74,7 @@ static async Task IngestAsync(int count, int clients, int warmup, StringBuilder 
 
     // Witness over loopback HTTP, durable acknowledgement, several concurrent clients.
     var folder = TempFolder();
-    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0" });
+    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0", RateLimits = { TenantEventsPerSecond = 0, KeyEventsPerSecond = 0, TenantReadsPerSecond = 0, KeyReadsPerSecond = 0 } });
     await app.StartAsync();
     var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
     var store = app.Services.GetRequiredService<IWitnessStore>();
@@ -207,7 +207,7 @@ static async Task QueryAndVerifyAsync(int count, StringBuilder report)
     var loadRate = count / clock.Elapsed.TotalSeconds;
     await store.DisposeAsync();
 
-    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0" });
+    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0", RateLimits = { TenantEventsPerSecond = 0, KeyEventsPerSecond = 0, TenantReadsPerSecond = 0, KeyReadsPerSecond = 0 } });
     await app.StartAsync();
     var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
     var served = app.Services.GetRequiredService<IWitnessStore>();

@@ -22,7 +22,9 @@ using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Server.Http;
+using Witness.Server.Limits;
 using Witness.Server.OpenApi;
+using Witness.Server.Secrets;
 using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Postgres;
@@ -57,6 +59,10 @@ public static class WitnessServer
         var key = ServerSigningKey.Load(options);
 
         var services = builder.Services;
+        // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
+        // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
+        services.AddDataProtection().SetApplicationName("witness").PersistKeysToFileSystem(new DirectoryInfo(SecretProtector.KeyRingFolder(options)));
+        services.AddSingleton<SecretProtector>();
         services.AddSingleton(options);
         services.AddSingleton(options.Clock);
         services.AddSingleton(store);
@@ -77,6 +83,7 @@ public static class WitnessServer
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
+        services.AddSingleton(new RateLimits(options.RateLimits));
 
         // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
         var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
@@ -84,7 +91,8 @@ public static class WitnessServer
         {
             services.AddSingleton((IRetentionStore)store);
             services.AddSingleton((IAlertStore)store);
-            services.AddSingleton((IWebhookStore)store);
+            services.AddSingleton(sp => new ProtectedWebhookStore((IWebhookStore)store, sp.GetRequiredService<SecretProtector>()));
+            services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<ProtectedWebhookStore>());
             services.AddSingleton<RetentionService>();
             services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
             services.AddSingleton(sp => new WebhookDispatcher(sp.GetRequiredService<IWebhookStore>(), options.Clock));
@@ -111,6 +119,7 @@ public static class WitnessServer
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseJsonRequestBodies();
+        RateLimits.UseRateLimits(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
         EventsApi.Map(app);
@@ -148,6 +157,13 @@ public static class WitnessServer
             throw;
         }
 
+        if (keepsAutomation)
+        {
+            await app.Services.GetRequiredService<ProtectedWebhookStore>().ProtectStoredSecretsAsync(store, ct);
+        }
+
+        DataFolderPermissions.Restrict(options.DataDirectory);
+        DataFolderPermissions.Restrict(SecretProtector.KeyRingFolder(options));
         if (options.Demo)
         {
             await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), app.Services.GetRequiredService<ActionCatalog>(), options.Clock, ct, store);
@@ -163,10 +179,6 @@ public static class WitnessServer
             throw new InvalidOperationException($"the embed frame ancestors '{options.EmbedFrameAncestors}' must be CSP sources separated by spaces, such as 'https://app.example.com' or '*'");
         }
 
-        // Session cookies and anti-forgery tokens are sealed with keys kept beside the data, so a
-        // restart keeps everyone signed in.
-        services.AddDataProtection().SetApplicationName("witness")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "console-keys")));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "witness_csrf";
@@ -177,6 +189,9 @@ public static class WitnessServer
         });
         authentication.AddConsole(options);
         services.AddSingleton(users);
+        options.SignInThrottle.Validate();
+        services.AddSingleton(users as ISignInThrottleStore ?? throw new InvalidOperationException("a store that keeps console users must count failed sign-ins"));
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton(ViewerTokens.LoadOrCreate(options.DataDirectory, options.Clock));
         services.AddSingleton<ConsoleAssets>();
         services.AddSingleton<ConsoleAccessLog>();

@@ -21,6 +21,14 @@ public sealed class WitnessServerOptions
     /// </summary>
     public string? SigningKeyFile { get; set; }
 
+    /// <summary>
+    /// The folder of the Data Protection key ring that seals console cookies and the secrets kept in
+    /// the store (webhook secrets). When null: <c>console-keys</c> beside <see cref="SigningKeyFile"/>
+    /// when set (so instances sharing that file share the ring), else in <see cref="DataDirectory"/>.
+    /// Instances on one PostgreSQL database must share it.
+    /// </summary>
+    public string? KeyRingDirectory { get; set; }
+
     /// <summary>Addresses to listen on. Default <c>http://127.0.0.1:5080</c>: loopback only until the operator says otherwise.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 
@@ -82,6 +90,12 @@ public sealed class WitnessServerOptions
     /// sources, e.g. <c>https://app.example.com</c>. Default <c>*</c>; the console itself can never be framed.
     /// </summary>
     public string EmbedFrameAncestors { get; set; } = "*";
+
+    /// <summary>Failed console sign-ins allowed per account and per address before attempts are refused for a while.</summary>
+    public Auth.SignInThrottleOptions SignInThrottle { get; } = new();
+
+    /// <summary>Per-key and per-tenant rates of events and reads, and exports and verifications at once; validated at start.</summary>
+    public Limits.RateLimitOptions RateLimits { get; } = new();
 
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;

@@ -6,11 +6,14 @@ BEGIN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_app', current_schema());
         -- Events and everything that vouches for them: read and append, never update or delete.
         GRANT SELECT, INSERT ON events, event_ids, event_targets, merkle_nodes, checkpoints, api_keys TO witness_app;
+        -- Keys are revoked (revoked_at), never deleted; failed sign-ins are counted and forgotten.
+        GRANT UPDATE ON api_keys TO witness_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_failures TO witness_app;
         -- The log head moves on every append; settings change.
         GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
         GRANT SELECT ON schema_migrations TO witness_app;
-        -- Console accounts are created, never changed here; catalog entries are edited through the API.
-        GRANT SELECT, INSERT ON console_users TO witness_app;
+        -- Console accounts are managed from the console and the CLI; catalog entries are edited through the API.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON console_users TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_entries TO witness_app;
         GRANT SELECT, UPDATE ON catalog_version TO witness_app;
         -- What retention kept of purged events, for verification and proofs; alert and webhook state.

@@ -83,15 +83,10 @@ public sealed partial class PostgresStore
     public async Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand("SELECT key_id, secret_hash, tenant, scopes, name, created_at FROM api_keys WHERE key_id = $1", connection);
+        await using var command = new NpgsqlCommand($"SELECT {ApiKeyColumns} FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = keyId });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? new ApiKeyRecord(
-                reader.GetString(0), reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.GetString(3).Split(' ', StringSplitOptions.RemoveEmptyEntries), reader.GetString(4),
-                new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero))
-            : null;
+        return await reader.ReadAsync(ct) ? ReadApiKey(reader) : null;
     }
 
     public async Task<TenantSettings> GetSettingsAsync(string tenant, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace Witness.Storage.Postgres;
 
 public sealed partial class PostgresStore : IUserStore
 {
-    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at";
+    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at, session_stamp";
 
     public async Task<bool> TryCreateUserAsync(ConsoleUser user, CancellationToken ct)
     {
@@ -14,7 +14,7 @@ public sealed partial class PostgresStore : IUserStore
         await using var command = new NpgsqlCommand(
             $"""
             INSERT INTO console_users ({UserColumns})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (email) DO NOTHING
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = user.Id });
@@ -26,6 +26,48 @@ public sealed partial class PostgresStore : IUserStore
         command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Hash });
         command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Iterations });
         command.Parameters.Add(new NpgsqlParameter { Value = user.CreatedAt.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.SessionStamp });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<IReadOnlyList<ConsoleUser>> ListUsersAsync(string? tenant, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM console_users WHERE $1::text IS NULL OR tenant = $1 ORDER BY email", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenant ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var users = new List<ConsoleUser>();
+        while (await reader.ReadAsync(ct))
+        {
+            users.Add(ReadUser(reader));
+        }
+
+        return users;
+    }
+
+    public async Task<bool> UpdateUserAsync(ConsoleUser user, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE console_users SET name = $2, role = $3, password_salt = $4, password_hash = $5, password_iterations = $6, session_stamp = $7
+            WHERE id = $1
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)user.Name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Role });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Salt });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Hash });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.Password.Iterations });
+        command.Parameters.Add(new NpgsqlParameter { Value = user.SessionStamp });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<bool> DeleteUserAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand("DELETE FROM console_users WHERE id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
@@ -46,15 +88,18 @@ public sealed partial class PostgresStore : IUserStore
         await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM console_users WHERE {condition}", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = value });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? new ConsoleUser(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetString(4),
-                new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
-                new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero))
-            : null;
+        return await reader.ReadAsync(ct) ? ReadUser(reader) : null;
     }
+
+    private static ConsoleUser ReadUser(NpgsqlDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetString(4),
+        new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
+        new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero))
+    {
+        SessionStamp = reader.GetString(9),
+    };
 }

@@ -86,15 +86,10 @@ public sealed partial class SqliteStore
         ReadAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT key_id, secret_hash, tenant, scopes, name, created_at FROM api_keys WHERE key_id = $id";
+            command.CommandText = $"SELECT {ApiKeyColumns} FROM api_keys WHERE key_id = $id AND revoked_at IS NULL";
             command.Parameters.AddWithValue("$id", keyId);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct)
-                ? new ApiKeyRecord(
-                    reader.GetString(0), reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetString(3).Split(' ', StringSplitOptions.RemoveEmptyEntries), reader.GetString(4),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)))
-                : null;
+            return await reader.ReadAsync(ct) ? ReadApiKey(reader) : null;
         }, ct);
 
     public Task<TenantSettings> GetSettingsAsync(string tenant, CancellationToken ct) =>

@@ -5,7 +5,7 @@ namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore : IUserStore
 {
-    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at";
+    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at, session_stamp";
 
     public Task<bool> TryCreateUserAsync(ConsoleUser user, CancellationToken ct) =>
         WriteAsync(async connection =>
@@ -14,7 +14,7 @@ public sealed partial class SqliteStore : IUserStore
             command.CommandText =
                 $"""
                 INSERT INTO console_users ({UserColumns})
-                VALUES ($id, $email, $name, $tenant, $role, $salt, $hash, $iterations, $created)
+                VALUES ($id, $email, $name, $tenant, $role, $salt, $hash, $iterations, $created, $stamp)
                 ON CONFLICT (email) DO NOTHING
                 """;
             command.Parameters.AddWithValue("$id", user.Id);
@@ -26,6 +26,52 @@ public sealed partial class SqliteStore : IUserStore
             command.Parameters.AddWithValue("$hash", user.Password.Hash);
             command.Parameters.AddWithValue("$iterations", user.Password.Iterations);
             command.Parameters.AddWithValue("$created", user.CreatedAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$stamp", user.SessionStamp);
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        }, ct);
+
+    public Task<IReadOnlyList<ConsoleUser>> ListUsersAsync(string? tenant, CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<ConsoleUser>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {UserColumns} FROM console_users WHERE $tenant IS NULL OR tenant = $tenant ORDER BY email";
+            command.Parameters.AddWithValue("$tenant", (object?)tenant ?? DBNull.Value);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var users = new List<ConsoleUser>();
+            while (await reader.ReadAsync(ct))
+            {
+                users.Add(ReadUser(reader));
+            }
+
+            return users;
+        }, ct);
+
+    public Task<bool> UpdateUserAsync(ConsoleUser user, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                """
+                UPDATE console_users SET name = $name, role = $role, password_salt = $salt, password_hash = $hash,
+                    password_iterations = $iterations, session_stamp = $stamp
+                WHERE id = $id
+                """;
+            command.Parameters.AddWithValue("$id", user.Id);
+            command.Parameters.AddWithValue("$name", (object?)user.Name ?? DBNull.Value);
+            command.Parameters.AddWithValue("$role", user.Role);
+            command.Parameters.AddWithValue("$salt", user.Password.Salt);
+            command.Parameters.AddWithValue("$hash", user.Password.Hash);
+            command.Parameters.AddWithValue("$iterations", user.Password.Iterations);
+            command.Parameters.AddWithValue("$stamp", user.SessionStamp);
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        }, ct);
+
+    public Task<bool> DeleteUserAsync(string id, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM console_users WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
             return await command.ExecuteNonQueryAsync(ct) == 1;
         }, ct);
 
@@ -54,5 +100,8 @@ public sealed partial class SqliteStore : IUserStore
         reader.IsDBNull(3) ? null : reader.GetString(3),
         reader.GetString(4),
         new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)));
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)))
+    {
+        SessionStamp = reader.GetString(9),
+    };
 }

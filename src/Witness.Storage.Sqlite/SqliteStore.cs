@@ -49,9 +49,28 @@ public sealed partial class SqliteStore : IWitnessStore
     public async Task InitializeAsync(CancellationToken ct)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(_options.DatabasePath));
-        if (folder is not null)
+        if (folder is not null && !Directory.Exists(folder))
         {
-            Directory.CreateDirectory(folder);
+            // The database holds password hashes and secrets: a new folder and file are the owner's alone
+            // (SQLite gives the -wal and -shm files the database file's permissions).
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(folder);
+            }
+            else
+            {
+                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        if (!OperatingSystem.IsWindows() && !File.Exists(_options.DatabasePath))
+        {
+            new FileStream(_options.DatabasePath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }).Dispose();
         }
 
         _writer = await OpenAsync(ct);

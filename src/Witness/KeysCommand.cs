@@ -3,7 +3,7 @@ using Witness.Access;
 
 namespace Witness.Cli;
 
-/// <summary><c>witness keys create</c>: makes an API key and prints it once, alone on the last line.</summary>
+/// <summary><c>witness keys create</c>: makes an API key and prints it once, alone on the last line; <c>list</c> and <c>revoke</c> in <see cref="KeyAdminCommands"/>.</summary>
 public static class KeysCommand
 {
     public static Command Create()
@@ -55,6 +55,11 @@ public static class KeysCommand
 
         var command = new Command("keys", "Manage API keys.");
         command.Subcommands.Add(create);
+        foreach (var admin in KeyAdminCommands.Create())
+        {
+            command.Subcommands.Add(admin);
+        }
+
         return command;
     }
 }

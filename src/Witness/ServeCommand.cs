@@ -79,6 +79,11 @@ public static class ServeCommand
             }
         });
         var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres) with its API and web console (/console).") { data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset, allowHosts };
+        foreach (var option in ServeLimitOptions.Create())
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             var options = ReadOptions(parse);
@@ -153,6 +158,7 @@ public static class ServeCommand
             options.Presets.Add(choice!);
         }
 
+        ServeLimitOptions.Apply(parse, options);
         options.CatalogFiles.AddRange(parse.GetValue<string[]>(CatalogOption) ?? []);
         foreach (var host in parse.GetValue<string[]>(WebhookAllowHostOption) ?? [])
         {

@@ -4,7 +4,7 @@ using Witness.Storage;
 
 namespace Witness.Cli;
 
-/// <summary><c>witness users add</c>: creates a local account of the web console.</summary>
+/// <summary><c>witness users add</c>: creates a local account of the web console; the rest in <see cref="UserAdminCommands"/>.</summary>
 public static class UsersCommand
 {
     public static Command Create()
@@ -83,6 +83,11 @@ public static class UsersCommand
 
         var command = new Command("users", "Manage the web console's local accounts.");
         command.Subcommands.Add(add);
+        foreach (var admin in UserAdminCommands.Create())
+        {
+            command.Subcommands.Add(admin);
+        }
+
         return command;
     }
 }

@@ -19,8 +19,44 @@ public sealed record ConsoleUser(
 {
     public bool IsPlatformAdministrator => Tenant is null;
 
+    /// <summary>
+    /// Carried by every session cookie and compared with the stored user on each request: signing out
+    /// or setting a new password replaces it (<see cref="NewSessionStamp"/>), which ends every session
+    /// of the user on every instance. Empty for users stored before stamps existed.
+    /// </summary>
+    public string SessionStamp { get; init; } = "";
+
+    /// <summary>A fresh random <see cref="SessionStamp"/>.</summary>
+    public static string NewSessionStamp() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>The name shown in the console and recorded as the actor's name: the name, else the email.</summary>
     public string DisplayName => string.IsNullOrWhiteSpace(Name) ? Email : Name;
+
+    /// <summary>The user with <paramref name="password"/> hashed and a new session stamp, which ends every session they had.</summary>
+    /// <exception cref="ArgumentException">The password is too short.</exception>
+    public ConsoleUser WithPassword(string password)
+    {
+        if (password is null || password.Length < PasswordHash.MinimumPasswordLength)
+        {
+            throw new ArgumentException($"the password must be at least {PasswordHash.MinimumPasswordLength} characters", nameof(password));
+        }
+
+        return this with { Password = PasswordHash.Create(password), SessionStamp = NewSessionStamp() };
+    }
+
+    /// <summary>The user with the role <paramref name="role"/> (any case); it applies from their next request.</summary>
+    /// <exception cref="ArgumentException">The role is unknown, or a platform administrator would lose the Administrator role.</exception>
+    public ConsoleUser WithRole(string role)
+    {
+        var canonicalRole = ConsoleRoles.Parse(role)
+            ?? throw new ArgumentException($"unknown role '{role}'; roles are {string.Join(", ", ConsoleRoles.All)}", nameof(role));
+        if (Tenant is null && canonicalRole != ConsoleRoles.Administrator)
+        {
+            throw new ArgumentException("a platform user (no tenant) must be an Administrator", nameof(role));
+        }
+
+        return this with { Role = canonicalRole };
+    }
 
     /// <summary>
     /// A new user with a fresh id and the password hashed. <paramref name="tenant"/> null makes a
@@ -53,6 +89,9 @@ public sealed record ConsoleUser(
         }
 
         var id = "usr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        return new ConsoleUser(id, email.ToLowerInvariant(), string.IsNullOrWhiteSpace(name) ? null : name.Trim(), tenant, canonicalRole, PasswordHash.Create(password), now);
+        return new ConsoleUser(id, email.ToLowerInvariant(), string.IsNullOrWhiteSpace(name) ? null : name.Trim(), tenant, canonicalRole, PasswordHash.Create(password), now)
+        {
+            SessionStamp = NewSessionStamp(),
+        };
     }
 }

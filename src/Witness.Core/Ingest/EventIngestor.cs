@@ -8,8 +8,9 @@ namespace Witness.Ingest;
 /// Group commit: requests that arrive while a commit is running wait together and are written by
 /// the next one, in one transaction and one fsync. Nothing is delayed on purpose; under load the
 /// groups grow by themselves. A store shared with other writers (<see cref="ISharedLogStore"/>) also
-/// takes into a group the requests that arrive while it waits for a tenant's head. A request's task
-/// completes only after its commit is durable.
+/// takes into a group the requests that arrive while it waits for a tenant's head. Groups take the
+/// waiting tenants' requests in turn, so one tenant's flood cannot starve another's writes. A
+/// request's task completes only after its commit is durable.
 /// </summary>
 public sealed class EventIngestor : IAsyncDisposable
 {
@@ -56,13 +57,18 @@ public sealed class EventIngestor : IAsyncDisposable
         var group = new List<Pending>();
         var count = 0;
 
-        // Requests a group left queued because the store did not hold their tenants (see TakeLate).
-        var passedOver = new Queue<Pending>();
-        while (passedOver.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
+        // Requests taken off the channel and not yet in a group, one line per tenant, served in turn.
+        var waiting = new TenantTurns();
+        while (waiting.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            while (reader.TryRead(out var queued))
+            {
+                waiting.Add(queued);
+            }
+
             group.Clear();
             count = 0;
-            while (count < _maxEventsPerCommit && (passedOver.TryDequeue(out var next) || reader.TryRead(out next)))
+            while (count < _maxEventsPerCommit && waiting.TryTake(out var next))
             {
                 group.Add(next);
                 count += next.Events.Count;
@@ -91,31 +97,27 @@ public sealed class EventIngestor : IAsyncDisposable
         }
 
         // The requests queued since the group was formed whose tenants the store holds join the group
-        // (up to its size bound); the rest wait for the next group, before anything queued later.
+        // (up to its size bound); the rest wait for the next group, each in its tenant's order.
         IReadOnlyList<IReadOnlyList<SubmittedEvent>> TakeLate(Func<string, bool> held)
         {
-            var queued = passedOver.ToList();
-            passedOver.Clear();
-            while (reader.TryRead(out var next))
+            while (reader.TryRead(out var queued))
             {
-                queued.Add(next);
+                waiting.Add(queued);
             }
 
             var taken = new List<IReadOnlyList<SubmittedEvent>>();
-            foreach (var pending in queued)
+            waiting.TakeWhile(pending =>
             {
-                if (count + pending.Events.Count <= _maxEventsPerCommit && pending.Events.All(e => held(e.Event.Tenant)))
+                if (count + pending.Events.Count > _maxEventsPerCommit || !pending.Events.All(e => held(e.Event.Tenant)))
                 {
-                    group.Add(pending);
-                    taken.Add(pending.Events);
-                    count += pending.Events.Count;
+                    return false;
                 }
-                else
-                {
-                    passedOver.Enqueue(pending);
-                }
-            }
 
+                group.Add(pending);
+                taken.Add(pending.Events);
+                count += pending.Events.Count;
+                return true;
+            });
             return taken;
         }
     }
@@ -141,5 +143,82 @@ public sealed class EventIngestor : IAsyncDisposable
         await _loop.ConfigureAwait(false);
     }
 
-    private sealed record Pending(IReadOnlyList<SubmittedEvent> Events, TaskCompletionSource<AppendResult> Completion);
+    private sealed record Pending(IReadOnlyList<SubmittedEvent> Events, TaskCompletionSource<AppendResult> Completion)
+    {
+        public string Tenant => Events.Count > 0 ? Events[0].Event.Tenant : "";
+    }
+
+    /// <summary>
+    /// Waiting requests in one line per tenant, taken round-robin: a group holds one request of each
+    /// waiting tenant before a second of any, so a tenant that floods cannot push another's writes
+    /// behind its backlog. Within a tenant, requests keep their order.
+    /// </summary>
+    private sealed class TenantTurns
+    {
+        private readonly Dictionary<string, Queue<Pending>> _lines = new(StringComparer.Ordinal);
+        private readonly Queue<string> _turns = new();
+
+        public int Count { get; private set; }
+
+        public void Add(Pending pending)
+        {
+            if (!_lines.TryGetValue(pending.Tenant, out var line))
+            {
+                line = new Queue<Pending>();
+                _lines[pending.Tenant] = line;
+                _turns.Enqueue(pending.Tenant);
+            }
+
+            line.Enqueue(pending);
+            Count++;
+        }
+
+        public bool TryTake([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Pending? pending)
+        {
+            if (!_turns.TryDequeue(out var tenant))
+            {
+                pending = null;
+                return false;
+            }
+
+            var line = _lines[tenant];
+            pending = line.Dequeue();
+            Count--;
+            if (line.Count > 0)
+            {
+                _turns.Enqueue(tenant);
+            }
+            else
+            {
+                _lines.Remove(tenant);
+            }
+
+            return true;
+        }
+
+        /// <summary>Takes, tenant by tenant in turn order, the requests at the head of each line that <paramref name="take"/> accepts (it stops a line at the first it refuses).</summary>
+        public void TakeWhile(Func<Pending, bool> take)
+        {
+            var rounds = _turns.Count;
+            for (var i = 0; i < rounds; i++)
+            {
+                var tenant = _turns.Dequeue();
+                var line = _lines[tenant];
+                while (line.Count > 0 && take(line.Peek()))
+                {
+                    line.Dequeue();
+                    Count--;
+                }
+
+                if (line.Count > 0)
+                {
+                    _turns.Enqueue(tenant);
+                }
+                else
+                {
+                    _lines.Remove(tenant);
+                }
+            }
+        }
+    }
 }

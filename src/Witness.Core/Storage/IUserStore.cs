@@ -18,4 +18,13 @@ public interface IUserStore
 
     /// <summary>How many users exist, so that <c>serve</c> can say how to create the first one.</summary>
     Task<long> CountUsersAsync(CancellationToken ct);
+
+    /// <summary>The users of <paramref name="tenant"/>, or every user (platform administrators included) when null; by email.</summary>
+    Task<IReadOnlyList<ConsoleUser>> ListUsersAsync(string? tenant, CancellationToken ct);
+
+    /// <summary>Writes the user's name, role, password and session stamp (matched by id); false when no such user exists.</summary>
+    Task<bool> UpdateUserAsync(ConsoleUser user, CancellationToken ct);
+
+    /// <summary>Removes the user; false when no such user exists. Their sessions end with the next request.</summary>
+    Task<bool> DeleteUserAsync(string id, CancellationToken ct);
 }

@@ -110,9 +110,13 @@ public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, D
 
 /// <summary>
 /// An API key as stored: never the key itself, only the SHA-256 of its secret part. <see cref="Tenant"/>
-/// is null for a global key.
+/// is null for a global key. A revoked key (<see cref="RevokedAt"/> set) is never returned by
+/// <see cref="IWitnessStore.FindApiKeyAsync"/>, so it stops working at once on every instance.
 /// </summary>
-public sealed record ApiKeyRecord(string KeyId, byte[] SecretHash, string? Tenant, IReadOnlyList<string> Scopes, string Name, DateTimeOffset CreatedAt);
+public sealed record ApiKeyRecord(string KeyId, byte[] SecretHash, string? Tenant, IReadOnlyList<string> Scopes, string Name, DateTimeOffset CreatedAt)
+{
+    public DateTimeOffset? RevokedAt { get; init; }
+}
 
 /// <summary>A tenant's settings, with the defaults of SPEC §8.</summary>
 public sealed record TenantSettings

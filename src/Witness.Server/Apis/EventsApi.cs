@@ -32,7 +32,7 @@ public static class EventsApi
             .AcceptsSchema("One event, or {\"events\":[…]} with up to 1,000 events and 8 MiB.", ["EventInput", "EventBatch"], EventExamples.Input)
             .Produces<AppendResponse>(201).Produces<AppendResponse>(200)
             .WithResponseExample(201, EventExamples.Appended("created")).WithResponseExample(200, EventExamples.Appended("existing"))
-            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429);
         events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead).WithName("searchEvents")
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
             .WithQueryParameters(SearchQueryParameters).WithTenantParameter()
@@ -72,7 +72,7 @@ public static class EventsApi
         new("cursor", "The `next_cursor` of the previous page."),
     ];
 
-    private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy)
+    private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy, Limits.RateLimits limits)
     {
         var caller = Caller.From(context.User);
         var (body, length) = await ReadBodyAsync(context.Request);
@@ -95,6 +95,11 @@ public static class EventsApi
         finally
         {
             ArrayPool<byte>.Shared.Return(body);
+        }
+
+        if (limits.RefuseIngest(context, caller, parsed) is { } refused)
+        {
+            return refused;
         }
 
         IReadOnlyList<SubmittedEvent> submitted;

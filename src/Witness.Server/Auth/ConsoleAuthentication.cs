@@ -82,18 +82,28 @@ public static class ConsoleAuthentication
         context.User = principal;
     }
 
-    public static Task SignOutAsync(HttpContext context) => context.SignOutAsync(Scheme);
+    /// <summary>
+    /// Ends the session on the server as well as in this browser: the user's session stamp is replaced
+    /// in the store, so a copy of the cookie kept elsewhere no longer opens anything, on any instance.
+    /// </summary>
+    public static async Task SignOutAsync(HttpContext context, ConsoleUser user, IUserStore users)
+    {
+        await users.UpdateUserAsync(user with { SessionStamp = ConsoleUser.NewSessionStamp() }, context.RequestAborted);
+        await context.SignOutAsync(Scheme);
+    }
 
     /// <summary>
     /// Reloads the user on every request, so a removed user is signed out at once and a changed role
-    /// or tenant applies to the next request rather than at the next sign-in.
+    /// or tenant applies to the next request rather than at the next sign-in. A cookie whose session
+    /// stamp is no longer the user's (signed out, password changed) is refused.
     /// </summary>
     private static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var id = context.Principal?.FindFirst(ConsoleClaims.UserIdClaim)?.Value;
+        var stamp = context.Principal?.FindFirst(ConsoleClaims.SessionStampClaim)?.Value ?? "";
         var users = context.HttpContext.RequestServices.GetRequiredService<IUserStore>();
         var user = id is null ? null : await users.FindUserAsync(id, context.HttpContext.RequestAborted);
-        if (user is null)
+        if (user is null || !string.Equals(user.SessionStamp, stamp, StringComparison.Ordinal))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(Scheme);

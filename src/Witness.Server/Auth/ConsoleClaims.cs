@@ -16,6 +16,7 @@ public static class ConsoleClaims
     public const string EmailClaim = "witness:email";
     public const string NameClaim = "witness:name";
     public const string RoleClaim = "witness:role";
+    public const string SessionStampClaim = "witness:stamp";
 
     /// <summary>The principal of a signed-in user, built afresh from the stored user on every request.</summary>
     public static ClaimsPrincipal Principal(ConsoleUser user, string authenticationType)
@@ -28,6 +29,7 @@ public static class ConsoleClaims
             new(EmailClaim, user.Email),
             new(NameClaim, user.DisplayName),
             new(RoleClaim, user.Role),
+            new(SessionStampClaim, user.SessionStamp),
         };
         if (user.Tenant is not null)
         {

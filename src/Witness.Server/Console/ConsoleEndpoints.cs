@@ -49,7 +49,7 @@ public static class ConsoleEndpoints
         await SignInPage.RenderAsync(context, assets, antiforgery.GetAndStoreTokens(context), 200, null, returnUrl, null, notice);
     }
 
-    private static async Task SignInAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IUserStore users, ConsoleAccessLog accessLog)
+    private static async Task SignInAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IUserStore users, ConsoleAccessLog accessLog, SignInThrottle throttle)
     {
         ConsoleHeaders.ForConsole(context.Response);
         if (!context.Request.HasFormContentType)
@@ -68,20 +68,33 @@ public static class ConsoleEndpoints
             return;
         }
 
+        // Refused before the password is hashed or anything is recorded, so guessing costs neither CPU nor the tenant's log.
+        var address = context.Connection.RemoteIpAddress;
+        if (await throttle.RetryAfterAsync(email, address, context.RequestAborted) is { } wait)
+        {
+            var minutes = Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes));
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await SignInPage.RenderAsync(context, assets, antiforgery.GetAndStoreTokens(context), 429, email, returnUrl,
+                $"Too many failed sign-ins. Try again in {minutes} minute{(minutes == 1 ? "" : "s")}.", null);
+            return;
+        }
+
         var user = email.Length is > 0 and <= 254 ? await users.FindUserByEmailAsync(email, context.RequestAborted) : null;
         if (user is null)
         {
             PasswordHash.SpendVerificationTime(password);
+            await throttle.RecordFailureAsync(email, address, context.RequestAborted);
         }
         else if (user.Password.Matches(password))
         {
+            await throttle.ClearAccountAsync(email, context.RequestAborted);
             await ConsoleAuthentication.SignInAsync(context, user);
             await accessLog.RecordAsync(user, BuiltInActions.ConsoleSignIn, RequestContext.Of(context), null, context.RequestAborted);
             context.Response.Redirect(returnUrl ?? "/console");
             context.Response.StatusCode = StatusCodes.Status303SeeOther;
             return;
         }
-        else
+        else if (await throttle.RecordFailureAsync(email, address, context.RequestAborted))
         {
             await accessLog.RecordAsync(user, BuiltInActions.ConsoleSignInFailed, RequestContext.Of(context), "Wrong password", context.RequestAborted);
         }
@@ -89,14 +102,14 @@ public static class ConsoleEndpoints
         await SignInPage.RenderAsync(context, assets, antiforgery.GetAndStoreTokens(context), 401, email, returnUrl, "The email or password is not correct.", null);
     }
 
-    private static async Task SignOutAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAccessLog accessLog)
+    private static async Task SignOutAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAccessLog accessLog, IUserStore users)
     {
         ConsoleHeaders.ForConsole(context.Response);
         var user = await ConsoleAuthentication.CurrentUserAsync(context);
         if (user is not null && await antiforgery.IsRequestValidAsync(context))
         {
             await accessLog.RecordAsync(user, BuiltInActions.ConsoleSignOut, RequestContext.Of(context), null, context.RequestAborted);
-            await ConsoleAuthentication.SignOutAsync(context);
+            await ConsoleAuthentication.SignOutAsync(context, user, users);
             context.Response.Redirect("/console/sign-in?signed_out=1");
         }
         else

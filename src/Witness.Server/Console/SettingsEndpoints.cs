@@ -41,6 +41,7 @@ internal static class SettingsEndpoints
         settings.MapPost("/webhooks/{id}/delete", DeleteWebhookAsync).DisableAntiforgery();
         settings.MapGet("/webhooks/{id}/deliveries", DeliveriesAsync);
         settings.MapPost("/webhooks/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync).DisableAntiforgery();
+        AccessEndpoints.Map(settings);
     }
 
     private static async Task RetentionAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store)

@@ -14,6 +14,7 @@ internal static class SettingsLayout
         ("retention", "Retention & legal hold", "/console/settings/retention"),
         ("alert-rules", "Alert rules", "/console/settings/alert-rules"),
         ("webhooks", "Webhooks", "/console/settings/webhooks"),
+        ("access", "Users & API keys", "/console/settings/access"),
     ];
 
     public static HtmlWriter Begin(ConsoleAssets assets, SettingsScope scope, string tab, string title, string lede, string? notice)
