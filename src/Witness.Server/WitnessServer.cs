@@ -117,6 +117,7 @@ public static class WitnessServer
         EventsApi.Map(app);
         ExportApi.Map(app);
         IntegrityApi.Map(app);
+        TenantsApi.Map(app);
         SettingsApi.Map(app);
         if (keepsAutomation)
         {

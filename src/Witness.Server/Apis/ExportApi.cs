@@ -38,6 +38,11 @@ public static class ExportApi
             return error!;
         }
 
+        if (await TenantAccess.UnknownTenantAsync(context, tenant, store) is { } missing)
+        {
+            return missing;
+        }
+
         var query = context.Request.Query;
         var unknown = query.Keys.FirstOrDefault(k => !Parameters.Contains(k));
         if (unknown is not null)
