@@ -6,7 +6,8 @@ public sealed partial class PostgresStore : ITenantStore
 {
     public async Task<TenantDeletion?> DeleteTenantAsync(string tenant, CancellationToken ct)
     {
-        await using var connection = await Data.OpenConnectionAsync(ct);
+        // As the role that owns the schema: the application role may never delete events or keys.
+        await using var connection = await OpenOwnerAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         long? id = null;
         long events = 0;
