@@ -153,6 +153,8 @@ public static class WitnessServer
         if (options.Demo)
         {
             await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), app.Services.GetRequiredService<ActionCatalog>(), options.Clock, ct, store);
+            // Signed at once: the checkpoint service only hears of appends once the host has started.
+            await app.Services.GetRequiredService<CheckpointIssuer>().IssueAsync(DemoData.Tenant, ct);
         }
 
         return app;

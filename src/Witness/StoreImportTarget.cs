@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Witness.Catalog;
+using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Ingest;
+using Witness.Integrity;
 using Witness.Server.Auditing;
 using Witness.Storage;
 
@@ -9,9 +11,10 @@ namespace Witness.Cli;
 
 /// <summary>
 /// Imports into the data folder with the server's own ingest path: its policy (catalog, strict mode) and
-/// group-commit ingestor. Owns the store: disposing drains the ingestor, then closes the store.
+/// group-commit ingestor, and signs a checkpoint at the end with the server's key when it has it. Owns
+/// the store and the key: disposing drains the ingestor, then closes the store.
 /// </summary>
-internal sealed class StoreImportTarget(IWitnessStore store) : IImportTarget
+internal sealed class StoreImportTarget(IWitnessStore store, SigningKey? key) : IImportTarget
 {
     private readonly EventIngestor _ingestor = new(store, TimeProvider.System);
     private readonly IngestPolicy _policy = new(ActionCatalog.CreateWithBuiltInActions(), new TenantSettingsCache(store, TimeProvider.System));
@@ -57,8 +60,27 @@ internal sealed class StoreImportTarget(IWitnessStore store) : IImportTarget
         return [.. outcomes.Select(o => o!)];
     }
 
+    public async Task<string?> FinishAsync(string tenant, CancellationToken ct)
+    {
+        if (key is null)
+        {
+            return "No signing key at hand: a running server signs a checkpoint of the new events within a minute, or at its next start.";
+        }
+
+        var issuer = new CheckpointIssuer(store, key, TimeProvider.System);
+        // A log checkpointed under another origin (serve --origin) is left to the server, which knows its origin.
+        if (await store.LatestCheckpointAsync(tenant, ct) is { } latest && !latest.Note.StartsWith(issuer.OriginOf(tenant) + "\n", StringComparison.Ordinal))
+        {
+            return $"The log's checkpoints have another origin than '{key.KeyName}' (--origin): the server signs the new events within a minute.";
+        }
+
+        var checkpoint = await issuer.IssueAsync(tenant, ct);
+        return checkpoint is null ? null : $"Signed a checkpoint of tenant '{tenant}' at size {checkpoint.Size}.";
+    }
+
     public async ValueTask DisposeAsync()
     {
+        key?.Dispose();
         await _ingestor.DisposeAsync();
         await store.DisposeAsync();
     }
