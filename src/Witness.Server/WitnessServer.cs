@@ -74,6 +74,7 @@ public static class WitnessServer
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
+        Health.WitnessHealthChecks.Add(services);
 
         // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
         var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
@@ -114,6 +115,7 @@ public static class WitnessServer
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
+        Health.WitnessHealthChecks.Map(app);
         EventsApi.Map(app);
         ExportApi.Map(app);
         IntegrityApi.Map(app);
