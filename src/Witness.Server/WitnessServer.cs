@@ -75,6 +75,7 @@ public static class WitnessServer
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
         Health.WitnessHealthChecks.Add(services);
+        Telemetry.WitnessTelemetry.Add(services, options);
 
         // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
         var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
@@ -111,6 +112,7 @@ public static class WitnessServer
         }));
 
         var app = builder.Build();
+        Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();

@@ -97,7 +97,9 @@ public static class ExportApi
             var refused = false;
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 rows = await writer.WriteAsync(source, response.Body, context.RequestAborted);
+                Telemetry.ServerMetrics.Exported(writer.Format, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
             catch (ExportTooLargeException ex) when (!response.HasStarted)
             {

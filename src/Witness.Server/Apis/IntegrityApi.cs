@@ -39,7 +39,9 @@ public static class IntegrityApi
             return error!;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
+        Telemetry.ServerMetrics.Verified(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         return Results.Json(new VerifyResponse(result.Ok, result.Events, result.FirstBadSeq, result.Problem, result.CheckpointsChecked) { PurgedEvents = result.Purged }, WitnessJson.Api.VerifyResponse);
     }
 

@@ -99,6 +99,7 @@ public sealed class CheckpointService : BackgroundService
                 if (checkpoint is not null)
                 {
                     _signed[tenant] = checkpoint.Size;
+                    Telemetry.ServerMetrics.CheckpointSigned(tenant, checkpoint.CreatedAt);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -124,6 +125,7 @@ public sealed class CheckpointService : BackgroundService
                 if (checkpoint is not null)
                 {
                     _signed[tenant] = checkpoint.Size;
+                    Telemetry.ServerMetrics.CheckpointSigned(tenant, checkpoint.CreatedAt);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

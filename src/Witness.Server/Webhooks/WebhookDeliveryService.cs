@@ -102,6 +102,7 @@ public sealed class WebhookDeliveryService : BackgroundService
             }, stopping);
 
             var now = _options.Clock.GetUtcNow();
+            Telemetry.ServerMetrics.DeliveryFinished(last.Succeeded, now - delivery.CreatedAt);
             if (last.Succeeded)
             {
                 await _store.CompleteDeliveryAsync(delivery.Id, DeliveryStatuses.Succeeded, attempts, last.Status, null, now, CancellationToken.None);
