@@ -21,6 +21,8 @@ using Witness.Server.Background;
 using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
+using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Storage.Postgres;
@@ -104,17 +106,13 @@ public static class WitnessServer
         }
 
         services.AddAuthorization(ScopePolicies.Add);
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "Witness";
-            doc.Info.Description = "A multi-tenant, tamper-evident audit log. Authenticate with 'Authorization: Bearer <api key>'; errors are RFC 9457 problem+json.";
-            return Task.CompletedTask;
-        }));
+        services.AddWitnessOpenApi();
 
         var app = builder.Build();
         Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseJsonRequestBodies();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
         Health.WitnessHealthChecks.Map(app);

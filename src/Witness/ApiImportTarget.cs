@@ -56,10 +56,10 @@ internal sealed partial class ApiImportTarget : IImportTarget
                 async token => await _http.PostAsync("/v1/events", new StringContent(body, Encoding.UTF8, "application/json"), token), ct);
             if (response.IsSuccessStatusCode)
             {
-                var result = response.StatusCode == HttpStatusCode.OK ? ImportResult.AlreadyThere : ImportResult.Added;
-                foreach (var i in pending)
+                var statuses = await AppendStatusesAsync(response, pending.Count, ct);
+                for (var k = 0; k < pending.Count; k++)
                 {
-                    outcomes[i] = new ImportOutcome(result);
+                    outcomes[pending[k]] = new ImportOutcome(statuses[k] == "existing" ? ImportResult.AlreadyThere : ImportResult.Added);
                 }
 
                 break;
@@ -80,6 +80,27 @@ internal sealed partial class ApiImportTarget : IImportTarget
         }
 
         return [.. outcomes.Select(o => o!)];
+    }
+
+    /// <summary>The <c>status</c> of each event of a <c>{"events":[{id, seq, hash, status}]}</c> answer, in the order sent.</summary>
+    private static async Task<string[]> AppendStatusesAsync(HttpResponseMessage response, int count, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var statuses = doc.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("status").GetString() ?? "").ToArray();
+            if (statuses.Length == count)
+            {
+                return statuses;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // Reported below.
+        }
+
+        throw new CliException($"the server answered {(int)response.StatusCode} with an unexpected body: {text[..Math.Min(text.Length, 300)]}", 1);
     }
 
     /// <summary>The events a problem response names (<c>events[i].field</c>), by index in the batch sent.</summary>

@@ -69,7 +69,7 @@ public static class ExportCommand
                 }
 
                 File.Move(partial, target, overwrite: true);
-                Console.WriteLine(rows >= 0 ? $"Exported {rows} events of tenant '{name}' to {target}" : $"Exported tenant '{name}' to {target}");
+                Console.WriteLine(rows >= 0 ? $"Exported {rows} {(rows == 1 ? "event" : "events")} of tenant '{name}' to {target}" : $"Exported tenant '{name}' to {target}");
                 return 0;
             }
             catch (CliException ex)
@@ -159,7 +159,7 @@ public static class ExportCommand
         using var response = await http.GetAsync($"/v1/events/export?{query}", HttpCompletionOption.ResponseHeadersRead, ct);
         if (!response.IsSuccessStatusCode)
         {
-            throw new CliException($"the server answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+            throw new CliException($"the server answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}", 1);
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(ct);

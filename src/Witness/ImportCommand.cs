@@ -63,8 +63,8 @@ public static class ImportCommand
             {
                 opened = parse.GetValue(url) is { } baseUrl
                     ? new ApiImportTarget(new Uri(baseUrl), parse.GetValue(key)!)
-                    : new StoreImportTarget(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct),
-                        ExistingSigningKey(parse.GetValue(data)!, parse.GetValue(signingKey), parse.GetValue(origin)!));
+                    : await StoreImportTarget.OpenAsync(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct),
+                        ExistingSigningKey(parse.GetValue(data)!, parse.GetValue(signingKey), parse.GetValue(origin)!), ct);
             }
             catch (InvalidOperationException ex)
             {
@@ -122,54 +122,71 @@ public static class ImportCommand
 
         long added = 0, already = 0;
         var rejected = new List<string>();
-        await AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .StartAsync(async progress =>
+        async Task ImportAllAsync(Action<int> advanced)
+        {
+            var batch = new List<(JsonObject, SubmittedEvent)>(BatchSize);
+            var lines = new List<long>(BatchSize);
+            async Task FlushAsync()
             {
-                var task = progress.AddTask($"Importing into {tenant.EscapeMarkup()}", maxValue: Math.Max(events, 1));
-                var batch = new List<(JsonObject, SubmittedEvent)>(BatchSize);
-                var lines = new List<long>(BatchSize);
-                async Task FlushAsync()
+                var outcomes = await target.AppendAsync(batch, ct);
+                for (var i = 0; i < outcomes.Count; i++)
                 {
-                    var outcomes = await target.AppendAsync(batch, ct);
-                    for (var i = 0; i < outcomes.Count; i++)
+                    switch (outcomes[i].Result)
                     {
-                        switch (outcomes[i].Result)
-                        {
-                            case ImportResult.Added: added++; break;
-                            case ImportResult.AlreadyThere: already++; break;
-                            default: rejected.Add($"line {lines[i]}: {outcomes[i].Error?.Field}: {outcomes[i].Error?.Message}"); break;
-                        }
-                    }
-
-                    task.Increment(batch.Count);
-                    batch.Clear();
-                    lines.Clear();
-                }
-
-                await foreach (var (lineNumber, json, parsed, _) in ReadAsync(file, tenant, parser, ct))
-                {
-                    if (json is null || parsed is null)
-                    {
-                        continue;
-                    }
-
-                    batch.Add((json, parsed));
-                    lines.Add(lineNumber);
-                    if (batch.Count == BatchSize)
-                    {
-                        await FlushAsync();
+                        case ImportResult.Added: added++; break;
+                        case ImportResult.AlreadyThere: already++; break;
+                        default: rejected.Add($"line {lines[i]}: {outcomes[i].Error?.Field}: {outcomes[i].Error?.Message}"); break;
                     }
                 }
 
-                if (batch.Count > 0)
+                advanced(batch.Count);
+                batch.Clear();
+                lines.Clear();
+            }
+
+            await foreach (var (lineNumber, json, parsed, _) in ReadAsync(file, tenant, parser, ct))
+            {
+                if (json is null || parsed is null)
+                {
+                    continue;
+                }
+
+                batch.Add((json, parsed));
+                lines.Add(lineNumber);
+                if (batch.Count == BatchSize)
                 {
                     await FlushAsync();
                 }
+            }
 
-                task.Value = task.MaxValue;
+            if (batch.Count > 0)
+            {
+                await FlushAsync();
+            }
+        }
+
+        // A bar redraws itself with ANSI codes, which only a terminal understands; a log or a pipe gets one plain line per batch.
+        if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi)
+        {
+            await AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask($"Importing into {tenant.EscapeMarkup()}", maxValue: Math.Max(events, 1));
+                    await ImportAllAsync(n => task.Increment(n));
+                    task.Value = task.MaxValue;
+                });
+        }
+        else
+        {
+            long done = 0;
+            await ImportAllAsync(n =>
+            {
+                done += n;
+                Console.WriteLine($"Sent {done} of {events} events");
             });
+        }
 
         foreach (var problem in rejected.Take(ErrorsShown))
         {

@@ -1,3 +1,3 @@
 using Witness.Cli;
 
-return await WitnessCli.Build().Parse(args).InvokeAsync();
+return await WitnessCli.RunAsync(args);

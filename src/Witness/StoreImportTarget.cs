@@ -10,14 +10,44 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary>
-/// Imports into the data folder with the server's own ingest path: its policy (catalog, strict mode) and
-/// group-commit ingestor, and signs a checkpoint at the end with the server's key when it has it. Owns
-/// the store and the key: disposing drains the ingestor, then closes the store.
+/// Imports into the data folder with the server's own ingest path: its policy (the catalog as the store
+/// holds it, strict mode) and group-commit ingestor, and signs a checkpoint at the end with the server's
+/// key when it has it. Owns the store and the key: disposing drains the ingestor, then closes the store.
 /// </summary>
-internal sealed class StoreImportTarget(IWitnessStore store, SigningKey? key) : IImportTarget
+internal sealed class StoreImportTarget : IImportTarget
 {
-    private readonly EventIngestor _ingestor = new(store, TimeProvider.System);
-    private readonly IngestPolicy _policy = new(ActionCatalog.CreateWithBuiltInActions(), new TenantSettingsCache(store, TimeProvider.System));
+    private readonly IWitnessStore _store;
+    private readonly EventIngestor _ingestor;
+    private readonly IngestPolicy _policy;
+    private readonly SigningKey? _key;
+
+    private StoreImportTarget(IWitnessStore store, SigningKey? key, ActionCatalog catalog)
+    {
+        _store = store;
+        _key = key;
+        _ingestor = new EventIngestor(store, TimeProvider.System);
+        _policy = new IngestPolicy(catalog, new TenantSettingsCache(store, TimeProvider.System));
+    }
+
+    /// <summary>
+    /// A target over <paramref name="store"/> whose catalog is the one a server on the same store uses:
+    /// the built-in actions plus every stored entry (presets, catalog files, the API's changes), so an
+    /// imported event gets the category, type and description the API would give it.
+    /// </summary>
+    public static async Task<StoreImportTarget> OpenAsync(IWitnessStore store, SigningKey? key, CancellationToken ct)
+    {
+        var catalog = new ActionCatalog();
+        if (store is ICatalogStore stored)
+        {
+            await catalog.LoadAsync(stored, ct);
+        }
+        else
+        {
+            catalog.SetRange(null, BuiltInActions.All);
+        }
+
+        return new StoreImportTarget(store, key, catalog);
+    }
 
     public async Task<IReadOnlyList<ValidationError>> CheckAsync(SubmittedEvent parsed, CancellationToken ct)
     {
@@ -62,14 +92,14 @@ internal sealed class StoreImportTarget(IWitnessStore store, SigningKey? key) : 
 
     public async Task<string?> FinishAsync(string tenant, CancellationToken ct)
     {
-        if (key is null)
+        if (_key is not { } key)
         {
             return "No signing key at hand: a running server signs a checkpoint of the new events within a minute, or at its next start.";
         }
 
-        var issuer = new CheckpointIssuer(store, key, TimeProvider.System);
+        var issuer = new CheckpointIssuer(_store, key, TimeProvider.System);
         // A log checkpointed under another origin (serve --origin) is left to the server, which knows its origin.
-        if (await store.LatestCheckpointAsync(tenant, ct) is { } latest && !latest.Note.StartsWith(issuer.OriginOf(tenant) + "\n", StringComparison.Ordinal))
+        if (await _store.LatestCheckpointAsync(tenant, ct) is { } latest && !latest.Note.StartsWith(issuer.OriginOf(tenant) + "\n", StringComparison.Ordinal))
         {
             return $"The log's checkpoints have another origin than '{key.KeyName}' (--origin): the server signs the new events within a minute.";
         }
@@ -80,8 +110,8 @@ internal sealed class StoreImportTarget(IWitnessStore store, SigningKey? key) : 
 
     public async ValueTask DisposeAsync()
     {
-        key?.Dispose();
+        _key?.Dispose();
         await _ingestor.DisposeAsync();
-        await store.DisposeAsync();
+        await _store.DisposeAsync();
     }
 }

@@ -15,8 +15,75 @@ public static class WitnessCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(TenantsCommand.Create());
+        root.Options.Add(VerboseOption);
         return root;
     }
+
+    /// <summary><c>--verbose</c>: an unexpected failure prints its stack trace after the one-line message.</summary>
+    public static readonly Option<bool> VerboseOption = new("--verbose")
+    {
+        Description = "Print the stack trace of an unexpected failure after its one-line message.",
+        Recursive = true,
+    };
+
+    /// <summary>Exit code of a usage error: an unknown or missing option, a bad value.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>
+    /// Runs <paramref name="args"/>: a usage error prints one line per problem and exits 2; a failure a
+    /// command did not report itself prints one line (<c>witness COMMAND: message</c>, the stack trace
+    /// only with <c>--verbose</c>) and exits 1, or the <see cref="CliException"/>'s code.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        var parse = Build().Parse(args);
+        var name = parse.CommandResult.Command is RootCommand ? "witness" : $"witness {parse.CommandResult.Command.Name}";
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var problem in parse.Errors)
+            {
+                await error.WriteLineAsync($"{name}: {problem.Message}");
+            }
+
+            await error.WriteLineAsync($"Run '{name} --help' for its options.");
+            return UsageError;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (CliException ex)
+        {
+            await error.WriteLineAsync($"{name}: {ex.Message}");
+            return ex.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync($"{name}: cancelled");
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            await error.WriteLineAsync($"{name}: {Describe(ex)}");
+            if (parse.GetValue(VerboseOption))
+            {
+                await error.WriteLineAsync(ex.ToString());
+            }
+
+            return 1;
+        }
+    }
+
+    /// <summary>The one line a user needs: what failed and why, without the exception's type or stack.</summary>
+    private static string Describe(Exception ex) => ex switch
+    {
+        HttpRequestException http when http.HttpRequestError == HttpRequestError.ConnectionError => $"cannot connect to the server: {http.Message}",
+        HttpRequestException http => $"the request to the server failed: {http.Message}",
+        UnauthorizedAccessException or IOException => ex.Message,
+        _ => $"{ex.Message.Split('\n')[0]} (run again with --verbose for details)",
+    };
 
     /// <summary>The <c>--data DIR</c> option every command that touches the store takes.</summary>
     public static Option<string> DataOption() => new("--data")

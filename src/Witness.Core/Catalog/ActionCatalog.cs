@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Witness.Events;
+using Witness.Storage;
 
 namespace Witness.Catalog;
 
@@ -25,6 +26,22 @@ public sealed class ActionCatalog
         var catalog = new ActionCatalog();
         catalog.SetRange(null, BuiltInActions.All);
         return catalog;
+    }
+
+    /// <summary>
+    /// Replaces the whole catalog with the built-in actions plus every entry <paramref name="store"/>
+    /// holds, as every process that ingests must see it: the server at start and on each refresh, and
+    /// <c>witness import</c> into a data folder. Returns the store's catalog version read before the
+    /// entries, so a change made meanwhile shows as a new version next time.
+    /// </summary>
+    /// <exception cref="CatalogException">A stored entry is invalid; the catalog is left as it was.</exception>
+    public async Task<long> LoadAsync(ICatalogStore store, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var version = await store.CatalogVersionAsync(ct).ConfigureAwait(false);
+        var stored = await store.ListCatalogAsync(ct).ConfigureAwait(false);
+        ReplaceAll(BuiltInActions.All.Select(d => ((string?)null, d)).Concat(stored.Select(s => (s.Tenant, s.Definition))));
+        return version;
     }
 
     /// <summary>The entry for an action as the tenant sees it: the tenant's own, else the global one, else null.</summary>

@@ -15,7 +15,7 @@ using Witness.Storage;
 namespace Witness.Server.Apis;
 
 /// <summary>
-/// The action catalog (SPEC §3): <c>/v1/actions</c>. Reading shows a tenant's merged catalog (its
+/// The action catalog: <c>/v1/actions</c>. Reading shows a tenant's merged catalog (its
 /// own entries over the global ones) or one layer; writing needs <c>admin</c> and goes to the
 /// caller's tenant layer, or for a global key to the global layer unless <c>?tenant=</c> names one.
 /// A tenant-bound key never reads or writes another tenant's layer. Entries are catalog data only:

@@ -10,6 +10,7 @@ using Witness.Server.Alerts;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Storage;
 
 namespace Witness.Server.Apis;
@@ -21,7 +22,7 @@ public static class AlertsApi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/alerts/rules").WithTags("Alerts").RequireAuthorization(Scopes.Admin);
+        var group = app.MapGroup("/v1/alerts/rules").WithTags("Alerts").RequireAuthorization(Scopes.Admin).WithTenantParameter();
         group.MapGet("", ListAsync).WithSummary("The tenant's alert rules.").Produces<AlertRuleList>(200);
         group.MapPost("", CreateAsync)
             .WithSummary("Create a rule: kind threshold (threshold, window_minutes, group_by actor|ip), first_seen (dimension ip|country) or match; query in the search language.")

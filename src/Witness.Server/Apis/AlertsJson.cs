@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Witness.Server.Http;
 
 namespace Witness.Server.Apis;
 
@@ -18,6 +19,7 @@ internal sealed partial class AlertsJson : JsonSerializerContext
     {
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new UtcTimeJsonConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     });
 }

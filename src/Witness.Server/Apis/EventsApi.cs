@@ -12,6 +12,8 @@ using Witness.Server.Auth;
 using Witness.Server.Http;
 using Witness.Storage;
 using Witness.Checkpoints;
+using Microsoft.OpenApi;
+using Witness.Server.OpenApi;
 
 namespace Witness.Server.Apis;
 
@@ -24,29 +26,50 @@ public static class EventsApi
     public static void Map(IEndpointRouteBuilder app)
     {
         var events = app.MapGroup("/v1/events").WithTags("Events");
-        events.MapPost("", PostAsync).RequireAuthorization(Scopes.EventsWrite)
+        events.MapPost("", PostAsync).RequireAuthorization(Scopes.EventsWrite).WithName("sendEvents")
             .WithSummary("Send one event, or a batch {\"events\":[…]} of up to 1,000; all-or-nothing.")
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
-                {
-                    Required = true,
-                    Description = "One event (SPEC §2), or {\"events\":[…]} with up to 1,000 events and 8 MiB.",
-                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType> { ["application/json"] = new() },
-                };
-                return Task.CompletedTask;
-            })
-            .Produces<AppendResponse>(201).Produces(200).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
-        events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead)
+            .WithDescription("Answers `{\"events\":[{\"id\",\"seq\",\"hash\",\"status\"}]}` in the order sent, `status` `created` or `existing` (the same id with the same body was already stored): 201 when anything was created, 200 when nothing was. The same id with another body is a 409 and stores nothing.")
+            .AcceptsSchema("One event, or {\"events\":[…]} with up to 1,000 events and 8 MiB.", ["EventInput", "EventBatch"], EventExamples.Input)
+            .Produces<AppendResponse>(201).Produces<AppendResponse>(200)
+            .WithResponseExample(201, EventExamples.Appended("created")).WithResponseExample(200, EventExamples.Appended("existing"))
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
+        events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead).WithName("searchEvents")
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
-            .Produces(200).ProducesProblem(400);
-        events.MapGet("/{id}", GetAsync).RequireAuthorization(Scopes.EventsRead)
+            .WithQueryParameters(SearchQueryParameters).WithTenantParameter()
+            .ProducesSchema(200, "A page of events, newest first.", "EventPage", EventExamples.Page)
+            .ProducesProblem(400);
+        events.MapGet("/{id}", GetAsync).RequireAuthorization(Scopes.EventsRead).WithName("getEvent")
             .WithSummary("One event with every field and its leaf hash.")
-            .Produces(200).ProducesProblem(404);
-        events.MapGet("/{id}/proof", ProofAsync).RequireAuthorization(Scopes.EventsRead)
+            .WithTenantParameter()
+            .ProducesSchema(200, "The stored event.", "Event", EventExamples.Stored)
+            .ProducesProblem(404);
+        events.MapGet("/{id}/proof", ProofAsync).RequireAuthorization(Scopes.EventsRead).WithName("getEventProof")
             .WithSummary("The event's inclusion proof against the tenant's latest signed checkpoint.")
+            .WithTenantParameter()
             .Produces<ProofResponse>(200).ProducesProblem(404);
     }
+
+    /// <summary>The filters of <c>GET /v1/events</c> (also taken by the export), for the OpenAPI description.</summary>
+    internal static readonly QueryParameter[] FilterQueryParameters =
+    [
+        new("from", "Earliest occurred_at, inclusive: an RFC 3339 time, or a day `yyyy-MM-dd` in the tenant's time zone."),
+        new("to", "Latest occurred_at, exclusive: an RFC 3339 time, or a day `yyyy-MM-dd` (its end) in the tenant's time zone."),
+        new("actor", "The actor's id or email."),
+        new("action", "An action, exact (`inbox.create`) or a prefix (`inbox.*`)."),
+        new("category", "A category, exact."),
+        new("type", "A log type.", Enum: LogTypes.All),
+        new("outcome", "success or failure.", Enum: Outcomes.All),
+        new("target", "A target as `type:id` or `id`."),
+        new("ip", "An IP address or a CIDR range."),
+        new("q", "The search language: `actor:ada@acme.example action:inbox.* -outcome:success created:>=2023-06-01 \"free text\"`; terms are ANDed, `-` negates."),
+    ];
+
+    private static readonly QueryParameter[] SearchQueryParameters =
+    [
+        .. FilterQueryParameters,
+        new("limit", $"Events per page, 1–{MaxLimit}.", JsonSchemaType.Integer, "int32", 1, MaxLimit, DefaultLimit),
+        new("cursor", "The `next_cursor` of the previous page."),
+    ];
 
     private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy)
     {
@@ -90,17 +113,12 @@ public static class EventsApi
             return Problems.Result(409, "Conflicting event id", conflict.Message, [new ValidationError(field, conflict.Message)]);
         }
 
-        if (result.Events.All(e => e.Replayed))
-        {
-            return batch
-                ? new WrittenResult(200, r => EventJson.WriteManyAsync(r, result.Events))
-                : new WrittenResult(200, r => EventJson.WriteOneAsync(r, result.Events[0].Body, result.Events[0].Hash));
-        }
-
+        // One shape whatever happened, so a client that retries reads the same fields: 201 when
+        // anything was stored, 200 when every event was already there.
         return Results.Json(
-            new AppendResponse([.. result.Events.Select(e => new AppendedId(e.Id, e.Seq, Convert.ToHexStringLower(e.Hash)))]),
+            new AppendResponse([.. result.Events.Select(e => new AppendedId(e.Id, e.Seq, Convert.ToHexStringLower(e.Hash), e.Replayed ? AppendStatus.Existing : AppendStatus.Created))]),
             WitnessJson.Api.AppendResponse,
-            statusCode: 201);
+            statusCode: result.Events.All(e => e.Replayed) ? 200 : 201);
     }
 
     private static async Task<IResult> SearchAsync(HttpContext context, IWitnessStore store, ReadAuditor auditor)
@@ -245,6 +263,17 @@ public static class EventsApi
 
 public sealed record AppendResponse(IReadOnlyList<AppendedId> Events);
 
-public sealed record AppendedId(string Id, long Seq, string Hash);
+/// <summary>What became of one sent event: its id, its place in the tenant's log, its leaf hash (hex) and whether this request stored it.</summary>
+public sealed record AppendedId(string Id, long Seq, string Hash, string Status);
+
+/// <summary>The values of <see cref="AppendedId.Status"/>.</summary>
+public static class AppendStatus
+{
+    /// <summary>Stored by this request.</summary>
+    public const string Created = "created";
+
+    /// <summary>Already stored with the same body (an idempotent repeat); nothing was written.</summary>
+    public const string Existing = "existing";
+}
 
 public sealed record ProofResponse(string Id, long Seq, long LeafIndex, string LeafHash, long TreeSize, IReadOnlyList<string> Proof, CheckpointResponse Checkpoint);

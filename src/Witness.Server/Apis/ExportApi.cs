@@ -8,6 +8,7 @@ using Witness.Search;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Storage;
 
 namespace Witness.Server.Apis;
@@ -28,7 +29,10 @@ public static class ExportApi
         app.MapGet("/v1/events/export", ExportAsync).RequireAuthorization(Scopes.EventsRead).WithTags("Events")
             .WithSummary("Export the tenant's events matching the filters as a file: format=csv, json, ndjson (verifiable offline) or pdf.")
             .WithDescription("Takes every filter of GET /v1/events and q. Streamed in constant memory; recorded as an audit_log.export event.")
-            .Produces(200, contentType: "text/csv").ProducesProblem(400).ProducesProblem(403);
+            .WithQueryParameters([new("format", "The file format.", Enum: ["csv", "json", "ndjson", "pdf"], Required: true), .. EventsApi.FilterQueryParameters])
+            .WithTenantParameter()
+            .Produces(200, contentType: "text/csv").Produces(200, contentType: "application/json").Produces(200, contentType: "application/x-ndjson").Produces(200, contentType: "application/pdf")
+            .ProducesProblem(400).ProducesProblem(403);
     }
 
     private static async Task<IResult> ExportAsync(HttpContext context, IWitnessStore store, EventExporter exporter, ReadAuditor auditor)

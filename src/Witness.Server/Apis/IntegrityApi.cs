@@ -7,6 +7,7 @@ using Witness.Events;
 using Witness.Integrity;
 using Witness.Server.Auth;
 using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Storage;
 using Witness.Verification;
 
@@ -17,7 +18,7 @@ public static class IntegrityApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("Integrity");
+        var group = app.MapGroup("/v1").WithTags("Integrity").WithTenantParameter();
         group.MapGet("/verify", VerifyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Recompute the tenant's whole log and check every event, stored hash and signed checkpoint.")
             .Produces<VerifyResponse>(200);
@@ -26,8 +27,12 @@ public static class IntegrityApi
             .Produces<CheckpointResponse>(200).ProducesProblem(404);
         group.MapGet("/checkpoints/consistency", ConsistencyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The consistency proof between tree sizes from and to: the newer log only appended to the older.")
-            .Produces<ConsistencyResponse>(200).ProducesProblem(400);
-        group.MapGet("/public-key", (CheckpointIssuer issuer) => Results.Text(issuer.Key.PublicKeyPem, "application/x-pem-file"))
+            .WithQueryParameters(
+                new QueryParameter("from", "The older tree size (at least 1).", Microsoft.OpenApi.JsonSchemaType.Integer, "int64", 1, Required: true),
+                new QueryParameter("to", "The newer tree size; default the log's size.", Microsoft.OpenApi.JsonSchemaType.Integer, "int64", 1))
+            .Produces<ConsistencyResponse>(200).ProducesProblem(400).ProducesProblem(410);
+        app.MapGet("/v1/public-key", (CheckpointIssuer issuer) => Results.Text(issuer.Key.PublicKeyPem, "application/x-pem-file")).WithTags("Integrity")
+            .Produces<string>(200, "application/x-pem-file")
             .WithSummary("The PEM public key (ECDSA P-256) that signs checkpoints.")
             .AllowAnonymous();
     }

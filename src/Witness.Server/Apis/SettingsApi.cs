@@ -8,6 +8,7 @@ using Witness.Events;
 using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Storage;
 
 namespace Witness.Server.Apis;
@@ -17,13 +18,13 @@ public static class SettingsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/settings").WithTags("Settings");
+        var group = app.MapGroup("/v1/settings").WithTags("Settings").WithTenantParameter();
         group.MapGet("", GetAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The tenant's retention days, time zone, strict mode and legal hold.")
             .Produces<SettingsResponse>(200);
         group.MapMethods("", ["PATCH"], PatchAsync).RequireAuthorization(Scopes.Admin)
             .WithSummary("Change retention_days (1–3650), time_zone (IANA name), strict_mode or legal_hold; fields left out keep their value. Placing or releasing a legal hold is recorded in the log.")
-            .Accepts<SettingsResponse>("application/json")
+            .Accepts<SettingsChange>("application/json")
             .Produces<SettingsResponse>(200).ProducesProblem(400);
     }
 
@@ -149,6 +150,9 @@ public static class SettingsApi
     private static IResult Describe(string tenant, TenantSettings s) =>
         Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Api.SettingsResponse);
 }
+
+/// <summary>The body of <c>PATCH /v1/settings</c>: the settings to change; those left out keep their value.</summary>
+public sealed record SettingsChange(int? RetentionDays, string? TimeZone, bool? StrictMode, bool? LegalHold);
 
 public sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold);
 

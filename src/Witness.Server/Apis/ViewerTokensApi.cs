@@ -19,7 +19,8 @@ public static class ViewerTokensApi
     {
         app.MapPost("/v1/viewer-tokens", IssueAsync).RequireAuthorization(Scopes.Admin).WithTags("Console")
             .WithSummary("A short-lived, tenant-bound URL of the embeddable audit-log viewer. Body (optional): {\"tenant\": \"…\" (required with a global key), \"ttl_seconds\": 900 (1–86400)}.")
-            .Produces<ViewerTokenResponse>(201).ProducesProblem(400).ProducesProblem(403);
+            .Accepts<ViewerTokenRequest>(isOptional: true, "application/json")
+            .Produces<ViewerTokenResponse>(201).ProducesProblem(400).ProducesProblem(403).ProducesProblem(413);
     }
 
     private static async Task<IResult> IssueAsync(HttpContext context, ViewerTokens tokens)
@@ -103,4 +104,7 @@ public static class ViewerTokensApi
 }
 
 /// <summary>The viewer's URL (to put in an iframe), the token alone, its tenant and when it stops working.</summary>
+/// <summary>The optional body of <c>POST /v1/viewer-tokens</c>: the tenant (required with a global key) and the token's lifetime (1–86400 s, default 900).</summary>
+public sealed record ViewerTokenRequest(string? Tenant, int? TtlSeconds);
+
 public sealed record ViewerTokenResponse(string Url, string Token, string Tenant, DateTimeOffset ExpiresAt);

@@ -6,6 +6,7 @@ using Witness.Access;
 using Witness.Events;
 using Witness.Server.Auth;
 using Witness.Server.Http;
+using Witness.Server.OpenApi;
 using Witness.Server.Webhooks;
 using Witness.Storage;
 using Witness.Webhooks;
@@ -20,7 +21,7 @@ public static class WebhooksApi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/webhooks").WithTags("Webhooks").RequireAuthorization(Scopes.Admin);
+        var group = app.MapGroup("/v1/webhooks").WithTags("Webhooks").WithTenantParameter().RequireAuthorization(Scopes.Admin);
         group.MapGet("", ListAsync).WithSummary("The tenant's webhooks (secrets are never shown again).").Produces<WebhookList>(200);
         group.MapPost("", CreateAsync)
             .WithSummary("Create a webhook: url, event_types (alert.fired, checkpoint), optional secret (whsec_…; generated when left out and shown once).")
@@ -30,6 +31,7 @@ public static class WebhooksApi
             .Accepts<WebhookRequest>("application/json").Produces<WebhookResponse>(200).ProducesProblem(400).ProducesProblem(404);
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a webhook and its delivery history.").Produces(204).ProducesProblem(404);
         group.MapGet("/{id}/deliveries", DeliveriesAsync).WithSummary("The webhook's deliveries, newest first (limit 1–1000, default 50).")
+            .WithQueryParameters(new QueryParameter("limit", "Deliveries per page, 1–1000.", Microsoft.OpenApi.JsonSchemaType.Integer, "int32", 1, 1000, 50))
             .Produces<DeliveryList>(200).ProducesProblem(404);
         group.MapPost("/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync)
             .WithSummary("Send a delivery's message again (same webhook-id), as a new delivery.")

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Witness.Access;
@@ -60,6 +61,12 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         Problems.Write(Context, 401, "Authentication required", "Send an API key as 'Authorization: Bearer <key>'.");
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, 403, "Missing scope", "This API key does not have the scope this endpoint needs.");
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        // The endpoint's policy is named after its scope (ScopePolicies), so the answer can say which one is missing.
+        var scope = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().LastOrDefault(a => a.Policy is not null)?.Policy;
+        return scope is null
+            ? Problems.Write(Context, 403, "Missing scope", "This API key does not have the scope this endpoint needs.")
+            : Problems.Write(Context, 403, "Missing scope", $"This API key lacks the scope '{scope}'{(scope == Scopes.Admin ? "" : " (or 'admin')")} that {Request.Method} {Request.Path} needs.");
+    }
 }

@@ -131,11 +131,7 @@ public sealed class CatalogSync(ActionCatalog catalog, ICatalogStore store, Witn
 
     private async Task LoadLockedAsync(CancellationToken ct)
     {
-        // The version is read first, so a write that lands while the list is read shows as a change next time.
-        var version = await store.CatalogVersionAsync(ct);
-        var stored = await store.ListCatalogAsync(ct);
-        catalog.ReplaceAll(BuiltInActions.All.Select(d => ((string?)null, d)).Concat(stored.Select(s => (s.Tenant, s.Definition))));
-        _loadedVersion = version;
+        _loadedVersion = await catalog.LoadAsync(store, ct);
     }
 
     public override void Dispose()

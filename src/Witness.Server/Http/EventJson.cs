@@ -29,15 +29,6 @@ public static class EventJson
         await response.BodyWriter.FlushAsync(response.HttpContext.RequestAborted);
     }
 
-    public static async Task WriteManyAsync(HttpResponse response, IReadOnlyList<AppendedEvent> events)
-    {
-        response.ContentType = "application/json; charset=utf-8";
-        var writer = response.BodyWriter;
-        WriteEvents(writer, events.Select(e => (e.Body, e.Hash)));
-        writer.Write("}"u8);
-        await writer.FlushAsync(response.HttpContext.RequestAborted);
-    }
-
     /// <summary>Writes <c>{"events":[…]</c>, each event from its stored bytes plus hash; the caller closes the object.</summary>
     private static void WriteEvents(IBufferWriter<byte> writer, IEnumerable<(byte[] Body, byte[] Hash)> events)
     {

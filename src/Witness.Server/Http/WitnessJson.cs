@@ -24,5 +24,6 @@ internal sealed partial class WitnessJson : JsonSerializerContext
     {
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new UtcTimeJsonConverter() },
     });
 }

@@ -128,20 +128,23 @@ public sealed class IngestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_repeated_id_with_the_same_body_answers_200_with_the_stored_event_and_another_body_409()
+    public async Task A_repeated_id_with_the_same_body_answers_200_in_the_same_shape_and_another_body_409()
     {
         var tenant = Some.Tenant();
         using var client = await _server.ClientForAsync(tenant);
         var first = Some.Event(change: e => { e["id"] = "same-1"; e.Remove("occurred_at"); });
         var created = await client.PostAsync(first);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var seq = (await created.JsonAsync()).GetProperty("events")[0].GetProperty("seq").GetInt64();
+        var ack = (await created.JsonAsync()).GetProperty("events")[0];
+        Assert.Equal("created", ack.GetProperty("status").GetString());
 
         var again = await client.PostAsync(JsonNode.Parse(first.ToJsonString())!);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-        var replay = await again.JsonAsync();
-        Assert.Equal(seq, replay.GetProperty("seq").GetInt64());
+        var replay = (await again.JsonAsync()).GetProperty("events")[0];
         Assert.Equal("same-1", replay.GetProperty("id").GetString());
+        Assert.Equal(ack.GetProperty("seq").GetInt64(), replay.GetProperty("seq").GetInt64());
+        Assert.Equal(ack.GetProperty("hash").GetString(), replay.GetProperty("hash").GetString());
+        Assert.Equal("existing", replay.GetProperty("status").GetString());
 
         var other = Some.Event(change: e => { e["id"] = "same-1"; e["action"] = "inbox.delete"; });
         var conflict = await client.PostAsync(other);
@@ -150,6 +153,28 @@ public sealed class IngestTests : IAsyncLifetime
 
         var page = await (await client.GetAsync("/v1/events?action=inbox.*")).JsonAsync();
         Assert.Single(page.GetProperty("events").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_partly_repeated_batch_answers_201_with_the_status_of_each_event_in_the_order_sent()
+    {
+        var tenant = Some.Tenant();
+        using var client = await _server.ClientForAsync(tenant);
+        var old = Some.Event(change: e => { e["id"] = "old-1"; e.Remove("occurred_at"); });
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(JsonNode.Parse(old.ToJsonString())!)).StatusCode);
+
+        var fresh = Some.Event(change: e => { e["id"] = "new-1"; e.Remove("occurred_at"); });
+        var response = await client.PostAsync(Some.Batch([(JsonObject)fresh.DeepClone(), (JsonObject)old.DeepClone()]));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var events = (await response.JsonAsync()).GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(["new-1", "old-1"], events.Select(e => e.GetProperty("id").GetString()));
+        Assert.Equal(["created", "existing"], events.Select(e => e.GetProperty("status").GetString()));
+        Assert.Equal([2L, 1L], events.Select(e => e.GetProperty("seq").GetInt64()));
+        Assert.All(events, e => Assert.Equal(4, e.EnumerateObject().Count()));
+
+        var repeated = await client.PostAsync(Some.Batch([fresh, old]));
+        Assert.Equal(HttpStatusCode.OK, repeated.StatusCode);
+        Assert.Equal(["existing", "existing"], (await repeated.JsonAsync()).GetProperty("events").EnumerateArray().Select(e => e.GetProperty("status").GetString()));
     }
 
     [Fact]

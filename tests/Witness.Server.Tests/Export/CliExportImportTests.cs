@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Witness.Server.Tests.Catalog;
 using Witness.Server.Tests.Support;
 
 namespace Witness.Server.Tests.Export;
@@ -142,5 +143,59 @@ public sealed class CliExportImportTests : IAsyncLifetime
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("30 were already there", second.Output);
         Assert.Equal(30, (await _server.Store.GetFrontierAsync(tenant, CancellationToken.None))!.Size);
+    }
+
+    [Fact]
+    public async Task An_event_sent_through_the_api_or_imported_from_the_data_folder_or_the_url_is_stored_alike()
+    {
+        string[] tenants = [Some.Tenant(), Some.Tenant(), Some.Tenant()];
+        var entry = CatalogRequests.Entry("Created widget {{target.name}}", category: "Widgets", type: "access");
+        foreach (var tenant in tenants)
+        {
+            using var admin = await _server.ClientForAsync(tenant, "admin");
+            Assert.True((await admin.PutActionAsync("widget.create", entry)).IsSuccessStatusCode);
+        }
+
+        // No category, type or description: the tenant's own catalog entry fills them in.
+        var sent = new JsonObject
+        {
+            ["id"] = "same-event-1",
+            ["action"] = "widget.create",
+            ["occurred_at"] = "2023-06-22T15:06:00Z",
+            ["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_17", ["name"] = "Ada Admin", ["email"] = "ada@acme.example" },
+            ["targets"] = new JsonArray(new JsonObject { ["type"] = "widget", ["id"] = "w1", ["name"] = "Blue" }),
+        };
+        using (var writer = await _server.ClientForAsync(tenants[0]))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, (await writer.PostAsync(sent)).StatusCode);
+        }
+
+        var file = Path.Combine(_folder, "same-event.ndjson");
+        await File.WriteAllTextAsync(file, sent.ToJsonString() + "\n");
+        var fromData = await WitnessProcess.RunAsync(["import", file, "--tenant", tenants[1], .. _server.StoreArgs()]);
+        Assert.True(fromData.ExitCode == 0, fromData.ToString());
+        var key = await _server.CreateKeyAsync(tenants[2], "events:write");
+        var fromUrl = await WitnessProcess.RunAsync("import", file, "--tenant", tenants[2], "--url", _server.Address.ToString(), "--key", key);
+        Assert.True(fromUrl.ExitCode == 0, fromUrl.ToString());
+
+        var stored = new List<string>();
+        foreach (var tenant in tenants)
+        {
+            using var reader = await _server.ClientForAsync(tenant);
+            var e = JsonNode.Parse(await reader.GetStringAsync("/v1/events/same-event-1"))!.AsObject();
+            Assert.Equal("Widgets", (string?)e["category"]);
+            Assert.Equal("access", (string?)e["type"]);
+            Assert.Equal("Created widget Blue", (string?)e["description"]);
+            // What differs by tenant and arrival; everything else is the event as stored and hashed.
+            foreach (var own in new[] { "tenant", "seq", "hash", "received_at" })
+            {
+                e.Remove(own);
+            }
+
+            stored.Add(e.ToJsonString());
+        }
+
+        Assert.Equal(stored[0], stored[1]);
+        Assert.Equal(stored[0], stored[2]);
     }
 }
