@@ -84,6 +84,8 @@ public static class WitnessServer
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
         services.AddSingleton(new RateLimits(options.RateLimits));
+        Health.WitnessHealthChecks.Add(services);
+        Telemetry.WitnessTelemetry.Add(services, options);
 
         // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
         var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
@@ -116,15 +118,18 @@ public static class WitnessServer
         services.AddWitnessOpenApi();
 
         var app = builder.Build();
+        Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseJsonRequestBodies();
         RateLimits.UseRateLimits(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         HealthApi.Map(app);
+        Health.WitnessHealthChecks.Map(app);
         EventsApi.Map(app);
         ExportApi.Map(app);
         IntegrityApi.Map(app);
+        TenantsApi.Map(app);
         SettingsApi.Map(app);
         if (keepsAutomation)
         {
@@ -167,6 +172,8 @@ public static class WitnessServer
         if (options.Demo)
         {
             await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), app.Services.GetRequiredService<ActionCatalog>(), options.Clock, ct, store);
+            // Signed at once: the checkpoint service only hears of appends once the host has started.
+            await app.Services.GetRequiredService<CheckpointIssuer>().IssueAsync(DemoData.Tenant, ct);
         }
 
         return app;

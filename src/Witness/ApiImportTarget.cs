@@ -133,6 +133,9 @@ internal sealed partial class ApiImportTarget : IImportTarget
         return rejected;
     }
 
+    /// <summary>The server signs the tenant's new events itself, within its checkpoint interval.</summary>
+    public Task<string?> FinishAsync(string tenant, CancellationToken ct) => Task.FromResult<string?>(null);
+
     public ValueTask DisposeAsync()
     {
         _http.Dispose();

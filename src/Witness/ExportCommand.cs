@@ -111,6 +111,11 @@ public static class ExportCommand
 
         using var ownedKey = key;
         await using var store = opened;
+        if (await store.GetFrontierAsync(tenant, ct) is null)
+        {
+            throw new CliException($"no tenant named '{tenant}' has events in this store; `witness tenants list` shows the tenants");
+        }
+
         var settings = await store.GetSettingsAsync(tenant, ct);
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(settings.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
         EventFilter filter;

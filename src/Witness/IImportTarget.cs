@@ -11,6 +11,9 @@ internal interface IImportTarget : IAsyncDisposable
 
     /// <summary>Appends a batch; one outcome per event, in order. Events that conflict are left out and reported, the rest are stored.</summary>
     Task<IReadOnlyList<ImportOutcome>> AppendAsync(IReadOnlyList<(JsonObject Json, SubmittedEvent Parsed)> batch, CancellationToken ct);
+
+    /// <summary>After the last batch: signs a checkpoint of the tenant's log where the target can; returns a line for the user, or null.</summary>
+    Task<string?> FinishAsync(string tenant, CancellationToken ct);
 }
 
 /// <summary>What became of one imported event.</summary>

@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Witness.Events;
+using Witness.Integrity;
+using Witness.Server;
 
 namespace Witness.Cli;
 
@@ -24,11 +26,13 @@ public static class ImportCommand
         var tenant = new Option<string>("--tenant") { Description = "The tenant to import into; a tenant named in the events is replaced by it.", Required = true, HelpName = "TENANT" };
         var data = WitnessCli.DataOption();
         var postgres = WitnessCli.PostgresOption();
+        var signingKey = WitnessCli.SigningKeyOption();
+        var origin = new Option<string>("--origin") { Description = "The server's checkpoint origin (its key name), for the checkpoint signed at the end.", DefaultValueFactory = _ => "witness" };
         var url = new Option<string?>("--url") { Description = "Import through a running server's API instead of the data folder.", HelpName = "URL" };
         var key = new Option<string?>("--key") { Description = "The API key (events:write) for --url.", HelpName = "KEY" };
         var command = new Command("import", "Load events from an NDJSON file, with the same validation as the API, in batches; safe to run again.")
         {
-            file, tenant, data, postgres, url, key,
+            file, tenant, data, postgres, signingKey, origin, url, key,
         };
         command.Validators.Add(result =>
         {
@@ -59,7 +63,8 @@ public static class ImportCommand
             {
                 opened = parse.GetValue(url) is { } baseUrl
                     ? new ApiImportTarget(new Uri(baseUrl), parse.GetValue(key)!)
-                    : await StoreImportTarget.OpenAsync(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct), ct);
+                    : await StoreImportTarget.OpenAsync(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct),
+                        ExistingSigningKey(parse.GetValue(data)!, parse.GetValue(signingKey), parse.GetValue(origin)!), ct);
             }
             catch (InvalidOperationException ex)
             {
@@ -189,8 +194,19 @@ public static class ImportCommand
         }
 
         Console.WriteLine($"Imported {added} events into tenant '{tenant}'; {already} were already there; {rejected.Count} rejected.");
+        if (await target.FinishAsync(tenant, ct) is { } signed)
+        {
+            Console.WriteLine(signed);
+        }
+
         return rejected.Count > 0 ? 1 : 0;
     }
+
+    /// <summary>The server's signing key when the data folder has one or a key file is named; the import never creates one.</summary>
+    private static SigningKey? ExistingSigningKey(string dataDirectory, string? keyFile, string origin) =>
+        keyFile is not null || File.Exists(Path.Combine(dataDirectory, SigningKey.FileName))
+            ? ServerSigningKey.Load(new WitnessServerOptions { DataDirectory = dataDirectory, SigningKeyFile = keyFile, Origin = origin })
+            : null;
 
     /// <summary>Each line with its event as sent and as parsed, or the problems that make it invalid.</summary>
     private static async IAsyncEnumerable<(long Line, JsonObject? Json, SubmittedEvent? Parsed, IReadOnlyList<ValidationError> Errors)> ReadAsync(

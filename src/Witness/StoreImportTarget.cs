@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Witness.Catalog;
+using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Ingest;
+using Witness.Integrity;
 using Witness.Server.Auditing;
 using Witness.Storage;
 
@@ -9,18 +11,20 @@ namespace Witness.Cli;
 
 /// <summary>
 /// Imports into the data folder with the server's own ingest path: its policy (the catalog as the store
-/// holds it, strict mode) and group-commit ingestor. Owns the store: disposing drains the ingestor, then
-/// closes the store.
+/// holds it, strict mode) and group-commit ingestor, and signs a checkpoint at the end with the server's
+/// key when it has it. Owns the store and the key: disposing drains the ingestor, then closes the store.
 /// </summary>
 internal sealed class StoreImportTarget : IImportTarget
 {
     private readonly IWitnessStore _store;
     private readonly EventIngestor _ingestor;
     private readonly IngestPolicy _policy;
+    private readonly SigningKey? _key;
 
-    private StoreImportTarget(IWitnessStore store, ActionCatalog catalog)
+    private StoreImportTarget(IWitnessStore store, SigningKey? key, ActionCatalog catalog)
     {
         _store = store;
+        _key = key;
         _ingestor = new EventIngestor(store, TimeProvider.System);
         _policy = new IngestPolicy(catalog, new TenantSettingsCache(store, TimeProvider.System));
     }
@@ -30,7 +34,7 @@ internal sealed class StoreImportTarget : IImportTarget
     /// the built-in actions plus every stored entry (presets, catalog files, the API's changes), so an
     /// imported event gets the category, type and description the API would give it.
     /// </summary>
-    public static async Task<StoreImportTarget> OpenAsync(IWitnessStore store, CancellationToken ct)
+    public static async Task<StoreImportTarget> OpenAsync(IWitnessStore store, SigningKey? key, CancellationToken ct)
     {
         var catalog = new ActionCatalog();
         if (store is ICatalogStore stored)
@@ -42,7 +46,7 @@ internal sealed class StoreImportTarget : IImportTarget
             catalog.SetRange(null, BuiltInActions.All);
         }
 
-        return new StoreImportTarget(store, catalog);
+        return new StoreImportTarget(store, key, catalog);
     }
 
     public async Task<IReadOnlyList<ValidationError>> CheckAsync(SubmittedEvent parsed, CancellationToken ct)
@@ -86,8 +90,27 @@ internal sealed class StoreImportTarget : IImportTarget
         return [.. outcomes.Select(o => o!)];
     }
 
+    public async Task<string?> FinishAsync(string tenant, CancellationToken ct)
+    {
+        if (_key is not { } key)
+        {
+            return "No signing key at hand: a running server signs a checkpoint of the new events within a minute, or at its next start.";
+        }
+
+        var issuer = new CheckpointIssuer(_store, key, TimeProvider.System);
+        // A log checkpointed under another origin (serve --origin) is left to the server, which knows its origin.
+        if (await _store.LatestCheckpointAsync(tenant, ct) is { } latest && !latest.Note.StartsWith(issuer.OriginOf(tenant) + "\n", StringComparison.Ordinal))
+        {
+            return $"The log's checkpoints have another origin than '{key.KeyName}' (--origin): the server signs the new events within a minute.";
+        }
+
+        var checkpoint = await issuer.IssueAsync(tenant, ct);
+        return checkpoint is null ? null : $"Signed a checkpoint of tenant '{tenant}' at size {checkpoint.Size}.";
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _key?.Dispose();
         await _ingestor.DisposeAsync();
         await _store.DisposeAsync();
     }

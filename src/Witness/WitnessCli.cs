@@ -14,6 +14,7 @@ public static class WitnessCli
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(TenantsCommand.Create());
         root.Options.Add(VerboseOption);
         return root;
     }

@@ -47,6 +47,10 @@ public sealed class EventIngestor : IAsyncDisposable
             throw new ObjectDisposedException(nameof(EventIngestor));
         }
 
+        IngestMetrics.Waiting(events.Count);
+        _ = pending.Completion.Task.ContinueWith(static (_, n) => IngestMetrics.Waiting(-(int)n!), events.Count, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
         // A caller that gives up still leaves the request in the group: it may already be committed.
         return pending.Completion.Task.WaitAsync(ct);
     }
@@ -76,6 +80,7 @@ public sealed class EventIngestor : IAsyncDisposable
 
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var requests = group.Select(p => p.Events).ToList();
                 var results = _store is ISharedLogStore shared
                     ? await shared.AppendAsync(requests, TakeLate, _clock, CancellationToken.None).ConfigureAwait(false)
@@ -85,6 +90,7 @@ public sealed class EventIngestor : IAsyncDisposable
                     group[i].Completion.TrySetResult(results[i]);
                 }
 
+                IngestMetrics.Committed(requests.Sum(r => r.Count), results.Sum(r => r.Events.Count(e => !e.Replayed)), System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 Committed?.Invoke(SizesOf(results));
             }
             catch (Exception ex)

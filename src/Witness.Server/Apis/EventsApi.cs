@@ -134,6 +134,11 @@ public static class EventsApi
             return error!;
         }
 
+        if (await TenantAccess.UnknownTenantAsync(context, tenant, store) is { } missing)
+        {
+            return missing;
+        }
+
         var query = context.Request.Query;
         var unknown = query.Keys.FirstOrDefault(k => !SearchParameters.Contains(k));
         if (unknown is not null)

@@ -42,6 +42,11 @@ public static class ExportApi
             return error!;
         }
 
+        if (await TenantAccess.UnknownTenantAsync(context, tenant, store) is { } missing)
+        {
+            return missing;
+        }
+
         var query = context.Request.Query;
         var unknown = query.Keys.FirstOrDefault(k => !Parameters.Contains(k));
         if (unknown is not null)
@@ -96,7 +101,9 @@ public static class ExportApi
             var refused = false;
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 rows = await writer.WriteAsync(source, response.Body, context.RequestAborted);
+                Telemetry.ServerMetrics.Exported(writer.Format, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
             catch (ExportTooLargeException ex) when (!response.HasStarted)
             {

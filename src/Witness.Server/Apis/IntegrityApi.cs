@@ -48,7 +48,9 @@ public static class IntegrityApi
             return error!;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
+        Telemetry.ServerMetrics.Verified(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         return Describe(result);
     }
 

@@ -19,6 +19,12 @@ public sealed class IngestPolicy(ActionCatalog catalog, TenantSettingsCache sett
         {
             var submitted = events[i];
             var e = submitted.Event;
+            if (e.Tenant == Tenants.PlatformLog.Tenant)
+            {
+                errors.Add(new ValidationError(batch ? $"events[{i}].tenant" : "tenant", $"'{e.Tenant}' is reserved for Witness's platform log"));
+                continue;
+            }
+
             if (catalog.Find(e.Tenant, e.Action) is null && (await settings.GetAsync(e.Tenant, ct)).StrictMode)
             {
                 errors.Add(new ValidationError(batch ? $"events[{i}].action" : "action",

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Witness.Events;
 using Witness.Server.Http;
+using Witness.Storage;
 
 namespace Witness.Server.Auth;
 
@@ -42,5 +43,20 @@ public static class TenantAccess
 
         tenant = requested;
         return true;
+    }
+
+    /// <summary>
+    /// A 404 when a global key names a tenant the store has no log of (a typo must not create a
+    /// tenant through the read being recorded); null when the read may go on. A bound key's own tenant
+    /// always may.
+    /// </summary>
+    public static async Task<IResult?> UnknownTenantAsync(HttpContext context, string tenant, IWitnessStore store)
+    {
+        if (Caller.From(context.User).Tenant is not null || await store.GetFrontierAsync(tenant, context.RequestAborted) is not null)
+        {
+            return null;
+        }
+
+        return Problems.Result(404, "Unknown tenant", $"No tenant named '{tenant}' has events; GET /v1/tenants lists the tenants.");
     }
 }

@@ -79,6 +79,7 @@ public sealed class RetentionService(
 
             through = batch.ToSeq;
             count += batch.Count;
+            Telemetry.ServerMetrics.PurgedEvents(batch.Count);
             settings = await store.GetSettingsAsync(tenant, ct);
         }
 

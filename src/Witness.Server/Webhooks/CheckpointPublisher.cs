@@ -1,8 +1,10 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Witness.Checkpoints;
 using Witness.Events;
+using Witness.Server.Auditing;
 using Witness.Storage;
 using Witness.Webhooks;
 
@@ -11,9 +13,15 @@ namespace Witness.Server.Webhooks;
 /// <summary>
 /// Sends every newly signed checkpoint to the tenant's webhooks subscribed to <c>checkpoint</c>, so a
 /// tenant keeps its own copy of its log's history and can later ask for consistency proofs from it.
+/// A checkpoint that only adds the failures of earlier checkpoint deliveries to a webhook is not sent
+/// to that webhook: otherwise each failure would grow the log, the growth would be signed and sent,
+/// and its failure recorded again, once a minute for as long as the address fails.
 /// </summary>
-public sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatcher dispatcher, ILogger<CheckpointPublisher> logger) : IHostedService
+public sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatcher dispatcher, IWitnessStore store, ILogger<CheckpointPublisher> logger) : IHostedService
 {
+    /// <summary>How far back from a checkpoint's size the log is read for delivery failures: more than any tenant's checkpoint webhooks.</summary>
+    private const int MaxFailureTail = 64;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         issuer.Signed += OnSigned;
@@ -32,6 +40,7 @@ public sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatch
     {
         try
         {
+            var failing = await FailedWebhooksAtTailAsync(tenant, checkpoint.Size, CancellationToken.None);
             await dispatcher.DispatchAsync(tenant, WebhookEventTypes.Checkpoint, new JsonObject
             {
                 ["origin"] = issuer.OriginOf(tenant),
@@ -39,11 +48,43 @@ public sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatch
                 ["root_hash"] = Convert.ToBase64String(checkpoint.RootHash),
                 ["note"] = checkpoint.Note,
                 ["created_at"] = Rfc3339.Format(checkpoint.CreatedAt),
-            }, CancellationToken.None);
+            }, CancellationToken.None, except: failing);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Queuing the checkpoint at size {Size} of tenant {Tenant} for webhooks failed", checkpoint.Size, tenant);
         }
     }
+
+    /// <summary>
+    /// The webhooks whose failed checkpoint deliveries are recorded in the run of such failures that
+    /// ends the log at <paramref name="size"/>: the events before the run were already offered to them.
+    /// </summary>
+    private async Task<HashSet<string>> FailedWebhooksAtTailAsync(string tenant, long size, CancellationToken ct)
+    {
+        var webhooks = new HashSet<string>(StringComparer.Ordinal);
+        for (var seq = size; seq > 0 && seq > size - MaxFailureTail; seq--)
+        {
+            var stored = await store.FindBySeqAsync(tenant, seq, ct);
+            if (stored is null || FailedCheckpointDelivery(stored.Event) is not { } webhook)
+            {
+                break;
+            }
+
+            webhooks.Add(webhook);
+        }
+
+        return webhooks;
+    }
+
+    /// <summary>The webhook id when <paramref name="e"/> is Witness's record of a failed checkpoint delivery.</summary>
+    internal static string? FailedCheckpointDelivery(AuditEvent e) =>
+        e.Type == LogTypes.WebhookFailure
+        && e.Action == WebhookDeliveryService.FailureAction
+        && e.Actor is { Type: ActorTypes.System } actor && actor.Id == SystemEvents.Witness.Id
+        && e.Metadata is { ValueKind: JsonValueKind.Object } metadata
+        && metadata.TryGetProperty("event_type", out var type) && type.ValueEquals(WebhookEventTypes.Checkpoint)
+        && e.Targets is [{ Type: "webhook" } target]
+            ? target.Id
+            : null;
 }

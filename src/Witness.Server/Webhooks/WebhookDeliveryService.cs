@@ -19,6 +19,9 @@ namespace Witness.Server.Webhooks;
 /// </summary>
 public sealed class WebhookDeliveryService : BackgroundService
 {
+    /// <summary>The action of the <c>webhook_failure</c> event that records a delivery that finally failed.</summary>
+    internal const string FailureAction = "webhook.delivery_failed";
+
     private const int MaxConcurrent = 8;
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(30);
 
@@ -99,6 +102,7 @@ public sealed class WebhookDeliveryService : BackgroundService
             }, stopping);
 
             var now = _options.Clock.GetUtcNow();
+            Telemetry.ServerMetrics.DeliveryFinished(last.Succeeded, now - delivery.CreatedAt);
             if (last.Succeeded)
             {
                 await _store.CompleteDeliveryAsync(delivery.Id, DeliveryStatuses.Succeeded, attempts, last.Status, null, now, CancellationToken.None);
@@ -210,7 +214,7 @@ public sealed class WebhookDeliveryService : BackgroundService
             Tenant = delivery.Tenant,
             OccurredAt = default,
             Type = LogTypes.WebhookFailure,
-            Action = "webhook.delivery_failed",
+            Action = FailureAction,
             Category = "Webhooks",
             Actor = SystemEvents.Witness,
             Targets = [new EventTarget { Type = "webhook", Id = webhook.Id, Name = webhook.Url }],

@@ -15,10 +15,14 @@ public sealed class WebhookDispatcher(IWebhookStore store, TimeProvider clock)
     /// <summary>Raised after deliveries were queued, so the worker starts at once.</summary>
     public event Action? Queued;
 
-    /// <summary>Queues the message; returns how many deliveries it made (0 when no webhook wants it).</summary>
-    public async Task<int> DispatchAsync(string tenant, string eventType, JsonObject data, CancellationToken ct)
+    /// <summary>
+    /// Queues the message for every webhook that wants it but those in <paramref name="except"/>;
+    /// returns how many deliveries it made (0 when no webhook wants it).
+    /// </summary>
+    public async Task<int> DispatchAsync(string tenant, string eventType, JsonObject data, CancellationToken ct, IReadOnlySet<string>? except = null)
     {
-        var webhooks = (await store.ListWebhooksAsync(tenant, ct)).Where(w => w.Enabled && w.EventTypes.Contains(eventType)).ToList();
+        var webhooks = (await store.ListWebhooksAsync(tenant, ct))
+            .Where(w => w.Enabled && w.EventTypes.Contains(eventType) && except?.Contains(w.Id) != true).ToList();
         if (webhooks.Count == 0)
         {
             return 0;
