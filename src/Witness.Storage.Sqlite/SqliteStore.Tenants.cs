@@ -21,9 +21,9 @@ public sealed partial class SqliteStore : ITenantStore
                 }
             }
 
-            var keys = await CountAsync(connection, tx, "SELECT count(*) FROM api_keys WHERE tenant = $p0", tenant, ct);
-            var users = await CountAsync(connection, tx, "SELECT count(*) FROM console_users WHERE tenant = $p0", tenant, ct);
-            var other = await CountAsync(connection, tx,
+            var keys = await CountRowsAsync(connection, tx, "SELECT count(*) FROM api_keys WHERE tenant = $p0", tenant, ct);
+            var users = await CountRowsAsync(connection, tx, "SELECT count(*) FROM console_users WHERE tenant = $p0", tenant, ct);
+            var other = await CountRowsAsync(connection, tx,
                 "SELECT (SELECT count(*) FROM tenant_settings WHERE tenant = $p0) + (SELECT count(*) FROM catalog_entries WHERE layer = $p0) " +
                 "+ (SELECT count(*) FROM alert_rules WHERE tenant = $p0) + (SELECT count(*) FROM webhooks WHERE tenant = $p0)", tenant, ct);
             if (id is null && keys + users + other == 0)
@@ -65,7 +65,7 @@ public sealed partial class SqliteStore : ITenantStore
             return new TenantDeletion(events, keys, users);
         }, ct);
 
-    private static async Task<int> CountAsync(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction tx, string sql, string tenant, CancellationToken ct)
+    private static async Task<int> CountRowsAsync(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction tx, string sql, string tenant, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
