@@ -85,9 +85,15 @@ public sealed class RateLimits : IDisposable
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/v1/events", StringComparison.Ordinal))
         {
             // A key or bound tenant whose bucket is already empty is refused before its body is read and parsed.
-            if (Empty(_keyEvents, caller.KeyId) || (caller.Tenant is { } bound && Empty(_tenantEvents, bound)))
+            if (Empty(_keyEvents, caller.KeyId))
             {
-                await Refused(context, TimeSpan.FromSeconds(1), "Too many events", "This API key or its tenant has sent its events for now.").ExecuteAsync(context);
+                await Refused(context, TimeSpan.FromSeconds(1), "Too many events from this key", $"This API key may send {Describe(_keyEvents)} events per second.").ExecuteAsync(context);
+                return;
+            }
+
+            if (caller.Tenant is { } bound && Empty(_tenantEvents, bound))
+            {
+                await Refused(context, TimeSpan.FromSeconds(1), "Too many events for this tenant", $"Tenant '{bound}' may receive {Describe(_tenantEvents)} events per second.").ExecuteAsync(context);
                 return;
             }
 

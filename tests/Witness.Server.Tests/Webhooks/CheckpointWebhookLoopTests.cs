@@ -31,27 +31,28 @@ public sealed class CheckpointWebhookLoopTests : IAsyncLifetime
         }));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var webhook = (await created.JsonAsync()).GetProperty("id").GetString()!;
+        // The webhook's creation is seq 1 of the log (a configuration change is recorded), then three events.
         await Some.SendManyAsync(client, tenant, 3);
 
         await AdvanceAsync(clock, TimeSpan.FromMinutes(1));
         await Eventually.GetValueAsync(async () => (await FailuresAsync(server, tenant)).Count == 1 ? true : (bool?)null, "the refused delivery's failure");
-        Assert.Equal([4L], await FailuresAsync(server, tenant));
+        Assert.Equal([5L], await FailuresAsync(server, tenant));
 
         for (var i = 0; i < 18; i++)
         {
             await AdvanceAsync(clock, TimeSpan.FromSeconds(10));
         }
 
-        Assert.Equal(4, (await server.Store.GetFrontierAsync(tenant, CancellationToken.None))!.Size);
-        Assert.Equal(4, (await server.Store.LatestCheckpointAsync(tenant, CancellationToken.None))!.Size);
-        Assert.Equal([3L], await DeliveredSizesAsync(server, tenant, webhook));
+        Assert.Equal(5, (await server.Store.GetFrontierAsync(tenant, CancellationToken.None))!.Size);
+        Assert.Equal(5, (await server.Store.LatestCheckpointAsync(tenant, CancellationToken.None))!.Size);
+        Assert.Equal([4L], await DeliveredSizesAsync(server, tenant, webhook));
         Assert.Empty(_receiver.Requests);
 
         await Some.SendManyAsync(client, tenant, 1);
         await AdvanceAsync(clock, TimeSpan.FromMinutes(1));
         await Eventually.GetValueAsync(async () => (await FailuresAsync(server, tenant)).Count == 2 ? true : (bool?)null, "the next event's checkpoint to be offered and refused");
-        Assert.Equal([4L, 6L], await FailuresAsync(server, tenant));
-        Assert.Equal([5L, 3L], await DeliveredSizesAsync(server, tenant, webhook));
+        Assert.Equal([5L, 7L], await FailuresAsync(server, tenant));
+        Assert.Equal([6L, 4L], await DeliveredSizesAsync(server, tenant, webhook));
     }
 
     /// <summary>Moves the clock and gives the background services (real threads) time to act on it.</summary>
