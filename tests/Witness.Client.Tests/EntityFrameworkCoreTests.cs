@@ -42,10 +42,11 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
 
         await host.StartAsync();
         var events = await WaitForAsync(e => e.Targets?[0].Name?.EndsWith(marker, StringComparison.Ordinal) == true, 2);
+        // The deliverer deletes its rows once Witness has answered, a moment after the events show there.
+        await Eventually(async () => (await HelpDeskHost.OutboxAsync(host)).Count == 0);
         await host.StopAsync();
 
         Assert.Equal([$"committed {marker}", $"own transaction {marker}"], events.Select(e => e.Targets![0].Name!).Order());
-        Assert.Empty(await HelpDeskHost.OutboxAsync(host));
     }
 
     [Fact]
