@@ -21,7 +21,7 @@ public sealed class AccessControlTests
         var clock = new ManualClock(Now);
         await using var server = await RunningServer.StartAsync(o => o.Clock = clock);
         await AddUserAsync(server, "ada@acme.example", ConsoleRoles.Administrator);
-        using var browser = new ConsoleBrowserlessClient(server.Address);
+        using var browser = new ConsoleHttpSession(server.Address);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 40; i++)
@@ -59,7 +59,7 @@ public sealed class AccessControlTests
             o.SignInThrottle.MaxFailuresPerAddress = 3;
         });
         await AddUserAsync(server, "ada@acme.example", ConsoleRoles.Administrator);
-        using var browser = new ConsoleBrowserlessClient(server.Address);
+        using var browser = new ConsoleHttpSession(server.Address);
         foreach (var email in new[] { "a@acme.example", "b@acme.example", "c@acme.example" })
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await browser.SignInAsync(email, "whatever-it-is")).StatusCode);
@@ -79,7 +79,7 @@ public sealed class AccessControlTests
     {
         await using var server = await RunningServer.StartAsync();
         await AddUserAsync(server, "grace@acme.example", ConsoleRoles.Auditor);
-        using var browser = new ConsoleBrowserlessClient(server.Address);
+        using var browser = new ConsoleHttpSession(server.Address);
         Assert.Equal(HttpStatusCode.SeeOther, (await browser.SignInAsync("grace@acme.example", Password)).StatusCode);
         var saved = browser.SessionCookie();
         using (var replay = Replay(server, saved))
@@ -123,20 +123,20 @@ public sealed class AccessControlTests
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal(1, await CliAsync(["keys", "revoke", keyId!, .. server.StoreArgs()]));
 
-        using var ada = new ConsoleBrowserlessClient(server.Address);
-        using var grace = new ConsoleBrowserlessClient(server.Address);
+        using var ada = new ConsoleHttpSession(server.Address);
+        using var grace = new ConsoleHttpSession(server.Address);
         Assert.Equal(HttpStatusCode.SeeOther, (await ada.SignInAsync("ada@acme.example", Password)).StatusCode);
         Assert.Equal(HttpStatusCode.SeeOther, (await grace.SignInAsync("grace@acme.example", Password)).StatusCode);
 
         Assert.Equal(0, await CliAsync(["users", "set-role", "grace@acme.example", "--role", "member", .. server.StoreArgs()]));
-        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Http.GetAsync("/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Client.GetAsync("/v1/events")).StatusCode);
 
         Assert.Equal(0, await CliAsync(["users", "remove", "grace@acme.example", .. server.StoreArgs()]));
-        Assert.Equal(HttpStatusCode.Unauthorized, (await grace.Http.GetAsync("/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await grace.Client.GetAsync("/v1/events")).StatusCode);
 
-        Assert.Equal(HttpStatusCode.OK, (await ada.Http.GetAsync("/console")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ada.Client.GetAsync("/console")).StatusCode);
         Assert.Equal(0, await CliAsync(["users", "set-password", "ada@acme.example", "--password", "a brand new one", .. server.StoreArgs()]));
-        Assert.Equal(HttpStatusCode.Redirect, (await ada.Http.GetAsync("/console")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await ada.Client.GetAsync("/console")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await ada.SignInAsync("ada@acme.example", Password)).StatusCode);
         Assert.Equal(HttpStatusCode.SeeOther, (await ada.SignInAsync("ada@acme.example", "a brand new one")).StatusCode);
     }
@@ -154,18 +154,18 @@ public sealed class AccessControlTests
         ApiKeys.TryParse(key, out var keyId, out _);
         using var api = server.Client(key);
 
-        using var ada = new ConsoleBrowserlessClient(server.Address);
-        using var grace = new ConsoleBrowserlessClient(server.Address);
+        using var ada = new ConsoleHttpSession(server.Address);
+        using var grace = new ConsoleHttpSession(server.Address);
         Assert.Equal(HttpStatusCode.SeeOther, (await ada.SignInAsync("ada@acme.example", Password)).StatusCode);
         Assert.Equal(HttpStatusCode.SeeOther, (await grace.SignInAsync("grace@acme.example", Password)).StatusCode);
         const string page = "/console/settings/access";
-        var html = await ada.Http.GetStringAsync(page);
+        var html = await ada.Client.GetStringAsync(page);
         Assert.Contains("grace@acme.example", html);
         Assert.Contains($"wk_{keyId}_", html);
         Assert.DoesNotContain("sam@other.example", html);
 
         // An Auditor cannot open or use the page.
-        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Http.GetAsync(page)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Client.GetAsync(page)).StatusCode);
 
         var revoked = await ada.PostFormAsync(page, $"{page}/keys/{keyId}/revoke");
         Assert.Equal(HttpStatusCode.SeeOther, revoked.StatusCode);
@@ -173,7 +173,7 @@ public sealed class AccessControlTests
 
         var graceId = (await users.FindUserByEmailAsync("grace@acme.example", CancellationToken.None))!.Id;
         Assert.Equal(HttpStatusCode.SeeOther, (await ada.PostFormAsync(page, $"{page}/users/{graceId}/role", new Dictionary<string, string> { ["role"] = "Member" })).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Http.GetAsync("/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await grace.Client.GetAsync("/v1/events")).StatusCode);
         var badRole = await ada.PostFormAsync(page, $"{page}/users/{graceId}/role", new Dictionary<string, string> { ["role"] = "Owner" });
         Assert.Equal(HttpStatusCode.BadRequest, badRole.StatusCode);
         var badRoleBody = await badRole.Content.ReadAsStringAsync();
@@ -182,11 +182,11 @@ public sealed class AccessControlTests
 
         // Another tenant's user is not found; a form without its token changes nothing.
         Assert.Equal(HttpStatusCode.NotFound, (await ada.PostFormAsync(page, $"{page}/users/{stranger.Id}/remove")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await ada.Http.PostAsync($"{page}/users/{graceId}/remove", new FormUrlEncodedContent([]))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ada.Client.PostAsync($"{page}/users/{graceId}/remove", new FormUrlEncodedContent([]))).StatusCode);
         Assert.NotNull(await users.FindUserAsync(stranger.Id, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.SeeOther, (await ada.PostFormAsync(page, $"{page}/users/{graceId}/remove")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await grace.Http.GetAsync("/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await grace.Client.GetAsync("/v1/events")).StatusCode);
         Assert.Null(await users.FindUserAsync(graceId, CancellationToken.None));
     }
 
