@@ -83,6 +83,7 @@ public static class WitnessServer
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
+        services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton(new RateLimits(options.RateLimits));
         Health.WitnessHealthChecks.Add(services);
         Telemetry.WitnessTelemetry.Add(services, options);
@@ -103,6 +104,8 @@ public static class WitnessServer
             services.AddHostedService<CheckpointPublisher>();
             services.AddSingleton<AlertService>();
             services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
+            services.AddSingleton<Configuration.AlertRuleService>();
+            services.AddSingleton<Configuration.WebhookService>();
         }
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -115,9 +118,12 @@ public static class WitnessServer
         }
 
         services.AddAuthorization(ScopePolicies.Add);
+        // An unexpected error answers problem+json 500 with the trace id, never an empty body.
+        services.AddProblemDetails();
         services.AddWitnessOpenApi();
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();

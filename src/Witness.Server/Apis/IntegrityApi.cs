@@ -19,7 +19,7 @@ public static class IntegrityApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("Integrity").WithTenantParameter();
+        var group = app.MapGroup("/v1").WithTags("Integrity").WithTenantParameter().ResolvesTenant();
         group.MapGet("/verify", VerifyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Recompute the tenant's whole log and check every event, stored hash and signed checkpoint.")
             .Produces<VerifyResponse>(200);
@@ -41,13 +41,9 @@ public static class IntegrityApi
             .AllowAnonymous();
     }
 
-    private static async Task<IResult> VerifyAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> VerifyAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
         Telemetry.ServerMetrics.Verified(System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -55,13 +51,9 @@ public static class IntegrityApi
     }
 
     /// <summary>POST /v1/verify: the body names signed checkpoints kept outside, as note text or as /v1/checkpoints/latest answered them.</summary>
-    private static async Task<IResult> VerifyAgainstAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> VerifyAgainstAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var notes = new List<string>();
         try
         {
@@ -107,26 +99,18 @@ public static class IntegrityApi
             OutsideCheckpointsChecked = result.Ok ? result.OutsideCheckpoints : 0,
         }, WitnessJson.Api.VerifyResponse);
 
-    private static async Task<IResult> LatestAsync(HttpContext context, CheckpointIssuer issuer)
+    private static async Task<IResult> LatestAsync(HttpContext context, TenantScope scope, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
         return checkpoint is null
             ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
             : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Api.CheckpointResponse);
     }
 
-    private static async Task<IResult> ConsistencyAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> ConsistencyAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var query = context.Request.Query;
         if (!long.TryParse(query["from"], out var from) || from < 1)
         {

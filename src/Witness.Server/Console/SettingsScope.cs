@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Witness.Access;
 using Witness.Events;
 using Witness.Server.Auth;
+using Witness.Server.Http;
 using Witness.Storage;
 
 namespace Witness.Server.Console;
@@ -17,6 +18,9 @@ internal sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChr
     /// <summary><paramref name="path"/> on this tenant: a platform administrator's links carry the tenant.</summary>
     public string Url(string path, params (string Name, string? Value)[] query) =>
         AuditLogView.Build(path, User.IsPlatformAdministrator ? [("tenant", Tenant), .. query] : query);
+
+    /// <summary>The user acting on the tenant, as the services that change its configuration take it.</summary>
+    public TenantScope Acting(HttpContext context) => new(Tenant, ConsoleClaims.Actor(User), RequestContext.Of(context));
 
     /// <summary>
     /// The scope of this request, or null once the response is written: a redirect to sign in, a
