@@ -119,7 +119,7 @@ public static class WitnessServer
 
         services.AddAuthorization(ScopePolicies.Add);
         // An unexpected error answers problem+json 500 with the trace id, never an empty body.
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.UnexpectedErrors.Describe);
         services.AddWitnessOpenApi();
 
         var app = builder.Build();
@@ -201,6 +201,8 @@ public static class WitnessServer
             o.SuppressXFrameOptionsHeader = true;
         });
         authentication.AddConsole(options);
+        // The console's pages are Razor components rendered on the server (RazorComponentResult), without interactivity.
+        services.AddRazorComponents();
         services.AddSingleton(users);
         options.SignInThrottle.Validate();
         services.AddSingleton(users as ISignInThrottleStore ?? throw new InvalidOperationException("a store that keeps console users must count failed sign-ins"));

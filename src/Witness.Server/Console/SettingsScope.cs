@@ -13,7 +13,7 @@ namespace Witness.Server.Console;
 /// tenant, or for a platform administrator the one named in <c>?tenant=</c> (the first tenant when
 /// none is named). <see cref="ResolveAsync"/> answers everyone else itself, with no settings data.
 /// </summary>
-internal sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChrome Chrome)
+public sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChrome Chrome)
 {
     /// <summary><paramref name="path"/> on this tenant: a platform administrator's links carry the tenant.</summary>
     public string Url(string path, params (string Name, string? Value)[] query) =>
@@ -26,7 +26,7 @@ internal sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChr
     /// The scope of this request, or null once the response is written: a redirect to sign in, a
     /// permission page for Auditors and Members, an error page for an expired form or an unknown tenant.
     /// </summary>
-    public static async Task<SettingsScope?> ResolveAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, bool isPost)
+    internal static async Task<SettingsScope?> ResolveAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, bool isPost)
     {
         ConsoleHeaders.ForConsole(context.Response);
         var user = await ConsoleAuthentication.CurrentUserAsync(context);
