@@ -12,6 +12,8 @@ BEGIN
         -- The log head moves on every append; settings change.
         GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
         GRANT SELECT ON schema_migrations TO witness_app;
+        -- The first start registers its signing key; a rotation retires the current one and adds the next.
+        GRANT SELECT, INSERT, UPDATE ON signing_keys TO witness_app;
         -- Console accounts are managed from the console and the CLI; catalog entries are edited through the API.
         GRANT SELECT, INSERT, UPDATE, DELETE ON console_users TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_entries TO witness_app;
