@@ -273,7 +273,7 @@ public static class ExportVerifier
             var given = keys.Select(k => CheckpointSigner.KeyId(k)).ToHashSet();
             var claimed = CheckpointSigner.SignerKeyIds(note);
             problem = claimed.Count > 0 && !claimed.Any(given.Contains)
-                ? $"{what} is signed by key {RegisteredKey.FormatKeyId(claimed[0])}, which is not among the public keys given ({string.Join(", ", given.Select(RegisteredKey.FormatKeyId))}): give that key too (--public-key; GET /v1/public-keys lists every key, and the header's \"keys\" names it)"
+                ? $"{what} is signed by another key, {RegisteredKey.FormatKeyId(claimed[0])}, which is not among the public keys given ({string.Join(", ", given.Select(RegisteredKey.FormatKeyId))}): give that key too (--public-key; GET /v1/public-keys lists every key, and the header's \"keys\" names it)"
                 : $"{what} is not signed by this public key: it was signed by another key, or altered";
             return null;
         }

@@ -28,7 +28,7 @@ public static class IntegrityApi
             .Produces<VerifyResponse>(200).ProducesProblem(400);
         group.MapGet("/checkpoints/latest", LatestAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note).")
-            .Produces<CheckpointResponse>(200).ProducesProblem(404);
+            .Produces<CheckpointResponse>(200).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/checkpoints/consistency", ConsistencyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The consistency proof between tree sizes from and to: the newer log only appended to the older.")
             .WithQueryParameters(
@@ -127,7 +127,16 @@ public static class IntegrityApi
             return error!;
         }
 
-        var checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
+        StoredCheckpoint? checkpoint;
+        try
+        {
+            checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
+        }
+        catch (SigningKeyRefusedException ex)
+        {
+            return Problems.Result(503, "Signing key retired", ex.Message);
+        }
+
         return checkpoint is null
             ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
             : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Api.CheckpointResponse);

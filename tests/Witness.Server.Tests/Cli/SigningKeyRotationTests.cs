@@ -87,11 +87,11 @@ public sealed class SigningKeyRotationTests
 
             var onlyNew = await WitnessProcess.RunAsync("verify", "--file", export, "--public-key", newKey);
             Assert.Equal(1, onlyNew.ExitCode);
-            Assert.Contains($"the earlier checkpoint at size 12 in the header is signed by key {oldId}, which is not among the public keys given", onlyNew.Output, StringComparison.Ordinal);
+            Assert.Contains($"the earlier checkpoint at size 12 in the header is signed by another key, {oldId}, which is not among the public keys given", onlyNew.Output, StringComparison.Ordinal);
 
             var onlyOld = await WitnessProcess.RunAsync("verify", "--file", export, "--public-key", oldKey);
             Assert.Equal(1, onlyOld.ExitCode);
-            Assert.Contains($"the checkpoint in the header is signed by key {newId}, which is not among the public keys given", onlyOld.Output, StringComparison.Ordinal);
+            Assert.Contains($"the checkpoint in the header is signed by another key, {newId}, which is not among the public keys given", onlyOld.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -159,6 +159,52 @@ public sealed class SigningKeyRotationTests
         finally
         {
             TempFolder.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public async Task A_server_whose_key_was_rotated_while_it_ran_signs_nothing_and_says_so_until_restarted_with_the_new_key()
+    {
+        var data = TempFolder.Create("witness-rotate-running");
+        try
+        {
+            var tenant = Some.Tenant();
+            var server = await RunningServer.StartAsync(dataDirectory: data, sqliteOnly: true);
+            string oldId;
+            try
+            {
+                using var client = await server.ClientForAsync(tenant);
+                oldId = KeyIdOf(await client.GetStringAsync("/v1/public-key"));
+                var newKey = await WriteKeyAsync(Path.Combine(data, "..", Path.GetFileName(data) + "-new.pem"));
+
+                var rotate = await WitnessProcess.RunAsync("signing-key", "rotate", "--data", data, "--new-key", newKey.File);
+                Assert.True(rotate.ExitCode == 0, rotate.ToString());
+                Assert.Contains($"Signing key {newKey.Id} is now current; it replaced {oldId}", rotate.Output, StringComparison.Ordinal);
+                Assert.True(File.Exists(Path.Combine(data, $"checkpoint-signing-key.pem.{oldId}.retired")));
+                File.Delete(newKey.File);
+
+                await Some.SendManyAsync(client, tenant, 3);
+                var refused = await client.GetAsync("/v1/checkpoints/latest");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Contains($"signing key {oldId} is not the store's current key ({newKey.Id})", (await refused.JsonAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+                var signingKey = (await (await client.GetAsync("/healthz/ready")).JsonAsync()).GetProperty("checks").GetProperty("signing_key");
+                Assert.Equal("Degraded", signingKey.GetProperty("status").GetString());
+            }
+            finally
+            {
+                await server.StopKeepingDataAsync();
+            }
+
+            await using var restarted = await RunningServer.StartAsync(dataDirectory: data, sqliteOnly: true);
+            using var again = await restarted.ClientForAsync(tenant);
+            var latest = await (await again.GetAsync("/v1/checkpoints/latest")).JsonAsync();
+            Assert.Equal(3, latest.GetProperty("size").GetInt64());
+            var verified = await (await again.GetAsync("/v1/verify")).JsonAsync();
+            Assert.True(verified.GetProperty("ok").GetBoolean(), verified.ToString());
+        }
+        finally
+        {
+            TempFolder.Delete(data);
         }
     }
 
