@@ -56,13 +56,13 @@ public sealed partial class SqliteStore
     {
         private readonly HashSet<(long, string, string)> _newEmailPairs = [];
         private readonly List<(long, string, string)> _requestEmailPairs = [];
-
-        /// <summary>What the accepted requests add to the pre-aggregated counts, written before the commit.</summary>
-        public EventCountTally Counts { get; } = new();
         private SqliteEventRows? _eventRows;
         private SqliteInsertStatement? _insertNode;
         private SqliteInsertStatement? _insertActorEmail;
         private SqliteCommand? _findById;
+
+        /// <summary>What the accepted requests add to the pre-aggregated counts, written before the commit.</summary>
+        public EventCountTally Counts { get; } = new();
 
         public async ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct)
         {
