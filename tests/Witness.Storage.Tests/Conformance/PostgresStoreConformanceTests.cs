@@ -33,4 +33,6 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
+
+    protected override Task<object?> ScalarAsync(string sql) => fixture.Database.ScalarAsync(sql);
 }
