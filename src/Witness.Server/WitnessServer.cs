@@ -61,7 +61,7 @@ public static class WitnessServer
         var services = builder.Services;
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
         // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
-        services.AddDataProtection().SetApplicationName("witness").PersistKeysToFileSystem(new DirectoryInfo(SecretProtector.KeyRingFolder(options)));
+        OwnerOnlyKeyRing.Use(services.AddDataProtection().SetApplicationName("witness"), SecretProtector.KeyRingFolder(options));
         services.AddSingleton<SecretProtector>();
         services.AddSingleton(options);
         services.AddSingleton(options.Clock);
