@@ -46,7 +46,7 @@ public static class WitnessServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = EventLimits.MaxBatchBytes + (1024 * 1024));
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        Logging.ServerLogs.Add(builder.Logging, options.JsonLogs);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Console key files sit unencrypted beside the database, which an attacker with the folder already has.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);

@@ -101,14 +101,15 @@ public sealed class RateLimits : IDisposable
             return;
         }
 
-        if (!HttpMethods.IsGet(context.Request.Method))
+        var path = context.Request.Path;
+        // POST /v1/verify (against outside checkpoints) is a verification like GET and shares its limit.
+        if (!HttpMethods.IsGet(context.Request.Method) && !(HttpMethods.IsPost(context.Request.Method) && path.Equals("/v1/verify", StringComparison.Ordinal)))
         {
             await next(context);
             return;
         }
 
         var tenant = caller.Tenant ?? context.Request.Query["tenant"].ToString();
-        var path = context.Request.Path;
         RateLimitLease? lease = null;
         try
         {
