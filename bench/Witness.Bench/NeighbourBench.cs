@@ -19,7 +19,7 @@ namespace Witness.Bench;
 /// it is answered (429s included) while tenant B reads its first page (<c>GET /v1/events?limit=50</c>)
 /// every 20 ms. Reports B's latency percentiles and A's accepted and refused requests, with the
 /// process's CPU time and the load average. The server runs in this process with its default limits
-/// unless <c>--events-per-second N</c> sets the per-tenant (and per-key) events/s.
+/// unless <c>--events-per-second N</c> sets the per-tenant (and per-key) events/s, with a burst of twice that (at least a batch).
 /// </summary>
 internal static class NeighbourBench
 {
@@ -31,6 +31,7 @@ internal static class NeighbourBench
         {
             options.RateLimits.TenantEventsPerSecond = limit;
             options.RateLimits.KeyEventsPerSecond = limit;
+            options.RateLimits.EventsBurst = Math.Max(1000, 2 * limit);
         }
 
         var app = await WitnessServer.BuildAsync(options);
@@ -124,7 +125,7 @@ internal static class NeighbourBench
                 client.Dispose();
             }
 
-            var limitText = eventsPerSecond is { } l ? $"{l:N0} events/s per tenant and key" : $"default limits ({options.RateLimits.TenantEventsPerSecond:N0} events/s per tenant, burst {options.RateLimits.EventsBurst:N0})";
+            var limitText = eventsPerSecond is { } l ? $"{l:N0} events/s per tenant and key, burst {options.RateLimits.EventsBurst:N0}" : $"default limits ({options.RateLimits.TenantEventsPerSecond:N0} events/s per tenant, burst {options.RateLimits.EventsBurst:N0})";
             report.AppendLine(CultureInfo.InvariantCulture, $"## Noisy neighbour: {seconds} s, tenant A {clients} clients × 1,000-event batches at full rate, {limitText}; load {load} before, {loadAfter} after");
             report.AppendLine();
             report.AppendLine("| B first page (limit=50) | reads | non-200 | p50 ms | p95 ms | p99 ms | max ms |");
