@@ -64,9 +64,20 @@ internal static class NeighbourBench
             using var b = await ClientAsync("neighbour-b");
             for (var i = 0; i < 5; i++)
             {
-                using var content = new ByteArrayContent(Batch("neighbour-b", 1000, "b"));
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                (await b.PostAsync("/v1/events", content)).EnsureSuccessStatusCode();
+                // B is under the same limit: its fill waits when told to.
+                while (true)
+                {
+                    using var content = new ByteArrayContent(Batch("neighbour-b", 1000, "b"));
+                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                    using var sent = await b.PostAsync("/v1/events", content);
+                    if (sent.StatusCode != HttpStatusCode.TooManyRequests)
+                    {
+                        sent.EnsureSuccessStatusCode();
+                        break;
+                    }
+
+                    await Task.Delay(sent.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                }
             }
 
             for (var i = 0; i < 50; i++)
