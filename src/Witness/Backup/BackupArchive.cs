@@ -8,8 +8,8 @@ namespace Witness.Cli.Backup;
 /// <summary>
 /// One tar archive of everything a SQLite Witness needs to come back: an online copy of the database
 /// (SQLite's backup API, so <c>serve</c> keeps writing meanwhile) and every other file of the data
-/// folder (signing keys, the console key ring, viewer and demo secrets), plus a signing key file and a
-/// key ring kept outside it. Entries are <c>data/…</c>, <c>signing-key/NAME</c> and <c>key-ring/…</c>;
+/// folder (signing keys current and retired, the console key ring, viewer and demo secrets), plus a
+/// signing key file kept outside it with its retired predecessors, and a key ring kept outside it. Entries are <c>data/…</c>, <c>signing-key/NAME</c> and <c>key-ring/…</c>;
 /// optionally sealed with a passphrase (<see cref="PassphraseEncryption"/>).
 /// </summary>
 internal static class BackupArchive
@@ -77,8 +77,14 @@ internal static class BackupArchive
 
                 if (signingKeyFile is not null && !IsUnder(Path.GetFullPath(signingKeyFile), dataRoot))
                 {
-                    writer.WriteEntry(signingKeyFile, SigningKeyPrefix + Path.GetFileName(signingKeyFile));
-                    others++;
+                    // The key and the keys it replaced (signing-key rotate keeps them beside it as NAME.ID.retired).
+                    var name = Path.GetFileName(signingKeyFile);
+                    var folder = Path.GetDirectoryName(Path.GetFullPath(signingKeyFile))!;
+                    foreach (var file in Directory.EnumerateFiles(folder, name).Concat(Directory.EnumerateFiles(folder, name + ".*.retired")).Order(StringComparer.Ordinal))
+                    {
+                        writer.WriteEntry(file, SigningKeyPrefix + Path.GetFileName(file));
+                        others++;
+                    }
                 }
 
                 if (keyRingDirectory is not null && Directory.Exists(keyRingDirectory) && !IsUnder(Path.GetFullPath(keyRingDirectory), dataRoot))

@@ -111,6 +111,7 @@ public sealed class BackupRestoreTests : IDisposable
         File.Copy(Path.Combine(data, "checkpoint-signing-key.pem"), Path.Combine(data, "checkpoint-signing-key.2026-01.pem"));
         var sharedKey = Path.Combine(outside, "shared-signing-key.pem");
         File.Copy(Path.Combine(data, "checkpoint-signing-key.pem"), sharedKey);
+        File.Copy(sharedKey, sharedKey + ".k0123456789.retired");
 
         var archive = Path.Combine(_work, "plain.tar");
         var backup = await WitnessProcess.RunAsync("backup", "--out", archive, "--data", data, "--signing-key", sharedKey);
@@ -130,6 +131,7 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Contains("data/checkpoint-signing-key.pem", names);
         Assert.Contains("data/checkpoint-signing-key.2026-01.pem", names);
         Assert.Contains("signing-key/shared-signing-key.pem", names);
+        Assert.Contains("signing-key/shared-signing-key.pem.k0123456789.retired", names);
         Assert.Contains(names, n => n.StartsWith("data/console-keys/", StringComparison.Ordinal));
         Assert.DoesNotContain(names, n => n.EndsWith("-wal", StringComparison.Ordinal) || n.EndsWith("-shm", StringComparison.Ordinal));
 
