@@ -25,6 +25,8 @@ using Witness.Verification;
 // --histogram-only skips the second call with the top lists (a scan of the month's events).
 // `ingest` first sends --warmup events (default 50,000) to another tenant, untimed, so the timed run
 // measures a server past its start-up (JIT compilation of the hot paths), as a running server is.
+// `neighbour` floods tenant A (--clients N, 1,000-event batches) for --seconds S (default 20) while tenant B reads its
+// first page every 20 ms; --events-per-second N sets the per-tenant and per-key limit (default: the server's).
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
 // fill) and times full verification of its tenant three times.
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
@@ -51,6 +53,11 @@ if (mode is "query" or "all")
 if (mode is "stats")
 {
     await StatsBench.RunAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault(), Arg("--runs", 50), args.Contains("--histogram-only"), report);
+}
+
+if (mode is "neighbour")
+{
+    await NeighbourBench.RunAsync(Arg("--seconds", 20), clients, args.Contains("--events-per-second") ? Arg("--events-per-second", 0) : null, report);
 }
 
 if (mode is "verify")

@@ -46,7 +46,7 @@ public static class WitnessServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = EventLimits.MaxBatchBytes + (1024 * 1024));
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        Logging.ServerLogs.Add(builder.Logging, options.JsonLogs);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Console key files sit unencrypted beside the database, which an attacker with the folder already has.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
@@ -71,7 +71,7 @@ public static class WitnessServer
         var services = builder.Services;
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
         // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
-        services.AddDataProtection().SetApplicationName("witness").PersistKeysToFileSystem(new DirectoryInfo(SecretProtector.KeyRingFolder(options)));
+        OwnerOnlyKeyRing.Use(services.AddDataProtection().SetApplicationName("witness"), SecretProtector.KeyRingFolder(options));
         services.AddSingleton<SecretProtector>();
         services.AddSingleton(options);
         services.AddSingleton(options.Clock);
@@ -94,6 +94,7 @@ public static class WitnessServer
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
         services.AddSingleton<Configuration.SettingsService>();
+        services.AddSingleton<AccessChanges>();
         services.AddSingleton(new RateLimits(options.RateLimits));
         Health.WitnessHealthChecks.Add(services);
         Telemetry.WitnessTelemetry.Add(services, options);

@@ -32,6 +32,12 @@ public sealed class WitnessServerOptions
     /// <summary>Addresses to listen on. Default <c>http://127.0.0.1:5080</c>: loopback only until the operator says otherwise.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>
+    /// Write logs as one JSON object per line (Microsoft.Extensions.Logging's JSON console formatter)
+    /// instead of plain text lines. Either way, text a user sent cannot start a new line.
+    /// </summary>
+    public bool JsonLogs { get; set; }
+
     /// <summary>The name in checkpoint origins and signatures (<c>&lt;origin&gt;/&lt;tenant&gt;</c>).</summary>
     public string Origin { get; set; } = "witness";
 

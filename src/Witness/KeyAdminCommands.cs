@@ -25,7 +25,7 @@ internal static class KeyAdminCommands
         {
             data, postgres, tenant,
         };
-        list.SetAction((parse, ct) => WithKeysAsync("list", parse.GetValue(data)!, parse.GetValue(postgres), async keys =>
+        list.SetAction((parse, ct) => WithKeysAsync("list", parse.GetValue(data)!, parse.GetValue(postgres), async (_, keys) =>
         {
             foreach (var key in await keys.ListApiKeysAsync(parse.GetValue(tenant), ct))
             {
@@ -44,11 +44,13 @@ internal static class KeyAdminCommands
         var postgres = WitnessCli.PostgresOption();
         var id = new Argument<string>("KEY") { Description = "The key's id (as 'keys list' shows it), or the whole key wk_<id>_<secret>." };
         var revoke = new Command("revoke", "Revoke an API key; it stops working at once on every instance.") { id, data, postgres };
-        revoke.SetAction((parse, ct) => WithKeysAsync("revoke", parse.GetValue(data)!, parse.GetValue(postgres), async keys =>
+        revoke.SetAction((parse, ct) => WithKeysAsync("revoke", parse.GetValue(data)!, parse.GetValue(postgres), async (store, keys) =>
         {
             var given = parse.GetValue(id)!.Trim();
             var keyId = Access.ApiKeys.TryParse(given, out var parsed, out _) ? parsed : given;
-            if (!await keys.RevokeApiKeyAsync(keyId, DateTimeOffset.UtcNow, ct))
+            var key = (await keys.ListApiKeysAsync(null, ct)).FirstOrDefault(k => k.KeyId == keyId && k.RevokedAt is null);
+            await using var access = await CliAccessChanges.OpenAsync(store, ct);
+            if (key is null || !await access.Changes.RevokeKeyAsync(key, DateTimeOffset.UtcNow, CliAccessChanges.Actor("keys revoke"), null, ct))
             {
                 await Console.Error.WriteLineAsync($"witness keys revoke: no active key has the id '{keyId}'");
                 return 1;
@@ -62,7 +64,7 @@ internal static class KeyAdminCommands
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static async Task<int> WithKeysAsync(string name, string data, string? postgres, Func<IApiKeyStore, Task<int>> work, CancellationToken ct)
+    private static async Task<int> WithKeysAsync(string name, string data, string? postgres, Func<IWitnessStore, IApiKeyStore, Task<int>> work, CancellationToken ct)
     {
         IWitnessStore opened;
         try
@@ -82,6 +84,6 @@ internal static class KeyAdminCommands
             return 1;
         }
 
-        return await work(keys);
+        return await work(store, keys);
     }
 }

@@ -47,7 +47,11 @@ public static class KeysCommand
             }
 
             await using var opened = store;
-            await store.CreateApiKeyAsync(record, ct);
+            await using (var access = await CliAccessChanges.OpenAsync(store, ct))
+            {
+                await access.Changes.CreateKeyAsync(record, CliAccessChanges.Actor("keys create"), null, ct);
+            }
+
             Console.WriteLine($"Created {(record.Tenant is null ? "a global key" : $"a key for tenant '{record.Tenant}'")} with scopes {string.Join(' ', record.Scopes)}. Keep it now; it is not shown again:");
             Console.WriteLine(key);
             return 0;

@@ -78,7 +78,17 @@ public static class ServeCommand
                 }
             }
         });
-        var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres) with its API and web console (/console).") { data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset, allowHosts };
+        var logFormat = new Option<string>(LogFormatOption)
+        {
+            Description = "How log lines are written to standard output: text (one line each) or json (one JSON object per line). Control characters a user sent are escaped in both.",
+            DefaultValueFactory = _ => "text",
+            HelpName = "text|json",
+        };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("serve", "Run the Witness server (SQLite in the data folder, or PostgreSQL with --postgres) with its API and web console (/console).")
+        {
+            data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset, allowHosts, logFormat,
+        };
         foreach (var option in ServeLimitOptions.Create())
         {
             command.Options.Add(option);
@@ -151,6 +161,7 @@ public static class ServeCommand
             EmbedFrameAncestors = parse.GetValue<string>(FrameAncestorsOption) ?? "*",
             PostgresConnectionString = parse.GetValue<string?>(WitnessCli.PostgresOptionName),
             SigningKeyFile = parse.GetValue<string?>(WitnessCli.SigningKeyOptionName),
+            JsonLogs = parse.GetValue<string>(LogFormatOption) == "json",
         };
         foreach (var text in parse.GetValue<string[]>(PresetOption) ?? [])
         {
@@ -169,6 +180,7 @@ public static class ServeCommand
     }
 
     private const string CatalogOption = "--catalog";
+    private const string LogFormatOption = "--log-format";
     private const string PresetOption = "--preset";
     private const string FrameAncestorsOption = "--embed-frame-ancestors";
     private const string WebhookAllowHostOption = "--webhook-allow-host";

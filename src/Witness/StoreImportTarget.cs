@@ -36,17 +36,7 @@ internal sealed class StoreImportTarget : IImportTarget
     /// </summary>
     public static async Task<StoreImportTarget> OpenAsync(IWitnessStore store, SigningKey? key, CancellationToken ct)
     {
-        var catalog = new ActionCatalog();
-        if (store is ICatalogStore stored)
-        {
-            await catalog.LoadAsync(stored, ct);
-        }
-        else
-        {
-            catalog.SetRange(null, BuiltInActions.All);
-        }
-
-        return new StoreImportTarget(store, key, catalog);
+        return new StoreImportTarget(store, key, await CliAccessChanges.LoadCatalogAsync(store, ct));
     }
 
     public async Task<IReadOnlyList<ValidationError>> CheckAsync(SubmittedEvent parsed, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Witness.Access;
+using Witness.Server.Auditing;
 using Witness.Storage;
 
 namespace Witness.Cli;
@@ -25,7 +26,7 @@ internal static class UserAdminCommands
         var postgres = WitnessCli.PostgresOption();
         var tenant = new Option<string?>("--tenant") { Description = "Only the users of this tenant.", HelpName = "TENANT" };
         var list = new Command("list", "List console users: email, role, tenant (or 'platform'), name, id; one per line, tab-separated.") { data, postgres, tenant };
-        list.SetAction((parse, ct) => WithUsersAsync("list", parse.GetValue(data)!, parse.GetValue(postgres), async users =>
+        list.SetAction((parse, ct) => WithUsersAsync("list", parse.GetValue(data)!, parse.GetValue(postgres), async (_, users) =>
         {
             foreach (var user in await users.ListUsersAsync(parse.GetValue(tenant), ct))
             {
@@ -43,9 +44,9 @@ internal static class UserAdminCommands
         var postgres = WitnessCli.PostgresOption();
         var email = EmailArgument();
         var remove = new Command("remove", "Remove a console user. Their open sessions stop working at once, on every instance.") { email, data, postgres };
-        remove.SetAction((parse, ct) => WithUserAsync("remove", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (users, user) =>
+        remove.SetAction((parse, ct) => WithUserAsync("remove", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (access, user) =>
         {
-            await users.DeleteUserAsync(user.Id, ct);
+            await access.RemoveUserAsync(user, CliAccessChanges.Actor("users remove"), null, ct);
             Console.WriteLine($"Removed {user.Email}.");
             return 0;
         }, ct));
@@ -64,9 +65,9 @@ internal static class UserAdminCommands
             HelpName = "PASSWORD",
         };
         var command = new Command("set-password", "Set a console user's password; their open sessions end.") { email, data, postgres, password };
-        command.SetAction((parse, ct) => WithUserAsync("set-password", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (users, user) =>
+        command.SetAction((parse, ct) => WithUserAsync("set-password", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (access, user) =>
         {
-            await users.UpdateUserAsync(user.WithPassword(parse.GetValue(password)!), ct);
+            await access.SetPasswordAsync(user, parse.GetValue(password)!, CliAccessChanges.Actor("users set-password"), null, ct);
             Console.WriteLine($"Set a new password for {user.Email}; their sessions have ended.");
             return 0;
         }, ct));
@@ -85,10 +86,9 @@ internal static class UserAdminCommands
             HelpName = "ROLE",
         };
         var command = new Command("set-role", "Change a console user's role; it applies from their next request.") { email, data, postgres, role };
-        command.SetAction((parse, ct) => WithUserAsync("set-role", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (users, user) =>
+        command.SetAction((parse, ct) => WithUserAsync("set-role", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (access, user) =>
         {
-            var changed = user.WithRole(parse.GetValue(role)!);
-            await users.UpdateUserAsync(changed, ct);
+            var changed = await access.SetRoleAsync(user, parse.GetValue(role)!, CliAccessChanges.Actor("users set-role"), null, ct);
             Console.WriteLine($"{changed.Email} is now {changed.Role}.");
             return 0;
         }, ct));
@@ -97,8 +97,8 @@ internal static class UserAdminCommands
 
     private static Argument<string> EmailArgument() => new("EMAIL") { Description = "The email the user signs in with." };
 
-    private static Task<int> WithUserAsync(string name, string data, string? postgres, string email, Func<IUserStore, ConsoleUser, Task<int>> work, CancellationToken ct) =>
-        WithUsersAsync(name, data, postgres, async users =>
+    private static Task<int> WithUserAsync(string name, string data, string? postgres, string email, Func<AccessChanges, ConsoleUser, Task<int>> work, CancellationToken ct) =>
+        WithUsersAsync(name, data, postgres, async (store, users) =>
         {
             var user = await users.FindUserByEmailAsync(email, ct);
             if (user is null)
@@ -107,10 +107,11 @@ internal static class UserAdminCommands
                 return 1;
             }
 
-            return await work(users, user);
+            await using var access = await CliAccessChanges.OpenAsync(store, ct);
+            return await work(access.Changes, user);
         }, ct);
 
-    private static async Task<int> WithUsersAsync(string name, string data, string? postgres, Func<IUserStore, Task<int>> work, CancellationToken ct)
+    private static async Task<int> WithUsersAsync(string name, string data, string? postgres, Func<IWitnessStore, IUserStore, Task<int>> work, CancellationToken ct)
     {
         IWitnessStore opened;
         try
@@ -132,7 +133,7 @@ internal static class UserAdminCommands
 
         try
         {
-            return await work(users);
+            return await work(store, users);
         }
         catch (ArgumentException ex)
         {

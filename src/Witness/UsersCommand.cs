@@ -69,7 +69,8 @@ public static class UsersCommand
                 return 1;
             }
 
-            if (!await users.TryCreateUserAsync(user, ct))
+            await using var access = await CliAccessChanges.OpenAsync(store, ct);
+            if (!await access.Changes.AddUserAsync(user, CliAccessChanges.Actor("users add"), null, ct))
             {
                 await Console.Error.WriteLineAsync($"witness users add: a user with the email '{user.Email}' already exists");
                 return 1;

@@ -16,6 +16,8 @@ public static class WitnessCli
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(TenantsCommand.Create());
         root.Subcommands.Add(SigningKeyCommand.Create());
+        root.Subcommands.Add(Backup.BackupCommand.Backup());
+        root.Subcommands.Add(Backup.BackupCommand.Restore());
         root.Options.Add(VerboseOption);
         return root;
     }

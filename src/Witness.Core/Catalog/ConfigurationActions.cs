@@ -4,7 +4,7 @@ namespace Witness.Catalog;
 
 /// <summary>
 /// The actions Witness records when a tenant's configuration changes (settings, action catalog,
-/// alert rules, webhooks): built-in like <see cref="BuiltInActions"/>, in the same category. Each
+/// alert rules, webhooks, API keys, console users): built-in like <see cref="BuiltInActions"/>, in the same category. Each
 /// carries the changed thing as its first target and its fields in <c>changes.before</c> /
 /// <c>changes.after</c>; secrets are never among those fields.
 /// </summary>
@@ -43,9 +43,32 @@ public static class ConfigurationActions
     public static ActionDefinition WebhookDelete { get; } =
         new("webhook.delete", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Delete, "Deleted webhook {{target.name}}", "Delete webhook");
 
+    /// <summary>An API key was created; the target is the key (id and name), <c>changes.after</c> its tenant, scopes and name, never its secret.</summary>
+    public static ActionDefinition ApiKeyCreate { get; } =
+        new("api_key.create", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Create, "Created API key {{target.name}}", "Create API key");
+
+    /// <summary>An API key was revoked; <c>changes.after.revoked_at</c> says when.</summary>
+    public static ActionDefinition ApiKeyRevoke { get; } =
+        new("api_key.revoke", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Delete, "Revoked API key {{target.name}}", "Revoke API key");
+
+    /// <summary>A console user was added; the target is the user (id, email as name), <c>changes.after</c> their email, name, role and tenant.</summary>
+    public static ActionDefinition ConsoleUserCreate { get; } =
+        new("console_user.create", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Create, "Added console user {{target.name}}", "Add console user");
+
+    /// <summary>
+    /// A console user's role or password changed: metadata <c>fields</c> names what changed, and
+    /// <c>password_changed</c> is true when a new password was set (the password is never recorded).
+    /// </summary>
+    public static ActionDefinition ConsoleUserUpdate { get; } =
+        new("console_user.update", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Update, "Changed console user {{target.name}} ({{metadata.fields}})", "Change console user");
+
+    public static ActionDefinition ConsoleUserDelete { get; } =
+        new("console_user.delete", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Delete, "Removed console user {{target.name}}", "Remove console user");
+
     /// <summary>Every configuration action, ordered by name.</summary>
     public static IReadOnlyList<ActionDefinition> All { get; } =
     [
-        AlertRuleCreate, AlertRuleDelete, AlertRuleUpdate, CatalogCreate, CatalogDelete, CatalogUpdate, SettingsUpdate, WebhookCreate, WebhookDelete, WebhookUpdate,
+        AlertRuleCreate, AlertRuleDelete, AlertRuleUpdate, ApiKeyCreate, ApiKeyRevoke, CatalogCreate, CatalogDelete, CatalogUpdate,
+        ConsoleUserCreate, ConsoleUserDelete, ConsoleUserUpdate, SettingsUpdate, WebhookCreate, WebhookDelete, WebhookUpdate,
     ];
 }

@@ -11,6 +11,7 @@ using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Catalog;
 using Witness.Server.Http;
+using Witness.Server.Tenants;
 using Witness.Storage;
 
 namespace Witness.Server.Apis;
@@ -189,7 +190,7 @@ public static class ActionsApi
             string Value(string field) => values.GetValueOrDefault(field)!;
         }
 
-        var before = tenant is null ? null : catalog.Find(tenant, action);
+        var before = catalog.Find(tenant ?? PlatformLog.Tenant, action);
         var created = await sync.SetAsync(tenant, definition, context.RequestAborted);
         await RecordAsync(context, tenant, action, before, created ? ConfigurationActions.CatalogCreate : ConfigurationActions.CatalogUpdate, catalog, events);
         return Results.Json(ToResponse(definition, tenant is null ? GlobalLayer : TenantLayer), WitnessJson.Api.ActionResponse, statusCode: created ? 201 : 200);
@@ -202,7 +203,7 @@ public static class ActionsApi
             return error!;
         }
 
-        var before = tenant is null ? null : catalog.Find(tenant, action);
+        var before = catalog.Find(tenant ?? PlatformLog.Tenant, action);
         if (await sync.RemoveAsync(tenant, action, context.RequestAborted))
         {
             await RecordAsync(context, tenant, action, before, ConfigurationActions.CatalogDelete, catalog, events);
@@ -216,13 +217,15 @@ public static class ActionsApi
 
     /// <summary>
     /// A change to a tenant's layer goes into the tenant's log, with the entry its events rendered with
-    /// before and after. The global layer has no log of its own to go to, so its changes are not recorded.
+    /// before and after; a change to the global layer goes into the platform log, with the global entry
+    /// (stored or built-in) before and after.
     /// </summary>
-    private static Task RecordAsync(HttpContext context, string? tenant, string action, ActionDefinition? before, ActionDefinition change, ActionCatalog catalog, SystemEvents events) =>
-        tenant is null
-            ? Task.CompletedTask
-            : ConfigurationChanges.CatalogAsync(
-                events, tenant, change, action, before, catalog.Find(tenant, action), EventsApi.ApiActor(context), RequestContext.Of(context), context.RequestAborted);
+    private static Task RecordAsync(HttpContext context, string? tenant, string action, ActionDefinition? before, ActionDefinition change, ActionCatalog catalog, SystemEvents events)
+    {
+        var log = tenant ?? PlatformLog.Tenant;
+        return ConfigurationChanges.CatalogAsync(
+            events, log, change, action, before, catalog.Find(log, action), EventsApi.ApiActor(context), RequestContext.Of(context), context.RequestAborted);
+    }
 
     /// <summary>
     /// The layer a write goes to: a bound key's tenant (naming another is 403); for a global key the

@@ -111,9 +111,10 @@ internal static class ConfigurationChanges
         };
     }
 
-    private static Task RecordAsync(
+    /// <summary>Appends one configuration change with <paramref name="action"/>'s type and name; before, after and metadata left out when null.</summary>
+    internal static Task RecordAsync(
         SystemEvents events, string tenant, ActionDefinition action, EventTarget target, JsonObject? before, JsonObject? after, JsonObject? metadata,
-        EventActor actor, EventContext request, CancellationToken ct) =>
+        EventActor actor, EventContext? request, CancellationToken ct) =>
         events.RecordAsync(new AuditEvent
         {
             Id = "",

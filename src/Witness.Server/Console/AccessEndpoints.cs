@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Builder;
 using Witness.Access;
+using Witness.Server.Auditing;
+using Witness.Server.Auth;
 using Witness.Server.Http;
 using Witness.Storage;
 
@@ -42,7 +44,7 @@ internal static class AccessEndpoints
         await RenderAsync(context, assets, scope, store, users, null, notice, 200);
     }
 
-    private static Task SetRoleAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users) =>
+    private static Task SetRoleAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users, AccessChanges changes) =>
         ChangeUserAsync(context, id, antiforgery, assets, store, users, "role", async (scope, user, form) =>
         {
             if (user.Id == scope.User.Id)
@@ -50,18 +52,18 @@ internal static class AccessEndpoints
                 return "You cannot change your own role; ask another administrator.";
             }
 
-            await users.UpdateUserAsync(user.WithRole(form["role"].ToString()), context.RequestAborted);
+            await changes.SetRoleAsync(user, form["role"].ToString(), ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted);
             return null;
         });
 
-    private static Task SetPasswordAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users) =>
-        ChangeUserAsync(context, id, antiforgery, assets, store, users, "password", async (_, user, form) =>
+    private static Task SetPasswordAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users, AccessChanges changes) =>
+        ChangeUserAsync(context, id, antiforgery, assets, store, users, "password", async (scope, user, form) =>
         {
-            await users.UpdateUserAsync(user.WithPassword(form["password"].ToString()), context.RequestAborted);
+            await changes.SetPasswordAsync(user, form["password"].ToString(), ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted);
             return null;
         });
 
-    private static Task RemoveAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users) =>
+    private static Task RemoveAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users, AccessChanges changes) =>
         ChangeUserAsync(context, id, antiforgery, assets, store, users, "removed", async (scope, user, _) =>
         {
             if (user.Id == scope.User.Id)
@@ -69,11 +71,11 @@ internal static class AccessEndpoints
                 return "You cannot remove yourself; ask another administrator.";
             }
 
-            await users.DeleteUserAsync(user.Id, context.RequestAborted);
+            await changes.RemoveUserAsync(user, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted);
             return null;
         });
 
-    private static async Task RevokeAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users, TimeProvider clock)
+    private static async Task RevokeAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, AccessChanges changes, TimeProvider clock)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
@@ -82,7 +84,7 @@ internal static class AccessEndpoints
 
         var keys = (IApiKeyStore)store;
         var key = (await keys.ListApiKeysAsync(scope.Tenant, context.RequestAborted)).FirstOrDefault(k => k.KeyId == id && k.RevokedAt is null);
-        if (key is null || !await keys.RevokeApiKeyAsync(key.KeyId, clock.GetUtcNow(), context.RequestAborted))
+        if (key is null || !await changes.RevokeKeyAsync(key, clock.GetUtcNow(), ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted))
         {
             await MessagePage.RenderAsync(context, assets, scope.Chrome, 404, "No such key", "It may have been revoked already.", Icons.Warning);
             return;

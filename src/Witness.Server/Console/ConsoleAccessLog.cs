@@ -15,6 +15,13 @@ namespace Witness.Server.Console;
 /// </summary>
 internal sealed class ConsoleAccessLog(EventIngestor ingestor, ActionCatalog catalog, TimeProvider clock, ILogger<ConsoleAccessLog> logger)
 {
+    /// <summary>
+    /// A sign-in with an email no user has goes to the server log only (the first few of a throttle
+    /// window), as typed: the log formatters escape whatever control characters it holds.
+    /// </summary>
+    public void UnknownEmail(string email, EventContext context) =>
+        logger.LogInformation("Console sign-in failed for unknown email {Email} from {Ip}", email.Length <= 256 ? email : email[..256], context.Ip);
+
     public async Task RecordAsync(ConsoleUser user, ActionDefinition action, EventContext context, string? reason, CancellationToken ct)
     {
         var failed = action.Action == BuiltInActions.ConsoleSignInFailed.Action;

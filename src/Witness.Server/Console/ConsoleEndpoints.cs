@@ -83,7 +83,10 @@ public static class ConsoleEndpoints
         if (user is null)
         {
             PasswordHash.SpendVerificationTime(password);
-            await throttle.RecordFailureAsync(email, address, context.RequestAborted);
+            if (await throttle.RecordFailureAsync(email, address, context.RequestAborted))
+            {
+                accessLog.UnknownEmail(email, RequestContext.Of(context));
+            }
         }
         else if (user.Password.Matches(password))
         {

@@ -30,7 +30,7 @@ public sealed class RateLimitOptions
     /// <summary>Exports of one tenant running at once; one more is refused until one ends. Default 4.</summary>
     public int TenantConcurrentExports { get; set; } = 4;
 
-    /// <summary>Verifications (<c>GET /v1/verify</c>) of one tenant running at once. Default 2.</summary>
+    /// <summary>Verifications (<c>GET</c> and <c>POST /v1/verify</c>) of one tenant running at once. Default 2.</summary>
     public int TenantConcurrentVerifications { get; set; } = 2;
 
     /// <exception cref="InvalidOperationException">A value is out of range; the message names the option.</exception>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
@@ -25,6 +26,12 @@ public sealed class RateLimits : IDisposable
     private readonly PartitionedRateLimiter<string>? _exports;
     private readonly PartitionedRateLimiter<string>? _verifications;
 
+    // A key or tenant refused for events is refused before its next body is read until its Retry-After
+    // has passed: a client that ignores Retry-After and resends at once costs no parsing. Real time, as
+    // the token buckets keep it. Keyed "key:ID" and "tenant:NAME"; timestamps of TimeProvider.System.
+    private readonly ConcurrentDictionary<string, long> _refusedUntil = new(StringComparer.Ordinal);
+    private static readonly TimeProvider RealTime = TimeProvider.System;
+
     // What each limiter allows, for the problem's detail.
     private readonly Dictionary<PartitionedRateLimiter<string>, int> _limits = new(ReferenceEqualityComparer.Instance);
 
@@ -47,6 +54,7 @@ public sealed class RateLimits : IDisposable
     {
         if (Take(_keyEvents, caller.KeyId, events.Count) is { } keyWait)
         {
+            RememberRefusal("key:" + caller.KeyId, keyWait);
             return Refused(context, keyWait, "Too many events from this key", $"This API key may send {Describe(_keyEvents)} events per second.");
         }
 
@@ -54,6 +62,7 @@ public sealed class RateLimits : IDisposable
         {
             if (Take(_tenantEvents, tenant.Key, tenant.Count()) is { } tenantWait)
             {
+                RememberRefusal("tenant:" + tenant.Key, tenantWait);
                 return Refused(context, tenantWait, "Too many events for this tenant", $"Tenant '{tenant.Key}' may receive {Describe(_tenantEvents)} events per second.");
             }
         }
@@ -63,8 +72,8 @@ public sealed class RateLimits : IDisposable
 
     /// <summary>
     /// Limits every authorized GET under <c>/v1</c>: reads per key and per tenant, exports and
-    /// verifications per tenant at once; and refuses <c>POST /v1/events</c> early while the key's or
-    /// its tenant's bucket is empty.
+    /// verifications per tenant at once; and refuses <c>POST /v1/events</c> early, before its body is
+    /// read, while the key's or its tenant's bucket is empty or its last refusal's Retry-After has not passed.
     /// </summary>
     public static IApplicationBuilder UseRateLimits(IApplicationBuilder app)
     {
@@ -85,15 +94,15 @@ public sealed class RateLimits : IDisposable
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/v1/events", StringComparison.Ordinal))
         {
             // A key or bound tenant whose bucket is already empty is refused before its body is read and parsed.
-            if (Empty(_keyEvents, caller.KeyId))
+            if ((Empty(_keyEvents, caller.KeyId) ? TimeSpan.FromSeconds(1) : StillRefused("key:" + caller.KeyId)) is { } keyWait)
             {
-                await Refused(context, TimeSpan.FromSeconds(1), "Too many events from this key", $"This API key may send {Describe(_keyEvents)} events per second.").ExecuteAsync(context);
+                await Refused(context, keyWait, "Too many events from this key", $"This API key may send {Describe(_keyEvents)} events per second.").ExecuteAsync(context);
                 return;
             }
 
-            if (caller.Tenant is { } bound && Empty(_tenantEvents, bound))
+            if (caller.Tenant is { } bound && (Empty(_tenantEvents, bound) ? TimeSpan.FromSeconds(1) : StillRefused("tenant:" + bound)) is { } tenantWait)
             {
-                await Refused(context, TimeSpan.FromSeconds(1), "Too many events for this tenant", $"Tenant '{bound}' may receive {Describe(_tenantEvents)} events per second.").ExecuteAsync(context);
+                await Refused(context, tenantWait, "Too many events for this tenant", $"Tenant '{bound}' may receive {Describe(_tenantEvents)} events per second.").ExecuteAsync(context);
                 return;
             }
 
@@ -101,14 +110,15 @@ public sealed class RateLimits : IDisposable
             return;
         }
 
-        if (!HttpMethods.IsGet(context.Request.Method))
+        var path = context.Request.Path;
+        // POST /v1/verify (against outside checkpoints) is a verification like GET and shares its limit.
+        if (!HttpMethods.IsGet(context.Request.Method) && !(HttpMethods.IsPost(context.Request.Method) && path.Equals("/v1/verify", StringComparison.Ordinal)))
         {
             await next(context);
             return;
         }
 
         var tenant = caller.Tenant ?? context.Request.Query["tenant"].ToString();
-        var path = context.Request.Path;
         RateLimitLease? lease = null;
         try
         {
@@ -147,6 +157,27 @@ public sealed class RateLimits : IDisposable
         {
             lease?.Dispose();
         }
+    }
+
+    private void RememberRefusal(string partition, TimeSpan wait) =>
+        _refusedUntil[partition] = RealTime.GetTimestamp() + (long)(wait.TotalSeconds * RealTime.TimestampFrequency);
+
+    /// <summary>How long until <paramref name="partition"/>'s last refusal for events ends, or null when it has.</summary>
+    private TimeSpan? StillRefused(string partition)
+    {
+        if (!_refusedUntil.TryGetValue(partition, out var until))
+        {
+            return null;
+        }
+
+        var left = until - RealTime.GetTimestamp();
+        if (left > 0)
+        {
+            return TimeSpan.FromSeconds((double)left / RealTime.TimestampFrequency);
+        }
+
+        _refusedUntil.TryRemove(KeyValuePair.Create(partition, until));
+        return null;
     }
 
     private static bool Empty(PartitionedRateLimiter<string>? limiter, string partition) =>

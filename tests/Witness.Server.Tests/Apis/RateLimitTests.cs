@@ -81,6 +81,32 @@ public sealed class RateLimitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_tenant_refused_for_a_batch_is_refused_again_until_its_retry_after_has_passed_even_for_one_event()
+    {
+        await using var server = await RunningServer.StartAsync(o =>
+        {
+            o.RateLimits.TenantEventsPerSecond = 100;
+            o.RateLimits.KeyEventsPerSecond = 0;
+            o.RateLimits.EventsBurst = 1000;
+        });
+        var tenant = Some.Tenant();
+        using var client = await server.ClientForAsync(tenant);
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(Batch(tenant, 800, "first"))).StatusCode);
+
+        // At most a few hundred tokens are left (100 a second): the batch of 1,000 is refused, and so is one event sent at once after it,
+        // which the bucket could hold, because the client was told to wait.
+        var refused = await client.PostAsync(Batch(tenant, 1000, "second"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var wait = refused.Headers.RetryAfter!.Delta!.Value;
+        var again = await client.PostAsync(Batch(tenant, 1, "third"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
+        Assert.NotNull(again.Headers.RetryAfter);
+
+        await Task.Delay(wait + TimeSpan.FromMilliseconds(500));
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(Batch(tenant, 1, "fourth"))).StatusCode);
+    }
+
+    [Fact]
     public async Task Limits_out_of_range_stop_the_server_at_start_naming_the_option()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RunningServer.StartAsync(o => o.RateLimits.EventsBurst = 10));

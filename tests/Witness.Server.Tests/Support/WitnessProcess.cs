@@ -11,14 +11,19 @@ namespace Witness.Server.Tests.Support;
 public sealed class WitnessProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines;
 
-    private WitnessProcess(Process process, Uri address)
+    private WitnessProcess(Process process, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> lines)
     {
         _process = process;
         Address = address;
+        _lines = lines;
     }
 
     public Uri Address { get; }
+
+    /// <summary>The lines <c>serve</c> wrote so far to standard output and error, split as a terminal or a log collector would (at CR, LF or CRLF).</summary>
+    public IReadOnlyList<string> Lines => [.. _lines];
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "witness.dll");
 
@@ -45,6 +50,9 @@ public sealed class WitnessProcess : IDisposable
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
         var process = Process.Start(StartInfo(["serve", "--data", dataDirectory, "--urls", address.ToString().TrimEnd('/'), .. extraArgs]))!;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var probe = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
@@ -60,7 +68,7 @@ public sealed class WitnessProcess : IDisposable
             {
                 if ((await probe.GetAsync("/healthz")).IsSuccessStatusCode)
                 {
-                    return new WitnessProcess(process, address);
+                    return new WitnessProcess(process, address, lines);
                 }
             }
             catch (HttpRequestException)

@@ -34,6 +34,21 @@ public sealed class SecretsAtRestTests
     }
 
     [Fact]
+    public async Task The_console_key_ring_made_as_the_server_starts_after_the_data_folder_was_restricted_is_0700_with_its_keys_0600()
+    {
+        // Data Protection makes the key ring when the host starts, after the data folder's permissions were set.
+        await using var server = await RunningServer.StartAsync(sqliteOnly: true);
+        var keyRing = Path.Combine(server.DataDirectory, "console-keys");
+        using var browser = server.Client();
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/console/sign-in")).StatusCode);
+
+        Assert.Equal(DataFolderPermissions.Folder, File.GetUnixFileMode(keyRing));
+        var keys = Directory.GetFiles(keyRing);
+        Assert.NotEmpty(keys);
+        Assert.All(keys, f => Assert.Equal(DataFolderPermissions.File, File.GetUnixFileMode(f)));
+    }
+
+    [Fact]
     public async Task A_webhook_secret_is_stored_encrypted_and_still_signs()
     {
         await using var server = await RunningServer.StartAsync();
