@@ -72,6 +72,8 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
 
         var outbox = await HelpDeskHost.OutboxAsync(host);
         Assert.Equal(8000, outbox.Count);
+        // One row per SaveChanges, each with its ten events.
+        Assert.Equal(800, outbox.Select(m => m.Row).Distinct().Count());
         Assert.Equal(8000, outbox.Select(m => m.EventId).Distinct().Count());
         var teamIds = outbox.Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("targets")[0].GetProperty("id").GetString()).ToHashSet();
         Assert.Equal(8000, teamIds.Count);
