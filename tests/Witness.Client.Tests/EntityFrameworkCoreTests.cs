@@ -86,6 +86,32 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
     }
 
     [Fact]
+    public async Task An_event_Witness_refuses_stays_in_the_outbox_with_the_error_while_the_rest_of_its_save_arrives()
+    {
+        using var host = HelpDeskHost.Build(_witness);
+        var marker = Guid.NewGuid().ToString("N")[..8];
+        var tooLong = new string('x', 300) + marker;
+        await HelpDeskHost.WithContextAsync(host, async db =>
+        {
+            db.Inboxes.AddRange(new Inbox { Name = $"first {marker}" }, new Inbox { Name = tooLong }, new Inbox { Name = $"third {marker}" });
+            return await db.SaveChangesAsync();
+        });
+        var row = Assert.Single(await HelpDeskHost.OutboxRowsAsync(host));
+        Assert.Equal(3, row.EventCount);
+
+        await host.StartAsync();
+        var events = await WaitForAsync(e => e.Targets?[0].Name?.EndsWith(marker, StringComparison.Ordinal) == true, 2);
+        await Eventually(async () => (await HelpDeskHost.OutboxRowsAsync(host)).SingleOrDefault()?.Error is not null);
+        await host.StopAsync();
+
+        Assert.Equal([$"first {marker}", $"third {marker}"], events.Select(e => e.Targets![0].Name!).Order());
+        var kept = Assert.Single(await HelpDeskHost.OutboxRowsAsync(host));
+        Assert.Equal(1, kept.EventCount);
+        Assert.Contains(tooLong, kept.Payload, StringComparison.Ordinal);
+        Assert.StartsWith("Witness answered 400", kept.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sensitive_properties_never_leave_the_application()
     {
         using var host = HelpDeskHost.Build(_witness);
