@@ -41,7 +41,7 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
         Assert.Equal(2, (await HelpDeskHost.OutboxAsync(host)).Count);
 
         await host.StartAsync();
-        var events = await WaitForAsync(e => e.Targets?[0].Name?.EndsWith(marker, StringComparison.Ordinal) == true, 2);
+        var events = await WaitForAsync(e => TargetName(e)?.EndsWith(marker, StringComparison.Ordinal) == true, 2);
         // The deliverer deletes its rows once Witness has answered, a moment after the events show there.
         await Eventually(async () => (await HelpDeskHost.OutboxAsync(host)).Count == 0);
         await host.StopAsync();
@@ -79,7 +79,7 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
         Assert.Equal(8000, teamIds.Count);
 
         await host.StartAsync();
-        var events = await WaitForAsync(e => e.Targets?[0].Name?.StartsWith(marker, StringComparison.Ordinal) == true, 8000);
+        var events = await WaitForAsync(e => TargetName(e)?.StartsWith(marker, StringComparison.Ordinal) == true, 8000);
         await host.StopAsync();
         Assert.Equal(8000, events.Count);
         Assert.Equal(8000, events.Select(e => e.Targets![0].Id).Distinct().Count());
@@ -100,7 +100,7 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
         Assert.Equal(3, row.EventCount);
 
         await host.StartAsync();
-        var events = await WaitForAsync(e => e.Targets?[0].Name?.EndsWith(marker, StringComparison.Ordinal) == true, 2);
+        var events = await WaitForAsync(e => TargetName(e)?.EndsWith(marker, StringComparison.Ordinal) == true, 2);
         await Eventually(async () => (await HelpDeskHost.OutboxRowsAsync(host)).SingleOrDefault()?.Error is not null);
         await host.StopAsync();
 
@@ -132,7 +132,7 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
 
         Assert.DoesNotContain(await HelpDeskHost.OutboxAsync(host), m => m.Payload.Contains(secret, StringComparison.Ordinal));
         await host.StartAsync();
-        var events = await WaitForAsync(e => e.Targets?[0].Name == url, 2);
+        var events = await WaitForAsync(e => TargetName(e) == url, 2);
         await host.StopAsync();
 
         var created = events.Single(e => e.Action == "inbox_webhook.create");
@@ -165,7 +165,7 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
         });
 
         await host.StartAsync();
-        var events = await WaitForAsync(e => e.Targets?[0].Name == name || e.Targets?[0].Name == teamName, 4);
+        var events = await WaitForAsync(e => TargetName(e) == name || TargetName(e) == teamName, 4);
         await host.StopAsync();
 
         var inboxUpdate = events.Single(e => e.Action == "inbox.update");
@@ -218,6 +218,9 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
             await Task.Delay(200);
         }
     }
+
+    // Bulk events of other tests on the shared server come back with an empty target list.
+    private static string? TargetName(Witness.Client.AuditEvent e) => e.Targets is [var first, ..] ? first.Name : null;
 
     private static async Task Eventually(Func<Task<bool>> condition)
     {
