@@ -57,6 +57,16 @@ public static class WitnessServer
         await store.InitializeAsync(ct);
         Directory.CreateDirectory(options.DataDirectory);
         var key = ServerSigningKey.Load(options);
+        try
+        {
+            await SigningKeyRegistry.EnsureCurrentAsync(store, key, options.Clock, ct);
+        }
+        catch (SigningKeyRefusedException)
+        {
+            key.Dispose();
+            await store.DisposeAsync();
+            throw;
+        }
 
         var services = builder.Services;
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys

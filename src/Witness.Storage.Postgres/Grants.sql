@@ -12,6 +12,8 @@ BEGIN
         -- The log head moves on every append; settings change.
         GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
         GRANT SELECT ON schema_migrations TO witness_app;
+        -- The first start registers its signing key; a rotation retires the current one and adds the next.
+        GRANT SELECT, INSERT, UPDATE ON signing_keys TO witness_app;
         -- Console accounts are managed from the console and the CLI; catalog entries are edited through the API.
         GRANT SELECT, INSERT, UPDATE, DELETE ON console_users TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_entries TO witness_app;
@@ -20,6 +22,8 @@ BEGIN
         GRANT SELECT ON retention_state, purged_leaf_blocks TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rules, alert_seen, alert_cursors, webhooks, webhook_deliveries TO witness_app;
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
+        -- The pre-aggregated counts of events: derived from the log, added to on every append.
+        GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());
@@ -30,6 +34,8 @@ BEGIN
         -- A purge reads the events' hashes and the checkpoints, keeps the leaf blocks proofs need and moves the purged prefix.
         GRANT SELECT ON checkpoints, merkle_nodes TO witness_retention;
         GRANT SELECT, INSERT, UPDATE ON retention_state, purged_leaf_blocks TO witness_retention;
+        -- A purge takes its events out of the pre-aggregated counts.
+        GRANT SELECT, UPDATE, DELETE ON event_counts TO witness_retention;
     END IF;
 END
 $$;

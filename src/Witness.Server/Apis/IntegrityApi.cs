@@ -28,7 +28,7 @@ public static class IntegrityApi
             .Produces<VerifyResponse>(200).ProducesProblem(400);
         group.MapGet("/checkpoints/latest", LatestAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note).")
-            .Produces<CheckpointResponse>(200).ProducesProblem(404);
+            .Produces<CheckpointResponse>(200).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/checkpoints/consistency", ConsistencyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The consistency proof between tree sizes from and to: the newer log only appended to the older.")
             .WithQueryParameters(
@@ -37,8 +37,19 @@ public static class IntegrityApi
             .Produces<ConsistencyResponse>(200).ProducesProblem(400).ProducesProblem(410);
         app.MapGet("/v1/public-key", (CheckpointIssuer issuer) => Results.Text(issuer.Key.PublicKeyPem, "application/x-pem-file")).WithTags("Integrity")
             .Produces<string>(200, "application/x-pem-file")
-            .WithSummary("The PEM public key (ECDSA P-256) that signs checkpoints.")
+            .WithSummary("The PEM public key (ECDSA P-256) that signs checkpoints now: the store's current key.")
             .AllowAnonymous();
+        app.MapGet("/v1/public-keys", PublicKeysAsync).WithTags("Integrity")
+            .Produces<PublicKeysResponse>(200)
+            .WithSummary("Every key that has signed checkpoints in this store, oldest first, with when each was current: older checkpoints verify under the key of their time.")
+            .AllowAnonymous();
+    }
+
+    private static async Task<IResult> PublicKeysAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    {
+        var registry = store is ISigningKeyStore keys ? await keys.ListSigningKeysAsync(context.RequestAborted) : [];
+        var listed = registry.Select(k => new PublicKeyResponse(k.KeyId, issuer.Key.KeyName, k.PublicKeyPem, k.ValidUntil is null, k.ValidFrom, k.ValidUntil, k.Endorsement)).ToList();
+        return Results.Json(new PublicKeysResponse(listed), WitnessJson.Api.PublicKeysResponse);
     }
 
     private static async Task<IResult> VerifyAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
@@ -49,7 +60,8 @@ public static class IntegrityApi
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
+        using var keys = await SigningKeyRegistry.TrustedKeysAsync(store, issuer.Key.Key, context.RequestAborted);
+        var result = await new ChainVerifier(store, keys, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
         Telemetry.ServerMetrics.Verified(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         return Describe(result);
     }
@@ -94,7 +106,8 @@ public static class IntegrityApi
             return Problems.Invalid("checkpoints", $"the body is not JSON: {ex.Message}");
         }
 
-        var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, notes, context.RequestAborted);
+        using var keys = await SigningKeyRegistry.TrustedKeysAsync(store, issuer.Key.Key, context.RequestAborted);
+        var result = await new ChainVerifier(store, keys, issuer.Key.KeyName).VerifyAsync(tenant, notes, context.RequestAborted);
         return Describe(result);
     }
 
@@ -114,7 +127,16 @@ public static class IntegrityApi
             return error!;
         }
 
-        var checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
+        StoredCheckpoint? checkpoint;
+        try
+        {
+            checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
+        }
+        catch (SigningKeyRefusedException ex)
+        {
+            return Problems.Result(503, "Signing key retired", ex.Message);
+        }
+
         return checkpoint is null
             ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
             : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Api.CheckpointResponse);
@@ -190,3 +212,13 @@ public sealed record CheckpointResponse(string Origin, long Size, string RootHas
 
 /// <summary>Proof hashes are hex; roots base64, as checkpoints write them.</summary>
 public sealed record ConsistencyResponse(long From, long To, string FromRoot, string ToRoot, IReadOnlyList<string> Proof);
+
+/// <summary>The store's checkpoint signing keys, oldest first; the last is current.</summary>
+public sealed record PublicKeysResponse(IReadOnlyList<PublicKeyResponse> Keys);
+
+/// <summary>
+/// One signing key: its C2SP key ID (8 hex digits, as checkpoint signature lines carry it), the key name of those
+/// lines, the SubjectPublicKeyInfo PEM, and when it was current (from <c>ValidFrom</c> until <c>ValidUntil</c>, null
+/// while current). <c>Endorsement</c> is the successor's base64 ECDSA signature over the key (docs/verification.md).
+/// </summary>
+public sealed record PublicKeyResponse(string KeyId, string KeyName, string PublicKeyPem, bool Current, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil, string? Endorsement);

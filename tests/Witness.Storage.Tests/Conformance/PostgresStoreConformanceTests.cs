@@ -1,14 +1,38 @@
 using Witness.Storage.Postgres;
+using Witness.Server.Tests.Support;
 
 namespace Witness.Storage.Tests.Conformance;
 
 /// <summary>The conformance suite on PostgreSQL: a fresh database for the class on the test server.</summary>
-public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixture) : StoreConformanceTests, IClassFixture<PostgresDatabaseFixture>
+public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixture) : StoreConformanceTests, IClassFixture<PostgresDatabaseFixture>, IAsyncLifetime
 {
+    private readonly List<PostgresTestDatabase> _own = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var database in _own)
+        {
+            await database.DisposeAsync();
+        }
+    }
+
+    protected override async Task<IWitnessStore> OpenOwnStoreAsync()
+    {
+        var database = await PostgresTestDatabase.CreateAsync();
+        _own.Add(database);
+        var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = database.ConnectionString });
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
     protected override async Task<IWitnessStore> OpenStoreAsync()
     {
         var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString });
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
+
+    protected override Task<object?> ScalarAsync(string sql) => fixture.Database.ScalarAsync(sql);
 }

@@ -15,5 +15,14 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
         return store;
     }
 
+    protected override async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_folder, "witness.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
     public void Dispose() => TempFolder.Delete(_folder);
 }

@@ -19,6 +19,13 @@ public abstract partial class StoreConformanceTests
     /// <summary>Opens (and initializes) a store; the test disposes it.</summary>
     protected abstract Task<IWitnessStore> OpenStoreAsync();
 
+    /// <summary>
+    /// Opens a store no other test of the class shares: for tests of what is global to a store (its signing
+    /// keys), which would otherwise change what the other tests see. Same as <see cref="OpenStoreAsync"/> where
+    /// each test already has its own store.
+    /// </summary>
+    protected virtual Task<IWitnessStore> OpenOwnStoreAsync() => OpenStoreAsync();
+
     [Fact]
     public async Task Events_get_seq_one_two_three_in_each_tenant_and_the_head_follows()
     {
