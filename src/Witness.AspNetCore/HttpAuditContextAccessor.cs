@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Witness.Client;
@@ -24,16 +25,58 @@ internal sealed class HttpAuditContextAccessor(IHttpContextAccessor http, IOptio
             return null;
         }
 
-        string? First(IList<string> types) => types.Select(t => user.FindFirst(t)?.Value).FirstOrDefault(v => !string.IsNullOrEmpty(v));
-        var email = First(options.EmailClaims);
+        var email = First(user, options.EmailClaims);
         return new AuditActor
         {
             Type = options.ActorType,
-            Id = First(options.IdClaims) ?? email,
-            Name = First(options.NameClaims) ?? user.Identity.Name,
+            Id = First(user, options.IdClaims) ?? email,
+            Name = First(user, options.NameClaims) ?? user.Identity.Name,
             Email = email,
-            Role = First(options.RoleClaims),
+            Role = First(user, options.RoleClaims),
         };
+    }
+
+    // Indexed loops rather than LINQ or FindFirst: this runs for every event recorded during a request, and enumerating
+    // a principal's identities and claims through IEnumerable allocates an enumerator each time.
+    private static string? First(ClaimsPrincipal user, IList<string> types)
+    {
+        for (var t = 0; t < types.Count; t++)
+        {
+            if (user.Identities is IList<ClaimsIdentity> identities)
+            {
+                for (var i = 0; i < identities.Count; i++)
+                {
+                    if (First(identities[i], types[t]) is { } value)
+                    {
+                        return value;
+                    }
+                }
+            }
+            else if (user.FindFirst(types[t])?.Value is { Length: > 0 } value)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? First(ClaimsIdentity identity, string type)
+    {
+        if (identity.Claims is not IList<Claim> claims)
+        {
+            return identity.FindFirst(type)?.Value is { Length: > 0 } found ? found : null;
+        }
+
+        for (var i = 0; i < claims.Count; i++)
+        {
+            if (string.Equals(claims[i].Type, type, StringComparison.OrdinalIgnoreCase) && claims[i].Value.Length > 0)
+            {
+                return claims[i].Value;
+            }
+        }
+
+        return null;
     }
 
     internal static AuditContext ContextOf(HttpContext context, WitnessAspNetCoreOptions options)

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,10 +28,10 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
         var retryDelay = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
-            int delivered;
+            bool more;
             try
             {
-                delivered = await DeliverOnceAsync(settings.OutboxBatchSize, stoppingToken).ConfigureAwait(false);
+                more = await DeliverOnceAsync(settings.OutboxBatchSize, stoppingToken).ConfigureAwait(false);
                 retryDelay = TimeSpan.FromMilliseconds(250);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -51,28 +52,44 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
                 continue;
             }
 
-            if (delivered < settings.OutboxBatchSize)
+            if (!more)
             {
                 await ((Task)signal.WaitAsync(settings.OutboxPollInterval, stoppingToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
 
-    /// <summary>Delivers up to one batch; how many rows it took.</summary>
-    internal async Task<int> DeliverOnceAsync(int batchSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers the oldest rows, as many as fit in one request of at most <paramref name="batchSize"/> events (at least
+    /// one row). True when more rows may be waiting.
+    /// </summary>
+    internal async Task<bool> DeliverOnceAsync(int batchSize, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var context = scope.ServiceProvider.GetRequiredService<TContext>();
         var client = scope.ServiceProvider.GetRequiredService<WitnessClient>();
-        var rows = await context.Set<WitnessOutboxMessage>().AsNoTracking()
+        var candidates = await context.Set<WitnessOutboxMessage>().AsNoTracking()
             .Where(m => m.Error == null)
             .OrderBy(m => m.Id)
             .Take(batchSize)
-            .Select(m => new { m.Id, m.Payload })
+            .Select(m => new OutboxRow(m.Id, m.Payload, m.EventCount))
             .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<OutboxRow>();
+        var events = 0;
+        foreach (var row in candidates)
+        {
+            if (rows.Count > 0 && events + row.EventCount > batchSize)
+            {
+                break;
+            }
+
+            rows.Add(row);
+            events += row.EventCount;
+        }
+
         if (rows.Count == 0)
         {
-            return 0;
+            return false;
         }
 
         try
@@ -81,44 +98,91 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
         }
         catch (WitnessApiException ex) when (ex.IsRejection)
         {
-            // One bad event must not hold back the rest: send them one by one and set the refused ones aside.
+            // One bad event must not hold back the rest: each row alone, then a refused row's events one by one; the
+            // refused events stay in their row with the error, and are not retried.
             foreach (var row in rows)
             {
-                try
-                {
-                    await client.SendSerializedAsync(Batch([row.Payload]), cancellationToken).ConfigureAwait(false);
-                }
-                catch (WitnessApiException single) when (single.IsRejection)
-                {
-                    LogRejected(row.Id, single);
-                    await context.Set<WitnessOutboxMessage>().Where(m => m.Id == row.Id)
-                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.Error, single.Message), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                await context.Set<WitnessOutboxMessage>().Where(m => m.Id == row.Id).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                await DeliverAloneAsync(context, client, row, cancellationToken).ConfigureAwait(false);
             }
 
-            return rows.Count;
+            return true;
         }
 
         var ids = rows.Select(r => r.Id).ToList();
         await context.Set<WitnessOutboxMessage>().Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        return rows.Count;
+        return candidates.Count > rows.Count || candidates.Count == batchSize;
     }
 
+    private async Task DeliverAloneAsync(TContext context, WitnessClient client, OutboxRow row, CancellationToken cancellationToken)
+    {
+        var refused = new List<string>();
+        string? error = null;
+        try
+        {
+            await client.SendSerializedAsync(Batch([row.Payload]), cancellationToken).ConfigureAwait(false);
+        }
+        catch (WitnessApiException whole) when (whole.IsRejection)
+        {
+            error = whole.Message;
+            using var payload = JsonDocument.Parse(row.Payload);
+            var events = payload.RootElement.EnumerateArray().Select(e => e.GetRawText()).ToList();
+            if (events.Count == 1)
+            {
+                refused.Add(events[0]);
+            }
+            else
+            {
+                foreach (var e in events)
+                {
+                    try
+                    {
+                        await client.SendSerializedAsync(Batch(["[" + e + "]"]), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (WitnessApiException single) when (single.IsRejection)
+                    {
+                        refused.Add(e);
+                        error = single.Message;
+                    }
+                }
+            }
+        }
+
+        var rows = context.Set<WitnessOutboxMessage>().Where(m => m.Id == row.Id);
+        if (refused.Count == 0)
+        {
+            await rows.ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        LogRejected(row.Id, refused.Count, error);
+        var kept = "[" + string.Join(",", refused) + "]";
+        await rows.ExecuteUpdateAsync(
+            s => s.SetProperty(m => m.Error, error).SetProperty(m => m.Payload, kept).SetProperty(m => m.EventCount, refused.Count),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    // Each row holds a JSON array of events; a request is one {"events":[…]} of every row's events.
     private static byte[] Batch(IEnumerable<string> payloads)
     {
         var body = new StringBuilder("{\"events\":[");
         var first = true;
         foreach (var payload in payloads)
         {
-            body.Append(first ? "" : ",").Append(payload);
+            var inner = payload.AsSpan().Trim();
+            inner = inner[1..^1].Trim();
+            if (inner.IsEmpty)
+            {
+                continue;
+            }
+
+            body.Append(first ? "" : ",").Append(inner);
             first = false;
         }
 
         return Encoding.UTF8.GetBytes(body.Append("]}").ToString());
     }
+
+    private sealed record OutboxRow(long Id, string Payload, int EventCount);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Witness could not take the outbox yet; retrying: {Reason}")]
     private partial void LogUnreachable(string reason);
@@ -126,6 +190,6 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivering the Witness outbox failed; retrying")]
     private partial void LogFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Witness refused outbox row {RowId}; it is kept with the error and not retried")]
-    private partial void LogRejected(long rowId, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Witness refused {Count} events of outbox row {RowId}; they are kept with the error and not retried: {Error}")]
+    private partial void LogRejected(long rowId, int count, string? error);
 }

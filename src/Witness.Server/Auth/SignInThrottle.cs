@@ -47,7 +47,17 @@ public sealed class SignInThrottle(ISignInThrottleStore store, WitnessServerOpti
     }
 
     /// <summary>Forgets the account's failures after it signed in; the address keeps its count, so one known password does not reset guessing at others.</summary>
-    public Task ClearAccountAsync(string email, CancellationToken ct) => store.ClearSignInFailuresAsync(AccountKey(email), ct);
+    public async Task ClearAccountAsync(string email, CancellationToken ct)
+    {
+        // Almost every sign-in has no failure to forget: a read then, not a write, which would queue behind the
+        // log's group commits for the store's one writer and wait for its own fsync before the user gets in. A count
+        // of an ended window may stay; it counts for nothing, and the next failure starts a new window over it.
+        var key = AccountKey(email);
+        if ((await store.GetSignInFailuresAsync(key, options.Clock.GetUtcNow() - Limits.Window, ct)).Failures > 0)
+        {
+            await store.ClearSignInFailuresAsync(key, ct);
+        }
+    }
 
     private IEnumerable<(string Key, int Max)> Keys(string email, IPAddress? address)
     {

@@ -20,6 +20,8 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
+
     public static string PathOf(string dll) => Path.Combine(AppContext.BaseDirectory, dll);
 
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string dll, params string[] args)
@@ -42,7 +44,9 @@ public sealed class ChildProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var probe = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // A .NET process's start (JIT, migrations, a signing key) takes seconds on a quiet machine and over a minute
+        // at a load of 60 on two cores.
+        var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -66,7 +70,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
 
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"{dll} did not answer {probePath} within 60 s");
+        throw new TimeoutException($"{dll} did not answer {probePath} within {StartTimeout.TotalSeconds} s");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>

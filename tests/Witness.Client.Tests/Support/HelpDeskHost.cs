@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HelpDesk;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +42,16 @@ public static class HelpDeskHost
         return host;
     }
 
-    public static async Task<List<WitnessOutboxMessage>> OutboxAsync(IHost host)
+    /// <summary>The events waiting in the outbox, in order: each row holds the events of one SaveChanges as a JSON array.</summary>
+    public static async Task<List<OutboxEvent>> OutboxAsync(IHost host) =>
+        [.. (await OutboxRowsAsync(host)).SelectMany(row =>
+        {
+            using var payload = JsonDocument.Parse(row.Payload);
+            Assert.Equal(row.EventCount, payload.RootElement.GetArrayLength());
+            return payload.RootElement.EnumerateArray().Select(e => new OutboxEvent(row.Id, e.GetProperty("id").GetString()!, e.GetRawText())).ToList();
+        })];
+
+    public static async Task<List<WitnessOutboxMessage>> OutboxRowsAsync(IHost host)
     {
         await using var scope = host.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<HelpDeskDb>().Set<WitnessOutboxMessage>().AsNoTracking().OrderBy(m => m.Id).ToListAsync();
@@ -53,3 +63,6 @@ public static class HelpDeskHost
         return await work(scope.ServiceProvider.GetRequiredService<HelpDeskDb>());
     }
 }
+
+/// <summary>One event in the outbox: its row, its id and its JSON.</summary>
+public sealed record OutboxEvent(long Row, string EventId, string Payload);
