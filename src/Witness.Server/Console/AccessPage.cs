@@ -109,7 +109,7 @@ internal static class AccessPage
                 .Open("td", ("data-label", "Key")).Element("div", key.Name).Element("div", "wk_" + key.KeyId + "_…", ("class", "sub mono")).Close("td")
                 .Element("td", string.Join(" ", key.Scopes), ("data-label", "Scopes"))
                 .Open("td", ("data-label", "Created"))
-                .Element("time", ConsoleFormat.LocalTime(key.CreatedAt, zone), ("datetime", Rfc3339.Format(key.CreatedAt)), ("class", "nowrap"))
+                .Element("time", ConsoleFormat.LocalTime(key.CreatedAt, zone), ("datetime", Rfc3339.FormatFixed(key.CreatedAt)), ("class", "nowrap"))
                 .Close("td")
                 .Open("td", ("data-label", "Status"))
                 .Element("span", key.RevokedAt is { } revoked ? "Revoked " + ConsoleFormat.LocalTime(revoked, zone) : "Active", ("class", key.RevokedAt is null ? "badge badge-success" : "badge badge-off"))

@@ -62,12 +62,12 @@ internal static class DeliveriesPage
 
             html.Close("td")
                 .Open("td", ("data-label", "Created"))
-                .Element("time", ConsoleFormat.LocalTimeWithSeconds(delivery.CreatedAt, zone), ("datetime", Rfc3339.Format(delivery.CreatedAt)), ("class", "nowrap"))
+                .Element("time", ConsoleFormat.LocalTimeWithSeconds(delivery.CreatedAt, zone), ("datetime", Rfc3339.FormatFixed(delivery.CreatedAt)), ("class", "nowrap"))
                 .Close("td")
                 .Open("td", ("data-label", "Finished"));
             if (delivery.CompletedAt is { } completed)
             {
-                html.Element("time", ConsoleFormat.LocalTimeWithSeconds(completed, zone), ("datetime", Rfc3339.Format(completed)), ("class", "nowrap"));
+                html.Element("time", ConsoleFormat.LocalTimeWithSeconds(completed, zone), ("datetime", Rfc3339.FormatFixed(completed)), ("class", "nowrap"));
             }
             else
             {

@@ -83,7 +83,7 @@ internal static class WebhooksPage
                 .Element("span", webhook.Enabled ? "Enabled" : "Disabled", ("class", webhook.Enabled ? "badge badge-success" : "badge badge-off"))
                 .Close("td")
                 .Open("td", ("data-label", "Created"))
-                .Element("time", ConsoleFormat.LocalTime(webhook.CreatedAt, zone), ("datetime", Rfc3339.Format(webhook.CreatedAt)), ("class", "nowrap"))
+                .Element("time", ConsoleFormat.LocalTime(webhook.CreatedAt, zone), ("datetime", Rfc3339.FormatFixed(webhook.CreatedAt)), ("class", "nowrap"))
                 .Close("td")
                 .Open("td", ("class", "actions-cell"))
                 .Element("a", "Deliveries", ("class", "btn btn-small"), ("href", scope.Url($"/console/settings/webhooks/{Uri.EscapeDataString(webhook.Id)}/deliveries")));
