@@ -68,6 +68,11 @@ public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
         {
             await EnsurePartitionAsync(month.AddMonths(i), ct);
         }
+
+        if (_options.IndexTextBacklogAtStart)
+        {
+            await IndexTextBacklogAsync(ct);
+        }
     }
 
     private async Task<NpgsqlConnection> OpenOwnerAsync(CancellationToken ct)

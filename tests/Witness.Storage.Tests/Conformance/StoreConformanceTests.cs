@@ -19,6 +19,15 @@ public abstract partial class StoreConformanceTests
     /// <summary>Opens (and initializes) a store; the test disposes it.</summary>
     protected abstract Task<IWitnessStore> OpenStoreAsync();
 
+    /// <summary>Opens a store that cuts free-text blocks of at most <paramref name="textBlockEvents"/> events, and indexes its backlog at start only when told.</summary>
+    protected abstract Task<IWitnessStore> OpenStoreAsync(int textBlockEvents, bool indexTextBacklogAtStart);
+
+    /// <summary>Runs SQL against the store's database behind the store's back (the tenant's id is <c>{tenant}</c> in it) and returns the first column of the first row.</summary>
+    protected abstract Task<long> SqlAsync(string tenant, string sql);
+
+    /// <summary>Indexes the store's free-text backlog, as its start does.</summary>
+    protected abstract Task<long> IndexTextBacklogAsync(IWitnessStore store);
+
     [Fact]
     public async Task Events_get_seq_one_two_three_in_each_tenant_and_the_head_follows()
     {
