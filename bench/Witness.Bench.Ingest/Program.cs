@@ -152,6 +152,18 @@ var stages = new (string Name, Func<Task> Run)[]
             Directory.Delete(folder, true);
         }
     }),
+    ($"  of which (stage 6): free-text blocks of {textBlockEvents} (TextBlockBuilder, distinct trigrams)", () =>
+    {
+        var builder = new Witness.Search.TextBlockBuilder(textBlockEvents);
+        var seq = 0L;
+        foreach (var e in Prepared())
+        {
+            builder.Add(++seq, e.Prepared!.Keys.OccurredAtMicros, e.Prepared.Keys.SearchText);
+        }
+
+        builder.Complete();
+        return Task.CompletedTask;
+    }),
 };
 
 Parsed();

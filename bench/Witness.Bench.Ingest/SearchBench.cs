@@ -10,7 +10,7 @@ namespace Witness.Bench;
 
 /// <summary>
 /// First pages of free-text searches on a store filled with bench events, in process:
-/// <c>Witness.Bench.Ingest.dll --search --events N --store DIR [--postgres CONNECTION]</c>. A store
+/// <c>Witness.Bench.Ingest.dll --search --events N --store DIR|none [--postgres CONNECTION]</c>. A store
 /// already holding N events is reused; otherwise it is filled through the store's AppendAsync in
 /// groups of 4,000 (the fill time is printed).
 /// </summary>
@@ -25,8 +25,9 @@ internal static class SearchBench
     public static async Task RunAsync(int count, string folder, string? postgres)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# Free-text first pages (50), {count:N0} bench events, load {File.ReadAllText("/proc/loadavg").Trim()}"));
-        await using (var sqlite = new SqliteStore(SqliteStoreOptions.InFolder(folder)))
+        if (folder != "none")
         {
+            await using var sqlite = new SqliteStore(SqliteStoreOptions.InFolder(folder));
             await sqlite.InitializeAsync(CancellationToken.None);
             await MeasureAsync("sqlite", sqlite, count);
         }
@@ -50,8 +51,11 @@ internal static class SearchBench
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             foreach (var chunk in BenchEvents.Generate(count, tenant).Skip((int)size).Chunk(4000))
             {
-                var body = System.Text.Encoding.UTF8.GetBytes(new System.Text.Json.Nodes.JsonObject { ["events"] = new System.Text.Json.Nodes.JsonArray([.. chunk.Select(BenchEvents.ClientJson)]) }.ToJsonString());
-                var requests = parser.ParseRequest(body, tenant, out _).Chunk(500).Select(r => (IReadOnlyList<SubmittedEvent>)[.. r.Select(e => e.Prepare())]).ToList();
+                var requests = chunk.Chunk(500).Select(batch =>
+                {
+                    var body = System.Text.Encoding.UTF8.GetBytes(new System.Text.Json.Nodes.JsonObject { ["events"] = new System.Text.Json.Nodes.JsonArray([.. batch.Select(BenchEvents.ClientJson)]) }.ToJsonString());
+                    return (IReadOnlyList<SubmittedEvent>)[.. parser.ParseRequest(body, tenant, out _).Select(e => e.Prepare())];
+                }).ToList();
                 await store.AppendAsync(requests, DateTimeOffset.UtcNow, CancellationToken.None);
             }
 
