@@ -140,10 +140,12 @@ public sealed partial class PostgresStore
             command.Parameters.Add(new NpgsqlParameter { Value = ranges.Select(r => r.FirstSeq).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = ranges.Select(r => r.LastSeq).ToArray() });
             var n = command.Parameters.Count;
+            // Each range is read on its own through the seq key (LATERAL, OFFSET 0 keeps it from being flattened): joined
+            // plainly, the planner walks the whole time index in page order and tests each row against the ranges.
             command.CommandText =
-                $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) " +
-                $"JOIN events e ON e.tenant_id = $1 AND e.seq BETWEEN r.first_seq AND r.last_seq " +
-                $"WHERE {where} ORDER BY e.occurred_at DESC, e.seq DESC LIMIT {count}";
+                $"SELECT x.seq, x.occurred_at, x.body, x.hash FROM unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) " +
+                $"CROSS JOIN LATERAL (SELECT e.seq, e.occurred_at, e.body, e.hash FROM events e WHERE {where} AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) x " +
+                $"ORDER BY x.occurred_at DESC, x.seq DESC LIMIT {count}";
             var rows = new List<(long, StoredEvent)>();
             await using var reader = await command.ExecuteReaderAsync(token);
             while (await reader.ReadAsync(token))
