@@ -10,7 +10,7 @@ namespace Witness.Bench;
 
 /// <summary>
 /// First pages of free-text searches on a store filled with bench events, in process:
-/// <c>Witness.Bench.Ingest.dll --search --events N --store DIR|none [--postgres CONNECTION]</c>. A store
+/// <c>Witness.Bench.Ingest.dll --search --events N --store DIR|none [--postgres CONNECTION] [--text-block-events N]</c>. A store
 /// already holding N events is reused; otherwise it is filled through the store's AppendAsync in
 /// groups of 4,000 (the fill time is printed).
 /// </summary>
@@ -22,19 +22,19 @@ internal static class SearchBench
         "(berlin OR \"wrong password\") -user417", "zzzzzz", "ab",
     ];
 
-    public static async Task RunAsync(int count, string folder, string? postgres)
+    public static async Task RunAsync(int count, string folder, string? postgres, int textBlockEvents)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# Free-text first pages (50), {count:N0} bench events, load {File.ReadAllText("/proc/loadavg").Trim()}"));
         if (folder != "none")
         {
-            await using var sqlite = new SqliteStore(SqliteStoreOptions.InFolder(folder));
+            await using var sqlite = new SqliteStore(new SqliteStoreOptions { DatabasePath = SqliteStoreOptions.InFolder(folder).DatabasePath, TextBlockEvents = textBlockEvents });
             await sqlite.InitializeAsync(CancellationToken.None);
             await MeasureAsync("sqlite", sqlite, count);
         }
 
         if (postgres is not null)
         {
-            await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres });
+            await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres, TextBlockEvents = textBlockEvents });
             await store.InitializeAsync(CancellationToken.None);
             await MeasureAsync("postgres", store, count);
         }

@@ -68,13 +68,14 @@ public sealed partial class SqliteStore
             }
         }
 
+        // CROSS JOIN keeps the index the outer loop: the other way round, FTS5 evaluates the whole MATCH again for each block row.
         var candidates = new List<TextBlockRange>();
         await using (var command = connection.CreateCommand())
         {
             var sql = new StringBuilder(
                 """
                 SELECT r.first_seq, r.last_seq, r.min_occurred, r.max_occurred
-                FROM text_block_terms f JOIN text_blocks r ON r.block_id = f.rowid
+                FROM text_block_terms f CROSS JOIN text_blocks r ON r.block_id = f.rowid
                 WHERE text_block_terms MATCH $match AND r.tenant_id = $t
                 """);
             command.Parameters.AddWithValue("$match", $"\"{TenantToken(tenantId)}\" AND ({condition.ToFts5()})");
