@@ -36,7 +36,7 @@ internal static class StatsBench
         ("q: free text", "q=\"user 417\""),
     ];
 
-    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, StringBuilder report)
+    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, bool histogramOnly, StringBuilder report)
     {
         var folder = sqliteFolder ?? Path.Combine(Path.GetTempPath(), $"witness-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
@@ -51,7 +51,7 @@ internal static class StatsBench
             stores.Add(("PostgreSQL", store));
         }
 
-        var results = new Dictionary<(string Store, string Filter), (List<double> Histogram, List<double> Full)>();
+        var results = new Dictionary<(string Store, string Filter), (List<double> Histogram, List<double> Full, double CpuMs)>();
         foreach (var (name, store) in stores)
         {
             await FillAsync(store, count);
@@ -72,17 +72,25 @@ internal static class StatsBench
                 var filter = EventFilterBinder.FromParameters(n => parameters.GetValueOrDefault(n), zone);
                 var histogram = new List<double>();
                 var full = new List<double>();
+                var cpu = TimeSpan.Zero;
                 for (var i = 0; i < runs + 2; i++)
                 {
+                    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                     var started = Stopwatch.GetTimestamp();
                     var stats = await service.CountAsync("bench", filter, zone, null, 0, CancellationToken.None);
                     var histogramMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    var cpuAfter = Process.GetCurrentProcess().TotalProcessorTime;
                     started = Stopwatch.GetTimestamp();
-                    await service.CountAsync("bench", filter, zone, null, 10, CancellationToken.None);
+                    if (!histogramOnly)
+                    {
+                        await service.CountAsync("bench", filter, zone, null, 10, CancellationToken.None);
+                    }
+
                     if (i >= 2)
                     {
                         histogram.Add(histogramMs);
                         full.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        cpu += cpuAfter - cpuBefore;
                     }
 
                     if (i == 0)
@@ -91,7 +99,7 @@ internal static class StatsBench
                     }
                 }
 
-                results[(name, filterName)] = (histogram, full);
+                results[(name, filterName)] = (histogram, full, cpu.TotalMilliseconds / runs);
             }
 
             await store.DisposeAsync();
@@ -99,12 +107,13 @@ internal static class StatsBench
 
         report.AppendLine(CultureInfo.InvariantCulture, $"## Stats: a month's histogram (30 day bars, Europe/Rome) on {count:N0} events over 30 days, {runs} runs each (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
         report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"| filter | {string.Join(" | ", stores.Select(s => $"{s.Name} histogram p50 / p99 ms | {s.Name} with top lists p50 / p99 ms"))} |");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| --- |{string.Concat(stores.Select(_ => " ---: | ---: |"))}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| filter | {string.Join(" | ", stores.Select(s => $"{s.Name} histogram p50 / p99 ms | process CPU ms | {s.Name} with top lists p50 / p99 ms"))} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| --- |{string.Concat(stores.Select(_ => " ---: | ---: | ---: |"))}");
         foreach (var (filterName, _) in Filters)
         {
             var cells = stores.Select(s => results[(s.Name, filterName)]).Select(r =>
-                $"{Stats.Percentile(r.Histogram, 50):N1} / {Stats.Percentile(r.Histogram, 99):N1} | {Stats.Percentile(r.Full, 50):N1} / {Stats.Percentile(r.Full, 99):N1}");
+                $"{Stats.Percentile(r.Histogram, 50):N1} / {Stats.Percentile(r.Histogram, 99):N1} | {r.CpuMs:N1} | " +
+                (histogramOnly ? "not run" : $"{Stats.Percentile(r.Full, 50):N1} / {Stats.Percentile(r.Full, 99):N1}"));
             report.AppendLine(CultureInfo.InvariantCulture, $"| {filterName} | {string.Join(" | ", cells)} |");
         }
 

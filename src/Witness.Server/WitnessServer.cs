@@ -57,6 +57,16 @@ public static class WitnessServer
         await store.InitializeAsync(ct);
         Directory.CreateDirectory(options.DataDirectory);
         var key = ServerSigningKey.Load(options);
+        try
+        {
+            await SigningKeyRegistry.EnsureCurrentAsync(store, key, options.Clock, ct);
+        }
+        catch (SigningKeyRefusedException)
+        {
+            key.Dispose();
+            await store.DisposeAsync();
+            throw;
+        }
 
         var services = builder.Services;
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
@@ -83,6 +93,7 @@ public static class WitnessServer
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
+        services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton(new RateLimits(options.RateLimits));
         Health.WitnessHealthChecks.Add(services);
         Telemetry.WitnessTelemetry.Add(services, options);
@@ -103,6 +114,8 @@ public static class WitnessServer
             services.AddHostedService<CheckpointPublisher>();
             services.AddSingleton<AlertService>();
             services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
+            services.AddSingleton<Configuration.AlertRuleService>();
+            services.AddSingleton<Configuration.WebhookService>();
         }
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -115,9 +128,12 @@ public static class WitnessServer
         }
 
         services.AddAuthorization(ScopePolicies.Add);
+        // An unexpected error answers problem+json 500 with the trace id, never an empty body.
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.UnexpectedErrors.Describe);
         services.AddWitnessOpenApi();
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();
@@ -195,6 +211,8 @@ public static class WitnessServer
             o.SuppressXFrameOptionsHeader = true;
         });
         authentication.AddConsole(options);
+        // The console's pages are Razor components rendered on the server (RazorComponentResult), without interactivity.
+        services.AddRazorComponents();
         services.AddSingleton(users);
         options.SignInThrottle.Validate();
         services.AddSingleton(users as ISignInThrottleStore ?? throw new InvalidOperationException("a store that keeps console users must count failed sign-ins"));

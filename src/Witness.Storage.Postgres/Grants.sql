@@ -12,6 +12,8 @@ BEGIN
         -- The log head moves on every append; settings change.
         GRANT SELECT, INSERT, UPDATE ON tenants, tenant_settings TO witness_app;
         GRANT SELECT ON schema_migrations TO witness_app;
+        -- The first start registers its signing key; a rotation retires the current one and adds the next.
+        GRANT SELECT, INSERT, UPDATE ON signing_keys TO witness_app;
         -- Console accounts are managed from the console and the CLI; catalog entries are edited through the API.
         GRANT SELECT, INSERT, UPDATE, DELETE ON console_users TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_entries TO witness_app;
@@ -24,6 +26,8 @@ BEGIN
         GRANT SELECT, INSERT ON text_blocks TO witness_app;
         GRANT USAGE ON SEQUENCE text_blocks_block_id_seq TO witness_app;
         GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_app;
+        -- The pre-aggregated counts of events: derived from the log, added to on every append.
+        GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());
@@ -37,6 +41,8 @@ BEGIN
         -- A purge removes the free-text blocks of the purged prefix.
         GRANT SELECT, DELETE ON text_blocks TO witness_retention;
         GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_retention;
+        -- A purge takes its events out of the pre-aggregated counts.
+        GRANT SELECT, UPDATE, DELETE ON event_counts TO witness_retention;
     END IF;
 END
 $$;

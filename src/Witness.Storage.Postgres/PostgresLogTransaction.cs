@@ -326,6 +326,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         {
             await CopyEventIdsAsync(ct);
             await CopyTargetsAsync(ct);
+            await PostgresEventCounts.WriteAsync(_connection, _tx, _events, ct);
         }
 
         if (_heads.Count > 0)

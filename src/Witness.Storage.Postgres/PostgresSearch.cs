@@ -105,7 +105,7 @@ internal static class PostgresSearch
     };
 
     // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
-    private static string Checked(FilterTerm term, Func<object, string> param) =>
+    internal static string Checked(FilterTerm term, Func<object, string> param) =>
         term.Negated ? $"NOT coalesce(({Condition(term, param)}), false)" : $"({Condition(term, param)})";
 
     private static string TargetCondition(FilterTerm term, Func<object, string> param) =>

@@ -214,6 +214,8 @@ public sealed partial class PostgresStore : IRetentionStore
             await targets.ExecuteNonQueryAsync(ct);
         }
 
+        await PostgresEventCounts.SubtractAsync(connection, tx, tenantId, purged, end, oldest, newest,
+            removed.Min(r => EventCountSlots.Of(PostgresTime.ToMicros(r.OccurredAt))), removed.Max(r => EventCountSlots.Of(PostgresTime.ToMicros(r.OccurredAt))), ct);
         foreach (var sql in new[]
         {
             "DELETE FROM events WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 AND received_at BETWEEN $4 AND $5",

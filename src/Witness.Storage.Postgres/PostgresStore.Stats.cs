@@ -7,12 +7,15 @@ namespace Witness.Storage.Postgres;
 public sealed partial class PostgresStore : IEventStatsStore
 {
     /// <summary>
-    /// Four grouped scans over the rows a search with the same filter reads (<see cref="PostgresSearch.Where"/>),
-    /// in one repeatable-read transaction so that the counts agree with each other.
+    /// In one repeatable-read transaction, so that the counts agree with each other: the slots and the
+    /// types and actions from the pre-aggregated counts (<c>event_counts</c>) for the range's whole quarter
+    /// hours when the filter only tests what they hold (<see cref="EventCountSlots.Serve"/>), and grouped
+    /// scans over the rows a search with the same filter reads (<see cref="PostgresSearch.Where"/>) for the
+    /// rest of the range, for other filters and for the top actors and IPs.
     /// </summary>
     public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
-        if (filter.From is null || filter.To is null)
+        if (filter.From is not { } from || filter.To is not { } to)
         {
             throw new ArgumentException("a count needs both From and To", nameof(filter));
         }
@@ -25,32 +28,74 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var slots = new List<SlotCount>();
-        await ReadGroupsAsync("date_bin(make_interval(secs => {1}), {0}.occurred_at, timestamptz '1970-01-01 00:00:00+00')", 1, "", "", reader =>
-            slots.Add(new SlotCount(new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero), reader.GetInt64(1), reader.GetInt64(2))), slotSeconds);
+        var slotMicros = slotSeconds * 1_000_000L;
+        var slots = new Dictionary<long, (long Events, long Failures)>();
+        var typesAndActions = new Dictionary<(string Type, string Action), (long Events, long Failures)>();
+        void AddSlot(long startMicros, long events, long failures)
+        {
+            var start = Math.DivRem(startMicros, slotMicros, out var rest) * slotMicros - (rest < 0 ? slotMicros : 0);
+            var (e, f) = slots.GetValueOrDefault(start);
+            slots[start] = (e + events, f + failures);
+        }
 
-        var typesAndActions = new List<TypeActionCount>();
-        await ReadGroupsAsync("e.type, e.action", 2, "", "", reader =>
-            typesAndActions.Add(new TypeActionCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3))));
+        void AddTypeAndAction(string type, string action, long events, long failures)
+        {
+            var (e, f) = typesAndActions.GetValueOrDefault((type, action));
+            typesAndActions[(type, action)] = (e + events, f + failures);
+        }
+
+        var whole = EventCountSlots.Serve(filter, slotSeconds) ? EventCountSlots.WholeSlots(from, to) : null;
+        if (whole is { } w)
+        {
+            await ReadAggregateAsync("slot", 1, reader => AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)), w);
+            await ReadAggregateAsync("type, action", 2, reader => AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)), w);
+            var firstWhole = EventIndexKeys.FromMicros(EventCountSlots.StartMicros(w.First));
+            var endWhole = EventIndexKeys.FromMicros(EventCountSlots.StartMicros(w.End));
+            if (from < firstWhole)
+            {
+                await ScanSlotsAndActionsAsync(filter with { To = firstWhole });
+            }
+
+            if (endWhole < to)
+            {
+                await ScanSlotsAndActionsAsync(filter with { From = endWhole });
+            }
+        }
+        else
+        {
+            await ScanSlotsAndActionsAsync(filter);
+        }
 
         var actors = new List<KeyCount>();
         var ips = new List<KeyCount>();
         if (top > 0)
         {
-            await ReadGroupsAsync("coalesce(e.actor_id, e.actor_email)", 1, " AND coalesce(e.actor_id, e.actor_email) IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
+            await ReadGroupsAsync(filter, "coalesce(e.actor_id, e.actor_email)", 1, " AND coalesce(e.actor_id, e.actor_email) IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
                 actors.Add(new KeyCount(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))));
-            await ReadGroupsAsync("e.ip", 1, " AND e.ip IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
+            await ReadGroupsAsync(filter, "e.ip", 1, " AND e.ip IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
                 ips.Add(new KeyCount(IpKeyText.Of(reader.GetFieldValue<byte[]>(0)), reader.GetInt64(1), reader.GetInt64(2))));
         }
 
         await transaction.CommitAsync(ct);
-        return new EventCounts(slots, typesAndActions, actors, ips);
+        return new EventCounts(
+            [.. slots.OrderBy(s => s.Key).Select(s => new SlotCount(EventIndexKeys.FromMicros(s.Key), s.Value.Events, s.Value.Failures))],
+            [.. typesAndActions.Select(t => new TypeActionCount(t.Key.Type, t.Key.Action, t.Value.Events, t.Value.Failures))],
+            actors,
+            ips) { Aggregated = whole is not null };
+
+        async Task ScanSlotsAndActionsAsync(EventFilter part)
+        {
+            await ReadGroupsAsync(part, "date_bin(make_interval(secs => {1}), {0}.occurred_at, timestamptz '1970-01-01 00:00:00+00')", 1, "", "", reader =>
+                AddSlot(EventIndexKeys.Micros(new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero)), reader.GetInt64(1), reader.GetInt64(2)), slotSeconds);
+            await ReadGroupsAsync(part, "e.type, e.action", 2, "", "", reader =>
+                AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
 
         // SELECT keys, count, failures FROM <the search's rows> GROUP BY keys.
-        async Task ReadGroupsAsync(string keys, int keyCount, string condition, string tail, Action<NpgsqlDataReader> read, int? slot = null)
+        async Task ReadGroupsAsync(EventFilter part, string keys, int keyCount, string condition, string tail, Action<NpgsqlDataReader> read, int? slot = null)
         {
             await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
-            var (source, alias, where) = PostgresSearch.Where(command, tenantId.Value, filter, null);
+            var (source, alias, where) = PostgresSearch.Where(command, tenantId.Value, part, null);
             var slotParameter = "";
             if (slot is { } seconds)
             {
@@ -68,5 +113,40 @@ public sealed partial class PostgresStore : IEventStatsStore
                 read(reader);
             }
         }
+
+        // SELECT keys, events, failures FROM event_counts WHERE <the slots and the filter's terms> GROUP BY keys.
+        async Task ReadAggregateAsync(string keys, int keyCount, Action<NpgsqlDataReader> read, (long First, long End) range)
+        {
+            await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
+            command.CommandText = AggregateSql(command, tenantId.Value, filter, range, keys, keyCount);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                read(reader);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The grouped sum over <c>event_counts</c> for a filter the counts serve, its parameters added to
+    /// <paramref name="command"/> by position. The terms are mapped by the search's own <see cref="PostgresSearch.Checked"/>:
+    /// the counts name their columns as the events do, under the same alias.
+    /// </summary>
+    internal static string AggregateSql(NpgsqlCommand command, long tenantId, EventFilter filter, (long First, long End) range, string keys, int keyCount)
+    {
+        var parameters = command.Parameters;
+        parameters.Add(new NpgsqlParameter { Value = tenantId });
+        parameters.Add(new NpgsqlParameter { Value = range.First });
+        parameters.Add(new NpgsqlParameter { Value = range.End });
+        string Param(object value)
+        {
+            parameters.Add(new NpgsqlParameter { Value = value is string text ? EventIndexKeys.IndexText(text) : value });
+            return $"${parameters.Count}";
+        }
+
+        var terms = string.Concat(filter.Terms.Select(t => " AND " + PostgresSearch.Checked(t, Param)));
+        var groups = string.Join(", ", Enumerable.Range(1, keyCount));
+        return $"SELECT {keys}, sum(e.events)::bigint, coalesce(sum(e.events) FILTER (WHERE e.outcome = 'failure'), 0)::bigint FROM event_counts e " +
+               $"WHERE e.tenant_id = $1 AND e.slot >= $2 AND e.slot < $3{terms} GROUP BY {groups}";
     }
 }

@@ -142,7 +142,7 @@ internal static class SqliteSearch
     };
 
     // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
-    private static string Checked(FilterTerm term, Func<object, string> param) =>
+    internal static string Checked(FilterTerm term, Func<object, string> param) =>
         term.Negated ? $"coalesce(({Condition(term, param)}), 0) = 0" : $"({Condition(term, param)})";
 
     private static string TargetCondition(FilterTerm term, Func<object, string> param) =>

@@ -36,6 +36,7 @@ public sealed partial class SqliteStore
             }
 
             await appender.SaveHeadsAsync(ct);
+            WriteEventCounts(connection, log.Counts);
             await tx.CommitAsync(ct);
             log.Committed();
 
@@ -59,6 +60,9 @@ public sealed partial class SqliteStore
         private SqliteInsertStatement? _insertNode;
         private SqliteInsertStatement? _insertActorEmail;
         private SqliteCommand? _findById;
+
+        /// <summary>What the accepted requests add to the pre-aggregated counts, written before the commit.</summary>
+        public EventCountTally Counts { get; } = new();
 
         public async ValueTask<LogHead> GetHeadAsync(string tenant, CancellationToken ct)
         {
@@ -117,6 +121,7 @@ public sealed partial class SqliteStore
             var k = entry.Keys;
             _eventRows ??= new SqliteEventRows(connection);
             _eventRows.Insert(Rid(head.TenantId, entry.Seq), head.TenantId, entry.Seq, entry.Event.Id, k, entry.ContentDigest, entry.Hash, entry.Body);
+            Counts.Add(head.TenantId, k);
 
             if (k.ActorEmail is not null
                 && (head.TenantId, k.ActorEmail, k.ActorId ?? "") is var pair
@@ -134,10 +139,18 @@ public sealed partial class SqliteStore
         }
 
         /// <summary>A request starts (after its savepoint).</summary>
-        public void BeginRequest() => _requestEmailPairs.Clear();
+        public void BeginRequest()
+        {
+            _requestEmailPairs.Clear();
+            Counts.BeginRequest();
+        }
 
         /// <summary>The request was rolled back to its savepoint: the email pairs it wrote are gone again.</summary>
-        public void ForgetRequest() => _newEmailPairs.ExceptWith(_requestEmailPairs);
+        public void ForgetRequest()
+        {
+            _newEmailPairs.ExceptWith(_requestEmailPairs);
+            Counts.ForgetRequest();
+        }
 
         /// <summary>
         /// The transaction is durable: its email pairs are known to be stored, so later groups skip

@@ -91,6 +91,7 @@ public sealed partial class SqliteStore : IRetentionStore
             var pairs = await QueryListAsync(connection, tx,
                 "SELECT DISTINCT actor_email, coalesce(actor_id, '') FROM events WHERE rid > $p0 AND rid <= $p1 AND actor_email IS NOT NULL",
                 r => (Email: r.GetString(0), ActorId: r.GetString(1)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
+            await SubtractEventCountsAsync(connection, tx, Rid(h.Id, h.Purged), Rid(h.Id, end), ct);
             await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await PurgeTextBlocksAsync(connection, tx, h.Id, end, ct);
             foreach (var (email, actorId) in pairs)

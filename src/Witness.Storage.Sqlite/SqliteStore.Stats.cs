@@ -6,12 +6,15 @@ namespace Witness.Storage.Sqlite;
 public sealed partial class SqliteStore : IEventStatsStore
 {
     /// <summary>
-    /// Four grouped scans over the rows a search with the same filter reads (<see cref="SqliteSearch.Where"/>),
-    /// in one read transaction so that the counts agree with each other.
+    /// In one read transaction, so that the counts agree with each other: the slots and the types and
+    /// actions from the pre-aggregated counts (<c>event_counts</c>) for the range's whole quarter hours
+    /// when the filter only tests what they hold (<see cref="EventCountSlots.Serve"/>), and grouped scans
+    /// over the rows a search with the same filter reads (<see cref="SqliteSearch.Where"/>) for the rest
+    /// of the range, for other filters and for the top actors and IPs.
     /// </summary>
     public Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
-        if (filter.From is not { } from || filter.To is null)
+        if (filter.From is not { } from || filter.To is not { } to)
         {
             throw new ArgumentException("a count needs both From and To", nameof(filter));
         }
@@ -36,34 +39,75 @@ public sealed partial class SqliteStore : IEventStatsStore
             }
 
             var slotMicros = slotSeconds * 1_000_000L;
-            var baseMicros = Math.DivRem(EventIndexKeys.Micros(from), slotMicros, out var rest) * slotMicros - (rest < 0 ? slotMicros : 0);
-            var slots = new List<SlotCount>();
-            await ReadGroupsAsync("({0}.occurred_at - $base) / $slot", 1, "", "", reader =>
-                slots.Add(new SlotCount(EventIndexKeys.FromMicros(baseMicros + (reader.GetInt64(0) * slotMicros)), reader.GetInt64(1), reader.GetInt64(2))),
-                ("$base", baseMicros), ("$slot", slotMicros));
+            var slots = new Dictionary<long, (long Events, long Failures)>();
+            var typesAndActions = new Dictionary<(string Type, string Action), (long Events, long Failures)>();
+            void AddSlot(long startMicros, long events, long failures)
+            {
+                var start = Math.DivRem(startMicros, slotMicros, out var rest) * slotMicros - (rest < 0 ? slotMicros : 0);
+                var (e, f) = slots.GetValueOrDefault(start);
+                slots[start] = (e + events, f + failures);
+            }
 
-            var typesAndActions = new List<TypeActionCount>();
-            await ReadGroupsAsync("e.type, e.action", 2, "", "", reader =>
-                typesAndActions.Add(new TypeActionCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3))));
+            void AddTypeAndAction(string type, string action, long events, long failures)
+            {
+                var (e, f) = typesAndActions.GetValueOrDefault((type, action));
+                typesAndActions[(type, action)] = (e + events, f + failures);
+            }
+
+            var whole = EventCountSlots.Serve(filter, slotSeconds) ? EventCountSlots.WholeSlots(from, to) : null;
+            if (whole is { } w)
+            {
+                await ReadAggregateAsync("slot", 1, reader => AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)), w);
+                await ReadAggregateAsync("type, action", 2, reader => AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)), w);
+                var firstWhole = EventIndexKeys.FromMicros(EventCountSlots.StartMicros(w.First));
+                var endWhole = EventIndexKeys.FromMicros(EventCountSlots.StartMicros(w.End));
+                if (from < firstWhole)
+                {
+                    await ScanSlotsAndActionsAsync(filter with { To = firstWhole });
+                }
+
+                if (endWhole < to)
+                {
+                    await ScanSlotsAndActionsAsync(filter with { From = endWhole });
+                }
+            }
+            else
+            {
+                await ScanSlotsAndActionsAsync(filter);
+            }
 
             var actors = new List<KeyCount>();
             var ips = new List<KeyCount>();
             if (top > 0)
             {
-                await ReadGroupsAsync("coalesce(e.actor_id, e.actor_email)", 1, " AND coalesce(e.actor_id, e.actor_email) IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
+                await ReadGroupsAsync(filter, "coalesce(e.actor_id, e.actor_email)", 1, " AND coalesce(e.actor_id, e.actor_email) IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
                     actors.Add(new KeyCount(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))));
-                await ReadGroupsAsync("e.ip", 1, " AND e.ip IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
+                await ReadGroupsAsync(filter, "e.ip", 1, " AND e.ip IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
                     ips.Add(new KeyCount(IpKeyText.Of(reader.GetFieldValue<byte[]>(0)), reader.GetInt64(1), reader.GetInt64(2))));
             }
 
-            return new EventCounts(slots, typesAndActions, actors, ips);
+            return new EventCounts(
+                [.. slots.OrderBy(s => s.Key).Select(s => new SlotCount(EventIndexKeys.FromMicros(s.Key), s.Value.Events, s.Value.Failures))],
+                [.. typesAndActions.Select(t => new TypeActionCount(t.Key.Type, t.Key.Action, t.Value.Events, t.Value.Failures))],
+                actors,
+                ips) { Aggregated = whole is not null };
+
+            async Task ScanSlotsAndActionsAsync(EventFilter part)
+            {
+                var baseMicros = Math.DivRem(EventIndexKeys.Micros(part.From!.Value), slotMicros, out var rest) * slotMicros - (rest < 0 ? slotMicros : 0);
+                await ReadGroupsAsync(part, "({0}.occurred_at - $base) / $slot", 1, "", "", reader =>
+                    AddSlot(baseMicros + (reader.GetInt64(0) * slotMicros), reader.GetInt64(1), reader.GetInt64(2)),
+                    ("$base", baseMicros), ("$slot", slotMicros));
+                await ReadGroupsAsync(part, "e.type, e.action", 2, "", "", reader =>
+                    AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
 
             // SELECT keys, count, failures FROM <the search's rows> GROUP BY keys.
-            async Task ReadGroupsAsync(string keys, int keyCount, string condition, string tail, Action<SqliteDataReader> read, params (string Name, long Value)[] extra)
+            async Task ReadGroupsAsync(EventFilter part, string keys, int keyCount, string condition, string tail, Action<SqliteDataReader> read, params (string Name, long Value)[] extra)
             {
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                var (source, alias, where) = SqliteSearch.Where(command, tenantId.Value, filter, null, emailActors);
+                var (source, alias, where) = SqliteSearch.Where(command, tenantId.Value, part, null, emailActors);
                 foreach (var (name, value) in extra)
                 {
                     command.Parameters.AddWithValue(name, value);
@@ -79,6 +123,44 @@ public sealed partial class SqliteStore : IEventStatsStore
                     read(reader);
                 }
             }
+
+            // SELECT keys, events, failures FROM event_counts WHERE <the slots and the filter's terms> GROUP BY keys.
+            async Task ReadAggregateAsync(string keys, int keyCount, Action<SqliteDataReader> read, (long First, long End) range)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = AggregateSql(command, tenantId.Value, filter, range, keys, keyCount);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    read(reader);
+                }
+            }
         }, ct);
+    }
+
+    /// <summary>
+    /// The grouped sum over <c>event_counts</c> for a filter the counts serve, its parameters added to
+    /// <paramref name="command"/>. The terms are mapped by the search's own <see cref="SqliteSearch.Checked"/>:
+    /// the counts name their columns as the events do, under the same alias.
+    /// </summary>
+    internal static string AggregateSql(SqliteCommand command, long tenantId, EventFilter filter, (long First, long End) range, string keys, int keyCount)
+    {
+        var parameters = command.Parameters;
+        parameters.AddWithValue("$t", tenantId);
+        parameters.AddWithValue("$first", range.First);
+        parameters.AddWithValue("$end", range.End);
+        var n = 0;
+        string Param(object value)
+        {
+            var name = $"$c{n++}";
+            parameters.AddWithValue(name, value is string text ? EventIndexKeys.IndexText(text) : value);
+            return name;
+        }
+
+        var terms = string.Concat(filter.Terms.Select(t => " AND " + SqliteSearch.Checked(t, Param)));
+        var groups = string.Join(", ", Enumerable.Range(1, keyCount));
+        return $"SELECT {keys}, sum(e.events), sum(CASE WHEN e.outcome = 'failure' THEN e.events ELSE 0 END) FROM event_counts e " +
+               $"WHERE e.tenant_id = $t AND e.slot >= $first AND e.slot < $end{terms} GROUP BY {groups}";
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Witness.Checkpoints;
 using Witness.Export;
 using Witness.Integrity;
 using Witness.Server;
@@ -21,7 +22,13 @@ public static class VerifyCommand
         var signingKey = WitnessCli.SigningKeyOption();
         var tenant = new Option<string?>("--tenant") { Description = "The tenant whose log to verify in the store.", HelpName = "TENANT" };
         var file = new Option<FileInfo?>("--file") { Description = "An NDJSON export (format=ndjson) to verify offline, with no network and no database.", HelpName = "FILE" };
-        var publicKey = new Option<FileInfo?>("--public-key") { Description = "With --file: the PEM public key that signs the log's checkpoints (GET /v1/public-key).", HelpName = "KEY.pem" };
+        var publicKey = new Option<FileInfo[]>("--public-key")
+        {
+            Description = "With --file: a PEM public key that signs the log's checkpoints (GET /v1/public-key). Repeatable: an export across a key rotation " +
+                "needs every key its checkpoints name (GET /v1/public-keys lists them; the export's header says which).",
+            HelpName = "KEY.pem",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var origin = new Option<string>("--origin") { Description = "The server's checkpoint origin (its key name).", DefaultValueFactory = _ => "witness" };
         var checkpoints = new Option<FileInfo[]>("--checkpoint")
         {
@@ -46,7 +53,7 @@ public static class VerifyCommand
             {
                 result.AddError("--checkpoint goes with --tenant: an export carries its own signed checkpoint.");
             }
-            else if (hasFile && result.GetValue(publicKey) is null)
+            else if (hasFile && result.GetValue(publicKey) is not { Length: > 0 })
             {
                 result.AddError("--file needs --public-key: the PEM key that signs the log's checkpoints (GET /v1/public-key).");
             }
@@ -115,7 +122,8 @@ public static class VerifyCommand
                 return 2;
             }
 
-            var result = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(name, notes, ct);
+            using var keys = await SigningKeyRegistry.TrustedKeysAsync(store, key.Key, ct);
+            var result = await new ChainVerifier(store, keys, key.KeyName).VerifyAsync(name, notes, ct);
             if (result.Ok)
             {
                 var purged = result.Purged > 0 ? $" ({result.Purged} purged by retention, vouched for by their kept hashes)" : "";
@@ -147,26 +155,29 @@ public static class VerifyCommand
             : throw new FormatException("the JSON has no \"note\": save the answer of GET /v1/checkpoints/latest, or the note text alone");
     }
 
-    private static async Task<int> VerifyFileAsync(FileInfo export, FileInfo publicKeyFile, CancellationToken ct)
+    private static async Task<int> VerifyFileAsync(FileInfo export, FileInfo[] publicKeyFiles, CancellationToken ct)
     {
-        System.Security.Cryptography.ECDsa key;
-        try
+        var keys = new List<System.Security.Cryptography.ECDsa>();
+        using var owned = new KeyList(keys);
+        foreach (var publicKeyFile in publicKeyFiles)
         {
-            key = SigningKey.ImportPublicKeyPem(await File.ReadAllTextAsync(publicKeyFile.FullName, ct));
-        }
-        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
-        {
-            await Console.Error.WriteLineAsync($"witness verify: cannot read the public key {publicKeyFile.FullName}: {ex.Message}");
-            return 2;
+            try
+            {
+                keys.Add(SigningKey.ImportPublicKeyPem(await File.ReadAllTextAsync(publicKeyFile.FullName, ct)));
+            }
+            catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"witness verify: cannot read the public key {publicKeyFile.FullName}: {ex.Message}");
+                return 2;
+            }
         }
 
-        using (key)
         {
             ExportVerification result;
             try
             {
                 await using var stream = new FileStream(export.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan | FileOptions.Asynchronous);
-                result = await ExportVerifier.VerifyAsync(stream, key, ct);
+                result = await ExportVerifier.VerifyAsync(stream, keys, ct);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -193,5 +204,11 @@ public static class VerifyCommand
 
             return 1;
         }
+    }
+
+    /// <summary>Disposes the public keys read from the command line.</summary>
+    private sealed class KeyList(List<System.Security.Cryptography.ECDsa> keys) : IDisposable
+    {
+        public void Dispose() => keys.ForEach(k => k.Dispose());
     }
 }

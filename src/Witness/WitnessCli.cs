@@ -15,6 +15,7 @@ public static class WitnessCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(TenantsCommand.Create());
+        root.Subcommands.Add(SigningKeyCommand.Create());
         root.Options.Add(VerboseOption);
         return root;
     }

@@ -6,7 +6,8 @@ namespace Witness.Checkpoints;
 /// <summary>
 /// Signs checkpoints of tenants' logs: C2SP checkpoint text with origin <c>&lt;server origin&gt;/&lt;tenant&gt;</c>,
 /// the committed size and root, signed by the server's key. Issuing is idempotent: a log that has not
-/// grown since its latest checkpoint gets that checkpoint back.
+/// grown since its latest checkpoint gets that checkpoint back. It signs only with the store's current key
+/// (<see cref="SigningKeyRegistry"/>): once the key was rotated, an instance still holding the old one signs nothing.
 /// </summary>
 public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimeProvider clock)
 {
@@ -36,6 +37,7 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
             return latest;
         }
 
+        await EnsureCurrentKeyAsync(ct);
         var checkpoint = new Checkpoint(OriginOf(tenant), frontier.Size, frontier.Root());
         var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), WholeMilliseconds(clock.GetUtcNow()));
         await store.SaveCheckpointAsync(tenant, stored, ct);
@@ -49,4 +51,20 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
     /// </summary>
     private static DateTimeOffset WholeMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+
+    /// <summary>Refuses to sign with a key the store retired (a rotation while this instance ran) or does not know.</summary>
+    private async Task EnsureCurrentKeyAsync(CancellationToken ct)
+    {
+        if (store is not ISigningKeyStore keys || await keys.ListSigningKeysAsync(ct) is not { Count: > 0 } registry)
+        {
+            return;
+        }
+
+        var id = RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(key.Key));
+        if (registry[^1].KeyId != id)
+        {
+            throw new SigningKeyRefusedException(
+                $"this instance's signing key {id} is not the store's current key ({registry[^1].KeyId}), so it signs no checkpoint: restart it with the current key file");
+        }
+    }
 }

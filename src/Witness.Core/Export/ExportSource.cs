@@ -67,6 +67,60 @@ public sealed class ExportSource
     /// <summary>The stored hashes of the tenant's tree, for inclusion proofs.</summary>
     public INodeSource Nodes => _store.Nodes(Tenant);
 
+    /// <summary>
+    /// What a verifiable export carries about its keys: for a whole-log export, the last checkpoint each older
+    /// signing key signed below <see cref="Checkpoint"/> (so a log signed across key rotations is checked under
+    /// each key of its time), and the registered keys those checkpoints, <see cref="Checkpoint"/> and the trailer
+    /// (<see cref="Signer"/>) name, oldest first.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredCheckpoint> Checkpoints, IReadOnlyList<RegisteredKey> Keys)> KeyHistoryAsync(bool wholeLog, CancellationToken ct)
+    {
+        var registry = _store is ISigningKeyStore keys ? await keys.ListSigningKeysAsync(ct).ConfigureAwait(false) : [];
+        var signer = RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(Signer.Key));
+        var needed = new HashSet<string>(StringComparer.Ordinal) { signer };
+        var earlier = new List<StoredCheckpoint>();
+        if (Checkpoint is { } main)
+        {
+            var mainKey = ClaimedKey(main.Note);
+            needed.Add(mainKey);
+            if (wholeLog)
+            {
+                var signed = new List<StoredCheckpoint>();
+                await foreach (var checkpoint in _store.ReadCheckpointsAsync(Tenant, ct).ConfigureAwait(false))
+                {
+                    if (checkpoint.Size < main.Size)
+                    {
+                        signed.Add(checkpoint);
+                    }
+                }
+
+                signed.Sort((a, b) => a.Size.CompareTo(b.Size));
+                for (var i = 0; i < signed.Count; i++)
+                {
+                    var key = ClaimedKey(signed[i].Note);
+                    var next = i + 1 < signed.Count ? ClaimedKey(signed[i + 1].Note) : mainKey;
+                    if (key != next)
+                    {
+                        earlier.Add(signed[i]);
+                        needed.Add(key);
+                    }
+                }
+            }
+        }
+
+        var carried = registry.Where(k => needed.Contains(k.KeyId)).ToList();
+        if (!carried.Any(k => k.KeyId == signer))
+        {
+            // A store that registered no key yet: the signer is carried as it is.
+            carried.Add(new RegisteredKey(0, signer, Signer.PublicKeyPem, GeneratedAt, null, null));
+        }
+
+        return (earlier, carried);
+    }
+
+    private static string ClaimedKey(string note) =>
+        CheckpointSigner.SignerKeyIds(note) is [var id, ..] ? RegisteredKey.FormatKeyId(id) : "";
+
     /// <summary>The matching events newest first (by occurred_at, then seq), as the API lists them.</summary>
     public async IAsyncEnumerable<StoredEvent> NewestFirstAsync([EnumeratorCancellation] CancellationToken ct)
     {

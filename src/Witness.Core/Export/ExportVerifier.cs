@@ -16,10 +16,27 @@ namespace Witness.Export;
 /// </summary>
 public static class ExportVerifier
 {
-    public static async Task<ExportVerification> VerifyAsync(Stream input, ECDsa publicKey, CancellationToken ct)
+    /// <summary>Checks the export with one public key: enough for a log signed by one key since its start.</summary>
+    public static Task<ExportVerification> VerifyAsync(Stream input, ECDsa publicKey, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        return VerifyAsync(input, [publicKey], ct);
+    }
+
+    /// <summary>
+    /// Checks the export with the public keys given from a trusted place (never those the file carries): every
+    /// checkpoint in it (the header's, and the last one of each older key in <c>earlier_checkpoints</c>) and the
+    /// trailer must verify under one of them. A checkpoint signed by a key not given fails, naming its key ID.
+    /// </summary>
+    public static async Task<ExportVerification> VerifyAsync(Stream input, IReadOnlyList<ECDsa> publicKeys, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(publicKey);
+        ArgumentNullException.ThrowIfNull(publicKeys);
+        if (publicKeys.Count == 0)
+        {
+            throw new ArgumentException("At least one public key is needed.", nameof(publicKeys));
+        }
+
         using var reader = new StreamReader(input, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024, leaveOpen: true);
         using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -34,7 +51,7 @@ public static class ExportVerifier
             return ExportVerification.Bad("", 0, 0, $"this is export format version {version}; this verifier reads version {VerifiableExport.Version}", line: 1);
         }
 
-        var state = State.FromHeader(header, publicKey, out var headerProblem);
+        var state = State.FromHeader(header, publicKeys, out var headerProblem);
         if (state is null)
         {
             return ExportVerification.Bad(Text(header, "tenant") ?? "", 0, 0, headerProblem!, line: 1);
@@ -104,27 +121,31 @@ public static class ExportVerifier
 
     private sealed class State
     {
-        private readonly ECDsa _key;
+        private readonly IReadOnlyList<ECDsa> _keys;
         private readonly string _tenant;
         private readonly bool _wholeLog;
         private readonly Checkpoint? _checkpoint;
+        private readonly Queue<Checkpoint> _earlier;
+        private readonly string? _trailerKeyId;
         private readonly MerkleFrontier _frontier = new();
         private long _events;
         private long? _previousSeq;
         private string? _previousId;
         private DateTimeOffset _previousTime;
 
-        private State(ECDsa key, string tenant, bool wholeLog, Checkpoint? checkpoint)
+        private State(IReadOnlyList<ECDsa> keys, string tenant, bool wholeLog, Checkpoint? checkpoint, Queue<Checkpoint> earlier, string? trailerKeyId)
         {
-            _key = key;
+            _keys = keys;
             _tenant = tenant;
             _wholeLog = wholeLog;
             _checkpoint = checkpoint;
+            _earlier = earlier;
+            _trailerKeyId = trailerKeyId;
         }
 
         private long Size => _checkpoint?.Size ?? 0;
 
-        public static State? FromHeader(JsonElement header, ECDsa key, out string? problem)
+        public static State? FromHeader(JsonElement header, IReadOnlyList<ECDsa> keys, out string? problem)
         {
             problem = null;
             var tenant = Text(header, "tenant");
@@ -152,9 +173,9 @@ public static class ExportVerifier
                     return null;
                 }
 
-                if (!CheckpointSigner.TryVerify(note, keyName, key, out checkpoint))
+                checkpoint = VerifyNote(note, keyName, keys, "the checkpoint in the header", out problem);
+                if (checkpoint is null)
                 {
-                    problem = "the checkpoint in the header is not signed by this public key: it was signed by another key, or altered";
                     return null;
                 }
 
@@ -177,7 +198,84 @@ public static class ExportVerifier
                 return null;
             }
 
-            return new State(key, tenant, mode == VerifiableExport.WholeLogMode, checkpoint);
+            var earlier = new Queue<Checkpoint>();
+            if (header.TryGetProperty("earlier_checkpoints", out var list) && list.ValueKind == JsonValueKind.Array && checkpoint is not null)
+            {
+                long previous = 0;
+                foreach (var item in list.EnumerateArray())
+                {
+                    var note = Text(item, "note");
+                    var size = item.TryGetProperty("size", out var s) && s.TryGetInt64(out var n) ? n : (long?)null;
+                    var what = $"the earlier checkpoint at size {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} in the header";
+                    if (note is null)
+                    {
+                        problem = $"{what} has no signed note";
+                        return null;
+                    }
+
+                    var earlierCheckpoint = VerifyNote(note, Text(header, "key_name")!, keys, what, out problem);
+                    if (earlierCheckpoint is null)
+                    {
+                        return null;
+                    }
+
+                    if (earlierCheckpoint.Origin != checkpoint.Origin || earlierCheckpoint.Size != size || earlierCheckpoint.Size <= previous || earlierCheckpoint.Size >= checkpoint.Size)
+                    {
+                        problem = $"{what} is not an earlier checkpoint of this log (its origin, size or order differs)";
+                        return null;
+                    }
+
+                    previous = earlierCheckpoint.Size;
+                    earlier.Enqueue(earlierCheckpoint);
+                }
+
+                if (earlier.Count > 0 && mode != VerifiableExport.WholeLogMode)
+                {
+                    problem = "the header carries earlier checkpoints, which only a whole-log export can be checked against";
+                    return null;
+                }
+            }
+            else if (header.TryGetProperty("earlier_checkpoints", out var notList) && notList.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
+            {
+                problem = "the header's earlier_checkpoints is not an array";
+                return null;
+            }
+
+            string? trailerKeyId = null;
+            if (Text(header, "public_key_pem") is { } pem)
+            {
+                try
+                {
+                    using var named = SigningKey.ImportPublicKeyPem(pem);
+                    trailerKeyId = RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(named));
+                }
+                catch (FormatException)
+                {
+                    // Informational only: the trailer is checked against the keys given.
+                }
+            }
+
+            return new State(keys, tenant, mode == VerifiableExport.WholeLogMode, checkpoint, earlier, trailerKeyId);
+        }
+
+        /// <summary>The checkpoint of a note signed by one of the keys given, or null with the problem: the key it names when none of them is that key.</summary>
+        private static Checkpoint? VerifyNote(string note, string keyName, IReadOnlyList<ECDsa> keys, string what, out string? problem)
+        {
+            problem = null;
+            foreach (var key in keys)
+            {
+                if (CheckpointSigner.TryVerify(note, keyName, key, out var checkpoint))
+                {
+                    return checkpoint;
+                }
+            }
+
+            var given = keys.Select(k => CheckpointSigner.KeyId(k)).ToHashSet();
+            var claimed = CheckpointSigner.SignerKeyIds(note);
+            problem = claimed.Count > 0 && !claimed.Any(given.Contains)
+                ? $"{what} is signed by another key, {RegisteredKey.FormatKeyId(claimed[0])}, which is not among the public keys given ({string.Join(", ", given.Select(RegisteredKey.FormatKeyId))}): give that key too (--public-key; GET /v1/public-keys lists every key, and the header's \"keys\" names it)"
+                : $"{what} is not signed by this public key: it was signed by another key, or altered";
+            return null;
         }
 
         public ExportVerification Bad(string problem, long? seq = null, string? id = null, long? line = null) =>
@@ -260,6 +358,15 @@ public static class ExportVerifier
             }
 
             _frontier.Append(leaf);
+            if (_earlier.TryPeek(out var earlier) && earlier.Size == _frontier.Size)
+            {
+                _earlier.Dequeue();
+                if (!_frontier.Root().AsSpan().SequenceEqual(earlier.RootHash))
+                {
+                    return Bad($"the events up to seq {earlier.Size} do not hash to the root of the earlier checkpoint signed at that size: an event up to it and its hash were both changed", null, null, lineNumber);
+                }
+            }
+
             return null;
         }
 
@@ -304,9 +411,12 @@ public static class ExportVerifier
                 return Bad($"the trailer's signature on line {lineNumber} is not base64", line: lineNumber);
             }
 
-            if (!VerifiableExport.VerifyTrailer(_key, _tenant, events, sha256, signature))
+            if (!_keys.Any(key => VerifiableExport.VerifyTrailer(key, _tenant, events, sha256, signature)))
             {
-                return Bad($"the trailer on line {lineNumber} is not signed by this public key: it was signed by another key, or altered", line: lineNumber);
+                var named = _trailerKeyId is { } id && !_keys.Any(k => RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(k)) == id)
+                    ? $"; the header says key {id} signed it, which is not among the public keys given"
+                    : "";
+                return Bad($"the trailer on line {lineNumber} is not signed by this public key: it was signed by another key, or altered{named}", line: lineNumber);
             }
 
             if (events != _events)

@@ -37,7 +37,8 @@ public sealed class NdjsonExportWriter : IExportWriter
         var wholeLog = source.IsWholeLog && await source.HoldsLogStartAsync(ct).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new ArrayBufferWriter<byte>(FlushAt * 2);
-        WriteHeader(buffer, source, wholeLog);
+        var (earlier, keys) = await source.KeyHistoryAsync(wholeLog, ct).ConfigureAwait(false);
+        WriteHeader(buffer, source, wholeLog, earlier, keys);
 
         long rows = 0;
         if (wholeLog)
@@ -84,7 +85,7 @@ public sealed class NdjsonExportWriter : IExportWriter
         return rows;
     }
 
-    private static void WriteHeader(ArrayBufferWriter<byte> buffer, ExportSource source, bool wholeLog)
+    private static void WriteHeader(ArrayBufferWriter<byte> buffer, ExportSource source, bool wholeLog, IReadOnlyList<StoredCheckpoint> earlier, IReadOnlyList<RegisteredKey> keys)
     {
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -117,6 +118,37 @@ public sealed class NdjsonExportWriter : IExportWriter
 
             w.WriteString("key_name", source.Signer.KeyName);
             w.WriteString("public_key_pem", source.Signer.PublicKeyPem);
+            w.WriteStartArray("earlier_checkpoints");
+            foreach (var older in earlier)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("size", older.Size);
+                w.WriteString("root_hash", Convert.ToBase64String(older.RootHash));
+                w.WriteString("note", older.Note);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("keys");
+            foreach (var key in keys)
+            {
+                w.WriteStartObject();
+                w.WriteString("key_id", key.KeyId);
+                w.WriteString("public_key_pem", key.PublicKeyPem);
+                w.WriteString("valid_from", Rfc3339.Format(key.ValidFrom));
+                if (key.ValidUntil is { } until)
+                {
+                    w.WriteString("valid_until", Rfc3339.Format(until));
+                }
+                else
+                {
+                    w.WriteNull("valid_until");
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 

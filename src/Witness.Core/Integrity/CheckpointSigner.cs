@@ -123,6 +123,32 @@ public static class CheckpointSigner
         }
     }
 
+    /// <summary>
+    /// The key IDs of the signature lines of <paramref name="noteText"/>, in order, whoever made them; empty when
+    /// the note is malformed. Says which key a note claims to be signed by, to name it; proves nothing.
+    /// </summary>
+    public static IReadOnlyList<uint> SignerKeyIds(string noteText)
+    {
+        var split = noteText?.LastIndexOf("\n\n", StringComparison.Ordinal) ?? -1;
+        if (split < 0 || !noteText!.EndsWith('\n'))
+        {
+            return [];
+        }
+
+        var ids = new List<uint>();
+        foreach (var line in noteText[(split + 2)..^1].Split('\n'))
+        {
+            if (!TryParseSignatureLine(line, out _, out var id, out _))
+            {
+                return [];
+            }
+
+            ids.Add(id);
+        }
+
+        return ids;
+    }
+
     /// <summary>The C2SP key ID of an ECDSA key: the first four bytes, big-endian, of SHA-256 of its DER SubjectPublicKeyInfo.</summary>
     public static uint KeyId(ECDsa key)
     {

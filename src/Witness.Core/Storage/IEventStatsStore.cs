@@ -6,7 +6,9 @@ namespace Witness.Storage;
 /// Counts of a tenant's events matching a filter, for the activity histogram and the summaries
 /// (<c>GET /v1/events/stats</c>, the console, the PDF report's first page). A store answers with the
 /// same filter-to-SQL mapping as <see cref="IWitnessStore.SearchAsync"/>, so a count always equals the
-/// number of events a search with the same filter lists.
+/// number of events a search with the same filter lists. When <see cref="EventCountSlots.Serve"/> says the
+/// pre-aggregated counts can answer, the slots and the types and actions of the range's whole quarter hours
+/// are read from them and only the parts of the range before and after those are scanned.
 /// </summary>
 public interface IEventStatsStore
 {
@@ -28,6 +30,12 @@ public sealed record EventCounts(
     IReadOnlyList<KeyCount> Ips)
 {
     public static EventCounts Empty { get; } = new([], [], [], []);
+
+    /// <summary>
+    /// Whether the slots and the types and actions were read from the store's pre-aggregated counts
+    /// (<see cref="EventCountSlots"/>) rather than by scanning the events; the top actors and IPs are always scanned.
+    /// </summary>
+    public bool Aggregated { get; init; }
 }
 
 /// <summary>The events (and the failures among them) whose <c>occurred_at</c> is in the slot starting at <paramref name="Start"/>.</summary>

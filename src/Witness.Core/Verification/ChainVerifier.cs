@@ -14,10 +14,18 @@ namespace Witness.Verification;
 /// Recomputes a tenant's log from the store and checks it against everything that vouches for it:
 /// each event's bytes against its leaf hash, its seq and tenant against its position, the index
 /// columns against the body, the stored subtree hashes, every signed checkpoint (root and
-/// signature), and the committed head. Names the first seq that does not match.
+/// signature), and the committed head. Names the first seq that does not match. Each checkpoint verifies under
+/// the key it names among <see cref="CheckpointKeys"/> (the store's registered keys that the verifier's own key
+/// vouches for), and along the log the keys only ever move on to newer ones.
 /// </summary>
-public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string keyName)
+public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, string keyName)
 {
+    /// <summary>A verifier that trusts <paramref name="publicKey"/> alone.</summary>
+    public ChainVerifier(IWitnessStore store, ECDsa publicKey, string keyName)
+        : this(store, CheckpointKeys.Single(publicKey), keyName)
+    {
+    }
+
     private const int Chunk = 4096;
     private const int BlocksInFlight = 6;
 
@@ -50,11 +58,11 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         var outside = new List<StoredCheckpoint>();
         foreach (var text in outsideNotes)
         {
-            if (!CheckpointSigner.TryVerify(text, keyName, publicKey, out var note) || note is null)
+            if (!keys.TryVerify(text, keyName, out var note, out _) || note is null)
             {
                 var size = SizeInNote(text);
                 return ChainVerification.Bad(snapshot.Head?.Size ?? 0, null,
-                    $"the checkpoint given{(size is null ? "" : $" at size {size}")} is not signed by this server's key", 0) with { CheckpointSize = size };
+                    $"the checkpoint given{(size is null ? "" : $" at size {size}")} {keys.WhyUnsigned(text)}", 0) with { CheckpointSize = size };
             }
 
             if (note.Origin != $"{keyName}/{tenant}")
@@ -95,7 +103,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             return prefixProblem with { Purged = purged };
         }
 
-        var state = new State(tenant, [.. anchors.Where(c => c.Size > purged)], outsideSet, nodes, publicKey, keyName, start, prefixCheckpoints);
+        var state = new State(tenant, [.. anchors.Where(c => c.Size > purged)], outsideSet, nodes, keys, keyName, start, prefixCheckpoints);
         var result = await RecomputeAsync(snapshot, state, purged, ct)
             ?? CheckCheckpointChain(state, checkpoints, snapshot)
             ?? CheckStoredNodes(state, nodes, purged)
@@ -114,11 +122,21 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     /// The checkpoint rows form a chain: each names the size of the one signed before it, and the head
     /// names the latest. A row removed from the middle or the end breaks it, and the break names its size.
     /// </summary>
-    private static ChainVerification? CheckCheckpointChain(State state, List<StoredCheckpoint> checkpoints, ILogSnapshot snapshot)
+    private ChainVerification? CheckCheckpointChain(State state, List<StoredCheckpoint> checkpoints, ILogSnapshot snapshot)
     {
         long previous = 0;
+        var previousKey = 0;
         foreach (var checkpoint in checkpoints)
         {
+            // Signatures were checked already; a key older than the one before means a retired key signed later.
+            var key = keys.ClaimedPosition(checkpoint.Note) ?? previousKey;
+            if (key < previousKey)
+            {
+                return state.BadCheckpoint(checkpoint.Size,
+                    $"the checkpoint at size {checkpoint.Size} is signed by a key the store had retired before the checkpoint at size {previous} was signed by its successor: it was signed by an instance with an old key, or inserted");
+            }
+
+            previousKey = key;
             if (checkpoint.PreviousSize is { } named && named != previous)
             {
                 return named > previous
@@ -321,7 +339,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
         {
             if (!IsSigned(checkpoint))
             {
-                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key", count) with { CheckpointSize = checkpoint.Size });
+                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} {keys.WhyUnsigned(checkpoint.Note)}", count) with { CheckpointSize = checkpoint.Size });
             }
 
             byte[] root;
@@ -347,7 +365,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
     }
 
     private bool IsSigned(StoredCheckpoint checkpoint) =>
-        CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
+        keys.TryVerify(checkpoint.Note, keyName, out var note, out _)
         && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
     /// <summary>The stored nodes already read for verification, and the store's leaf hashes (retained events and kept purged blocks).</summary>
@@ -471,7 +489,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
     /// <summary>The recomputation's state; <c>outside</c> holds those of the checkpoints that were given from outside the store.</summary>
     private sealed class State(
-        string tenant, List<StoredCheckpoint> checkpoints, HashSet<object> outside, Dictionary<(int, long), byte[]> nodes, ECDsa publicKey, string keyName, MerkleFrontier start, int checkedBefore)
+        string tenant, List<StoredCheckpoint> checkpoints, HashSet<object> outside, Dictionary<(int, long), byte[]> nodes, CheckpointKeys keys, string keyName, MerkleFrontier start, int checkedBefore)
     {
         private readonly MerkleFrontier _frontier = start;
         private readonly byte[] _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
@@ -666,7 +684,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
                 var checkpoint = checkpoints[_nextCheckpoint];
                 if (!IsSigned(checkpoint))
                 {
-                    return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+                    return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {keys.WhyUnsigned(checkpoint.Note)}");
                 }
 
                 if (checkpoint.Size > _frontier.Size)
@@ -702,7 +720,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
             var root = _frontier.Root();
             if (!IsSigned(checkpoint))
             {
-                return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} is not signed by this server's key");
+                return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {keys.WhyUnsigned(checkpoint.Note)}");
             }
 
             if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
@@ -721,7 +739,7 @@ public sealed class ChainVerifier(IWitnessStore store, ECDsa publicKey, string k
 
         /// <summary>The note verifies with the server's key, is of this tenant's log, and says what the stored columns say.</summary>
         private bool IsSigned(StoredCheckpoint checkpoint) =>
-            CheckpointSigner.TryVerify(checkpoint.Note, keyName, publicKey, out var note)
+            keys.TryVerify(checkpoint.Note, keyName, out var note, out _)
             && note is not null && note.Origin == $"{keyName}/{tenant}" && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
         private void OnNode(int level, long index, byte[] hash)

@@ -41,7 +41,7 @@ public static class ActionsApi
                 return Task.CompletedTask;
             })
             .Produces<ActionListResponse>(200).ProducesProblem(400).ProducesProblem(403);
-        group.MapGet("/facets", FacetsAsync).RequireAuthorization(Scopes.EventsRead)
+        group.MapGet("/facets", FacetsAsync).RequireAuthorization(Scopes.EventsRead).ResolvesTenant()
             .WithSummary("The categories, log types, action types (crud) and actions present in the tenant's events or catalog, for filter menus.")
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
@@ -104,13 +104,9 @@ public static class ActionsApi
         return Describe(tenant, layer, entries, own);
     }
 
-    private static async Task<IResult> FacetsAsync(HttpContext context, ActionCatalog catalog, IWitnessStore store)
+    private static async Task<IResult> FacetsAsync(HttpContext context, TenantScope scope, ActionCatalog catalog, IWitnessStore store)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var data = store is IFacetStore facets ? await facets.ListFacetsAsync(tenant, context.RequestAborted) : EventFacets.Empty;
         var known = catalog.List(tenant).ToDictionary(d => d.Action, StringComparer.Ordinal);
         var inData = data.Actions.ToHashSet(StringComparer.Ordinal);

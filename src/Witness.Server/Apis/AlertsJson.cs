@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Witness.Server.Configuration;
 using Witness.Server.Http;
 
 namespace Witness.Server.Apis;

@@ -32,16 +32,12 @@ public static class EventStatsApi
                 new("bucket", $"The width of a bucket in the tenant's time zone; chosen by the range's length when left out (at most {ActivityBuckets.MaxBuckets} buckets).", Enum: ActivityBuckets.Names),
                 new("top", "How many entries each top list has.", JsonSchemaType.Integer, "int32", 0, EventStatsService.MaxTop, EventStatsService.DefaultTop),
             ])
-            .WithTenantParameter()
+            .WithTenantParameter().ResolvesTenant()
             .Produces<StatsResponse>(200).ProducesProblem(400).ProducesProblem(403);
 
-    private static async Task<IResult> StatsAsync(HttpContext context, IWitnessStore store, EventStatsService stats, ReadAuditor auditor)
+    private static async Task<IResult> StatsAsync(HttpContext context, TenantScope scope, IWitnessStore store, EventStatsService stats, ReadAuditor auditor)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var query = context.Request.Query;
         var unknown = query.Keys.FirstOrDefault(k => !Parameters.Contains(k));
         if (unknown is not null)

@@ -35,18 +35,18 @@ public static class EventsApi
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429);
         events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead).WithName("searchEvents")
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
-            .WithQueryParameters(SearchQueryParameters).WithTenantParameter()
+            .WithQueryParameters(SearchQueryParameters).WithTenantParameter().ResolvesTenant()
             .ProducesSchema(200, "A page of events, newest first.", "EventPage", EventExamples.Page)
             .ProducesProblem(400);
         EventStatsApi.Map(events);
         events.MapGet("/{id}", GetAsync).RequireAuthorization(Scopes.EventsRead).WithName("getEvent")
             .WithSummary("One event with every field and its leaf hash.")
-            .WithTenantParameter()
+            .WithTenantParameter().ResolvesTenant()
             .ProducesSchema(200, "The stored event.", "Event", EventExamples.Stored)
             .ProducesProblem(404);
         events.MapGet("/{id}/proof", ProofAsync).RequireAuthorization(Scopes.EventsRead).WithName("getEventProof")
             .WithSummary("The event's inclusion proof against the tenant's latest signed checkpoint.")
-            .WithTenantParameter()
+            .WithTenantParameter().ResolvesTenant()
             .Produces<ProofResponse>(200).ProducesProblem(404);
     }
 
@@ -127,13 +127,9 @@ public static class EventsApi
             statusCode: result.Events.All(e => e.Replayed) ? 200 : 201);
     }
 
-    private static async Task<IResult> SearchAsync(HttpContext context, IWitnessStore store, ReadAuditor auditor)
+    private static async Task<IResult> SearchAsync(HttpContext context, TenantScope scope, IWitnessStore store, ReadAuditor auditor)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         if (await TenantAccess.UnknownTenantAsync(context, tenant, store) is { } missing)
         {
             return missing;
@@ -174,26 +170,18 @@ public static class EventsApi
         return new WrittenResult(200, r => EventJson.WritePageAsync(r, page.Events, page.Next?.ToString()));
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, string id, IWitnessStore store)
+    private static async Task<IResult> GetAsync(HttpContext context, TenantScope scope, string id, IWitnessStore store)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var stored = await store.FindAsync(tenant, id, context.RequestAborted);
         return stored is null
             ? Problems.NotFound($"No event '{id}' in tenant '{tenant}'.")
             : new WrittenResult(200, r => EventJson.WriteOneAsync(r, stored.Body, stored.Hash));
     }
 
-    private static async Task<IResult> ProofAsync(HttpContext context, string id, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> ProofAsync(HttpContext context, TenantScope scope, string id, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var stored = await store.FindAsync(tenant, id, context.RequestAborted);
         if (stored is null)
         {

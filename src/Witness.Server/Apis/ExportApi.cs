@@ -30,18 +30,14 @@ public static class ExportApi
             .WithSummary("Export the tenant's events matching the filters as a file: format=csv, json, ndjson (verifiable offline) or pdf.")
             .WithDescription("Takes every filter of GET /v1/events and q. Streamed in constant memory; recorded as an audit_log.export event.")
             .WithQueryParameters([new("format", "The file format.", Enum: ["csv", "json", "ndjson", "pdf"], Required: true), .. EventsApi.FilterQueryParameters])
-            .WithTenantParameter()
+            .WithTenantParameter().ResolvesTenant()
             .Produces(200, contentType: "text/csv").Produces(200, contentType: "application/json").Produces(200, contentType: "application/x-ndjson").Produces(200, contentType: "application/pdf")
             .ProducesProblem(400).ProducesProblem(403);
     }
 
-    private static async Task<IResult> ExportAsync(HttpContext context, IWitnessStore store, EventExporter exporter, ReadAuditor auditor)
+    private static async Task<IResult> ExportAsync(HttpContext context, TenantScope scope, IWitnessStore store, EventExporter exporter, ReadAuditor auditor)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         if (await TenantAccess.UnknownTenantAsync(context, tenant, store) is { } missing)
         {
             return missing;

@@ -19,7 +19,7 @@ public static class IntegrityApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("Integrity").WithTenantParameter();
+        var group = app.MapGroup("/v1").WithTags("Integrity").WithTenantParameter().ResolvesTenant();
         group.MapGet("/verify", VerifyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("Recompute the tenant's whole log and check every event, stored hash and signed checkpoint.")
             .Produces<VerifyResponse>(200);
@@ -28,7 +28,7 @@ public static class IntegrityApi
             .Produces<VerifyResponse>(200).ProducesProblem(400);
         group.MapGet("/checkpoints/latest", LatestAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note).")
-            .Produces<CheckpointResponse>(200).ProducesProblem(404);
+            .Produces<CheckpointResponse>(200).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/checkpoints/consistency", ConsistencyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The consistency proof between tree sizes from and to: the newer log only appended to the older.")
             .WithQueryParameters(
@@ -37,31 +37,35 @@ public static class IntegrityApi
             .Produces<ConsistencyResponse>(200).ProducesProblem(400).ProducesProblem(410);
         app.MapGet("/v1/public-key", (CheckpointIssuer issuer) => Results.Text(issuer.Key.PublicKeyPem, "application/x-pem-file")).WithTags("Integrity")
             .Produces<string>(200, "application/x-pem-file")
-            .WithSummary("The PEM public key (ECDSA P-256) that signs checkpoints.")
+            .WithSummary("The PEM public key (ECDSA P-256) that signs checkpoints now: the store's current key.")
+            .AllowAnonymous();
+        app.MapGet("/v1/public-keys", PublicKeysAsync).WithTags("Integrity")
+            .Produces<PublicKeysResponse>(200)
+            .WithSummary("Every key that has signed checkpoints in this store, oldest first, with when each was current: older checkpoints verify under the key of their time.")
             .AllowAnonymous();
     }
 
-    private static async Task<IResult> VerifyAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> PublicKeysAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
+        var registry = store is ISigningKeyStore keys ? await keys.ListSigningKeysAsync(context.RequestAborted) : [];
+        var listed = registry.Select(k => new PublicKeyResponse(k.KeyId, issuer.Key.KeyName, k.PublicKeyPem, k.ValidUntil is null, k.ValidFrom, k.ValidUntil, k.Endorsement)).ToList();
+        return Results.Json(new PublicKeysResponse(listed), WitnessJson.Api.PublicKeysResponse);
+    }
 
+    private static async Task<IResult> VerifyAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
+    {
+        var tenant = scope.Tenant;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
+        using var keys = await SigningKeyRegistry.TrustedKeysAsync(store, issuer.Key.Key, context.RequestAborted);
+        var result = await new ChainVerifier(store, keys, issuer.Key.KeyName).VerifyAsync(tenant, context.RequestAborted);
         Telemetry.ServerMetrics.Verified(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         return Describe(result);
     }
 
     /// <summary>POST /v1/verify: the body names signed checkpoints kept outside, as note text or as /v1/checkpoints/latest answered them.</summary>
-    private static async Task<IResult> VerifyAgainstAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> VerifyAgainstAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var notes = new List<string>();
         try
         {
@@ -94,7 +98,8 @@ public static class IntegrityApi
             return Problems.Invalid("checkpoints", $"the body is not JSON: {ex.Message}");
         }
 
-        var result = await new ChainVerifier(store, issuer.Key.Key, issuer.Key.KeyName).VerifyAsync(tenant, notes, context.RequestAborted);
+        using var keys = await SigningKeyRegistry.TrustedKeysAsync(store, issuer.Key.Key, context.RequestAborted);
+        var result = await new ChainVerifier(store, keys, issuer.Key.KeyName).VerifyAsync(tenant, notes, context.RequestAborted);
         return Describe(result);
     }
 
@@ -107,26 +112,27 @@ public static class IntegrityApi
             OutsideCheckpointsChecked = result.Ok ? result.OutsideCheckpoints : 0,
         }, WitnessJson.Api.VerifyResponse);
 
-    private static async Task<IResult> LatestAsync(HttpContext context, CheckpointIssuer issuer)
+    private static async Task<IResult> LatestAsync(HttpContext context, TenantScope scope, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
+        var tenant = scope.Tenant;
+        StoredCheckpoint? checkpoint;
+        try
         {
-            return error!;
+            checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
+        }
+        catch (SigningKeyRefusedException ex)
+        {
+            return Problems.Result(503, "Signing key retired", ex.Message);
         }
 
-        var checkpoint = await issuer.IssueAsync(tenant, context.RequestAborted);
         return checkpoint is null
             ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
             : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Api.CheckpointResponse);
     }
 
-    private static async Task<IResult> ConsistencyAsync(HttpContext context, IWitnessStore store, CheckpointIssuer issuer)
+    private static async Task<IResult> ConsistencyAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var query = context.Request.Query;
         if (!long.TryParse(query["from"], out var from) || from < 1)
         {
@@ -190,3 +196,13 @@ public sealed record CheckpointResponse(string Origin, long Size, string RootHas
 
 /// <summary>Proof hashes are hex; roots base64, as checkpoints write them.</summary>
 public sealed record ConsistencyResponse(long From, long To, string FromRoot, string ToRoot, IReadOnlyList<string> Proof);
+
+/// <summary>The store's checkpoint signing keys, oldest first; the last is current.</summary>
+public sealed record PublicKeysResponse(IReadOnlyList<PublicKeyResponse> Keys);
+
+/// <summary>
+/// One signing key: its C2SP key ID (8 hex digits, as checkpoint signature lines carry it), the key name of those
+/// lines, the SubjectPublicKeyInfo PEM, and when it was current (from <c>ValidFrom</c> until <c>ValidUntil</c>, null
+/// while current). <c>Endorsement</c> is the successor's base64 ECDSA signature over the key (docs/verification.md).
+/// </summary>
+public sealed record PublicKeyResponse(string KeyId, string KeyName, string PublicKeyPem, bool Current, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil, string? Endorsement);

@@ -3,9 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Witness.Access;
-using Witness.Events;
-using Witness.Server.Auditing;
 using Witness.Server.Auth;
+using Witness.Server.Configuration;
 using Witness.Server.Http;
 using Witness.Server.OpenApi;
 using Witness.Server.Webhooks;
@@ -14,15 +13,17 @@ using Witness.Webhooks;
 
 namespace Witness.Server.Apis;
 
-/// <summary>A tenant's webhook endpoints and their delivery history: <c>/v1/webhooks</c> (admin scope).</summary>
+/// <summary>
+/// A tenant's webhook endpoints and their delivery history: <c>/v1/webhooks</c> (admin scope);
+/// <see cref="WebhookService"/> checks, saves and records changes.
+/// </summary>
 public static class WebhooksApi
 {
     private const int DefaultDeliveries = 50;
-    private static readonly string[] Fields = ["url", "secret", "event_types", "enabled", "description"];
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/webhooks").WithTags("Webhooks").WithTenantParameter().RequireAuthorization(Scopes.Admin);
+        var group = app.MapGroup("/v1/webhooks").WithTags("Webhooks").WithTenantParameter().ResolvesTenant().RequireAuthorization(Scopes.Admin);
         group.MapGet("", ListAsync).WithSummary("The tenant's webhooks (secrets are never shown again).").Produces<WebhookList>(200);
         group.MapPost("", CreateAsync)
             .WithSummary("Create a webhook: url, event_types (alert.fired, checkpoint), optional secret (whsec_…; generated when left out and shown once).")
@@ -39,118 +40,57 @@ public static class WebhooksApi
             .Produces<DeliveryResponse>(202).ProducesProblem(404);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IWebhookStore store)
+    private static async Task<IResult> ListAsync(HttpContext context, TenantScope scope, WebhookService service)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
-        var webhooks = await store.ListWebhooksAsync(tenant, context.RequestAborted);
+        var webhooks = await service.ListAsync(scope.Tenant, context.RequestAborted);
         return Results.Json(new WebhookList([.. webhooks.Select(w => Describe(w, showSecret: false))]), AlertsJson.Api.WebhookList);
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, string id, IWebhookStore store)
+    private static async Task<IResult> GetAsync(HttpContext context, TenantScope scope, string id, WebhookService service)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
-        var webhook = await store.FindWebhookAsync(tenant, id, context.RequestAborted);
-        return webhook is null ? NotFound(tenant, id) : Results.Json(Describe(webhook, showSecret: false), AlertsJson.Api.WebhookResponse);
+        var webhook = await service.FindAsync(scope.Tenant, id, context.RequestAborted);
+        return webhook is null ? NotFound(scope.Tenant, id) : Results.Json(Describe(webhook, showSecret: false), AlertsJson.Api.WebhookResponse);
     }
 
-    private static Task<IResult> CreateAsync(HttpContext context, IWebhookStore store, TimeProvider clock, SystemEvents events) => SaveAsync(context, null, store, clock, events);
-
-    private static Task<IResult> ReplaceAsync(HttpContext context, string id, IWebhookStore store, TimeProvider clock, SystemEvents events) => SaveAsync(context, id, store, clock, events);
-
-    private static async Task<IResult> SaveAsync(HttpContext context, string? id, IWebhookStore store, TimeProvider clock, SystemEvents events)
+    private static async Task<IResult> CreateAsync(HttpContext context, TenantScope scope, WebhookService service)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
-        var ct = context.RequestAborted;
-        var existing = id is null ? null : await store.FindWebhookAsync(tenant, id, ct);
-        if (id is not null && existing is null)
-        {
-            return NotFound(tenant, id);
-        }
-
-        var (request, errors) = await ParseAsync(context);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid(errors);
-        }
-
-        var (webhook, newSecret) = await SaveWebhookAsync(tenant, existing, request!, store, clock, ct);
-        await ConfigurationChanges.WebhookAsync(events, tenant, existing, webhook, newSecret is not null, EventsApi.ApiActor(context), RequestContext.Of(context), ct);
-        return Results.Json(Describe(webhook, showSecret: newSecret is not null), AlertsJson.Api.WebhookResponse, statusCode: existing is null ? 201 : 200);
+        var (request, refusal) = await JsonRequestFields.ReadBodyAsync(context, Read);
+        return refusal ?? Answer(await service.CreateAsync(scope, request!, context.RequestAborted), scope.Tenant, "", 201);
     }
 
-    /// <summary>
-    /// Saves a validated webhook as a new endpoint of the tenant, or in place of <paramref name="existing"/>;
-    /// returns it with the secret that was set now (to be shown once), or null when the secret is unchanged.
-    /// The API and the console's webhooks page both save through here.
-    /// </summary>
-    internal static async Task<(Webhook Webhook, string? NewSecret)> SaveWebhookAsync(
-        string tenant, Webhook? existing, ParsedWebhook request, IWebhookStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> ReplaceAsync(HttpContext context, TenantScope scope, string id, WebhookService service)
     {
-        var now = clock.GetUtcNow();
-        var newSecret = request.Secret ?? (existing is null ? WebhookSignature.NewSecret() : null);
-        var webhook = new Webhook
+        // An unknown webhook is 404 whatever the body says.
+        if (await service.FindAsync(scope.Tenant, id, context.RequestAborted) is null)
         {
-            Id = existing?.Id ?? WebhookDispatcher.NewId("wh_", now),
-            Tenant = tenant,
-            Url = request.Url,
-            Secret = newSecret ?? existing!.Secret,
-            EventTypes = request.EventTypes,
-            Enabled = request.Enabled,
-            Description = request.Description,
-            CreatedAt = existing?.CreatedAt ?? now,
-            UpdatedAt = now,
+            return NotFound(scope.Tenant, id);
+        }
+
+        var (request, refusal) = await JsonRequestFields.ReadBodyAsync(context, Read);
+        return refusal ?? Answer(await service.ReplaceAsync(scope, id, request!, context.RequestAborted), scope.Tenant, id, 200);
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, TenantScope scope, string id, WebhookService service) =>
+        await service.DeleteAsync(scope, id, context.RequestAborted) ? Results.NoContent() : NotFound(scope.Tenant, id);
+
+    private static IResult Answer(ChangeResult<SavedWebhook> result, string tenant, string id, int status) =>
+        result.NotFound ? NotFound(tenant, id)
+        : result.Value is { } saved ? Results.Json(Describe(saved.Webhook, showSecret: saved.NewSecret is not null), AlertsJson.Api.WebhookResponse, statusCode: status)
+        : Problems.Invalid(result.Errors);
+
+    private static WebhookRequest Read(JsonElement root)
+    {
+        var fields = new JsonRequestFields(root, WebhookService.Fields, nullIsLeftOut: true);
+        return new WebhookRequest(fields.String("url"), fields.String("secret"), fields.Strings("event_types"), fields.Boolean("enabled"), fields.String("description"))
+        {
+            UnknownFields = fields.Unknown,
+            WrongType = fields.WrongType,
         };
-        await store.SaveWebhookAsync(webhook, ct);
-        return (webhook, newSecret);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string id, IWebhookStore store, SystemEvents events)
+    private static async Task<IResult> DeliveriesAsync(HttpContext context, TenantScope scope, string id, IWebhookStore store)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
-        return await DeleteWebhookAsync(tenant, id, store, events, EventsApi.ApiActor(context), RequestContext.Of(context), context.RequestAborted)
-            ? Results.NoContent()
-            : NotFound(tenant, id);
-    }
-
-    /// <summary>
-    /// Deletes the tenant's webhook and records that in its log; false when the tenant has no such
-    /// webhook. The API and the console's webhooks page both delete through here.
-    /// </summary>
-    internal static async Task<bool> DeleteWebhookAsync(string tenant, string id, IWebhookStore store, SystemEvents events, EventActor actor, EventContext request, CancellationToken ct)
-    {
-        var webhook = await store.FindWebhookAsync(tenant, id, ct);
-        if (webhook is null || !await store.DeleteWebhookAsync(tenant, id, ct))
-        {
-            return false;
-        }
-
-        await ConfigurationChanges.WebhookAsync(events, tenant, webhook, null, secretReplaced: false, actor, request, ct);
-        return true;
-    }
-
-    private static async Task<IResult> DeliveriesAsync(HttpContext context, string id, IWebhookStore store)
-    {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var limit = DefaultDeliveries;
         if (context.Request.Query.TryGetValue("limit", out var text) && (!int.TryParse(text, out limit) || limit is < 1 or > 1000))
         {
@@ -166,13 +106,9 @@ public static class WebhooksApi
         return Results.Json(new DeliveryList([.. deliveries.Select(Describe)]), AlertsJson.Api.DeliveryList);
     }
 
-    private static async Task<IResult> RedeliverAsync(HttpContext context, string id, string deliveryId, IWebhookStore store, WebhookDispatcher dispatcher)
+    private static async Task<IResult> RedeliverAsync(HttpContext context, TenantScope scope, string id, string deliveryId, IWebhookStore store, WebhookDispatcher dispatcher)
     {
-        if (!TenantAccess.TryResolve(context, out var tenant, out var error))
-        {
-            return error!;
-        }
-
+        var tenant = scope.Tenant;
         var delivery = await store.FindDeliveryAsync(tenant, id, deliveryId, context.RequestAborted);
         if (delivery is null)
         {
@@ -183,118 +119,6 @@ public static class WebhooksApi
         return Results.Json(Describe(again), AlertsJson.Api.DeliveryResponse, statusCode: 202);
     }
 
-    private static async Task<(ParsedWebhook? Request, List<ValidationError> Errors)> ParseAsync(HttpContext context)
-    {
-        JsonDocument doc;
-        try
-        {
-            doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-        }
-        catch (JsonException ex)
-        {
-            return (null, [new("body", $"not valid JSON: {ex.Message}")]);
-        }
-
-        using (doc)
-        {
-            if (JsonUnicode.FindInvalidText(doc.RootElement) is { } notText)
-            {
-                return (null, [new(notText, JsonUnicode.Message)]);
-            }
-
-            return doc.RootElement.ValueKind != JsonValueKind.Object ? (null, [new("body", "expected a JSON object")]) : Validate(doc.RootElement);
-        }
-    }
-
-    /// <summary>A webhook's fields from a request, or the fields that are wrong. The console's webhooks page checks its form through here too.</summary>
-    internal static (ParsedWebhook? Request, List<ValidationError> Errors) Validate(JsonElement root)
-    {
-        var errors = new List<ValidationError>();
-        foreach (var property in root.EnumerateObject().Where(p => !Fields.Contains(p.Name)))
-        {
-            errors.Add(new(property.Name, $"unknown field; the fields are {string.Join(", ", Fields)}"));
-        }
-
-        string? url = null;
-        if (!root.TryGetProperty("url", out var u) || u.ValueKind != JsonValueKind.String)
-        {
-            errors.Add(new("url", "is required: an absolute http or https URL"));
-        }
-        else if (u.GetString()!.Length > 2000 || !Uri.TryCreate(u.GetString(), UriKind.Absolute, out var uri)
-            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0 || uri.Fragment.Length > 0)
-        {
-            errors.Add(new("url", "must be an absolute http or https URL of at most 2000 characters, without user info or fragment"));
-        }
-        else
-        {
-            url = uri.AbsoluteUri;
-        }
-
-        string? secret = null;
-        if (root.TryGetProperty("secret", out var s) && s.ValueKind != JsonValueKind.Null)
-        {
-            if (s.ValueKind == JsonValueKind.String && WebhookSignature.IsValidSecret(s.GetString()))
-            {
-                secret = s.GetString();
-            }
-            else
-            {
-                errors.Add(new("secret", "must be whsec_ followed by the base64 of 24 to 64 random bytes, or left out to have one generated"));
-            }
-        }
-
-        var types = new List<string>();
-        if (!root.TryGetProperty("event_types", out var t) || t.ValueKind != JsonValueKind.Array || t.GetArrayLength() == 0)
-        {
-            errors.Add(new("event_types", $"is required: a non-empty array of {string.Join(", ", WebhookEventTypes.All)}"));
-        }
-        else
-        {
-            var i = 0;
-            foreach (var item in t.EnumerateArray())
-            {
-                if (item.ValueKind == JsonValueKind.String && WebhookEventTypes.All.Contains(item.GetString()))
-                {
-                    types.Add(item.GetString()!);
-                }
-                else
-                {
-                    errors.Add(new($"event_types[{i}]", $"must be one of {string.Join(", ", WebhookEventTypes.All)}"));
-                }
-
-                i++;
-            }
-        }
-
-        var enabled = true;
-        if (root.TryGetProperty("enabled", out var e))
-        {
-            if (e.ValueKind is JsonValueKind.True or JsonValueKind.False)
-            {
-                enabled = e.GetBoolean();
-            }
-            else
-            {
-                errors.Add(new("enabled", "must be true or false"));
-            }
-        }
-
-        string? description = null;
-        if (root.TryGetProperty("description", out var d) && d.ValueKind != JsonValueKind.Null)
-        {
-            if (d.ValueKind == JsonValueKind.String && d.GetString()!.Length <= 500)
-            {
-                description = d.GetString();
-            }
-            else
-            {
-                errors.Add(new("description", "must be a string of at most 500 characters"));
-            }
-        }
-
-        return errors.Count > 0 ? (null, errors) : (new ParsedWebhook(url!, secret, [.. types.Distinct()], enabled, description), errors);
-    }
-
     private static IResult NotFound(string tenant, string id) => Problems.NotFound($"No webhook '{id}' in tenant '{tenant}'.");
 
     private static WebhookResponse Describe(Webhook w, bool showSecret) =>
@@ -303,12 +127,7 @@ public static class WebhooksApi
     private static DeliveryResponse Describe(WebhookDelivery d) =>
         new(d.Id, d.WebhookId, d.MessageId, d.EventType, d.Status, d.Attempts, d.LastStatus, d.LastError, d.CreatedAt,
             d.Status == DeliveryStatuses.Pending ? d.NextAttemptAt : null, d.CompletedAt);
-
-    /// <summary>A webhook as checked; <c>Secret</c> is null when none was given.</summary>
-    internal sealed record ParsedWebhook(string Url, string? Secret, IReadOnlyList<string> EventTypes, bool Enabled, string? Description);
 }
-
-public sealed record WebhookRequest(string Url, string? Secret, IReadOnlyList<string> EventTypes, bool? Enabled, string? Description);
 
 /// <summary>A webhook; <c>secret</c> appears only in the answer that set it.</summary>
 public sealed record WebhookResponse(

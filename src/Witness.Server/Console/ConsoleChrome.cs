@@ -7,11 +7,11 @@ namespace Witness.Server.Console;
 /// The top bar of a signed-in console page: the product, the tenant (a switcher for a platform
 /// administrator), who is signed in and the sign-out button. The viewer has no top bar.
 /// </summary>
-internal sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Tenants, string? Tenant, AntiforgeryTokenSet Antiforgery)
+public sealed record ConsoleChrome(ConsoleUser User, IReadOnlyList<string> Tenants, string? Tenant, AntiforgeryTokenSet Antiforgery)
 {
     public ConsoleSection Section { get; init; } = ConsoleSection.AuditLogs;
 
-    public void Write(HtmlWriter html)
+    internal void Write(HtmlWriter html)
     {
         html.Open("header", ("class", "topbar")).Open("div", ("class", "topbar-inner"))
             .Open("a", ("class", "brand"), ("href", "/console")).Markup(Icons.Logo).Element("span", "Witness").Close("a");

@@ -1,7 +1,7 @@
 namespace Witness.Server.Console;
 
 /// <summary>The part of the console a page belongs to, marked as current in the top bar.</summary>
-internal enum ConsoleSection
+public enum ConsoleSection
 {
     AuditLogs,
     Settings,

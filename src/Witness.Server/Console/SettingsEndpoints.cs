@@ -1,15 +1,12 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Globalization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Witness.Alerts;
 using Witness.Events;
-using Witness.Server.Alerts;
-using Witness.Server.Apis;
 using Witness.Server.Auditing;
-using Witness.Server.Auth;
+using Witness.Server.Configuration;
 using Witness.Server.Http;
 using Witness.Server.Webhooks;
 using Witness.Storage;
@@ -20,9 +17,9 @@ namespace Witness.Server.Console;
 /// <summary>
 /// The console's settings pages, for Administrators only: <c>/console/settings/retention</c>,
 /// <c>/alert-rules</c>, <c>/webhooks</c> and <c>/webhooks/{id}/deliveries</c>. Every change is a
-/// POST with an anti-forgery token, checked and saved by the same code as the HTTP API
-/// (<see cref="SettingsApi"/>, <see cref="AlertsApi"/>, <see cref="WebhooksApi"/>), so a change
-/// made here is validated, applied and recorded exactly as one made through the API.
+/// POST with an anti-forgery token, read into the same typed request as the HTTP API's and checked,
+/// saved and recorded by the same service (<see cref="SettingsService"/>, <see cref="AlertRuleService"/>,
+/// <see cref="WebhookService"/>), so a change made here is handled exactly as one made through the API.
 /// </summary>
 internal static class SettingsEndpoints
 {
@@ -61,7 +58,7 @@ internal static class SettingsEndpoints
         await RetentionPage.RenderAsync(context, assets, scope, await store.GetSettingsAsync(scope.Tenant, context.RequestAborted), null, [], notice, 200);
     }
 
-    private static async Task SaveRetentionAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, TenantSettingsCache cache, SystemEvents events)
+    private static async Task SaveRetentionAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, SettingsService settings)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
@@ -70,56 +67,43 @@ internal static class SettingsEndpoints
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var entered = form["retention_days"].ToString().Trim();
-        var changes = new JsonObject { ["retention_days"] = FormNumber(entered) };
-        if (await SaveSettingsAsync(context, scope, store, cache, events, changes) is { } refused)
+        var days = FormNumber(entered);
+        var change = new SettingsChange(days, null, null, null) { WrongType = days is null ? new HashSet<string> { "retention_days" } : new HashSet<string>() };
+        var result = await settings.ChangeAsync(scope.Acting(context), change, context.RequestAborted);
+        if (result.Value is null)
         {
-            await RetentionPage.RenderAsync(context, assets, scope, refused.Current, entered, refused.Errors, null, 400);
+            await RetentionPage.RenderAsync(context, assets, scope, await settings.GetAsync(scope.Tenant, context.RequestAborted), entered, result.Errors, null, 400);
             return;
         }
 
         SeeOther(context, scope.Url("/console/settings/retention", ("saved", "retention")));
     }
 
-    private static async Task SetLegalHoldAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, TenantSettingsCache cache, SystemEvents events)
+    private static async Task SetLegalHoldAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, SettingsService settings)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
             return;
         }
 
-        var hold = context.Request.Query["hold"].ToString() switch
+        bool? hold = context.Request.Query["hold"].ToString() switch
         {
-            "on" => JsonValue.Create(true),
-            "off" => JsonValue.Create(false),
-            var other => (JsonNode)JsonValue.Create(other),
+            "on" => true,
+            "off" => false,
+            _ => null,
         };
-        if (await SaveSettingsAsync(context, scope, store, cache, events, new JsonObject { ["legal_hold"] = hold }) is { } refused)
+        var change = new SettingsChange(null, null, null, hold) { WrongType = hold is null ? new HashSet<string> { "legal_hold" } : new HashSet<string>() };
+        var result = await settings.ChangeAsync(scope.Acting(context), change, context.RequestAborted);
+        if (result.Value is null)
         {
-            await RetentionPage.RenderAsync(context, assets, scope, refused.Current, null, refused.Errors, null, 400);
+            await RetentionPage.RenderAsync(context, assets, scope, await settings.GetAsync(scope.Tenant, context.RequestAborted), null, result.Errors, null, 400);
             return;
         }
 
-        SeeOther(context, scope.Url("/console/settings/retention", ("saved", hold.GetValueKind() == JsonValueKind.True ? "hold-on" : "hold-off")));
+        SeeOther(context, scope.Url("/console/settings/retention", ("saved", hold == true ? "hold-on" : "hold-off")));
     }
 
-    /// <summary>Applies and saves the changes as <c>PATCH /v1/settings</c> does; the errors and the unchanged settings when refused.</summary>
-    private static async Task<(TenantSettings Current, List<ValidationError> Errors)?> SaveSettingsAsync(
-        HttpContext context, SettingsScope scope, IWitnessStore store, TenantSettingsCache cache, SystemEvents events, JsonObject changes)
-    {
-        var ct = context.RequestAborted;
-        var before = await store.GetSettingsAsync(scope.Tenant, ct);
-        var errors = new List<ValidationError>();
-        var settings = SettingsApi.Apply(before, JsonSerializer.SerializeToElement(changes, ConsoleFormJson.Default.JsonObject), errors);
-        if (errors.Count > 0)
-        {
-            return (before, errors);
-        }
-
-        await SettingsApi.SaveAsync(scope.Tenant, before, settings, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), cache, events, ct);
-        return null;
-    }
-
-    private static async Task AlertRulesAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts)
+    private static async Task AlertRulesAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, AlertRuleService rules)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: false) is not { } scope)
         {
@@ -132,12 +116,10 @@ internal static class SettingsEndpoints
             "deleted" => "Alert rule deleted.",
             _ => null,
         };
-        await AlertRulesPage.RenderAsync(context, assets, scope, await alerts.ListAlertRulesAsync(scope.Tenant, context.RequestAborted), null, [], notice, 200);
+        await AlertRulesPage.RenderAsync(context, assets, scope, await rules.ListAsync(scope.Tenant, context.RequestAborted), null, [], notice, 200);
     }
 
-    private static async Task CreateAlertRuleAsync(
-        HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts, TenantSettingsCache settings, AlertService service, TimeProvider clock,
-        SystemEvents events)
+    private static async Task CreateAlertRuleAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, AlertRuleService rules)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
@@ -146,59 +128,64 @@ internal static class SettingsEndpoints
 
         var ct = context.RequestAborted;
         var form = await context.Request.ReadFormAsync(ct);
-        var kind = form["kind"].ToString();
-        var request = new JsonObject { ["enabled"] = form.ContainsKey("enabled") };
-        var fields = new List<string> { "name", "kind", "query" };
-        if (kind == AlertKinds.Threshold)
+        var result = await rules.CreateAsync(scope.Acting(context), AlertRuleFromForm(form), ct);
+        if (result.Value is null)
         {
-            fields.AddRange(["threshold", "window_minutes", "group_by"]);
-        }
-        else if (kind == AlertKinds.FirstSeen)
-        {
-            fields.Add("dimension");
-        }
-
-        foreach (var field in fields)
-        {
-            var value = form[field].ToString().Trim();
-            if (value.Length > 0)
-            {
-                request[field] = field is "threshold" or "window_minutes" ? FormNumber(value) : value;
-            }
-        }
-
-        var parsed = AlertsApi.Validate(JsonSerializer.SerializeToElement(request, ConsoleFormJson.Default.JsonObject), TenantZone.Of(await settings.GetAsync(scope.Tenant, ct)));
-        if (parsed.Errors is { } errors)
-        {
-            await AlertRulesPage.RenderAsync(context, assets, scope, await alerts.ListAlertRulesAsync(scope.Tenant, ct), form, errors, null, 400);
+            await AlertRulesPage.RenderAsync(context, assets, scope, await rules.ListAsync(scope.Tenant, ct), form, result.Errors, null, 400);
             return;
         }
 
-        var rule = await AlertsApi.SaveRuleAsync(scope.Tenant, null, parsed.Rule!, parsed.Filter!, store, alerts, service, clock, ct);
-        await ConfigurationChanges.AlertRuleAsync(events, scope.Tenant, null, rule, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), ct);
         SeeOther(context, scope.Url("/console/settings/alert-rules", ("saved", "created")));
     }
 
-    private static async Task DeleteAlertRuleAsync(
-        HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IAlertStore alerts, AlertService service, SystemEvents events)
+    /// <summary>The rule the form describes: the fields its kind shows, as typed; a number that is not one is named by the service.</summary>
+    private static AlertRuleRequest AlertRuleFromForm(IFormCollection form)
+    {
+        var kind = form["kind"].ToString();
+        var isThreshold = kind == AlertKinds.Threshold;
+        var wrong = new HashSet<string>();
+        string? Text(string field, bool shown = true) => shown && form[field].ToString().Trim() is { Length: > 0 } value ? value : null;
+        int? Number(string field)
+        {
+            if (Text(field, isThreshold) is not { } value)
+            {
+                return null;
+            }
+
+            var number = FormNumber(value);
+            if (number is null)
+            {
+                wrong.Add(field);
+            }
+
+            return number;
+        }
+
+        return new AlertRuleRequest(
+            Text("name"), Text("kind"), Text("query"), Number("threshold"), Number("window_minutes"), Text("group_by", isThreshold),
+            Text("dimension", kind == AlertKinds.FirstSeen), form.ContainsKey("enabled"))
+        {
+            WrongType = wrong,
+        };
+    }
+
+    private static async Task DeleteAlertRuleAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, AlertRuleService rules)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
             return;
         }
 
-        if (await AlertsApi.DeleteRuleAsync(scope.Tenant, id, alerts, store, service, context.RequestAborted) is not { } deleted)
+        if (await rules.DeleteAsync(scope.Acting(context), id, context.RequestAborted) is null)
         {
             await MessagePage.RenderAsync(context, assets, scope.Chrome, 404, "No such alert rule", "It may have been deleted already.", Icons.Warning);
             return;
         }
 
-        await ConfigurationChanges.AlertRuleAsync(events, scope.Tenant, deleted, null, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted);
-
         SeeOther(context, scope.Url("/console/settings/alert-rules", ("saved", "deleted")));
     }
 
-    private static async Task WebhooksAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks)
+    private static async Task WebhooksAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, WebhookService webhooks)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: false) is not { } scope)
         {
@@ -209,8 +196,7 @@ internal static class SettingsEndpoints
         await RenderWebhooksAsync(context, assets, scope, store, webhooks, null, [], null, notice, 200);
     }
 
-    private static async Task CreateWebhookAsync(
-        HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks, TimeProvider clock, SystemEvents events)
+    private static async Task CreateWebhookAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, WebhookService service)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
@@ -219,38 +205,28 @@ internal static class SettingsEndpoints
 
         var ct = context.RequestAborted;
         var form = await context.Request.ReadFormAsync(ct);
-        var request = new JsonObject { ["event_types"] = new JsonArray([.. form["event_types"].Select(t => (JsonNode?)JsonValue.Create(t))]) };
-        foreach (var field in new[] { "url", "description" })
+        string? Text(string field) => form[field].ToString().Trim() is { Length: > 0 } value ? value : null;
+        var request = new WebhookRequest(Text("url"), null, [.. form["event_types"]], null, Text("description"));
+        var result = await service.CreateAsync(scope.Acting(context), request, ct);
+        if (result.Value is not { } saved)
         {
-            var value = form[field].ToString().Trim();
-            if (value.Length > 0)
-            {
-                request[field] = value;
-            }
-        }
-
-        var (parsed, errors) = WebhooksApi.Validate(JsonSerializer.SerializeToElement(request, ConsoleFormJson.Default.JsonObject));
-        if (errors.Count > 0)
-        {
-            await RenderWebhooksAsync(context, assets, scope, store, webhooks, form, errors, null, null, 400);
+            await RenderWebhooksAsync(context, assets, scope, store, service, form, result.Errors, null, null, 400);
             return;
         }
 
         // The secret goes into this answer only, never into a URL, so it is rendered here instead of after a redirect.
-        var (webhook, _) = await WebhooksApi.SaveWebhookAsync(scope.Tenant, null, parsed!, webhooks, clock, ct);
-        await ConfigurationChanges.WebhookAsync(events, scope.Tenant, null, webhook, secretReplaced: true, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), ct);
         context.Response.Headers.CacheControl = "no-store";
-        await RenderWebhooksAsync(context, assets, scope, store, webhooks, null, [], webhook, "Webhook created.", 201);
+        await RenderWebhooksAsync(context, assets, scope, store, service, null, [], saved.Webhook, "Webhook created.", 201);
     }
 
-    private static async Task DeleteWebhookAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks, SystemEvents events)
+    private static async Task DeleteWebhookAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, WebhookService service)
     {
         if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
         {
             return;
         }
 
-        if (!await WebhooksApi.DeleteWebhookAsync(scope.Tenant, id, webhooks, events, ConsoleClaims.Actor(scope.User), RequestContext.Of(context), context.RequestAborted))
+        if (!await service.DeleteAsync(scope.Acting(context), id, context.RequestAborted))
         {
             await MessagePage.RenderAsync(context, assets, scope.Chrome, 404, "No such webhook", "It may have been deleted already.", Icons.Warning);
             return;
@@ -260,12 +236,12 @@ internal static class SettingsEndpoints
     }
 
     private static async Task RenderWebhooksAsync(
-        HttpContext context, ConsoleAssets assets, SettingsScope scope, IWitnessStore store, IWebhookStore webhooks,
+        HttpContext context, ConsoleAssets assets, SettingsScope scope, IWitnessStore store, WebhookService webhooks,
         IFormCollection? entered, IReadOnlyList<ValidationError> errors, Webhook? created, string? notice, int status)
     {
         var ct = context.RequestAborted;
         var zone = TenantZone.Of(await store.GetSettingsAsync(scope.Tenant, ct));
-        await WebhooksPage.RenderAsync(context, assets, scope, await webhooks.ListWebhooksAsync(scope.Tenant, ct), zone, entered, errors, created, notice, status);
+        await WebhooksPage.RenderAsync(context, assets, scope, await webhooks.ListAsync(scope.Tenant, ct), zone, entered, errors, created, notice, status);
     }
 
     private static async Task DeliveriesAsync(HttpContext context, string id, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IWebhookStore webhooks)
@@ -307,11 +283,9 @@ internal static class SettingsEndpoints
         SeeOther(context, scope.Url($"/console/settings/webhooks/{Uri.EscapeDataString(id)}/deliveries", ("redelivered", "1")));
     }
 
-    /// <summary>A whole number as a JSON number, anything else as the text typed, so the shared validation names the field.</summary>
-    private static JsonNode FormNumber(string value) =>
-        long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
-            ? JsonValue.Create(number)
-            : JsonValue.Create(value);
+    /// <summary>A whole number typed in a form, or null for anything else (the service then names the field).</summary>
+    private static int? FormNumber(string value) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) ? number : null;
 
     private static IEnumerable<(string, string?)> Tenant(HttpContext context) =>
         context.Request.Query["tenant"] is { Count: > 0 } tenant ? [("tenant", tenant.ToString())] : [];

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Witness.Access;
 using Witness.Events;
 using Witness.Server.Auth;
+using Witness.Server.Http;
 using Witness.Storage;
 
 namespace Witness.Server.Console;
@@ -12,17 +13,20 @@ namespace Witness.Server.Console;
 /// tenant, or for a platform administrator the one named in <c>?tenant=</c> (the first tenant when
 /// none is named). <see cref="ResolveAsync"/> answers everyone else itself, with no settings data.
 /// </summary>
-internal sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChrome Chrome)
+public sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChrome Chrome)
 {
     /// <summary><paramref name="path"/> on this tenant: a platform administrator's links carry the tenant.</summary>
     public string Url(string path, params (string Name, string? Value)[] query) =>
         AuditLogView.Build(path, User.IsPlatformAdministrator ? [("tenant", Tenant), .. query] : query);
 
+    /// <summary>The user acting on the tenant, as the services that change its configuration take it.</summary>
+    public TenantScope Acting(HttpContext context) => new(Tenant, ConsoleClaims.Actor(User), RequestContext.Of(context));
+
     /// <summary>
     /// The scope of this request, or null once the response is written: a redirect to sign in, a
     /// permission page for Auditors and Members, an error page for an expired form or an unknown tenant.
     /// </summary>
-    public static async Task<SettingsScope?> ResolveAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, bool isPost)
+    internal static async Task<SettingsScope?> ResolveAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, bool isPost)
     {
         ConsoleHeaders.ForConsole(context.Response);
         var user = await ConsoleAuthentication.CurrentUserAsync(context);

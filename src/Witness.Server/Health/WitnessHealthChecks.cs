@@ -82,22 +82,36 @@ public static class WitnessHealthChecks
         }
     }
 
-    private sealed class SigningKeyCheck(SigningKey key) : IHealthCheck
+    /// <summary>
+    /// The key signs; and it is still the store's current key: after a rotation an instance holding the old
+    /// one is Degraded (it serves, but signs no checkpoints) until restarted with the new key file. Not
+    /// Unhealthy, so that a rotation does not take every instance out of the load balancer at once.
+    /// </summary>
+    private sealed class SigningKeyCheck(SigningKey key, IWitnessStore store) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             var digest = SHA256.HashData("witness readiness"u8);
             try
             {
                 var signature = key.Key.SignHash(digest);
-                return Task.FromResult(key.Key.VerifyHash(digest, signature)
-                    ? HealthCheckResult.Healthy($"key '{key.KeyName}' signs")
-                    : HealthCheckResult.Unhealthy($"key '{key.KeyName}' made a signature that does not verify"));
+                if (!key.Key.VerifyHash(digest, signature))
+                {
+                    return HealthCheckResult.Unhealthy($"key '{key.KeyName}' made a signature that does not verify");
+                }
             }
             catch (CryptographicException ex)
             {
-                return Task.FromResult(HealthCheckResult.Unhealthy($"key '{key.KeyName}' cannot sign: {ex.Message}"));
+                return HealthCheckResult.Unhealthy($"key '{key.KeyName}' cannot sign: {ex.Message}");
             }
+
+            var id = RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(key.Key));
+            if (store is ISigningKeyStore keys && await keys.ListSigningKeysAsync(cancellationToken) is { Count: > 0 } registry && registry[^1].KeyId != id)
+            {
+                return HealthCheckResult.Degraded($"key {id} is no longer the store's current key ({registry[^1].KeyId}): it signs no checkpoints; restart with the current key file");
+            }
+
+            return HealthCheckResult.Healthy($"key '{key.KeyName}' ({id}) signs");
         }
     }
 }

@@ -9,6 +9,7 @@ namespace Witness.Server.Http;
 [JsonSerializable(typeof(AppendResponse))]
 [JsonSerializable(typeof(VerifyResponse))]
 [JsonSerializable(typeof(CheckpointResponse))]
+[JsonSerializable(typeof(PublicKeysResponse))]
 [JsonSerializable(typeof(ProofResponse))]
 [JsonSerializable(typeof(ConsistencyResponse))]
 [JsonSerializable(typeof(SettingsResponse))]

@@ -1,10 +1,32 @@
 using Witness.Storage.Postgres;
+using Witness.Server.Tests.Support;
 
 namespace Witness.Storage.Tests.Conformance;
 
 /// <summary>The conformance suite on PostgreSQL: a fresh database for the class on the test server.</summary>
-public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixture) : StoreConformanceTests, IClassFixture<PostgresDatabaseFixture>
+public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixture) : StoreConformanceTests, IClassFixture<PostgresDatabaseFixture>, IAsyncLifetime
 {
+    private readonly List<PostgresTestDatabase> _own = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var database in _own)
+        {
+            await database.DisposeAsync();
+        }
+    }
+
+    protected override async Task<IWitnessStore> OpenOwnStoreAsync()
+    {
+        var database = await PostgresTestDatabase.CreateAsync();
+        _own.Add(database);
+        var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = database.ConnectionString });
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
     protected override async Task<IWitnessStore> OpenStoreAsync()
     {
         var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString });
@@ -23,4 +45,5 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
         await fixture.Database.ScalarAsync(sql.Replace("{tenant}", $"(SELECT id FROM tenants WHERE name = '{tenant}')", StringComparison.Ordinal)) is long value ? value : 0;
 
     protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((PostgresStore)store).IndexTextBacklogAsync(CancellationToken.None);
+    protected override Task<object?> ScalarAsync(string sql) => fixture.Database.ScalarAsync(sql);
 }

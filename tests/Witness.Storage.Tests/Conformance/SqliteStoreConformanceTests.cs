@@ -34,5 +34,14 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
 
     protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((SqliteStore)store).IndexTextBacklogAsync(CancellationToken.None);
 
+    protected override async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_folder, "witness.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
     public void Dispose() => TempFolder.Delete(_folder);
 }

@@ -27,6 +27,12 @@ public abstract partial class StoreConformanceTests
 
     /// <summary>Indexes the store's free-text backlog, as its start does.</summary>
     protected abstract Task<long> IndexTextBacklogAsync(IWitnessStore store);
+    /// <summary>
+    /// Opens a store no other test of the class shares: for tests of what is global to a store (its signing
+    /// keys), which would otherwise change what the other tests see. Same as <see cref="OpenStoreAsync"/> where
+    /// each test already has its own store.
+    /// </summary>
+    protected virtual Task<IWitnessStore> OpenOwnStoreAsync() => OpenStoreAsync();
 
     [Fact]
     public async Task Events_get_seq_one_two_three_in_each_tenant_and_the_head_follows()

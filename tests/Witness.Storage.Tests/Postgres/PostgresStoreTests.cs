@@ -114,6 +114,9 @@ public sealed class PostgresStoreTests
         Assert.Null(await store.FindBySeqAsync(tenant, 1, CancellationToken.None));
         Assert.NotNull(await store.FindBySeqAsync(tenant, 2, CancellationToken.None));
         Assert.Equal(1L, await database.ScalarAsync("SELECT count(*) FROM event_ids"));
+        // The dropped month's event left the pre-aggregated counts too; a row that reached zero is gone.
+        Assert.Equal(1L, await database.ScalarAsync("SELECT sum(events)::bigint FROM event_counts"));
+        Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM event_counts WHERE events <= 0"));
     }
 
     [Fact]
