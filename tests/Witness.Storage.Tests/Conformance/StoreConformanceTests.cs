@@ -29,7 +29,7 @@ public abstract partial class StoreConformanceTests
     protected abstract Task<long> IndexTextBacklogAsync(IWitnessStore store);
     /// <summary>
     /// Opens a store no other test of the class shares: for tests of what is global to a store (its signing
-    /// keys), which would otherwise change what the other tests see. Same as <see cref="OpenStoreAsync"/> where
+    /// keys), which would otherwise change what the other tests see. Same as <see cref="OpenStoreAsync()"/> where
     /// each test already has its own store.
     /// </summary>
     protected virtual Task<IWitnessStore> OpenOwnStoreAsync() => OpenStoreAsync();
