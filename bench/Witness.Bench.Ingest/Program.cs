@@ -13,6 +13,15 @@ using Witness.Storage.Sqlite;
 int Arg(string name, int fallback) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 var eventCount = Arg("--events", 40_000);
+if (args.Contains("--search"))
+{
+    var at = Array.IndexOf(args, "--store");
+    var pg = Array.IndexOf(args, "--postgres");
+    await Witness.Bench.SearchBench.RunAsync(Arg("--events", 1_000_000), at >= 0 ? args[at + 1] : Path.Combine(Path.GetTempPath(), "witness-search-bench"), pg >= 0 ? args[pg + 1] : null, Arg("--text-block-events", Witness.Search.TextBlock.DefaultMaxEvents));
+    return;
+}
+
+var textBlockEvents = Arg("--text-block-events", Witness.Search.TextBlock.DefaultMaxEvents); // events per free-text block (SqliteStoreOptions.TextBlockEvents)
 var onlyStage = Arg("--stage", 0); // 1-based: run one stage only, e.g. under a profiler
 var rounds = Arg("--rounds", 3);
 const int batchSize = 500;
@@ -90,7 +99,7 @@ var stages = new (string Name, Func<Task> Run)[]
         Directory.CreateDirectory(folder);
         try
         {
-            await using var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = Path.Combine(folder, "witness.db") });
+            await using var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = Path.Combine(folder, "witness.db"), TextBlockEvents = textBlockEvents });
             await store.InitializeAsync(CancellationToken.None);
             foreach (var group in Prepared().Chunk(batchSize).Chunk(groupSize / batchSize))
             {
@@ -142,6 +151,18 @@ var stages = new (string Name, Func<Task> Run)[]
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, true);
         }
+    }),
+    ($"  of which (stage 6): free-text blocks of {textBlockEvents} (TextBlockBuilder, distinct trigrams)", () =>
+    {
+        var builder = new Witness.Search.TextBlockBuilder(textBlockEvents);
+        var seq = 0L;
+        foreach (var e in Prepared())
+        {
+            builder.Add(++seq, e.Prepared!.Keys.OccurredAtMicros, e.Prepared.Keys.SearchText);
+        }
+
+        builder.Complete();
+        return Task.CompletedTask;
     }),
 };
 

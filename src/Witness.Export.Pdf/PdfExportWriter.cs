@@ -168,7 +168,7 @@ public sealed class PdfExportWriter : IExportWriter
             ("Period", $"{source.Period.From:yyyy-MM-dd} to {source.Period.To:yyyy-MM-dd} ({source.Zone.Id})"),
             ("Filters", filters),
             ("Events", $"{count.ToString("N0", CultureInfo.InvariantCulture)}, of which {summary.Failures.ToString("N0", CultureInfo.InvariantCulture)} failures"),
-            ("Generated", $"{Rfc3339.Format(source.GeneratedAt)} ({localNow.ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture)})"),
+            ("Generated", $"{Rfc3339.FormatFixed(source.GeneratedAt)} ({localNow.ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture)})"),
         };
         var top = y;
         y = Rows(gfx, rows, Margin, y, labelWidth, leftWidth, label, value, 3);
@@ -461,7 +461,7 @@ public sealed class PdfExportWriter : IExportWriter
             using var gfx = XGraphics.FromPdfPage(page, XGraphicsPdfPageOptions.Append);
             var y = page.Height.Point - Margin;
             var width = page.Width.Point - (2 * Margin);
-            gfx.DrawString($"Witness audit log export · {source.Tenant} · generated {Rfc3339.Format(source.GeneratedAt)}", font, XBrushes.DimGray,
+            gfx.DrawString($"Witness audit log export · {source.Tenant} · generated {Rfc3339.FormatFixed(source.GeneratedAt)}", font, XBrushes.DimGray,
                 new XRect(Margin, y, width, 10), XStringFormats.TopLeft);
             gfx.DrawString($"Page {i + 1} of {total}", font, XBrushes.DimGray, new XRect(Margin, y, width, 10), XStringFormats.TopRight);
         }

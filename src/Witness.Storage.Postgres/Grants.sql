@@ -22,6 +22,10 @@ BEGIN
         GRANT SELECT ON retention_state, purged_leaf_blocks TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rules, alert_seen, alert_cursors, webhooks, webhook_deliveries TO witness_app;
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
+        -- Free-text blocks are written with their events; the backlog of events stored before them shrinks as they are indexed.
+        GRANT SELECT, INSERT ON text_blocks TO witness_app;
+        GRANT USAGE ON SEQUENCE text_blocks_block_id_seq TO witness_app;
+        GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_app;
         -- The pre-aggregated counts of events: derived from the log, added to on every append.
         GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
     END IF;
@@ -34,6 +38,9 @@ BEGIN
         -- A purge reads the events' hashes and the checkpoints, keeps the leaf blocks proofs need and moves the purged prefix.
         GRANT SELECT ON checkpoints, merkle_nodes TO witness_retention;
         GRANT SELECT, INSERT, UPDATE ON retention_state, purged_leaf_blocks TO witness_retention;
+        -- A purge removes the free-text blocks of the purged prefix.
+        GRANT SELECT, DELETE ON text_blocks TO witness_retention;
+        GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_retention;
         -- A purge takes its events out of the pre-aggregated counts.
         GRANT SELECT, UPDATE, DELETE ON event_counts TO witness_retention;
     END IF;

@@ -27,6 +27,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
     private readonly List<(long TenantId, LogEntry Entry)> _events = [];
     private readonly List<(long TenantId, int Level, long Index, byte[] Hash)> _nodes = [];
     private readonly Dictionary<long, LogHead> _heads = [];
+    private readonly List<(long TenantId, Witness.Search.TextBlock Block)> _textBlocks = [];
 
     private readonly List<string> _requestLocked = [];
     private readonly List<(long TenantId, string Id)> _requestKnown = [];
@@ -229,6 +230,12 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask InsertTextBlockAsync(long tenantId, Witness.Search.TextBlock block, CancellationToken ct)
+    {
+        _textBlocks.Add((tenantId, block));
+        return ValueTask.CompletedTask;
+    }
+
     public void BeginRequest()
     {
         _requestEvents = _events.Count;
@@ -344,6 +351,8 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
             update.Parameters.Add(new NpgsqlParameter { Value = _nodes.Select(n => n.Hash).ToArray() });
             await update.ExecuteNonQueryAsync(ct);
         }
+
+        await PostgresStore.InsertTextBlocksAsync(_connection, _tx, _textBlocks, ct);
     }
 
     /// <summary>Cancels a COPY left running by a failure; the caller's rollback then undoes the rest.</summary>

@@ -84,7 +84,7 @@ public sealed partial class PostgresStore
         var received = receivedAt();
         await EnsurePartitionAsync(MonthOf(EventParser.Truncate(received)), ct);
         await log.LookUpClientIdsAsync(ct);
-        var appender = new LogAppender(log);
+        var appender = new LogAppender(log, _options.TextBlockEvents);
         var results = new List<AppendResult>(requests.Count);
         foreach (var request in requests)
         {

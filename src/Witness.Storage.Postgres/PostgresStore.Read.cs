@@ -41,6 +41,11 @@ public sealed partial class PostgresStore
             return new EventPage([], null);
         }
 
+        if (await SearchTextBlocksAsync(connection, tenantId.Value, filter, after, limit, ct) is { } indexed)
+        {
+            return indexed;
+        }
+
         await using var command = new NpgsqlCommand { Connection = connection };
         PostgresSearch.Build(command, tenantId.Value, filter, after, limit + 1);
         var events = new List<StoredEvent>(Math.Min(limit + 1, 1001));

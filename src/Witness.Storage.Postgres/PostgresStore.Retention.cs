@@ -234,6 +234,8 @@ public sealed partial class PostgresStore : IRetentionStore
 
             await delete.ExecuteNonQueryAsync(ct);
         }
+
+        await PurgeTextBlocksAsync(connection, tx, tenantId, end, ct);
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed partial class PostgresStore : ITenantStore
 
         if (id is { } tenantId)
         {
-            foreach (var table in (string[])["events", "event_ids", "event_targets", "merkle_nodes", "checkpoints", "retention_state", "purged_leaf_blocks", "event_counts"])
+            foreach (var table in (string[])["events", "event_ids", "event_targets", "merkle_nodes", "checkpoints", "retention_state", "purged_leaf_blocks", "event_counts", "text_blocks", "text_backlog"])
             {
                 await using var delete = new NpgsqlCommand($"DELETE FROM {table} WHERE tenant_id = $1", connection, tx);
                 delete.Parameters.Add(new NpgsqlParameter { Value = tenantId });

@@ -38,5 +38,17 @@ public sealed class PostgresStoreOptions
     public int GroupsLookingUpIdsAfterRepeat { get; init; } = 1_000;
 
     /// <summary>The clock that says which month partitions to create at start.</summary>
+    /// <summary>
+    /// The most events one free-text block holds (<see cref="Witness.Search.TextBlock"/>). Larger blocks
+    /// cost less to write and index, smaller ones read fewer rows per candidate. Default 256.
+    /// </summary>
+    public int TextBlockEvents { get; init; } = Witness.Search.TextBlock.DefaultMaxEvents;
+
+    /// <summary>
+    /// Whether start indexes the events stored before the free-text block index existed (once, after
+    /// the upgrade). Searches find those events either way; until they are indexed, they are read as a scan.
+    /// </summary>
+    public bool IndexTextBacklogAtStart { get; init; } = true;
+
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

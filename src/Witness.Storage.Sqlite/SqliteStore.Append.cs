@@ -12,7 +12,7 @@ public sealed partial class SqliteStore
         {
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
             await using var log = new SqliteLogTransaction(connection, tx, _knownEmailPairs);
-            var appender = new LogAppender(log);
+            var appender = new LogAppender(log, _options.TextBlockEvents);
             var results = new List<AppendResult>(requests.Count);
             long appended = 0;
             foreach (var request in requests)
@@ -185,6 +185,9 @@ public sealed partial class SqliteStore
             update.Parameters.AddWithValue("$t", head.TenantId);
             await update.ExecuteNonQueryAsync(ct);
         }
+
+        public ValueTask InsertTextBlockAsync(long tenantId, Witness.Search.TextBlock block, CancellationToken ct) =>
+            SqliteStore.InsertTextBlockAsync(connection, tx, tenantId, block, ct);
 
         private SqliteCommand Command(string sql, params string[] parameters)
         {

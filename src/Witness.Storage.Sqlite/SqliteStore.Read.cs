@@ -51,6 +51,11 @@ public sealed partial class SqliteStore
                 }
             }
 
+            if (await SearchTextBlocksAsync(connection, tenantId.Value, filter, after, limit, emailActors, ct) is { } indexed)
+            {
+                return indexed;
+            }
+
             await using var command = connection.CreateCommand();
             SqliteSearch.Build(command, tenantId.Value, filter, after, limit + 1, emailActors);
             var events = new List<StoredEvent>(Math.Min(limit + 1, 1001));

@@ -93,6 +93,7 @@ public sealed partial class SqliteStore : IRetentionStore
                 r => (Email: r.GetString(0), ActorId: r.GetString(1)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await SubtractEventCountsAsync(connection, tx, Rid(h.Id, h.Purged), Rid(h.Id, end), ct);
             await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
+            await PurgeTextBlocksAsync(connection, tx, h.Id, end, ct);
             foreach (var (email, actorId) in pairs)
             {
                 // With an actor id, ix_events_actor finds a remaining event of the pair at once; pairs without

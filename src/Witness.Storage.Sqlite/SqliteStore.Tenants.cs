@@ -40,6 +40,7 @@ public sealed partial class SqliteStore : ITenantStore
                     await ExecuteAsync(connection, tx, $"DELETE FROM {table} WHERE tenant_id = $p0", ct, tenantId);
                 }
 
+                await DeleteTextBlocksAsync(connection, tx, tenantId, ct);
                 await ExecuteAsync(connection, tx, "DELETE FROM tenants WHERE id = $p0", ct, tenantId);
             }
 

@@ -77,6 +77,10 @@ public sealed partial class SqliteStore : IWitnessStore
         await CheckDurabilityAsync(_writer, ct);
         await MigrateAsync(_writer, ct);
         await ExecuteAsync(_writer, "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;", ct);
+        if (_options.IndexTextBacklogAtStart)
+        {
+            await IndexTextBacklogAsync(ct);
+        }
     }
 
     /// <summary>Refuses to run unless commits are fsynced: WAL with synchronous=FULL (or EXTRA), read back from the engine.</summary>

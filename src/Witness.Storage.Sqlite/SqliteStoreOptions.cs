@@ -15,6 +15,18 @@ public sealed class SqliteStoreOptions
     /// <summary>Events appended between two refreshes of the query planner's statistics.</summary>
     public long OptimizeEveryEvents { get; init; } = 100_000;
 
+    /// <summary>
+    /// The most events one free-text block holds (<see cref="Witness.Search.TextBlock"/>). Larger blocks
+    /// cost less to write and index, smaller ones read fewer rows per candidate. Default 256.
+    /// </summary>
+    public int TextBlockEvents { get; init; } = Witness.Search.TextBlock.DefaultMaxEvents;
+
+    /// <summary>
+    /// Whether start indexes the events stored before the free-text block index existed (once, after
+    /// the upgrade). Searches find those events either way; until they are indexed, they are read as a scan.
+    /// </summary>
+    public bool IndexTextBacklogAtStart { get; init; } = true;
+
     public static SqliteStoreOptions InFolder(string dataDirectory) =>
         new() { DatabasePath = Path.Combine(dataDirectory, "witness.db") };
 }

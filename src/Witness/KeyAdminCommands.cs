@@ -62,7 +62,7 @@ internal static class KeyAdminCommands
         return revoke;
     }
 
-    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset time) => Witness.Events.Rfc3339.FormatFixed(time);
 
     private static async Task<int> WithKeysAsync(string name, string data, string? postgres, Func<IWitnessStore, IApiKeyStore, Task<int>> work, CancellationToken ct)
     {

@@ -39,11 +39,18 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
 
         await EnsureCurrentKeyAsync(ct);
         var checkpoint = new Checkpoint(OriginOf(tenant), frontier.Size, frontier.Root());
-        var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), clock.GetUtcNow());
+        var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), WholeMilliseconds(clock.GetUtcNow()));
         await store.SaveCheckpointAsync(tenant, stored, ct);
         Signed?.Invoke(tenant, stored);
         return stored;
     }
+
+    /// <summary>
+    /// A checkpoint's time as the stores keep it (whole milliseconds): the checkpoint an answer has just
+    /// issued then shows the same time as the one read back from the store later.
+    /// </summary>
+    private static DateTimeOffset WholeMilliseconds(DateTimeOffset time) =>
+        new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 
     /// <summary>Refuses to sign with a key the store retired (a rotation while this instance ran) or does not know.</summary>
     private async Task EnsureCurrentKeyAsync(CancellationToken ct)

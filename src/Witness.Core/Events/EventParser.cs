@@ -713,6 +713,17 @@ public static partial class Rfc3339
         return length;
     }
 
+    /// <summary>
+    /// The one display form of every time Witness shows outside an event's hashed body (API answers,
+    /// CLI output, export headers, CSV and PDF cells, webhook payloads): UTC, <c>Z</c> and always six
+    /// fraction digits, e.g. <c>2026-12-05T12:00:00.500000Z</c>. An event's own <c>received_at</c> and
+    /// <c>occurred_at</c> keep <see cref="Format"/>: they are part of the bytes its leaf hash is taken of.
+    /// </summary>
+    public static string FormatFixed(DateTimeOffset time) =>
+        time.UtcDateTime.ToString(FixedFormat, CultureInfo.InvariantCulture);
+
+    private const string FixedFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+
     private static void Digits(Span<byte> utf8, int value, int count)
     {
         for (var i = count - 1; i >= 0; i--)

@@ -14,7 +14,7 @@ namespace Witness.Export;
 public static class EventCells
 {
     /// <summary>RFC 3339 in UTC, seconds precision unless the event has fractions.</summary>
-    public static string TimeUtc(AuditEvent e) => Rfc3339.Format(e.OccurredAt);
+    public static string TimeUtc(AuditEvent e) => Rfc3339.FormatFixed(e.OccurredAt);
 
     /// <summary>The time in <paramref name="zone"/> with its offset: <c>2023-06-22 17:06:00 +02:00</c>.</summary>
     public static string TimeLocal(AuditEvent e, TimeZoneInfo zone) =>

@@ -92,7 +92,7 @@ public sealed class NdjsonExportWriter : IExportWriter
             w.WriteStartObject();
             w.WriteNumber(VerifiableExport.HeaderMember, VerifiableExport.Version);
             w.WriteString("tenant", source.Tenant);
-            w.WriteString("generated_at", Rfc3339.Format(source.GeneratedAt));
+            w.WriteString("generated_at", Rfc3339.FormatFixed(source.GeneratedAt));
             w.WriteString("mode", wholeLog ? VerifiableExport.WholeLogMode : VerifiableExport.ProofsMode);
             w.WriteString("order", wholeLog ? "seq" : "newest_first");
             w.WriteStartObject("filters");

@@ -1,5 +1,6 @@
 using Witness.Events;
 using Witness.Integrity;
+using Witness.Search;
 using Witness.Storage;
 
 namespace Witness.Ingest;
@@ -8,11 +9,15 @@ namespace Witness.Ingest;
 /// The rules of appending to tenants' logs, written once for every store: seq 1, 2, 3 … per tenant,
 /// idempotency on client ids (same body → the stored event, other body → conflict), canonical bytes
 /// and leaf hash, and the Merkle frontier with its completed nodes. A store runs it inside its own
-/// transaction through <see cref="ILogTransaction"/>.
+/// transaction through <see cref="ILogTransaction"/>. It also cuts the accepted events of each tenant
+/// into free-text blocks of at most <paramref name="textBlockEvents"/> events (<see cref="TextBlock"/>),
+/// which <see cref="SaveHeadsAsync"/> hands to the store in the same transaction.
 /// </summary>
-public sealed class LogAppender(ILogTransaction tx)
+public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBlock.DefaultMaxEvents)
 {
     private readonly Dictionary<string, LogHead> _heads = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, TextBlockBuilder> _textBlocks = [];
+    private readonly List<(long TenantId, long Seq, long OccurredMicros, string SearchText)> _requestText = [];
 
     /// <summary>The heads changed by the requests accepted so far; the store saves them before it commits.</summary>
     public IEnumerable<LogHead> ChangedHeads => _heads.Values;
@@ -29,6 +34,7 @@ public sealed class LogAppender(ILogTransaction tx)
         var nodes = new List<(long TenantId, int Level, long Index, byte[] Hash)>();
         var received = EventParser.Truncate(receivedAt);
         var existingByTenant = new Dictionary<string, IReadOnlyDictionary<string, ExistingEvent>>(StringComparer.Ordinal);
+        _requestText.Clear();
 
         for (var i = 0; i < request.Count; i++)
         {
@@ -85,6 +91,7 @@ public sealed class LogAppender(ILogTransaction tx)
             });
 
             await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, prepared.Keys with { ReceivedAtMicros = EventIndexKeys.Micros(received) }), ct);
+            _requestText.Add((tenantId, stored.Seq, prepared.Keys.OccurredAtMicros, prepared.Keys.SearchText));
             var appended = new AppendedEvent(e.Tenant, e.Id, stored.Seq, hash, body, Replayed: false);
             seenInRequest[(e.Tenant, e.Id)] = (appended, submitted.ContentDigest);
             results.Add(appended);
@@ -100,15 +107,37 @@ public sealed class LogAppender(ILogTransaction tx)
             _heads[tenant] = head;
         }
 
+        // Only an accepted request's events reach the blocks: a rejected one is rolled back and its seqs reused.
+        foreach (var (tenantId, seq, occurred, text) in _requestText)
+        {
+            if (!_textBlocks.TryGetValue(tenantId, out var builder))
+            {
+                _textBlocks[tenantId] = builder = new TextBlockBuilder(textBlockEvents);
+            }
+
+            builder.Add(seq, occurred, text);
+        }
+
         return new AppendResult(results, null);
     }
 
-    /// <summary>Saves every changed head; call once, after the last request and before the commit.</summary>
+    /// <summary>Saves every changed head and the free-text blocks of the accepted events; call once, after the last request and before the commit.</summary>
     public async ValueTask SaveHeadsAsync(CancellationToken ct)
     {
         foreach (var head in _heads.Values)
         {
             await tx.SaveHeadAsync(head, ct);
         }
+
+        foreach (var (tenantId, builder) in _textBlocks)
+        {
+            builder.Complete();
+            foreach (var block in builder.Blocks)
+            {
+                await tx.InsertTextBlockAsync(tenantId, block, ct);
+            }
+        }
+
+        _textBlocks.Clear();
     }
 }

@@ -37,4 +37,7 @@ public interface ILogTransaction
     ValueTask InsertNodeAsync(long tenantId, int level, long index, byte[] hash, CancellationToken ct);
 
     ValueTask SaveHeadAsync(LogHead head, CancellationToken ct);
+
+    /// <summary>Keeps a free-text block (<see cref="Witness.Search.TextBlock"/>) of events inserted in this transaction.</summary>
+    ValueTask InsertTextBlockAsync(long tenantId, Witness.Search.TextBlock block, CancellationToken ct);
 }

@@ -100,8 +100,8 @@ public sealed record StatsResponse(
     IReadOnlyList<StatsKeyCount> TopFailures)
 {
     internal static StatsResponse Of(EventStats s, string zone) => new(
-        Rfc3339.Format(s.From), Rfc3339.Format(s.To), ActivityBuckets.Name(s.Bucket), zone, s.Events, s.Failures,
-        [.. s.Bars.Select(b => new StatsBucketCount(Rfc3339.Format(b.Start), Rfc3339.Format(b.End), b.Events, b.Failures))],
+        Rfc3339.FormatFixed(s.From), Rfc3339.FormatFixed(s.To), ActivityBuckets.Name(s.Bucket), zone, s.Events, s.Failures,
+        [.. s.Bars.Select(b => new StatsBucketCount(Rfc3339.FormatFixed(b.Start), Rfc3339.FormatFixed(b.End), b.Events, b.Failures))],
         Keys(s.Types), Keys(s.Actors), Keys(s.Actions), Keys(s.Ips), Keys(s.FailedActions));
 
     private static List<StatsKeyCount> Keys(IReadOnlyList<KeyCount> counts) => [.. counts.Select(c => new StatsKeyCount(c.Value, c.Events, c.Failures))];

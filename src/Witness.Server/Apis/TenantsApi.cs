@@ -44,7 +44,7 @@ public static class TenantsApi
         {
             var size = (await store.GetFrontierAsync(name, ct))?.Size ?? 0;
             var checkpoint = await store.LatestCheckpointAsync(name, ct);
-            list.Add(new TenantSummary(name, size, checkpoint?.Size, checkpoint is null ? null : Rfc3339.Format(checkpoint.CreatedAt)));
+            list.Add(new TenantSummary(name, size, checkpoint?.Size, checkpoint is null ? null : Rfc3339.FormatFixed(checkpoint.CreatedAt)));
         }
 
         return Results.Json(new TenantList(list), TenantsJson.Api.TenantList);

@@ -227,7 +227,7 @@ internal sealed class AuditLogPage(IWitnessStore store, ActionCatalog catalog, C
 
             html.Close("td");
             html.Open("td", ("data-label", "Time"))
-                .Element("time", ConsoleFormat.LocalTime(e.OccurredAt, zone), ("datetime", Rfc3339.Format(e.OccurredAt)), ("title", ConsoleFormat.Utc(e.OccurredAt)), ("class", "nowrap"))
+                .Element("time", ConsoleFormat.LocalTime(e.OccurredAt, zone), ("datetime", Rfc3339.FormatFixed(e.OccurredAt)), ("title", ConsoleFormat.Utc(e.OccurredAt)), ("class", "nowrap"))
                 .Close("td");
             html.Open("td", ("data-label", "IP / Location"));
             if (e.Context?.Ip is null && ConsoleFormat.Location(e.Context?.Location) is null)

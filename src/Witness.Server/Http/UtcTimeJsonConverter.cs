@@ -5,9 +5,9 @@ using Witness.Events;
 namespace Witness.Server.Http;
 
 /// <summary>
-/// Writes every time of an API response in the one form events carry (<see cref="Rfc3339.Format"/>:
-/// UTC with <c>Z</c>, to the microsecond), so a client parses checkpoints, webhooks and tokens
-/// exactly as it parses events. Reads any RFC 3339 time with an offset.
+/// Writes every time of an API response in the one display form (<see cref="Rfc3339.FormatFixed"/>:
+/// UTC with <c>Z</c> and always six fraction digits), so checkpoints, webhooks, keys and stats read
+/// alike. Reads any RFC 3339 time with an offset.
 /// </summary>
 internal sealed class UtcTimeJsonConverter : JsonConverter<DateTimeOffset>
 {
@@ -15,5 +15,5 @@ internal sealed class UtcTimeJsonConverter : JsonConverter<DateTimeOffset>
         Rfc3339.TryParse(reader.GetString() ?? "", out var time) ? time : throw new JsonException("expected an RFC 3339 time with an offset");
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(Rfc3339.Format(value));
+        writer.WriteStringValue(Rfc3339.FormatFixed(value));
 }

@@ -47,7 +47,7 @@ public sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatch
                 ["size"] = checkpoint.Size,
                 ["root_hash"] = Convert.ToBase64String(checkpoint.RootHash),
                 ["note"] = checkpoint.Note,
-                ["created_at"] = Rfc3339.Format(checkpoint.CreatedAt),
+                ["created_at"] = Rfc3339.FormatFixed(checkpoint.CreatedAt),
             }, CancellationToken.None, except: failing);
         }
         catch (Exception ex)

@@ -32,7 +32,7 @@ public sealed class WebhookDispatcher(IWebhookStore store, TimeProvider clock)
         var payload = new JsonObject
         {
             ["type"] = eventType,
-            ["timestamp"] = Rfc3339.Format(now),
+            ["timestamp"] = Rfc3339.FormatFixed(now),
             ["data"] = data,
         };
         var bytes = System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());

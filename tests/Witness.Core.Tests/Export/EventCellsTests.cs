@@ -23,7 +23,7 @@ public sealed class EventCellsTests
     public void Times_show_in_utc_and_in_the_tenants_zone()
     {
         var rome = TimeZoneInfo.FindSystemTimeZoneById("Europe/Rome");
-        Assert.Equal("2023-06-22T15:06:00Z", EventCells.TimeUtc(Sample));
+        Assert.Equal("2023-06-22T15:06:00.000000Z", EventCells.TimeUtc(Sample));
         Assert.Equal("2023-06-22 17:06:00 +02:00", EventCells.TimeLocal(Sample, rome));
         Assert.Equal("Jun 22, 2023 05:06 PM", EventCells.TimeShown(Sample, rome));
     }

@@ -91,7 +91,7 @@ public sealed partial class ApiEdgeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_time_the_api_answers_is_utc_with_z_in_one_format()
+    public async Task Every_time_the_api_answers_is_utc_with_z_and_six_decimals_except_inside_an_events_hashed_body()
     {
         var tenant = Some.Tenant();
         using var client = await _server.ClientForAsync(tenant);
@@ -99,34 +99,54 @@ public sealed partial class ApiEdgeTests : IAsyncLifetime
         var webhook = await client.PostAsync("/v1/webhooks", Some.Json(new System.Text.Json.Nodes.JsonObject { ["url"] = "https://hooks.example.com/witness", ["event_types"] = new System.Text.Json.Nodes.JsonArray("alert.fired") }));
         var rule = await client.PostAsync("/v1/alerts/rules", Some.Json(new System.Text.Json.Nodes.JsonObject { ["name"] = "any", ["kind"] = "match", ["query"] = "action:inbox.*" }));
         var token = await client.PostAsync("/v1/viewer-tokens", Some.Json(new System.Text.Json.Nodes.JsonObject()));
+        var proof = await client.GetStringAsync("/v1/events/t-1/proof");
+        var latest = await client.GetStringAsync("/v1/checkpoints/latest");
 
         var answers = new[]
         {
             await client.GetStringAsync("/v1/events/t-1"),
             await client.GetStringAsync("/v1/events"),
-            await client.GetStringAsync("/v1/checkpoints/latest"),
-            await client.GetStringAsync("/v1/events/t-1/proof"),
+            latest,
+            proof,
             await webhook.Content.ReadAsStringAsync(),
+            await client.GetStringAsync("/v1/webhooks"),
             await rule.Content.ReadAsStringAsync(),
             await token.Content.ReadAsStringAsync(),
+            await client.GetStringAsync("/v1/events/stats?from=2023-06-01&to=2023-07-01"),
         };
 
-        var times = answers.SelectMany(a => Times(JsonDocument.Parse(a).RootElement)).ToList();
-        Assert.True(times.Count >= 10, string.Join("\n", answers));
-        Assert.All(times, t => Assert.Matches(OneTimeFormat(), t.Value));
-        Assert.Contains(times, t => t is { Name: "occurred_at", Value: "2023-06-22T15:06:00.5Z" });
+        var times = answers.SelectMany(a => Times(JsonDocument.Parse(a).RootElement, insideEvent: false)).ToList();
+        Assert.True(times.Count >= 14, string.Join("\n", answers));
+        Assert.All(times.Where(t => !t.InsideEvent), t => Assert.Matches(FixedTimeFormat(), t.Value));
+        Assert.All(times.Where(t => t.InsideEvent), t => Assert.Matches(HashedTimeFormat(), t.Value));
+        Assert.Contains(times, t => t is { Name: "occurred_at", Value: "2023-06-22T15:06:00.5Z", InsideEvent: true });
         Assert.Contains(times, t => t.Name == "expires_at");
         Assert.Contains(times, t => t.Name == "updated_at");
+        Assert.Contains(times, t => t.Name == "start");
+
+        // The checkpoint a proof has just issued shows the same time as the same checkpoint read back from the store.
+        using var issued = JsonDocument.Parse(proof);
+        using var stored = JsonDocument.Parse(latest);
+        Assert.Equal(stored.RootElement.GetProperty("size").GetInt64(), issued.RootElement.GetProperty("checkpoint").GetProperty("size").GetInt64());
+        Assert.Equal(
+            stored.RootElement.GetProperty("created_at").GetString(),
+            issued.RootElement.GetProperty("checkpoint").GetProperty("created_at").GetString());
     }
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
-    private static partial Regex OneTimeFormat();
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\z")]
+    private static partial Regex FixedTimeFormat();
 
-    private static IEnumerable<(string Name, string Value)> Times(JsonElement element)
+    /// <summary>An event's own times as its leaf hash covers them: the fraction's trailing zeros left out.</summary>
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,5}[1-9])?Z\z")]
+    private static partial Regex HashedTimeFormat();
+
+    private static readonly HashSet<string> TimeNames = ["from", "to", "start", "end", "timestamp"];
+
+    private static IEnumerable<(string Name, string Value, bool InsideEvent)> Times(JsonElement element, bool insideEvent)
     {
         if (element.ValueKind == JsonValueKind.Array)
         {
-            return element.EnumerateArray().SelectMany(Times);
+            return element.EnumerateArray().SelectMany(e => Times(e, insideEvent));
         }
 
         if (element.ValueKind != JsonValueKind.Object)
@@ -134,9 +154,11 @@ public sealed partial class ApiEdgeTests : IAsyncLifetime
             return [];
         }
 
+        // A stored event as the API shows it: its canonical bytes (seq, received_at, occurred_at among them) and its hash.
+        var isEvent = insideEvent || (element.TryGetProperty("seq", out _) && element.TryGetProperty("received_at", out _) && element.TryGetProperty("hash", out _));
         return element.EnumerateObject().SelectMany(p =>
-            p.Name.EndsWith("_at", StringComparison.Ordinal) && p.Value.ValueKind == JsonValueKind.String
-                ? [(p.Name, p.Value.GetString()!)]
-                : Times(p.Value));
+            (p.Name.EndsWith("_at", StringComparison.Ordinal) || TimeNames.Contains(p.Name)) && p.Value.ValueKind == JsonValueKind.String
+                ? [(p.Name, p.Value.GetString()!, isEvent)]
+                : Times(p.Value, isEvent));
     }
 }

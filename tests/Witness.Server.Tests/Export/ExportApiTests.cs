@@ -61,7 +61,7 @@ public sealed class ExportApiTests : IAsyncLifetime
         Assert.Equal("Wrong password", newer["Reason"]);
         Assert.Equal("access", newer["Type"]);
         Assert.Equal("evt-older", older["Event ID"]);
-        Assert.Equal("2023-06-21T09:00:00Z", older["Time (UTC)"]);
+        Assert.Equal("2023-06-21T09:00:00.000000Z", older["Time (UTC)"]);
         Assert.Equal("Zoë Ångström-Núñez", older["User"]);
         Assert.Equal("user@cognigy.com", older["Email"]);
         Assert.Equal("Administrator", older["Role"]);

@@ -34,5 +34,16 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
         return store;
     }
 
+    protected override async Task<IWitnessStore> OpenStoreAsync(int textBlockEvents, bool indexTextBacklogAtStart)
+    {
+        var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString, TextBlockEvents = textBlockEvents, IndexTextBacklogAtStart = indexTextBacklogAtStart });
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    protected override async Task<long> SqlAsync(string tenant, string sql) =>
+        await fixture.Database.ScalarAsync(sql.Replace("{tenant}", $"(SELECT id FROM tenants WHERE name = '{tenant}')", StringComparison.Ordinal)) is long value ? value : 0;
+
+    protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((PostgresStore)store).IndexTextBacklogAsync(CancellationToken.None);
     protected override Task<object?> ScalarAsync(string sql) => fixture.Database.ScalarAsync(sql);
 }

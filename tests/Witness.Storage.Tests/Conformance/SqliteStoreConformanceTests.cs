@@ -1,4 +1,5 @@
 using Witness.Server.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Witness.Storage.Sqlite;
 
 namespace Witness.Storage.Tests.Conformance;
@@ -14,6 +15,24 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
+
+    protected override async Task<IWitnessStore> OpenStoreAsync(int textBlockEvents, bool indexTextBacklogAtStart)
+    {
+        var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = SqliteStoreOptions.InFolder(_folder).DatabasePath, TextBlockEvents = textBlockEvents, IndexTextBacklogAtStart = indexTextBacklogAtStart });
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    protected override async Task<long> SqlAsync(string tenant, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={SqliteStoreOptions.InFolder(_folder).DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql.Replace("{tenant}", $"(SELECT id FROM tenants WHERE name = '{tenant}')", StringComparison.Ordinal);
+        return await command.ExecuteScalarAsync() is long value ? value : 0;
+    }
+
+    protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((SqliteStore)store).IndexTextBacklogAsync(CancellationToken.None);
 
     protected override async Task<object?> ScalarAsync(string sql)
     {

@@ -19,9 +19,17 @@ public abstract partial class StoreConformanceTests
     /// <summary>Opens (and initializes) a store; the test disposes it.</summary>
     protected abstract Task<IWitnessStore> OpenStoreAsync();
 
+    /// <summary>Opens a store that cuts free-text blocks of at most <paramref name="textBlockEvents"/> events, and indexes its backlog at start only when told.</summary>
+    protected abstract Task<IWitnessStore> OpenStoreAsync(int textBlockEvents, bool indexTextBacklogAtStart);
+
+    /// <summary>Runs SQL against the store's database behind the store's back (the tenant's id is <c>{tenant}</c> in it) and returns the first column of the first row.</summary>
+    protected abstract Task<long> SqlAsync(string tenant, string sql);
+
+    /// <summary>Indexes the store's free-text backlog, as its start does.</summary>
+    protected abstract Task<long> IndexTextBacklogAsync(IWitnessStore store);
     /// <summary>
     /// Opens a store no other test of the class shares: for tests of what is global to a store (its signing
-    /// keys), which would otherwise change what the other tests see. Same as <see cref="OpenStoreAsync"/> where
+    /// keys), which would otherwise change what the other tests see. Same as <see cref="OpenStoreAsync()"/> where
     /// each test already has its own store.
     /// </summary>
     protected virtual Task<IWitnessStore> OpenOwnStoreAsync() => OpenStoreAsync();

@@ -67,4 +67,28 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime
         Assert.DoesNotContain("TEMP B-TREE", text);
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN e", StringComparison.Ordinal) && !step.Contains("INDEX", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("berlin")]
+    [InlineData("\"night shift\" -outcome:failure")]
+    [InlineData("(berlin OR lisbon) type:access created:2023-06-01..2023-06-30")]
+    public void A_free_text_page_reads_only_the_rows_of_its_candidate_blocks_by_row_id(string query)
+    {
+        var filter = SearchQueryParser.Parse(query, TimeZoneInfo.Utc);
+        using var command = _connection.CreateCommand();
+        SqliteStore.BuildBlockRows(command, 1, filter, new EventCursor(1_700_000_000_000_000, 42), [new(1, 256, 0, 1), new(513, 768, 0, 1)], 51, null);
+        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        var plan = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        var text = string.Join(" | ", plan);
+        Assert.Contains("SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)", text);
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN e", StringComparison.Ordinal));
+    }
 }

@@ -1,0 +1,233 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Witness.Search;
+
+namespace Witness.Storage.Postgres;
+
+/// <summary>Free text through blocks of events (migration 013): writing blocks, searching through them, and indexing events stored before them.</summary>
+public sealed partial class PostgresStore
+{
+    /// <summary>Events indexed per transaction while the backlog is indexed.</summary>
+    private const int BacklogChunk = 8192;
+
+    /// <summary>A backlog larger than this is not read beside the blocks: the search scans as before until it is indexed.</summary>
+    private const long MaxUnindexedRead = 50_000;
+
+    /// <summary>The array element that scopes a block to its tenant (negative: trigrams are never negative).</summary>
+    internal static int TenantElement(long tenantId) => -(int)(tenantId % int.MaxValue) - 1;
+
+    /// <summary>Inserts blocks in one round trip, in the given transaction.</summary>
+    internal static async Task InsertTextBlocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<(long TenantId, TextBlock Block)> blocks, CancellationToken ct)
+    {
+        if (blocks.Count == 0)
+        {
+            return;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, tx);
+        foreach (var (tenantId, block) in blocks)
+        {
+            var command = new NpgsqlBatchCommand(
+                "INSERT INTO text_blocks (tenant_id, first_seq, last_seq, min_occurred, max_occurred, trigrams) VALUES ($1, $2, $3, $4, $5, $6)");
+            command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            command.Parameters.Add(new NpgsqlParameter { Value = block.FirstSeq });
+            command.Parameters.Add(new NpgsqlParameter { Value = block.LastSeq });
+            command.Parameters.Add(new NpgsqlParameter { Value = PostgresTime.FromMicros(block.MinOccurredMicros), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new NpgsqlParameter { Value = PostgresTime.FromMicros(block.MaxOccurredMicros), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new NpgsqlParameter { Value = (int[])[TenantElement(tenantId), .. block.Trigrams] });
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The first page through the block index, or null when the search should scan instead: no term
+    /// narrows, another index drives the search, the candidates are most of the tenant, or too many
+    /// events are not indexed yet.
+    /// </summary>
+    private static async Task<EventPage?> SearchTextBlocksAsync(NpgsqlConnection connection, long tenantId, EventFilter filter, EventCursor? after, int limit, CancellationToken ct)
+    {
+        if (TextIndexCondition.From(filter) is not { } condition
+            || filter.Terms.Any(t => !t.Negated && (t.Field is FilterField.Target or FilterField.Actor || (t.Field == FilterField.Action && !t.Prefix))))
+        {
+            return null;
+        }
+
+        var candidates = new List<TextBlockRange>();
+        await using (var command = new NpgsqlCommand { Connection = connection })
+        {
+            string Param(object value, NpgsqlDbType? type = null)
+            {
+                var parameter = new NpgsqlParameter { Value = value };
+                if (type is { } t)
+                {
+                    parameter.NpgsqlDbType = t;
+                }
+
+                command.Parameters.Add(parameter);
+                return $"${command.Parameters.Count}";
+            }
+
+            string Sql(TextIndexCondition c)
+            {
+                var parts = new List<string>();
+                if (c.All.Count > 0)
+                {
+                    parts.Add($"b.trigrams @> {Param(c.All.ToArray())}::integer[]");
+                }
+
+                parts.AddRange(c.AnyOf.Select(group => "(" + string.Join(" OR ", group.Select(a => "(" + Sql(a) + ")")) + ")"));
+                return string.Join(" AND ", parts);
+            }
+
+            var sql = new StringBuilder(
+                $"SELECT b.first_seq, b.last_seq, b.min_occurred, b.max_occurred FROM text_blocks b WHERE b.tenant_id = {Param(tenantId)} " +
+                $"AND b.trigrams @> ARRAY[{TenantElement(tenantId)}]::integer[] AND {Sql(condition)}");
+            if (filter.From is { } fromTime)
+            {
+                sql.Append($" AND b.max_occurred >= {Param(fromTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
+            }
+
+            if (filter.To is { } toTime)
+            {
+                sql.Append($" AND b.min_occurred < {Param(toTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
+            }
+
+            if (after is not null)
+            {
+                sql.Append($" AND b.min_occurred <= {Param(PostgresTime.FromMicros(after.OccurredAtMicros), NpgsqlDbType.TimestampTz)}");
+            }
+
+            command.CommandText = sql.ToString();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                candidates.Add(new TextBlockRange(reader.GetInt64(0), reader.GetInt64(1), PostgresTime.ToMicros(reader.GetDateTime(2)), PostgresTime.ToMicros(reader.GetDateTime(3))));
+            }
+        }
+
+        if (candidates.Count > 16)
+        {
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM text_blocks WHERE tenant_id = $1", connection);
+            count.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            if (!TextBlockSearch.IsSelective(candidates.Count, (long)(await count.ExecuteScalarAsync(ct))!))
+            {
+                return null;
+            }
+        }
+
+        await using (var backlog = new NpgsqlCommand("SELECT next_seq, end_seq FROM text_backlog WHERE tenant_id = $1", connection))
+        {
+            backlog.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            await using var reader = await backlog.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct) && reader.GetInt64(1) > reader.GetInt64(0))
+            {
+                if (reader.GetInt64(1) - reader.GetInt64(0) > MaxUnindexedRead)
+                {
+                    return null;
+                }
+
+                candidates.Add(TextBlockRange.Unindexed(reader.GetInt64(0), reader.GetInt64(1) - 1));
+            }
+        }
+
+        return await TextBlockSearch.PageAsync(candidates, limit, async (ranges, count, token) =>
+        {
+            await using var command = new NpgsqlCommand { Connection = connection };
+            var (_, _, where) = PostgresSearch.Where(command, tenantId, filter, after);
+            command.Parameters.Add(new NpgsqlParameter { Value = ranges.Select(r => r.FirstSeq).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = ranges.Select(r => r.LastSeq).ToArray() });
+            var n = command.Parameters.Count;
+            // Each range is read on its own through the seq key (LATERAL, OFFSET 0 keeps it from being flattened): joined
+            // plainly, the planner walks the whole time index in page order and tests each row against the ranges.
+            command.CommandText =
+                $"SELECT x.seq, x.occurred_at, x.body, x.hash FROM unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) " +
+                $"CROSS JOIN LATERAL (SELECT e.seq, e.occurred_at, e.body, e.hash FROM events e WHERE {where} AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) x " +
+                $"ORDER BY x.occurred_at DESC, x.seq DESC LIMIT {count}";
+            var rows = new List<(long, StoredEvent)>();
+            await using var reader = await command.ExecuteReaderAsync(token);
+            while (await reader.ReadAsync(token))
+            {
+                rows.Add((PostgresTime.ToMicros(reader.GetDateTime(1)), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3))));
+            }
+
+            return rows;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Indexes the events stored before the block index existed (<c>text_backlog</c>), a chunk per
+    /// transaction, and returns how many it indexed. Run at start (<see cref="PostgresStoreOptions.IndexTextBacklogAtStart"/>);
+    /// searches stay complete before and during it.
+    /// </summary>
+    public async Task<long> IndexTextBacklogAsync(CancellationToken ct)
+    {
+        long indexed = 0;
+        while (true)
+        {
+            await using var connection = await Data.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            long tenantId, next, end;
+            await using (var select = new NpgsqlCommand("SELECT tenant_id, next_seq, end_seq FROM text_backlog ORDER BY tenant_id LIMIT 1 FOR UPDATE", connection, tx))
+            await using (var reader = await select.ExecuteReaderAsync(ct))
+            {
+                if (!await reader.ReadAsync(ct))
+                {
+                    return indexed;
+                }
+
+                (tenantId, next, end) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+            }
+
+            var stop = Math.Min(end, next + BacklogChunk);
+            var builder = new TextBlockBuilder(_options.TextBlockEvents);
+            var rows = 0;
+            await using (var select = new NpgsqlCommand("SELECT seq, occurred_at, search_text FROM events WHERE tenant_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq", connection, tx))
+            {
+                select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+                select.Parameters.Add(new NpgsqlParameter { Value = next });
+                select.Parameters.Add(new NpgsqlParameter { Value = stop });
+                await using var reader = await select.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    builder.Add(reader.GetInt64(0), PostgresTime.ToMicros(reader.GetDateTime(1)), reader.GetString(2));
+                    rows++;
+                }
+            }
+
+            builder.Complete();
+            await InsertTextBlocksAsync(connection, tx, [.. builder.Blocks.Select(b => (tenantId, b))], ct);
+            await using (var update = new NpgsqlCommand(
+                stop >= end ? "DELETE FROM text_backlog WHERE tenant_id = $1" : "UPDATE text_backlog SET next_seq = $2 WHERE tenant_id = $1", connection, tx))
+            {
+                update.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+                if (stop < end)
+                {
+                    update.Parameters.Add(new NpgsqlParameter { Value = stop });
+                }
+
+                await update.ExecuteNonQueryAsync(ct);
+            }
+
+            await tx.CommitAsync(ct);
+            indexed += rows;
+        }
+    }
+
+    /// <summary>Removes the blocks of a purged prefix (seq ≤ <paramref name="purgedThrough"/>) in the purge's transaction.</summary>
+    private static async Task PurgeTextBlocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, long purgedThrough, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection, tx)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("DELETE FROM text_blocks WHERE tenant_id = $1 AND last_seq <= $2") { Parameters = { new() { Value = tenantId }, new() { Value = purgedThrough } } },
+                new NpgsqlBatchCommand("UPDATE text_backlog SET next_seq = greatest(next_seq, $2 + 1) WHERE tenant_id = $1") { Parameters = { new() { Value = tenantId }, new() { Value = purgedThrough } } },
+                new NpgsqlBatchCommand("DELETE FROM text_backlog WHERE tenant_id = $1 AND next_seq >= end_seq") { Parameters = { new() { Value = tenantId } } },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+}
