@@ -73,7 +73,7 @@ public sealed class EventStatsTests : IAsyncLifetime
 
         // The Rome days: Saturday from 22:00 UTC on the 25th, Sunday 25 hours long.
         Assert.Equal(
-            ["2024-10-25T22:00:00Z", "2024-10-26T22:00:00Z", "2024-10-27T23:00:00Z"],
+            ["2024-10-25T22:00:00.000000Z", "2024-10-26T22:00:00.000000Z", "2024-10-27T23:00:00.000000Z"],
             stats.GetProperty("buckets").EnumerateArray().Select(b => b.GetProperty("start").GetString()));
         foreach (var (list, key) in new[] { ("top_actors", "actor"), ("top_actions", "action"), ("top_ips", "ip") }.Where(k => !filters.Contains($"&{k.Item2}=", StringComparison.Ordinal)))
         {
