@@ -28,43 +28,12 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var slotMicros = slotSeconds * 1_000_000L;
-        var slots = new Dictionary<long, (long Events, long Failures)>();
-        var typesAndActions = new Dictionary<(string Type, string Action), (long Events, long Failures)>();
-        void AddSlot(long startMicros, long events, long failures)
+        var counts = new EventCountsBuilder(slotSeconds);
+        await counts.CountAsync(filter, from, to, async w =>
         {
-            var start = Math.DivRem(startMicros, slotMicros, out var rest) * slotMicros - (rest < 0 ? slotMicros : 0);
-            var (e, f) = slots.GetValueOrDefault(start);
-            slots[start] = (e + events, f + failures);
-        }
-
-        void AddTypeAndAction(string type, string action, long events, long failures)
-        {
-            var (e, f) = typesAndActions.GetValueOrDefault((type, action));
-            typesAndActions[(type, action)] = (e + events, f + failures);
-        }
-
-        var whole = EventCountSlots.Serve(filter, slotSeconds) ? EventCountSlots.WholeSlots(from, to) : null;
-        if (whole is { } w)
-        {
-            await ReadAggregateAsync("slot", 1, reader => AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)), w);
-            await ReadAggregateAsync("type, action", 2, reader => AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)), w);
-            var firstWhole = EventIndexKeys.FromMicros(EventCountSlots.StartMicros(w.First));
-            var endWhole = EventIndexKeys.FromMicros(EventCountSlots.StartMicros(w.End));
-            if (from < firstWhole)
-            {
-                await ScanSlotsAndActionsAsync(filter with { To = firstWhole });
-            }
-
-            if (endWhole < to)
-            {
-                await ScanSlotsAndActionsAsync(filter with { From = endWhole });
-            }
-        }
-        else
-        {
-            await ScanSlotsAndActionsAsync(filter);
-        }
+            await ReadAggregateAsync("slot", 1, reader => counts.AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)), w);
+            await ReadAggregateAsync("type, action", 2, reader => counts.AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)), w);
+        }, ScanSlotsAndActionsAsync);
 
         var actors = new List<KeyCount>();
         var ips = new List<KeyCount>();
@@ -77,18 +46,14 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         await transaction.CommitAsync(ct);
-        return new EventCounts(
-            [.. slots.OrderBy(s => s.Key).Select(s => new SlotCount(EventIndexKeys.FromMicros(s.Key), s.Value.Events, s.Value.Failures))],
-            [.. typesAndActions.Select(t => new TypeActionCount(t.Key.Type, t.Key.Action, t.Value.Events, t.Value.Failures))],
-            actors,
-            ips) { Aggregated = whole is not null };
+        return counts.Build(actors, ips);
 
         async Task ScanSlotsAndActionsAsync(EventFilter part)
         {
             await ReadGroupsAsync(part, "date_bin(make_interval(secs => {1}), {0}.occurred_at, timestamptz '1970-01-01 00:00:00+00')", 1, "", "", reader =>
-                AddSlot(EventIndexKeys.Micros(new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero)), reader.GetInt64(1), reader.GetInt64(2)), slotSeconds);
+                counts.AddSlot(EventIndexKeys.Micros(new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero)), reader.GetInt64(1), reader.GetInt64(2)), slotSeconds);
             await ReadGroupsAsync(part, "e.type, e.action", 2, "", "", reader =>
-                AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+                counts.AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
         }
 
         // SELECT keys, count, failures FROM <the search's rows> GROUP BY keys.
