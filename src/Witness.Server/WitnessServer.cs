@@ -117,6 +117,7 @@ public static class WitnessServer
             services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
             services.AddSingleton<Configuration.AlertRuleService>();
             services.AddSingleton<Configuration.WebhookService>();
+            Streams.StreamServiceCollectionExtensions.AddWitnessStreams(services, store, options);
         }
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -152,6 +153,7 @@ public static class WitnessServer
         {
             AlertsApi.Map(app);
             WebhooksApi.Map(app);
+            Streams.StreamServiceCollectionExtensions.MapWitnessStreams(app);
         }
 
         ActionsApi.Map(app);

@@ -103,6 +103,9 @@ public sealed class WitnessServerOptions
     /// <summary>Per-key and per-tenant rates of events and reads, and exports and verifications at once; validated at start.</summary>
     public Limits.RateLimitOptions RateLimits { get; } = new();
 
+    /// <summary>How log streams are delivered: batch size, polling, leases, backoff, the failure threshold.</summary>
+    public Streams.StreamOptions Streams { get; } = new();
+
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

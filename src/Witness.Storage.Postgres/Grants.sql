@@ -28,6 +28,8 @@ BEGIN
         GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_app;
         -- The pre-aggregated counts of events: derived from the log, added to on every append.
         GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
+        -- Log streams: definitions, cursors and leases.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON log_streams TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());

@@ -29,6 +29,7 @@ public sealed partial class PostgresStore : ITenantStore
         foreach (var sql in (string[])[
             "DELETE FROM alert_rules WHERE tenant = $1", "DELETE FROM alert_cursors WHERE tenant = $1",
             "DELETE FROM webhook_deliveries WHERE tenant = $1", "DELETE FROM webhooks WHERE tenant = $1",
+            "DELETE FROM log_streams WHERE tenant = $1",
             "DELETE FROM tenant_settings WHERE tenant = $1", "DELETE FROM catalog_entries WHERE layer = $1"])
         {
             other += await ExecuteForTenantAsync(connection, tx, sql, tenant, ct);

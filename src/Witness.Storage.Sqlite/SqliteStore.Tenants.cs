@@ -48,6 +48,7 @@ public sealed partial class SqliteStore : ITenantStore
             foreach (var sql in (string[])[
                 "DELETE FROM alert_rules WHERE tenant = $p0", "DELETE FROM alert_cursors WHERE tenant = $p0",
                 "DELETE FROM webhook_deliveries WHERE tenant = $p0", "DELETE FROM webhooks WHERE tenant = $p0",
+                "DELETE FROM log_streams WHERE tenant = $p0",
                 "DELETE FROM api_keys WHERE tenant = $p0", "DELETE FROM console_users WHERE tenant = $p0",
                 "DELETE FROM tenant_settings WHERE tenant = $p0", "DELETE FROM catalog_entries WHERE layer = $p0"])
             {

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Witness.Server.Apis;
+using Witness.Storage;
+
+namespace Witness.Server.Streams;
+
+/// <summary>Registers log streams (issue 19) on a server whose store keeps them: the delivery worker, the service the API and console share, and the API.</summary>
+internal static class StreamServiceCollectionExtensions
+{
+    /// <summary>Adds stream delivery when <paramref name="store"/> keeps streams; answers whether it does (then map <see cref="MapWitnessStreams"/>).</summary>
+    public static bool AddWitnessStreams(this IServiceCollection services, IWitnessStore store, WitnessServerOptions options)
+    {
+        if (store is not IStreamStore streams)
+        {
+            return false;
+        }
+
+        options.Streams.Validate();
+        services.AddSingleton(streams);
+        services.AddSingleton<StreamDestinations>();
+        services.AddSingleton<StreamDeliveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamDeliveryService>());
+        services.AddSingleton<StreamService>();
+        return true;
+    }
+
+    /// <summary>Maps <c>/v1/streams</c> when streams were added.</summary>
+    public static void MapWitnessStreams(this IEndpointRouteBuilder app)
+    {
+        if (app.ServiceProvider.GetService<IStreamStore>() is not null)
+        {
+            StreamsApi.Map(app);
+        }
+    }
+}

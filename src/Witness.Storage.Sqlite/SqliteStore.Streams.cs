@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Witness.Streams;
+
+namespace Witness.Storage.Sqlite;
+
+public sealed partial class SqliteStore : IStreamStore
+{
+    private const string StreamColumns =
+        "id, tenant, name, kind, url, format, secret, ca_pem, pinned_sha256, types, categories, query, paused, created_at, updated_at, " +
+        "delivered_seq, delivered_at, last_error, last_error_at, failing_since, failure_recorded, lease_owner, lease_until";
+
+    public Task<IReadOnlyList<LogStream>> ListStreamsAsync(string tenant, CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<LogStream>>(async connection =>
+            await QueryListAsync(connection, null, $"SELECT {StreamColumns} FROM log_streams WHERE tenant = $p0 ORDER BY created_at, id", ReadStream, ct, tenant), ct);
+
+    public Task<IReadOnlyList<LogStream>> ListActiveStreamsAsync(CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<LogStream>>(async connection =>
+            await QueryListAsync(connection, null, $"SELECT {StreamColumns} FROM log_streams WHERE paused = 0 ORDER BY created_at, id", ReadStream, ct), ct);
+
+    public Task<LogStream?> FindStreamAsync(string tenant, string id, CancellationToken ct) =>
+        ReadAsync(async connection =>
+            await QueryRowAsync(connection, null, $"SELECT {StreamColumns} FROM log_streams WHERE tenant = $p0 AND id = $p1", ReadStream, ct, tenant, id), ct);
+
+    public Task CreateStreamAsync(LogStream s, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await ExecuteAsync(connection, null,
+                $"INSERT INTO log_streams ({StreamColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17, $p18, $p19, $p20, NULL, NULL)",
+                ct, s.Id, s.Tenant, s.Name, s.Kind, s.Url, s.Format, Db(s.Secret), Db(s.CaPem), Db(s.PinnedSha256), JsonList(s.Types), JsonList(s.Categories), s.Query,
+                s.Paused, s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Progress.DeliveredSeq, Db(s.Progress.DeliveredAt),
+                Db(s.Progress.LastError), Db(s.Progress.LastErrorAt), Db(s.Progress.FailingSince), s.Progress.FailureRecorded);
+            return 0;
+        }, ct);
+
+    public Task<bool> UpdateStreamAsync(LogStream s, CancellationToken ct) =>
+        WriteAsync(async connection =>
+            (await QueryListAsync(connection, null,
+                """
+                UPDATE log_streams SET name = $p2, url = $p3, format = $p4, secret = $p5, ca_pem = $p6, pinned_sha256 = $p7, types = $p8,
+                    categories = $p9, query = $p10, paused = $p11, updated_at = $p12
+                WHERE tenant = $p0 AND id = $p1 RETURNING id
+                """,
+                r => r.GetString(0), ct, s.Tenant, s.Id, s.Name, s.Url, s.Format, Db(s.Secret), Db(s.CaPem), Db(s.PinnedSha256), JsonList(s.Types),
+                JsonList(s.Categories), s.Query, s.Paused, s.UpdatedAt.ToUnixTimeMilliseconds())).Count > 0, ct);
+
+    public Task<bool> DeleteStreamAsync(string tenant, string id, CancellationToken ct) =>
+        WriteAsync(async connection =>
+            (await QueryListAsync(connection, null, "DELETE FROM log_streams WHERE tenant = $p0 AND id = $p1 RETURNING id", r => r.GetString(0), ct, tenant, id)).Count > 0, ct);
+
+    public Task<bool> TryLeaseStreamAsync(string id, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
+        WriteAsync(async connection =>
+            (await QueryListAsync(connection, null,
+                """
+                UPDATE log_streams SET lease_owner = $p1, lease_until = $p3
+                WHERE id = $p0 AND (lease_owner IS NULL OR lease_owner = $p1 OR lease_until < $p2) RETURNING id
+                """,
+                r => r.GetString(0), ct, id, owner, now.ToUnixTimeMilliseconds(), until.ToUnixTimeMilliseconds())).Count > 0, ct);
+
+    public Task ReleaseStreamLeaseAsync(string id, string owner, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await ExecuteAsync(connection, null, "UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE id = $p0 AND lease_owner = $p1", ct, id, owner);
+            return 0;
+        }, ct);
+
+    public Task<bool> SaveStreamProgressAsync(string id, string owner, StreamProgress p, CancellationToken ct) =>
+        WriteAsync(async connection =>
+            (await QueryListAsync(connection, null,
+                """
+                UPDATE log_streams SET delivered_seq = $p2, delivered_at = $p3, last_error = $p4, last_error_at = $p5, failing_since = $p6, failure_recorded = $p7
+                WHERE id = $p0 AND lease_owner = $p1 RETURNING id
+                """,
+                r => r.GetString(0), ct, id, owner, p.DeliveredSeq, Db(p.DeliveredAt), Db(p.LastError), Db(p.LastErrorAt), Db(p.FailingSince), p.FailureRecorded)).Count > 0, ct);
+
+    public Task<IReadOnlyList<StoredEvent>> ReadEventsAfterAsync(string tenant, long afterSeq, int max, CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<StoredEvent>>(async connection =>
+        {
+            if (await TenantIdAsync(connection, tenant, ct) is not { } tenantId)
+            {
+                return [];
+            }
+
+            // The tenant's log is the rid range [tenant_id * 2^40 + 1, (tenant_id + 1) * 2^40): a range scan in seq order.
+            return await QueryListAsync(connection, null, "SELECT seq, body, hash FROM events WHERE rid > $p0 AND rid < $p1 ORDER BY rid LIMIT $p2",
+                r => new StoredEvent(r.GetInt64(0), (byte[])r[1], (byte[])r[2]), ct, Rid(tenantId, Math.Max(afterSeq, 0)), Rid(tenantId + 1, 0), max);
+        }, ct);
+
+    private static object Db(string? value) => (object?)value ?? DBNull.Value;
+
+    private static object Db(DateTimeOffset? value) => (object?)value?.ToUnixTimeMilliseconds() ?? DBNull.Value;
+
+    private static string JsonList(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StreamListJson.Default.IReadOnlyListString);
+
+    private static DateTimeOffset? Time(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+
+    private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static LogStream ReadStream(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Tenant = r.GetString(1),
+        Name = r.GetString(2),
+        Kind = r.GetString(3),
+        Url = r.GetString(4),
+        Format = r.GetString(5),
+        Secret = Text(r, 6),
+        CaPem = Text(r, 7),
+        PinnedSha256 = Text(r, 8),
+        Types = JsonSerializer.Deserialize(r.GetString(9), StreamListJson.Default.IReadOnlyListString) ?? [],
+        Categories = JsonSerializer.Deserialize(r.GetString(10), StreamListJson.Default.IReadOnlyListString) ?? [],
+        Query = r.GetString(11),
+        Paused = r.GetBoolean(12),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(13)),
+        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(14)),
+        Progress = new StreamProgress
+        {
+            DeliveredSeq = r.GetInt64(15),
+            DeliveredAt = Time(r, 16),
+            LastError = Text(r, 17),
+            LastErrorAt = Time(r, 18),
+            FailingSince = Time(r, 19),
+            FailureRecorded = r.GetBoolean(20),
+        },
+        LeaseOwner = Text(r, 21),
+        LeaseUntil = Time(r, 22),
+    };
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
+internal sealed partial class StreamListJson : System.Text.Json.Serialization.JsonSerializerContext;
