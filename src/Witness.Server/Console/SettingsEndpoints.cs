@@ -39,6 +39,10 @@ internal static class SettingsEndpoints
         settings.MapGet("/webhooks/{id}/deliveries", DeliveriesAsync);
         settings.MapPost("/webhooks/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync).DisableAntiforgery();
         AccessEndpoints.Map(settings);
+        if (((IEndpointRouteBuilder)settings).ServiceProvider.GetService(typeof(Witness.Storage.IStreamStore)) is not null)
+        {
+            StreamsPage.Map(settings);
+        }
     }
 
     private static async Task RetentionAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store)

@@ -14,6 +14,7 @@ internal static class SettingsLayout
         ("retention", "Retention & legal hold", "/console/settings/retention"),
         ("alert-rules", "Alert rules", "/console/settings/alert-rules"),
         ("webhooks", "Webhooks", "/console/settings/webhooks"),
+        ("streams", "Streams", "/console/settings/streams"),
         ("access", "Users & API keys", "/console/settings/access"),
     ];
 

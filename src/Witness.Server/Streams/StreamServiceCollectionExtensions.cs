@@ -25,9 +25,10 @@ internal static class StreamServiceCollectionExtensions
         return true;
     }
 
-    /// <summary>Maps <c>/v1/streams</c> when streams were added.</summary>
+    /// <summary>Maps <c>/v1/streams</c> when streams were added, and the event's JSON Schema (<c>/v1/schema/event.json</c>) that stream consumers validate against.</summary>
     public static void MapWitnessStreams(this IEndpointRouteBuilder app)
     {
+        SchemaApi.Map(app);
         if (app.ServiceProvider.GetService<IStreamStore>() is not null)
         {
             StreamsApi.Map(app);

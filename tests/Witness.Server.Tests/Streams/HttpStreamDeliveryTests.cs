@@ -39,7 +39,7 @@ public sealed class HttpStreamDeliveryTests
             var id = r.Headers["webhook-id"];
             var timestamp = r.Headers["webhook-timestamp"];
             var key = Convert.FromBase64String(Secret["whsec_".Length..]);
-            var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, [.. Encoding.UTF8.GetBytes($"{id}.{timestamp}."), .. r.Body]));
+            var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, (byte[])[.. Encoding.UTF8.GetBytes($"{id}.{timestamp}."), .. r.Body]));
             Assert.Equal(expected, r.Headers["webhook-signature"]);
             Assert.Equal("gzip", r.Headers["content-encoding"]);
             foreach (var line in Encoding.UTF8.GetString(StreamTestSupport.Gunzip(r.Body)).Split('\n', StringSplitOptions.RemoveEmptyEntries))

@@ -52,14 +52,14 @@ internal sealed class SyslogReceiver : IAsyncDisposable
             input = """ StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon" """;
         }
 
-        var config = $"""
-            global(workDirectory="{folder}" maxMessageSize="64k")
-            {driver}
-            module(load="imtcp"{input})
+        var config = $$"""
+            global(workDirectory="{{folder}}" maxMessageSize="64k")
+            {{driver}}
+            module(load="imtcp"{{input}})
             template(name="witness" type="string"
                      string="%protocol-version%|%app-name%|%msgid%|%structured-data%|%msg%\n")
-            input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="out")
-            ruleset(name="out") {{ action(type="omfile" file="{output}" template="witness") }}
+            input(type="imtcp" port="{{port}}" address="127.0.0.1" ruleset="out")
+            ruleset(name="out") { action(type="omfile" file="{{output}}" template="witness") }
             """;
         var file = Path.Combine(folder, "rsyslog.conf");
         await File.WriteAllTextAsync(file, config);
