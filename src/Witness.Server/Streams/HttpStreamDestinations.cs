@@ -14,9 +14,9 @@ namespace Witness.Server.Streams;
 /// carries the same id. The client is the webhooks' SSRF-guarded one (<see cref="WebhookHttpClient"/>).
 /// A 2xx answer confirms the batch.
 /// </summary>
-internal sealed class NdjsonDestination(HttpClient http, LogStream stream, TimeProvider clock) : IStreamDestination
+internal sealed class NdjsonDestination(HttpClient http, LogStream stream, TimeProvider clock, long confirmed) : IStreamDestination
 {
-    private long _confirmed;
+    private long _confirmed = confirmed;
 
     public async Task<long> SendAsync(StreamBatch batch, CancellationToken ct)
     {
@@ -59,11 +59,11 @@ internal sealed class NdjsonDestination(HttpClient http, LogStream stream, TimeP
 /// <c>Authorization: Splunk &lt;token&gt;</c>. A JSON format is the <c>event</c> object, CEF its string;
 /// tenant, seq and hash are indexed <c>fields</c>.
 /// </summary>
-internal sealed class SplunkHecDestination(HttpClient http, LogStream stream) : IStreamDestination
+internal sealed class SplunkHecDestination(HttpClient http, LogStream stream, long confirmed) : IStreamDestination
 {
     private readonly Uri _endpoint = EndpointOf(stream.Url);
     private readonly string _host = System.Net.Dns.GetHostName();
-    private long _confirmed;
+    private long _confirmed = confirmed;
 
     public static Uri EndpointOf(string url)
     {

@@ -15,8 +15,8 @@ internal sealed class StreamDestinations(WitnessServerOptions options, SecretPro
         return unsealed.Kind switch
         {
             StreamKinds.Syslog => await SyslogDestination.ConnectAsync(unsealed, options.Streams, [.. options.WebhookAllowedHosts], options.Clock, confirmed, ct),
-            StreamKinds.Http => new NdjsonDestination(_http, unsealed, options.Clock),
-            StreamKinds.SplunkHec => new SplunkHecDestination(_http, unsealed),
+            StreamKinds.Http => new NdjsonDestination(_http, unsealed, options.Clock, confirmed),
+            StreamKinds.SplunkHec => new SplunkHecDestination(_http, unsealed, confirmed),
             _ => throw new InvalidOperationException($"unknown stream kind '{stream.Kind}'"),
         };
     }

@@ -302,8 +302,8 @@ internal sealed partial class StreamService(
             errors.Add(new("pinned_sha256", "give either ca_pem or pinned_sha256, not both"));
         }
 
-        CheckList(errors, "types", r.Types, t => LogTypes.All.Contains(t), $"must be one of {string.Join(", ", LogTypes.All)}");
-        CheckList(errors, "categories", r.Categories, c => c.Length is >= 1 and <= 128 && !c.Any(char.IsControl), "must be a category name of 1 to 128 characters");
+        CheckList(errors, "types", r.WrongType.Contains("types"), r.Types, t => LogTypes.All.Contains(t), $"must be one of {string.Join(", ", LogTypes.All)}");
+        CheckList(errors, "categories", r.WrongType.Contains("categories"), r.Categories, c => c.Length is >= 1 and <= 128 && !c.Any(char.IsControl), "must be a category name of 1 to 128 characters");
         if (r.WrongType.Contains("query") || r.Query?.Length > 2000)
         {
             errors.Add(new("query", "must be a search (SPEC §5) of at most 2000 characters"));
@@ -344,8 +344,14 @@ internal sealed partial class StreamService(
         return errors;
     }
 
-    private static void CheckList(List<ValidationError> errors, string field, IReadOnlyList<string?>? values, Func<string, bool> valid, string message)
+    private static void CheckList(List<ValidationError> errors, string field, bool wrongType, IReadOnlyList<string?>? values, Func<string, bool> valid, string message)
     {
+        if (wrongType)
+        {
+            errors.Add(new(field, "must be an array of strings"));
+            return;
+        }
+
         if (values is null)
         {
             return;

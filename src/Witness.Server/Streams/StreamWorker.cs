@@ -69,6 +69,8 @@ internal sealed class StreamWorker(
                         Telemetry.StreamMetrics.Sent(stream.Kind, batch.Records.Count);
                     }
 
+                    // A cursor only moves forward.
+                    confirmed = Math.Max(confirmed, progress.DeliveredSeq);
                     failures = 0;
                     var now = clock.GetUtcNow();
                     // While a backlog drains, the cursor is saved at most twice a second: a restart sends those events again.

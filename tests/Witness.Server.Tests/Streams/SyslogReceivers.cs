@@ -186,13 +186,13 @@ internal sealed class SyslogReceiver : IAsyncDisposable
 /// <summary>A certificate authority made by the test, and a server certificate for 127.0.0.1 it signs.</summary>
 internal sealed class TestCa : IDisposable
 {
-    private readonly ECDsa _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly RSA _caKey = RSA.Create(2048);
     private readonly RSA _serverKey = RSA.Create(2048);
 
     public TestCa()
     {
         var now = DateTimeOffset.UtcNow;
-        var ca = new CertificateRequest("CN=Witness test CA", _caKey, HashAlgorithmName.SHA256);
+        var ca = new CertificateRequest("CN=Witness test CA", _caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         ca.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         ca.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         Certificate = ca.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
