@@ -1,4 +1,3 @@
-using Witness.Catalog;
 using Witness.Events;
 using Witness.Ingest;
 using Witness.Storage;
