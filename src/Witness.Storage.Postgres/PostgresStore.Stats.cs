@@ -73,15 +73,23 @@ public sealed partial class PostgresStore : IEventStatsStore
             }
         }
 
-        // SELECT slot, type, action, events, failures FROM event_counts WHERE <the slots and the filter's terms> GROUP BY slot, type, action.
+        // SELECT keys, events, failures FROM event_counts WHERE <the slots and the filter's terms> GROUP BY keys, for the
+        // slots and for the types and actions apart: PostgreSQL groups each by hash, and one read by slot, type and
+        // action together would send the client tens of thousands of groups for a month instead of a few thousand.
         async Task ReadAggregateAsync((long First, long End) range)
         {
-            await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
-            command.CommandText = AggregateSql(command, tenantId.Value, filter, range);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            await ReadAsync("e.slot", reader => counts.AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)));
+            await ReadAsync("e.type, e.action", reader => counts.AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+
+            async Task ReadAsync(string keys, Action<NpgsqlDataReader> read)
             {
-                counts.AddSlotTypeAndAction(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
+                await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
+                command.CommandText = AggregateSql(command, tenantId.Value, filter, range, keys);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    read(reader);
+                }
             }
         }
     }
@@ -101,11 +109,11 @@ public sealed partial class PostgresStore : IEventStatsStore
     }
 
     /// <summary>
-    /// The sum over <c>event_counts</c> grouped by slot, type and action for a filter the counts serve, its parameters added to
+    /// The sum over <c>event_counts</c> grouped by <paramref name="keys"/> for a filter the counts serve, its parameters added to
     /// <paramref name="command"/> by position. The terms are mapped by the search's own <see cref="PostgresSearch.Checked"/>:
     /// the counts name their columns as the events do, under the same alias.
     /// </summary>
-    internal static string AggregateSql(NpgsqlCommand command, long tenantId, EventFilter filter, (long First, long End) range)
+    internal static string AggregateSql(NpgsqlCommand command, long tenantId, EventFilter filter, (long First, long End) range, string keys)
     {
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter { Value = tenantId });
@@ -118,7 +126,7 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         var terms = string.Concat(filter.Terms.Select(t => " AND " + PostgresSearch.Checked(t, Param)));
-        return "SELECT e.slot, e.type, e.action, sum(e.events)::bigint, coalesce(sum(e.events) FILTER (WHERE e.outcome = 'failure'), 0)::bigint FROM event_counts e " +
-               $"WHERE e.tenant_id = $1 AND e.slot >= $2 AND e.slot < $3{terms} GROUP BY e.slot, e.type, e.action";
+        return $"SELECT {keys}, sum(e.events)::bigint, coalesce(sum(e.events) FILTER (WHERE e.outcome = 'failure'), 0)::bigint FROM event_counts e " +
+               $"WHERE e.tenant_id = $1 AND e.slot >= $2 AND e.slot < $3{terms} GROUP BY {keys}";
     }
 }
