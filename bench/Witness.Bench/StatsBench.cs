@@ -32,8 +32,11 @@ internal static class StatsBench
         ("outcome failure", "outcome=failure"),
         ("target", "target=inbox:24017"),
         ("ip CIDR", "ip=203.0.3.0/24"),
+        ("ip address", "ip=203.0.3.17"),
         ("q: action + outcome", "q=action:user.login_failed outcome:failure"),
         ("q: free text", "q=\"user 417\""),
+        ("q: free text word", "q=user417"),
+        ("q: free text + action", "q=user417 action:inbox.delete"),
     ];
 
     public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, bool histogramOnly, StringBuilder report)

@@ -28,8 +28,24 @@ public sealed class EventCountsBuilder(int slotSeconds)
 
     public void AddTypeAndAction(string type, string action, long events, long failures)
     {
+        if (events == 0)
+        {
+            return;
+        }
+
+
         var (e, f) = _typesAndActions.GetValueOrDefault((type, action));
         _typesAndActions[(type, action)] = (e + events, f + failures);
+    }
+
+    /// <summary>
+    /// Adds the counts of one group of a read grouped by slot, type and action (one read feeds both
+    /// tallies, so the rows are read once): to the slot that holds <paramref name="startMicros"/> and to the type and action.
+    /// </summary>
+    public void AddSlotTypeAndAction(long startMicros, string type, string action, long events, long failures)
+    {
+        AddSlot(startMicros, events, failures);
+        AddTypeAndAction(type, action, events, failures);
     }
 
     /// <summary>

@@ -50,6 +50,13 @@ public abstract partial class StoreConformanceTests
     [InlineData("type=access")]
     [InlineData("q=-actor:u_0 -outcome:failure")]
     [InlineData("q=target:24726 action:user.login")]
+    [InlineData("q=target:24725 -actor:u_2 -outcome:failure")]
+    [InlineData("ip=203.0.113.7")]
+    [InlineData("ip=2001:db8::7")]
+    [InlineData("q=ip:203.0.113.0/24 -outcome:failure")]
+    [InlineData("q=ip:198.51.100.9 target:24726")]
+    [InlineData("q=action:inbox.* -ip:198.51.100.9")]
+    [InlineData("q=(type:access OR ip:2001:db8::/32) -category:Teams")]
     public async Task Counts_per_day_and_hour_in_the_tenants_zone_equal_what_a_search_with_the_same_filter_lists(string parameters)
     {
         await using var store = await OpenStoreAsync();

@@ -1,0 +1,3 @@
+.timer on
+SELECT count(*) FROM (SELECT coalesce(e.actor_id, e.actor_email), count(*), sum(e.outcome='failure') FROM events e INDEXED BY ix_events_time WHERE e.tenant_id = 1 AND e.occurred_at >= 1790899200000000 AND e.occurred_at < 1793491200000000 AND coalesce(e.actor_id, e.actor_email) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10);
+SELECT count(*) FROM (SELECT e.ip, count(*), sum(e.outcome='failure') FROM events e INDEXED BY ix_events_time WHERE e.tenant_id = 1 AND e.occurred_at >= 1790899200000000 AND e.occurred_at < 1793491200000000 AND e.ip IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10);
