@@ -161,7 +161,7 @@ public static class WitnessServer
         Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();
-        if (users is not null)
+        if (users)
         {
             app.UseAntiforgery();
         }
