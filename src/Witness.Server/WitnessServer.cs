@@ -162,6 +162,11 @@ public static class WitnessServer
         Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
         app.UseAuthorization();
+        if (users)
+        {
+            app.UseAntiforgery();
+        }
+
         app.UseJsonRequestBodies();
         RateLimits.UseRateLimits(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();

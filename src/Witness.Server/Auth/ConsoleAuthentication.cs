@@ -21,6 +21,9 @@ public static class ConsoleAuthentication
     /// <summary>The scheme of <c>events:read</c> endpoints: the API key when one is sent, else the console cookie when present.</summary>
     public const string ApiKeyOrConsoleScheme = "ApiKeyOrConsole";
 
+    /// <summary>The default authentication of a request: the console session on the console's pages, the API key elsewhere.</summary>
+    public const string PerPathScheme = "ConsoleOnConsolePaths";
+
     /// <summary>How long a session lasts without activity.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(8);
 
@@ -54,6 +57,14 @@ public static class ConsoleAuthentication
                     : Redirect(context),
             };
         });
+        // The console's pages are authenticated by the session cookie before any endpoint runs, so HttpContext.User is
+        // the signed-in user when UseAntiforgery() checks a form's token, which is bound to the user it was issued to.
+        // Everything else keeps the API key as its default; the stylesheet and script need no session.
+        builder.AddPolicyScheme(PerPathScheme, null, policy => policy.ForwardDefaultSelector = context =>
+            context.Request.Path.StartsWithSegments("/console") && !context.Request.Path.StartsWithSegments("/console/assets")
+                ? Scheme
+                : ApiKeyAuthenticationHandler.SchemeName);
+        builder.Services.Configure<AuthenticationOptions>(o => o.DefaultAuthenticateScheme = PerPathScheme);
         builder.AddPolicyScheme(ApiKeyOrConsoleScheme, null, policy => policy.ForwardDefaultSelector = context =>
             context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(CookieName)
                 ? Scheme

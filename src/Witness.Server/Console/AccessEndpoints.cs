@@ -20,10 +20,10 @@ internal static class AccessEndpoints
     public static void Map(RouteGroupBuilder settings)
     {
         settings.MapGet("/access", PageAsync);
-        settings.MapPost("/access/users/{id}/role", SetRoleAsync).DisableAntiforgery();
-        settings.MapPost("/access/users/{id}/password", SetPasswordAsync).DisableAntiforgery();
-        settings.MapPost("/access/users/{id}/remove", RemoveAsync).DisableAntiforgery();
-        settings.MapPost("/access/keys/{id}/revoke", RevokeAsync).DisableAntiforgery();
+        settings.MapPost("/access/users/{id}/role", SetRoleAsync);
+        settings.MapPost("/access/users/{id}/password", SetPasswordAsync);
+        settings.MapPost("/access/users/{id}/remove", RemoveAsync);
+        settings.MapPost("/access/keys/{id}/revoke", RevokeAsync);
     }
 
     private static async Task PageAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, IUserStore users)

@@ -14,7 +14,7 @@ namespace Witness.Server.Console;
 /// <c>range</c> preset, <c>rows</c>, the keyset <c>cursor</c> with its <c>trail</c> of earlier
 /// cursors for going back, <c>page</c>, and the <c>event</c> whose details are open.
 /// </summary>
-internal sealed class AuditLogView
+public sealed class AuditLogView
 {
     public static readonly IReadOnlyList<int> RowChoices = [10, 25, 50, 100];
     public const int DefaultRows = 25;

@@ -18,18 +18,20 @@ namespace Witness.Server.Console;
 /// The web console (SPEC §6): <c>/console</c> (the Audit Logs page), <c>/console/sign-in</c>,
 /// <c>/console/sign-out</c>, <c>/console/assets/*</c>, the Administrators' <c>/console/settings/*</c>
 /// (<see cref="SettingsEndpoints"/>) and the embeddable viewer <c>/embed?token=…</c>.
-/// Every page carries <see cref="ConsoleHeaders"/>; every POST checks an anti-forgery token.
+/// Every page carries <see cref="ConsoleHeaders"/>; every POST needs an anti-forgery token
+/// (<c>UseAntiforgery()</c>, read by <see cref="ConsoleForms"/>).
 /// </summary>
 public static class ConsoleEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/", () => Results.Redirect("/console")).ExcludeFromDescription();
-        var console = app.MapGroup("/console").ExcludeFromDescription();
+        // Every console POST needs the framework's anti-forgery token (UseAntiforgery), checked against the signed-in user.
+        var console = app.MapGroup("/console").ExcludeFromDescription().WithMetadata(new RequireAntiforgeryTokenAttribute());
         console.MapGet("/assets/{name}", (string name, HttpContext context, ConsoleAssets assets) => assets.Serve(name, context));
         console.MapGet("/sign-in", SignInFormAsync);
-        console.MapPost("/sign-in", SignInAsync).DisableAntiforgery();
-        console.MapPost("/sign-out", SignOutAsync).DisableAntiforgery();
+        console.MapPost("/sign-in", SignInAsync);
+        console.MapPost("/sign-out", SignOutAsync);
         console.MapGet("", AuditLogAsync);
         SettingsEndpoints.Map(console);
         app.MapGet("/embed", EmbedAsync).ExcludeFromDescription();
@@ -52,9 +54,13 @@ public static class ConsoleEndpoints
     private static async Task SignInAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IUserStore users, ConsoleAccessLog accessLog, SignInThrottle throttle)
     {
         ConsoleHeaders.ForConsole(context.Response);
-        if (!context.Request.HasFormContentType)
+        // Checked before the form is read: the framework refuses to read a form whose token it found invalid.
+        if (!await ConsoleForms.IsTokenValidAsync(context, antiforgery))
         {
-            await SignInPage.RenderAsync(context, assets, antiforgery.GetAndStoreTokens(context), 400, null, null, "Send the sign-in form.", null);
+            // The middleware checks forms only, so a body with no check result is no form at all.
+            var isForm = context.Features.Get<IAntiforgeryValidationFeature>() is not null || context.Request.HasFormContentType;
+            await SignInPage.RenderAsync(context, assets, antiforgery.GetAndStoreTokens(context), 400, null, null,
+                isForm ? "The form expired. Please sign in again." : "Send the sign-in form.", null);
             return;
         }
 
@@ -62,11 +68,6 @@ public static class ConsoleEndpoints
         var email = form["email"].ToString().Trim();
         var password = form["password"].ToString();
         var returnUrl = LocalReturnUrl(form["return"]);
-        if (!await antiforgery.IsRequestValidAsync(context))
-        {
-            await SignInPage.RenderAsync(context, assets, antiforgery.GetAndStoreTokens(context), 400, email, returnUrl, "The form expired. Please sign in again.", null);
-            return;
-        }
 
         // Refused before the password is hashed or anything is recorded, so guessing costs neither CPU nor the tenant's log.
         var address = context.Connection.RemoteIpAddress;
@@ -109,7 +110,7 @@ public static class ConsoleEndpoints
     {
         ConsoleHeaders.ForConsole(context.Response);
         var user = await ConsoleAuthentication.CurrentUserAsync(context);
-        if (user is not null && await antiforgery.IsRequestValidAsync(context))
+        if (user is not null && await ConsoleForms.IsTokenValidAsync(context, antiforgery))
         {
             await accessLog.RecordAsync(user, BuiltInActions.ConsoleSignOut, RequestContext.Of(context), null, context.RequestAborted);
             await ConsoleAuthentication.SignOutAsync(context, user, users);

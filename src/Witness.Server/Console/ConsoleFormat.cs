@@ -83,4 +83,13 @@ internal static class ConsoleFormat
     public static string OutcomeLabel(string outcome) => outcome == Outcomes.Failure ? "Failure" : "Success";
 
     public static string OutcomeClass(string outcome) => outcome == Outcomes.Failure ? "badge badge-failure" : "badge badge-success";
+
+    /// <summary>
+    /// <paramref name="url"/> when it is an absolute http or https URL, else null, so that no other
+    /// scheme (<c>javascript:</c>, <c>data:</c>) ever becomes a link.
+    /// </summary>
+    public static string? SafeLink(string? url) =>
+        url is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? uri.AbsoluteUri
+            : null;
 }

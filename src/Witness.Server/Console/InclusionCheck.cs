@@ -9,9 +9,9 @@ namespace Witness.Server.Console;
 /// inclusion proof leads from that hash to the root of the tenant's latest checkpoint, whose
 /// signature by this server's key verifies. Any failure is shown, never hidden.
 /// </summary>
-internal sealed record InclusionCheck(bool Verified, long? TreeSize, string Detail)
+public sealed record InclusionCheck(bool Verified, long? TreeSize, string Detail)
 {
-    public static async Task<InclusionCheck> RunAsync(string tenant, StoredEvent stored, IWitnessStore store, CheckpointIssuer issuer, CancellationToken ct)
+    internal static async Task<InclusionCheck> RunAsync(string tenant, StoredEvent stored, IWitnessStore store, CheckpointIssuer issuer, CancellationToken ct)
     {
         if (!MerkleHash.Leaf(stored.Body).AsSpan().SequenceEqual(stored.Hash))
         {

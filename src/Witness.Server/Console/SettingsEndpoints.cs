@@ -28,16 +28,16 @@ internal static class SettingsEndpoints
         var settings = console.MapGroup("/settings");
         settings.MapGet("", (HttpContext context) => Results.Redirect(AuditLogView.Build("/console/settings/retention", Tenant(context))));
         settings.MapGet("/retention", RetentionAsync);
-        settings.MapPost("/retention", SaveRetentionAsync).DisableAntiforgery();
-        settings.MapPost("/legal-hold", SetLegalHoldAsync).DisableAntiforgery();
+        settings.MapPost("/retention", SaveRetentionAsync);
+        settings.MapPost("/legal-hold", SetLegalHoldAsync);
         settings.MapGet("/alert-rules", AlertRulesAsync);
-        settings.MapPost("/alert-rules", CreateAlertRuleAsync).DisableAntiforgery();
-        settings.MapPost("/alert-rules/{id}/delete", DeleteAlertRuleAsync).DisableAntiforgery();
+        settings.MapPost("/alert-rules", CreateAlertRuleAsync);
+        settings.MapPost("/alert-rules/{id}/delete", DeleteAlertRuleAsync);
         settings.MapGet("/webhooks", WebhooksAsync);
-        settings.MapPost("/webhooks", CreateWebhookAsync).DisableAntiforgery();
-        settings.MapPost("/webhooks/{id}/delete", DeleteWebhookAsync).DisableAntiforgery();
+        settings.MapPost("/webhooks", CreateWebhookAsync);
+        settings.MapPost("/webhooks/{id}/delete", DeleteWebhookAsync);
         settings.MapGet("/webhooks/{id}/deliveries", DeliveriesAsync);
-        settings.MapPost("/webhooks/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync).DisableAntiforgery();
+        settings.MapPost("/webhooks/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync);
         AccessEndpoints.Map(settings);
         if (((IEndpointRouteBuilder)settings).ServiceProvider.GetService(typeof(Witness.Storage.IStreamStore)) is not null)
         {

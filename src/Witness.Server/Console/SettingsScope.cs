@@ -37,7 +37,7 @@ public sealed record SettingsScope(ConsoleUser User, string Tenant, ConsoleChrom
             return null;
         }
 
-        var valid = !isPost || await antiforgery.IsRequestValidAsync(context);
+        var valid = !isPost || await ConsoleForms.IsTokenValidAsync(context, antiforgery);
         var tokens = antiforgery.GetAndStoreTokens(context);
         if (!ConsoleRoles.CanManageSettings(user.Role))
         {

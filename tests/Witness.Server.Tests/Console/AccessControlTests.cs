@@ -108,6 +108,36 @@ public sealed class AccessControlTests
     }
 
     [Fact]
+    public async Task A_form_token_issued_before_sign_in_or_none_at_all_is_refused_once_signed_in_and_changes_nothing()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await AddUserAsync(server, "ada@acme.example", ConsoleRoles.Administrator);
+        var (browser, anonymousToken) = await ConsoleHttpSession.OpenAsync(server.Address);
+        using var _ = browser;
+        Assert.Equal(HttpStatusCode.SeeOther, (await browser.PostSignInAsync(anonymousToken, "ada@acme.example", Password)).StatusCode);
+        using var api = await server.ClientForAsync(Tenant);
+        var settings = await api.GetStringAsync("/v1/settings");
+
+        // The sign-in page's token was issued to no one; this browser's cookie pairs with it, but the signed-in user does not.
+        var stale = new Dictionary<string, string> { ["__RequestVerificationToken"] = anonymousToken, ["retention_days"] = "1" };
+        var refused = await browser.Client.PostAsync("/console/settings/retention", new FormUrlEncodedContent(stale));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("This form has expired", await refused.Content.ReadAsStringAsync());
+        var missing = await browser.Client.PostAsync("/console/settings/retention", new FormUrlEncodedContent(new Dictionary<string, string> { ["retention_days"] = "1" }));
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        var notSignedOut = await browser.Client.PostAsync("/console/sign-out", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = anonymousToken }));
+        Assert.Equal("/console", notSignedOut.Headers.Location?.OriginalString);
+        Assert.Equal(settings, await api.GetStringAsync("/v1/settings"));
+
+        // A token from a page shown to the signed-in user is accepted.
+        var saved = await browser.PostFormAsync("/console/settings/retention", "/console/settings/retention", new Dictionary<string, string> { ["retention_days"] = "400" });
+        Assert.Equal(HttpStatusCode.SeeOther, saved.StatusCode);
+        Assert.NotEqual(settings, await api.GetStringAsync("/v1/settings"));
+        var signedOut = await browser.PostFormAsync("/console", "/console/sign-out");
+        Assert.EndsWith("signed_out=1", signedOut.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
     public async Task A_revoked_key_and_a_removed_user_stop_working_at_once_and_a_new_password_ends_sessions()
     {
         await using var server = await RunningServer.StartAsync();

@@ -18,6 +18,13 @@ internal static class Icon
     public static readonly RenderFragment Shield = Fixed(Icons.Shield);
     public static readonly RenderFragment External = Fixed(Icons.External);
     public static readonly RenderFragment Inbox = Fixed(Icons.Inbox);
+    public static readonly RenderFragment Search = Fixed(Icons.Search);
+    public static readonly RenderFragment Download = Fixed(Icons.Download);
+    public static readonly RenderFragment ChevronDown = Fixed(Icons.ChevronDown);
+    public static readonly RenderFragment ChevronRight = Fixed(Icons.ChevronRight);
+    public static readonly RenderFragment ChevronLeft = Fixed(Icons.ChevronLeft);
+    public static readonly RenderFragment Close = Fixed(Icons.Close);
+    public static readonly RenderFragment Gear = Fixed(Icons.Gear);
 
     /// <summary>The fragment of one of the <see cref="Icons"/> constants; anything else throws.</summary>
     public static RenderFragment Of(string icon) =>
