@@ -21,11 +21,11 @@ internal static class StreamsPage
     public static void Map(RouteGroupBuilder settings)
     {
         settings.MapGet("/streams", ShowAsync);
-        settings.MapPost("/streams", CreateAsync).DisableAntiforgery();
-        settings.MapPost("/streams/{id}/pause", (HttpContext c, string id, IAntiforgery a, ConsoleAssets s, IWitnessStore w, StreamService x) => SetPausedAsync(c, id, a, s, w, x, true)).DisableAntiforgery();
-        settings.MapPost("/streams/{id}/resume", (HttpContext c, string id, IAntiforgery a, ConsoleAssets s, IWitnessStore w, StreamService x) => SetPausedAsync(c, id, a, s, w, x, false)).DisableAntiforgery();
-        settings.MapPost("/streams/{id}/test", TestAsync).DisableAntiforgery();
-        settings.MapPost("/streams/{id}/delete", DeleteAsync).DisableAntiforgery();
+        settings.MapPost("/streams", CreateAsync);
+        settings.MapPost("/streams/{id}/pause", (HttpContext c, string id, IAntiforgery a, ConsoleAssets s, IWitnessStore w, StreamService x) => SetPausedAsync(c, id, a, s, w, x, true));
+        settings.MapPost("/streams/{id}/resume", (HttpContext c, string id, IAntiforgery a, ConsoleAssets s, IWitnessStore w, StreamService x) => SetPausedAsync(c, id, a, s, w, x, false));
+        settings.MapPost("/streams/{id}/test", TestAsync);
+        settings.MapPost("/streams/{id}/delete", DeleteAsync);
     }
 
     public static string Label(string field) => field switch
