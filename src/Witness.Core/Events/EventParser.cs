@@ -239,10 +239,16 @@ public sealed partial class EventParser(TimeProvider clock)
             Description = description,
         };
 
+        var omitted = (occurredAt is null ? ClientOmitted.OccurredAt : 0) | (type is null ? ClientOmitted.Type : 0)
+            | (category is null ? ClientOmitted.Category : 0) | (description is null ? ClientOmitted.Description : 0);
+
         // The digest covers what the client sent: an occurred_at it left out must not make a retry look different.
         if (occurredAt is null)
         {
-            return new SubmittedEvent(parsed, CanonicalEvent.ContentDigest(parsed with { OccurredAt = default }), ClientChoseId: id is not null, TypeGiven: type is not null);
+            return new SubmittedEvent(parsed, CanonicalEvent.ContentDigest(parsed with { OccurredAt = default }), ClientChoseId: id is not null, TypeGiven: type is not null)
+            {
+                Omitted = omitted,
+            };
         }
 
         // The bytes the digest is made of are the event's canonical parts too (seq and received_at still
@@ -250,6 +256,7 @@ public sealed partial class EventParser(TimeProvider clock)
         var unsequenced = CanonicalEvent.Write(parsed);
         return new SubmittedEvent(parsed, SHA256.HashData(unsequenced), ClientChoseId: id is not null, TypeGiven: type is not null)
         {
+            Omitted = omitted,
             WrittenParts = CanonicalParts.FromUnsequenced(parsed, unsequenced),
         };
     }

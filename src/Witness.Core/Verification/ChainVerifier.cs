@@ -822,6 +822,17 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
                 return new RowCheck($"event {row.Seq}'s '{column}' column differs from its body", 0, null);
             }
 
+            if (!row.IdIndexed)
+            {
+                return new RowCheck($"event {row.Seq} is missing from the id index (event_ids) or listed there under another id: a retry with its id would be stored again", 0, null);
+            }
+
+            if (row.ClientOmitted is { } omitted && !ContentDigestMatches(row, omitted))
+            {
+                return new RowCheck(
+                    $"event {row.Seq}'s content_digest column differs from the digest of what its client sent (its body without the fields client_omitted says the server filled): a retry with its id would be judged against another body", 0, null);
+            }
+
             ulong targets = 0;
             foreach (var (type, id) in keys.Targets.Distinct())
             {
@@ -829,6 +840,18 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
             }
 
             return new RowCheck(null, targets, keys.ActorEmail is { } email ? (email, keys.ActorId ?? "") : null);
+        }
+
+        private static bool ContentDigestMatches(StoredRow row, ClientOmitted omitted)
+        {
+            try
+            {
+                return row.ContentDigest is { } digest && ClientContent.Matches(row.Body, omitted, digest);
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+            {
+                return false;
+            }
         }
 
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);

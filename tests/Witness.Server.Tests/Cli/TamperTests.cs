@@ -315,6 +315,53 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     }
 
     [Fact]
+    public async Task A_changed_content_digest_is_named_by_its_seq()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET content_digest = zeroblob(32) WHERE seq = 42"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("event 42's content_digest column differs from the digest of what its client sent", output);
+        Assert.Contains("first bad seq: 42", output);
+    }
+
+    [Fact]
+    public async Task A_changed_record_of_the_fields_the_client_left_out_is_named_by_its_seq()
+    {
+        // The server filled occurred_at, says the row now: the digest no longer matches what it says the client sent.
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET client_omitted = client_omitted | 1 WHERE seq = 77"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("event 77's content_digest column differs", output);
+        Assert.Contains("first bad seq: 77", output);
+    }
+
+    [Fact]
+    public async Task The_content_digest_of_an_event_stored_before_the_omitted_fields_were_kept_is_not_checked()
+    {
+        // Rows written before migration 015 have client_omitted NULL: their digest cannot be recomputed (docs/verification.md).
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET client_omitted = NULL, content_digest = zeroblob(32) WHERE seq = 42"));
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"{_log.Size} events", output);
+    }
+
+    [Fact]
+    public async Task A_changed_latest_checkpoint_counter_is_named_by_the_checkpoint_size()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE tenants SET checkpoint_size = 300"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the log's head records size 300 as its latest checkpoint, but one at size 600 is stored", output);
+        Assert.Contains("bad checkpoint: size 600", output);
+    }
+
+    [Fact]
+    public async Task A_stray_target_index_row_is_named_by_its_seq()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
+            "INSERT INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) SELECT id, 'doc_9', 'document', 0, 42 FROM tenants"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the target index rows differ from the event's targets", output);
+        Assert.Contains("first bad seq: 42", output);
+    }
+
+    [Fact]
     public async Task A_stray_email_index_row_is_named()
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "INSERT INTO actor_emails (tenant_id, email, actor_id) SELECT id, 'eve@evil.example', 'u_17' FROM tenants"));
