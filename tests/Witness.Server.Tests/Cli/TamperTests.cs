@@ -226,11 +226,38 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     }
 
     [Fact]
-    public async Task A_changed_event_with_a_recomputed_hash_is_caught_by_the_tree()
+    public async Task A_changed_event_with_a_recomputed_hash_is_named_by_its_content_digest()
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
             Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
+            RecomputeLeafHash(c, 123);
+        });
+
+        // The digest of what the client sent, kept beside the event, no longer matches its body.
+        Assert.Equal(1, exitCode);
+        Assert.Contains("event 123's content_digest column differs", output);
+        Assert.Contains("first bad seq: 123", output);
+    }
+
+    private static void RecomputeLeafHash(SqliteConnection c, long seq)
+    {
+        using var read = c.CreateCommand();
+        read.CommandText = $"SELECT body FROM events WHERE seq = {seq}";
+        var body = (byte[])read.ExecuteScalar()!;
+        using var write = c.CreateCommand();
+        write.CommandText = $"UPDATE events SET hash = $hash WHERE seq = {seq}";
+        write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
+        write.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task A_changed_event_with_a_recomputed_hash_is_caught_by_the_tree()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            // The digest check turned off too (client_omitted NULL, as for rows older than migration 015).
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL WHERE seq = 123");
             using var read = c.CreateCommand();
             read.CommandText = "SELECT body FROM events WHERE seq = 123";
             var body = (byte[])read.ExecuteScalar()!;
@@ -411,7 +438,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         // only the checkpoint at 300 a client kept can tell.
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL WHERE seq = 123");
             using (var read = c.CreateCommand())
             {
                 read.CommandText = "SELECT body FROM events WHERE seq = 123";
