@@ -14,6 +14,11 @@ public sealed partial class PostgresStore
     public async Task SaveCheckpointAsync(string tenant, StoredCheckpoint checkpoint, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
+        await InsertCheckpointAsync(connection, null, tenant, checkpoint, ct);
+    }
+
+    private static async Task InsertCheckpointAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string tenant, StoredCheckpoint checkpoint, CancellationToken ct)
+    {
         await using var command = new NpgsqlCommand(
             """
             WITH head AS (SELECT id, checkpoint_size FROM tenants WHERE name = $1 FOR UPDATE),
@@ -23,7 +28,7 @@ public sealed partial class PostgresStore
                 ON CONFLICT (tenant_id, size) DO NOTHING
                 RETURNING tenant_id)
             UPDATE tenants SET checkpoint_size = $2 FROM saved WHERE tenants.id = saved.tenant_id
-            """, connection);
+            """, connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Size });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.RootHash });

@@ -22,6 +22,34 @@ public sealed partial class PostgresStore : ISigningKeyStore
         return await ListSigningKeysAsync(ct);
     }
 
+    /// <summary>
+    /// The current key's row is locked (<c>FOR SHARE</c>) in the transaction that saves the checkpoint, so a
+    /// rotation (which updates that row) waits for the save, or the save, waiting for the rotation, finds the key retired.
+    /// </summary>
+    public async Task<bool> SaveCheckpointSignedByAsync(string tenant, StoredCheckpoint checkpoint, string keyId, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var current = Command(connection,
+            """
+            SELECT (SELECT key_id FROM signing_keys WHERE valid_until IS NULL FOR SHARE), EXISTS (SELECT 1 FROM signing_keys)
+            """, []))
+        {
+            current.Transaction = tx;
+            await using var reader = await current.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            var currentId = reader.IsDBNull(0) ? null : reader.GetString(0);
+            if (reader.GetBoolean(1) && currentId != keyId)
+            {
+                return false;
+            }
+        }
+
+        await InsertCheckpointAsync(connection, tx, tenant, checkpoint, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
     public async Task<bool> RotateSigningKeyAsync(RegisteredKey retired, RegisteredKey next, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(retired);

@@ -10,14 +10,14 @@ internal sealed class SqliteEventRows(Microsoft.Data.Sqlite.SqliteConnection con
     private SqliteInsertStatement? _event;
     private SqliteInsertStatement? _target;
 
-    /// <summary>Inserts the event's row at <paramref name="rid"/> and a target index row per target.</summary>
-    public void Insert(long rid, long tenantId, long seq, string eventId, EventIndexKeys k, byte[] contentDigest, byte[] hash, byte[] body)
+    /// <summary>Inserts the event's row at <paramref name="rid"/> and a target index row per target; <paramref name="omitted"/> null stores NULL (not checked by verification).</summary>
+    public void Insert(long rid, long tenantId, long seq, string eventId, EventIndexKeys k, byte[] contentDigest, byte[] hash, byte[] body, Events.ClientOmitted? omitted = null)
     {
         _event ??= new SqliteInsertStatement(connection,
             """
             INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
-                                actor_id, actor_email, ip, search_text, content_digest, hash, body)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                                actor_id, actor_email, ip, search_text, content_digest, hash, body, client_omitted)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
             """);
         _event.Bind(1, rid);
         _event.Bind(2, tenantId);
@@ -36,6 +36,15 @@ internal sealed class SqliteEventRows(Microsoft.Data.Sqlite.SqliteConnection con
         _event.Bind(15, contentDigest);
         _event.Bind(16, hash);
         _event.Bind(17, body);
+        if (omitted is { } flags)
+        {
+            _event.Bind(18, (long)flags);
+        }
+        else
+        {
+            _event.Bind(18, (string?)null);
+        }
+
         _event.Execute();
 
         if (k.Targets.Count == 0)

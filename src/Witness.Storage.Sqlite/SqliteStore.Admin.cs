@@ -14,6 +14,13 @@ public sealed partial class SqliteStore
         WriteAsync(async connection =>
         {
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+            var saved = await InsertCheckpointAsync(connection, tx, tenant, checkpoint, ct);
+            await tx.CommitAsync(ct);
+            return saved;
+        }, ct);
+
+    private static async Task<int> InsertCheckpointAsync(SqliteConnection connection, SqliteTransaction tx, string tenant, StoredCheckpoint checkpoint, CancellationToken ct)
+    {
             await using var command = connection.CreateCommand();
             command.Transaction = tx;
             command.CommandText =
@@ -27,10 +34,8 @@ public sealed partial class SqliteStore
             command.Parameters.AddWithValue("$note", checkpoint.Note);
             command.Parameters.AddWithValue("$created", checkpoint.CreatedAt.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$tenant", tenant);
-            var saved = await command.ExecuteNonQueryAsync(ct);
-            await tx.CommitAsync(ct);
-            return saved;
-        }, ct);
+            return await command.ExecuteNonQueryAsync(ct);
+    }
 
     public Task<StoredCheckpoint?> LatestCheckpointAsync(string tenant, CancellationToken ct) =>
         CheckpointQueryAsync(tenant, "ORDER BY c.size DESC LIMIT 1", 0, ct);

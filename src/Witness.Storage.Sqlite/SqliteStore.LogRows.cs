@@ -38,7 +38,7 @@ public sealed partial class SqliteStore
         private const string Sql =
             """
             SELECT rid, seq, tenant_id, occurred_at, received_at, event_id, body, hash, type, action, category, outcome,
-                   actor_id, actor_email, ip, search_text
+                   actor_id, actor_email, ip, search_text, content_digest, client_omitted
             FROM events
             WHERE rid >= ?1 AND rid < ?2
             ORDER BY rid
@@ -79,6 +79,16 @@ public sealed partial class SqliteStore
                     {
                         block.Set(ByteColumns[i], rows.Bytes(i + 5));
                     }
+                }
+
+                if (!rows.IsNull(16))
+                {
+                    block.Set(LogColumn.ContentDigest, rows.Bytes(16));
+                }
+
+                if (!rows.IsNull(17))
+                {
+                    block.SetClientOmitted((int)rows.Int64(17));
                 }
 
                 ct.ThrowIfCancellationRequested();

@@ -26,6 +26,22 @@ public sealed partial class SqliteStore : ISigningKeyStore
             return keys;
         }, ct);
 
+    /// <summary>The current key is read in the write transaction that saves the checkpoint (<c>BEGIN IMMEDIATE</c>), which a rotation's write transaction cannot interleave with, in this process or another.</summary>
+    public Task<bool> SaveCheckpointSignedByAsync(string tenant, StoredCheckpoint checkpoint, string keyId, CancellationToken ct) =>
+        WriteAsync(async connection =>
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+            var current = await QueryListAsync(connection, tx, "SELECT key_id FROM signing_keys WHERE position = (SELECT max(position) FROM signing_keys)", r => r.GetString(0), ct);
+            if (current.Count > 0 && current[0] != keyId)
+            {
+                return false;
+            }
+
+            await InsertCheckpointAsync(connection, tx, tenant, checkpoint, ct);
+            await tx.CommitAsync(ct);
+            return true;
+        }, ct);
+
     public Task<bool> RotateSigningKeyAsync(RegisteredKey retired, RegisteredKey next, CancellationToken ct) =>
         WriteAsync(async connection =>
         {

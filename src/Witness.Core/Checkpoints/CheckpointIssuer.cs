@@ -40,7 +40,7 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
         await EnsureCurrentKeyAsync(ct);
         var checkpoint = new Checkpoint(OriginOf(tenant), frontier.Size, frontier.Root());
         var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), WholeMilliseconds(clock.GetUtcNow()));
-        await store.SaveCheckpointAsync(tenant, stored, ct);
+        await SaveAsync(tenant, stored, ct);
         Signed?.Invoke(tenant, stored);
         return stored;
     }
@@ -51,6 +51,23 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
     /// </summary>
     private static DateTimeOffset WholeMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+
+    /// <summary>Saves the checkpoint in one transaction with the check that this instance's key is still current, so that a rotation cannot slip between the check and the save.</summary>
+    private async Task SaveAsync(string tenant, StoredCheckpoint checkpoint, CancellationToken ct)
+    {
+        if (store is not ISigningKeyStore keys)
+        {
+            await store.SaveCheckpointAsync(tenant, checkpoint, ct);
+            return;
+        }
+
+        if (!await keys.SaveCheckpointSignedByAsync(tenant, checkpoint, RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(key.Key)), ct))
+        {
+            // Rotated while this one was being signed: the message names the key that is now current.
+            await EnsureCurrentKeyAsync(ct);
+            throw new SigningKeyRefusedException($"this instance's signing key {RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(key.Key))} was retired while it signed a checkpoint, so the checkpoint was not saved");
+        }
+    }
 
     /// <summary>Refuses to sign with a key the store retired (a rotation while this instance ran) or does not know.</summary>
     private async Task EnsureCurrentKeyAsync(CancellationToken ct)

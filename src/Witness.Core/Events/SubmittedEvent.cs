@@ -8,6 +8,9 @@ namespace Witness.Events;
 /// </summary>
 public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool ClientChoseId, bool TypeGiven = true)
 {
+    /// <summary>The fields the client left out, which the server may fill (<see cref="ClientOmitted"/>); stored so that verification can recompute <see cref="ContentDigest"/>.</summary>
+    public ClientOmitted Omitted { get; init; }
+
     /// <summary>
     /// The canonical bytes and index keys, prepared off the writer's thread; computed on demand when
     /// absent. Only valid for the <see cref="Event"/> object they were prepared from (see <see cref="Prepare"/>).

@@ -64,6 +64,33 @@ internal static unsafe class Sha256
         HashNative(prefix, message, hash);
     }
 
+    /// <summary>Writes <c>SHA-256(message)</c> to the first 32 bytes of <paramref name="hash"/>, which must not overlap the message.</summary>
+    public static void Hash(ReadOnlySpan<byte> message, Span<byte> hash)
+    {
+        if (hash.Length < MerkleHash.Size)
+        {
+            throw new ArgumentException($"The hash needs {MerkleHash.Size} bytes.", nameof(hash));
+        }
+
+        if (!IsNative)
+        {
+            SHA256.HashData(message, hash);
+            return;
+        }
+
+        var context = stackalloc byte[ContextSize];
+        fixed (byte* data = message)
+        fixed (byte* digest = hash)
+        {
+            if (!(Init(context) == 1
+                && (message.Length <= ShortInput ? UpdateShort(context, data, (nuint)message.Length) : Update(context, data, (nuint)message.Length)) == 1
+                && Final(digest, context) == 1))
+            {
+                throw new CryptographicException("OpenSSL's SHA-256 failed.");
+            }
+        }
+    }
+
     private static void HashNative(byte prefix, ReadOnlySpan<byte> message, Span<byte> hash)
     {
         var context = stackalloc byte[ContextSize];

@@ -24,4 +24,12 @@ public interface ISigningKeyStore
     /// nothing changed, when <paramref name="retired"/> is no longer the current key.
     /// </summary>
     Task<bool> RotateSigningKeyAsync(RegisteredKey retired, RegisteredKey next, CancellationToken ct);
+
+    /// <summary>
+    /// Saves a checkpoint as <see cref="IWitnessStore.SaveCheckpointAsync"/> does, in one transaction with the check
+    /// that <paramref name="keyId"/> (its signer) is the current key, or that the store has registered none. A
+    /// rotation committed first makes it save nothing and return false; a rotation begun after it waits for it.
+    /// So no checkpoint signed by a retired key is stored after the rotation that retired it.
+    /// </summary>
+    Task<bool> SaveCheckpointSignedByAsync(string tenant, StoredCheckpoint checkpoint, string keyId, CancellationToken ct);
 }

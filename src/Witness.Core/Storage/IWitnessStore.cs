@@ -96,6 +96,15 @@ public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, Ev
 
     /// <summary>Whether the row's tenant column names the tenant whose log holds the row.</summary>
     public bool TenantColumnMatches { get; init; } = true;
+
+    /// <summary>The row's <c>content_digest</c>, where the store reads it for verification (null when not read).</summary>
+    public byte[]? ContentDigest { get; init; }
+
+    /// <summary>The row's <c>client_omitted</c> flags; null when NULL (stored before the column existed) or not read: the digest is then not checked.</summary>
+    public Events.ClientOmitted? ClientOmitted { get; init; }
+
+    /// <summary>False when the store keeps a separate id index (PostgreSQL's <c>event_ids</c>) and it lacks this row or names another id for its seq.</summary>
+    public bool IdIndexed { get; init; } = true;
 }
 
 /// <summary>A signed checkpoint of a tenant's log: its size, root hash and the signed note text.</summary>

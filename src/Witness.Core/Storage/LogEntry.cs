@@ -6,6 +6,9 @@ namespace Witness.Storage;
 public sealed record LogEntry(AuditEvent Event, byte[] Body, byte[] Hash, byte[] ContentDigest, EventIndexKeys Keys)
 {
     public long Seq => Event.Seq;
+
+    /// <summary>The fields the client left out (<see cref="SubmittedEvent.Omitted"/>), stored beside <see cref="ContentDigest"/>.</summary>
+    public ClientOmitted Omitted { get; init; }
 }
 
 /// <summary>An event already in the log under a client id: enough to answer a retry (same body) or a conflict (other body).</summary>

@@ -16,6 +16,9 @@ public enum LogColumn
     ActorEmail,
     Ip,
     SearchText,
+
+    /// <summary>The digest of what the client sent (<c>content_digest</c>).</summary>
+    ContentDigest,
 }
 
 /// <summary>
@@ -26,7 +29,7 @@ public enum LogColumn
 /// </summary>
 public sealed class LogRowBlock(int capacity)
 {
-    private const int Columns = 11;
+    private const int Columns = 12;
     private const int Null = -1;
 
     private readonly long[] _position = new long[capacity];
@@ -34,6 +37,8 @@ public sealed class LogRowBlock(int capacity)
     private readonly long[] _occurredAt = new long[capacity];
     private readonly long[] _receivedAt = new long[capacity];
     private readonly bool[] _tenantMatches = new bool[capacity];
+    private readonly int[] _omitted = new int[capacity];
+    private readonly bool[] _idIndexed = new bool[capacity];
     private readonly int[] _start = new int[capacity * Columns];
     private readonly int[] _length = new int[capacity * Columns];
     private byte[] _data = new byte[capacity * 1024];
@@ -70,8 +75,16 @@ public sealed class LogRowBlock(int capacity)
         _tenantMatches[row] = tenantMatches;
         _occurredAt[row] = occurredAtMicros;
         _receivedAt[row] = receivedAtMicros;
+        _omitted[row] = Null;
+        _idIndexed[row] = true;
         _length.AsSpan(row * Columns, Columns).Fill(Null);
     }
+
+    /// <summary>Sets the row's <c>client_omitted</c> column (<see cref="Events.ClientOmitted"/>); NULL until set.</summary>
+    public void SetClientOmitted(int flags) => _omitted[Count - 1] = flags;
+
+    /// <summary>Marks the row last added as missing from the store's separate id index, or indexed under another id (PostgreSQL's <c>event_ids</c>).</summary>
+    public void SetNotIdIndexed() => _idIndexed[Count - 1] = false;
 
     /// <summary>Sets a byte column of the row last added.</summary>
     public void Set(LogColumn column, ReadOnlySpan<byte> value) => value.CopyTo(Reserve(column, value.Length));
@@ -106,6 +119,12 @@ public sealed class LogRowBlock(int capacity)
 
     public bool TenantMatches(int row) => _tenantMatches[row];
 
+    /// <summary>The row's <c>client_omitted</c> flags, or null when the column is NULL (rows stored before it existed).</summary>
+    public Events.ClientOmitted? ClientOmitted(int row) => _omitted[row] == Null ? null : (Events.ClientOmitted)_omitted[row];
+
+    /// <summary>False when the store keeps a separate id index and it lacks the row, or names another id for its seq.</summary>
+    public bool IdIndexed(int row) => _idIndexed[row];
+
     public long OccurredAtMicros(int row) => _occurredAt[row];
 
     public long ReceivedAtMicros(int row) => _receivedAt[row];
@@ -130,6 +149,9 @@ public sealed class LogRowBlock(int capacity)
         {
             SeqColumn = _seqColumn[row],
             TenantColumnMatches = _tenantMatches[row],
+            ContentDigest = IsNull(row, LogColumn.ContentDigest) ? null : Cell(row, LogColumn.ContentDigest).ToArray(),
+            ClientOmitted = ClientOmitted(row),
+            IdIndexed = _idIndexed[row],
         };
     }
 
@@ -152,6 +174,20 @@ public sealed class LogRowBlock(int capacity)
         }
 
         Set(LogColumn.SearchText, row.Keys.SearchText);
+        if (row.ContentDigest is { } digest)
+        {
+            Set(LogColumn.ContentDigest, digest);
+        }
+
+        if (row.ClientOmitted is { } omitted)
+        {
+            SetClientOmitted((int)omitted);
+        }
+
+        if (!row.IdIndexed)
+        {
+            SetNotIdIndexed();
+        }
     }
 
     private string? Text(int row, LogColumn column) => IsNull(row, column) ? null : Encoding.UTF8.GetString(Cell(row, column));

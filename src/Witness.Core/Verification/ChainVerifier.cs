@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
 using System.Text.Json;
 using Witness.Events;
 using Witness.Integrity;
@@ -25,9 +24,6 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         : this(store, CheckpointKeys.Single(publicKey), keyName)
     {
     }
-
-    private const int Chunk = 4096;
-    private const int BlocksInFlight = 6;
 
     /// <summary>Verifies the tenant's log as of one snapshot of the store (<see cref="ILogSnapshot"/>): events that arrive meanwhile are not part of it.</summary>
     public Task<ChainVerification> VerifyAsync(string tenant, CancellationToken ct) => VerifyAsync(tenant, [], ct);
@@ -55,23 +51,11 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
     private async Task<ChainVerification> VerifySnapshotAsync(string tenant, IReadOnlyList<string> outsideNotes, CancellationToken ct)
     {
         await using var snapshot = await store.OpenSnapshotAsync(tenant, ct);
+        var checks = new CheckpointChecks(keys, keyName, tenant);
         var outside = new List<StoredCheckpoint>();
-        foreach (var text in outsideNotes)
+        if (checks.ReadOutside(outsideNotes, snapshot.Head?.Size ?? 0, outside) is { } unsigned)
         {
-            if (!keys.TryVerify(text, keyName, out var note, out _) || note is null)
-            {
-                var size = SizeInNote(text);
-                return ChainVerification.Bad(snapshot.Head?.Size ?? 0, null,
-                    $"the checkpoint given{(size is null ? "" : $" at size {size}")} {keys.WhyUnsigned(text)}", 0) with { CheckpointSize = size };
-            }
-
-            if (note.Origin != $"{keyName}/{tenant}")
-            {
-                return ChainVerification.Bad(snapshot.Head?.Size ?? 0, null,
-                    $"the checkpoint given at size {note.Size} is of the log '{note.Origin}', not of tenant '{tenant}' ('{keyName}/{tenant}')", 0) with { CheckpointSize = note.Size };
-            }
-
-            outside.Add(new StoredCheckpoint(note.Size, note.RootHash, text, default));
+            return unsigned;
         }
 
         var checkpoints = new List<StoredCheckpoint>();
@@ -97,61 +81,18 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
 
         var anchors = checkpoints.Concat(outside).OrderBy(c => c.Size).ToList();
         var outsideSet = new HashSet<object>(outside, ReferenceEqualityComparer.Instance);
-        var (prefixCheckpoints, prefixProblem) = await CheckPurgedCheckpointsAsync(snapshot, purged, anchors, nodes, outsideSet, ct);
+        var (prefixCheckpoints, prefixProblem) = await checks.CheckPurgedAsync(snapshot, purged, anchors, nodes, outsideSet, ct);
         if (prefixProblem is not null)
         {
             return prefixProblem with { Purged = purged };
         }
 
-        var state = new State(tenant, [.. anchors.Where(c => c.Size > purged)], outsideSet, nodes, keys, keyName, start, prefixCheckpoints);
+        var state = new State(tenant, [.. anchors.Where(c => c.Size > purged)], outsideSet, nodes, checks, start, prefixCheckpoints);
         var result = await RecomputeAsync(snapshot, state, purged, ct)
-            ?? CheckCheckpointChain(state, checkpoints, snapshot)
+            ?? checks.CheckChain(checkpoints, snapshot.LastCheckpointSize, state.BadCheckpoint)
             ?? CheckStoredNodes(state, nodes, purged)
             ?? ChainVerification.Good(state.Size, state.CheckpointsChecked);
         return result with { Purged = purged, OutsideCheckpoints = outside.Count };
-    }
-
-    /// <summary>The size line of a note's body, to name a checkpoint whose signature does not verify.</summary>
-    private static long? SizeInNote(string text)
-    {
-        var lines = text.Split('\n');
-        return lines.Length > 1 && long.TryParse(lines[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) ? size : null;
-    }
-
-    /// <summary>
-    /// The checkpoint rows form a chain: each names the size of the one signed before it, and the head
-    /// names the latest. A row removed from the middle or the end breaks it, and the break names its size.
-    /// </summary>
-    private ChainVerification? CheckCheckpointChain(State state, List<StoredCheckpoint> checkpoints, ILogSnapshot snapshot)
-    {
-        long previous = 0;
-        var previousKey = 0;
-        foreach (var checkpoint in checkpoints)
-        {
-            // Signatures were checked already; a key older than the one before means a retired key signed later.
-            var key = keys.ClaimedPosition(checkpoint.Note) ?? previousKey;
-            if (key < previousKey)
-            {
-                return state.BadCheckpoint(checkpoint.Size,
-                    $"the checkpoint at size {checkpoint.Size} is signed by a key the store had retired before the checkpoint at size {previous} was signed by its successor: it was signed by an instance with an old key, or inserted");
-            }
-
-            previousKey = key;
-            if (checkpoint.PreviousSize is { } named && named != previous)
-            {
-                return named > previous
-                    ? state.BadCheckpoint(named, $"the checkpoint at size {named} is missing: the one at size {checkpoint.Size} was signed after it")
-                    : state.BadCheckpoint(previous, $"the checkpoint at size {previous} was not signed by this server between size {named} and size {checkpoint.Size}: it was inserted or its row changed");
-            }
-
-            previous = checkpoint.Size;
-        }
-
-        return snapshot.LastCheckpointSize is { } last && last != previous
-            ? last > previous
-                ? state.BadCheckpoint(last, $"the checkpoint at size {last} is missing: the log's head records it as the latest one signed")
-                : state.BadCheckpoint(previous, $"the log's head records size {last} as its latest checkpoint, but one at size {previous} is stored")
-            : null;
     }
 
     /// <summary>Stores keep every completed node from <see cref="MerkleNodes.StoredLevel"/> up: one missing, or one over events the log does not hold, is a failure.</summary>
@@ -196,118 +137,13 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
 
     private async Task<ChainVerification?> RecomputeAsync(ILogSnapshot snapshot, State state, long purged, CancellationToken ct)
     {
-        var tenant = state.Tenant;
-
-        // One worker per core and nothing else, so that no stage waits for the thread pool to grow: each
-        // worker takes a free block, fills it with the next rows from the store (one worker at a time,
-        // which also numbers the block), hashes and checks its rows (leaf hashes, index columns, and the
-        // subtrees the leaves make) while the other reads, then appends to the tree, in log order, every
-        // checked block that is next (the append is short beside the check). The first worker sums the
-        // target index before it takes blocks.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var free = Channel.CreateUnbounded<CheckedBlock>();
-        for (var i = 0; i < BlocksInFlight; i++)
-        {
-            free.Writer.TryWrite(new CheckedBlock(Chunk));
-        }
-
-        var rows = snapshot.OpenLogRows(purged + 1, stop.Token);
-        using var reading = new SemaphoreSlim(1, 1);
-        var done = false;
-        long filled = 0;
-        var appending = new object();
-        var ready = new CheckedBlock?[BlocksInFlight];
-        long appended = 0;
-        ChainVerification? problem = null;
         ulong storedTargets = 0;
-        async Task WorkAsync(int worker)
-        {
-            try
-            {
-                if (worker == 0)
-                {
-                    storedTargets = await StoredTargetDigestAsync(snapshot, stop.Token);
-                }
-
-                while (true)
-                {
-                    var block = await free.Reader.ReadAsync(stop.Token);
-                    await reading.WaitAsync(stop.Token);
-                    try
-                    {
-                        if (done || !await rows.FillAsync(block.Rows, stop.Token))
-                        {
-                            done = true;
-                            free.Writer.TryWrite(block);
-                            return;
-                        }
-
-                        block.Number = filled++;
-                    }
-                    catch
-                    {
-                        done = true;
-                        throw;
-                    }
-                    finally
-                    {
-                        reading.Release();
-                    }
-
-                    state.Check(block);
-                    bool stopped;
-                    lock (appending)
-                    {
-                        // Blocks in flight have consecutive numbers, so each has a slot of its own.
-                        ready[block.Number % BlocksInFlight] = block;
-                        while (problem is null && ready[appended % BlocksInFlight] is { } next && next.Number == appended)
-                        {
-                            ready[appended % BlocksInFlight] = null;
-                            problem = state.Append(next);
-                            appended++;
-                            free.Writer.TryWrite(next);
-                        }
-
-                        stopped = problem is not null;
-                    }
-
-                    if (stopped)
-                    {
-                        // Stops the other workers: nothing after the first problem is needed.
-                        await stop.CancelAsync();
-                        return;
-                    }
-                }
-            }
-            catch
-            {
-                // A failed worker stops the others, which would otherwise wait for its block.
-                await stop.CancelAsync();
-                throw;
-            }
-        }
-
-        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(worker => Task.Run(() => WorkAsync(worker), stop.Token)).ToArray();
-        var all = Task.WhenAll(workers);
-        try
-        {
-            await all;
-        }
-        catch (OperationCanceledException) when (problem is not null)
-        {
-        }
-        catch (Exception) when (all.Exception?.InnerExceptions.Any(e => e is LogSnapshotMovedException) == true)
-        {
-            // The worker that found it stopped the others, which then report their cancellation.
-            throw new LogSnapshotMovedException();
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(workers.Select(w => Task.WhenAny(w)));
-            await rows.DisposeAsync();
-        }
-
+        var problem = await BlockScheduler.RunAsync(
+            token => snapshot.OpenLogRows(purged + 1, token),
+            async token => storedTargets = await StoredTargetDigestAsync(snapshot, token),
+            state.Check,
+            state.Append,
+            ct);
         if (problem is not null)
         {
             return problem;
@@ -323,57 +159,6 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         return state.Finish(head)
             ?? await CheckTargetsAsync(snapshot, state, storedTargets, ct)
             ?? await CheckLayoutAsync(snapshot, state, purged, ct);
-    }
-
-    /// <summary>
-    /// Checks the signed checkpoints of the purged prefix: each signature, and each root recomputed
-    /// from the kept hashes (stored nodes, plus the leaf hashes retention keeps for blocks where a
-    /// checkpoint ends). Returns how many were checked, or the problem found.
-    /// </summary>
-    private async Task<(int Checked, ChainVerification? Problem)> CheckPurgedCheckpointsAsync(
-        ILogSnapshot snapshot, long purged, List<StoredCheckpoint> checkpoints, Dictionary<(int, long), byte[]> nodes, HashSet<object> outside, CancellationToken ct)
-    {
-        var hasher = new SubtreeHasher(new KeptHashes(nodes, snapshot));
-        var count = 0;
-        foreach (var checkpoint in checkpoints.Where(c => c.Size <= purged))
-        {
-            if (!IsSigned(checkpoint))
-            {
-                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} {keys.WhyUnsigned(checkpoint.Note)}", count) with { CheckpointSize = checkpoint.Size });
-            }
-
-            byte[] root;
-            try
-            {
-                root = await hasher.HashAsync(0, checkpoint.Size, ct);
-            }
-            catch (PurgedLeavesException)
-            {
-                return (count, ChainVerification.Bad(purged, null, $"the leaf hashes retention keeps for the checkpoint at size {checkpoint.Size} are missing", count) with { CheckpointSize = checkpoint.Size });
-            }
-
-            if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
-            {
-                var whose = outside.Contains(checkpoint) ? "kept outside" : "signed";
-                return (count, ChainVerification.Bad(purged, null, $"the hashes kept for the purged events no longer match the checkpoint {whose} at size {checkpoint.Size}", count) with { CheckpointSize = checkpoint.Size });
-            }
-
-            count += outside.Contains(checkpoint) ? 0 : 1;
-        }
-
-        return (count, null);
-    }
-
-    private bool IsSigned(StoredCheckpoint checkpoint) =>
-        keys.TryVerify(checkpoint.Note, keyName, out var note, out _)
-        && note is not null && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
-
-    /// <summary>The stored nodes already read for verification, and the store's leaf hashes (retained events and kept purged blocks).</summary>
-    private sealed class KeptHashes(Dictionary<(int, long), byte[]> nodes, ILogSnapshot snapshot) : INodeSource
-    {
-        public ValueTask<byte[]?> GetNodeAsync(int level, long index, CancellationToken ct) => ValueTask.FromResult(nodes.GetValueOrDefault((level, index)));
-
-        public ValueTask<IReadOnlyList<byte[]>> GetLeafHashesAsync(long start, int count, CancellationToken ct) => snapshot.GetLeafHashesAsync(start, count, ct);
     }
 
     /// <summary>
@@ -489,7 +274,7 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
 
     /// <summary>The recomputation's state; <c>outside</c> holds those of the checkpoints that were given from outside the store.</summary>
     private sealed class State(
-        string tenant, List<StoredCheckpoint> checkpoints, HashSet<object> outside, Dictionary<(int, long), byte[]> nodes, CheckpointKeys keys, string keyName, MerkleFrontier start, int checkedBefore)
+        string tenant, List<StoredCheckpoint> checkpoints, HashSet<object> outside, Dictionary<(int, long), byte[]> nodes, CheckpointChecks checks, MerkleFrontier start, int checkedBefore)
     {
         private readonly MerkleFrontier _frontier = start;
         private readonly byte[] _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
@@ -682,9 +467,9 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
             while (_nextCheckpoint < checkpoints.Count)
             {
                 var checkpoint = checkpoints[_nextCheckpoint];
-                if (!IsSigned(checkpoint))
+                if (!checks.IsSigned(checkpoint))
                 {
-                    return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {keys.WhyUnsigned(checkpoint.Note)}");
+                    return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {checks.WhyUnsigned(checkpoint)}");
                 }
 
                 if (checkpoint.Size > _frontier.Size)
@@ -718,9 +503,9 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         {
             _nextCheckpoint++;
             var root = _frontier.Root();
-            if (!IsSigned(checkpoint))
+            if (!checks.IsSigned(checkpoint))
             {
-                return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {keys.WhyUnsigned(checkpoint.Note)}");
+                return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {checks.WhyUnsigned(checkpoint)}");
             }
 
             if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
@@ -736,11 +521,6 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
             _lastGoodCheckpoint = checkpoint.Size;
             return null;
         }
-
-        /// <summary>The note verifies with the server's key, is of this tenant's log, and says what the stored columns say.</summary>
-        private bool IsSigned(StoredCheckpoint checkpoint) =>
-            keys.TryVerify(checkpoint.Note, keyName, out var note, out _)
-            && note is not null && note.Origin == $"{keyName}/{tenant}" && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
         private void OnNode(int level, long index, byte[] hash)
         {
@@ -822,6 +602,17 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
                 return new RowCheck($"event {row.Seq}'s '{column}' column differs from its body", 0, null);
             }
 
+            if (!row.IdIndexed)
+            {
+                return new RowCheck($"event {row.Seq} is missing from the id index (event_ids) or listed there under another id: a retry with its id would be stored again", 0, null);
+            }
+
+            if (row.ClientOmitted is { } omitted && !ContentDigestMatches(row, omitted))
+            {
+                return new RowCheck(
+                    $"event {row.Seq}'s content_digest column differs from the digest of what its client sent (its body without the fields client_omitted says the server filled): a retry with its id would be judged against another body", 0, null);
+            }
+
             ulong targets = 0;
             foreach (var (type, id) in keys.Targets.Distinct())
             {
@@ -831,6 +622,18 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
             return new RowCheck(null, targets, keys.ActorEmail is { } email ? (email, keys.ActorId ?? "") : null);
         }
 
+        private static bool ContentDigestMatches(StoredRow row, ClientOmitted omitted)
+        {
+            try
+            {
+                return row.ContentDigest is { } digest && ClientContent.Matches(row.Body, omitted, digest);
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+            {
+                return false;
+            }
+        }
+
         private ChainVerification Bad(long? seq, string problem) => ChainVerification.Bad(_frontier.Size, seq, problem, CheckpointsChecked);
 
         /// <summary>A failure found after the recomputation, at <paramref name="seq"/>.</summary>
@@ -838,34 +641,6 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
 
         /// <summary>A failure of the checkpoint at <paramref name="size"/>.</summary>
         public ChainVerification BadCheckpoint(long size, string problem) => Bad(null, problem) with { CheckpointSize = size };
-    }
-
-    /// <summary>
-    /// A block of rows on its way through the stages, with what a worker made of them: each row's leaf
-    /// hash and check, and the perfect subtrees of the leaves. Reused from start to end.
-    /// </summary>
-    internal sealed class CheckedBlock(int capacity)
-    {
-        public LogRowBlock Rows { get; } = new(capacity);
-
-        /// <summary>Row i's leaf hash at [32·i, 32·i + 32).</summary>
-        public byte[] Leaves { get; } = new byte[capacity * MerkleHash.Size];
-
-        public RowCheck[] Checks { get; } = new RowCheck[capacity];
-
-        /// <summary>
-        /// The (level, root) of the perfect subtrees the leaves make, in log order; empty when the block is
-        /// to be appended leaf by leaf (a row failed, rows do not follow each other, or a stored node differs).
-        /// </summary>
-        public List<(int Level, byte[] Root)> Subtrees { get; } = [];
-
-        /// <summary>Room for hashing a subtree's levels in place.</summary>
-        public byte[] Scratch { get; } = new byte[capacity * MerkleHash.Size];
-
-        /// <summary>The block's place among the blocks filled, from 0.</summary>
-        public long Number { get; set; }
-
-        public Span<byte> Leaf(int row) => Leaves.AsSpan(row * MerkleHash.Size, MerkleHash.Size);
     }
 
     internal readonly record struct RowCheck(string? Problem, ulong TargetDigest, (string Email, string ActorId)? EmailPair)

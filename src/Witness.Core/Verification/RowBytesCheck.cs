@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Witness.Events;
+using Witness.Integrity;
 using Witness.Storage;
 
 namespace Witness.Verification;
@@ -135,7 +136,117 @@ internal static class RowBytesCheck
             }
         }
 
-        return true;
+        return block.IdIndexed(row)
+            && (block.ClientOmitted(row) is not { } omitted || ContentDigestMatches(body, f, omitted, block.Cell(row, LogColumn.ContentDigest)));
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_sent;
+
+    /// <summary>UTF-8 of the time <see cref="CanonicalEvent.ContentDigest"/> writes for an open received_at or an omitted occurred_at.</summary>
+    private static readonly byte[] OpenTime = OpenTimeUtf8();
+
+    private static byte[] OpenTimeUtf8()
+    {
+        Span<byte> text = stackalloc byte[Rfc3339.MaxFormattedLength];
+        return text[..Rfc3339.FormatUtf8(default, text)].ToArray();
+    }
+
+    private enum Replacement
+    {
+        Nothing,
+        Zero,
+        OpenTime,
+        Activity,
+    }
+
+    private readonly record struct Edit(int Start, int End, Replacement With);
+
+    /// <summary>
+    /// Whether <paramref name="stored"/> is the digest of what the client sent (<see cref="ClientContent.Digest"/>),
+    /// made by editing the canonical body in place of writing the event again: seq to 0, received_at (and an
+    /// omitted occurred_at) to the open time, an omitted type to <c>activity</c>, an omitted category and
+    /// description removed. False when the body is not laid out as expected; the full check then decides.
+    /// </summary>
+    private static bool ContentDigestMatches(ReadOnlySpan<byte> body, in Fields f, ClientOmitted omitted, ReadOnlySpan<byte> stored)
+    {
+        if (stored.Length != MerkleHash.Size)
+        {
+            return false;
+        }
+
+        Span<Edit> edits = stackalloc Edit[6];
+        var count = 0;
+        edits[count++] = new Edit(f.SeqStart, f.SeqStart + f.SeqLength, Replacement.Zero);
+        edits[count++] = new Edit(f.ReceivedAt.Start, f.ReceivedAt.Start + f.ReceivedAt.Length, Replacement.OpenTime);
+        if (omitted.HasFlag(ClientOmitted.OccurredAt))
+        {
+            edits[count++] = new Edit(f.OccurredAt.Start, f.OccurredAt.Start + f.OccurredAt.Length, Replacement.OpenTime);
+        }
+
+        if (omitted.HasFlag(ClientOmitted.Type))
+        {
+            edits[count++] = new Edit(f.Type.Start, f.Type.Start + f.Type.Length, Replacement.Activity);
+        }
+
+        if (omitted.HasFlag(ClientOmitted.Category) && f.Category.IsPresent)
+        {
+            if (!Member(body, f.Category, "category"u8, out edits[count++]))
+            {
+                return false;
+            }
+        }
+
+        if (omitted.HasFlag(ClientOmitted.Description) && f.Description.IsPresent)
+        {
+            if (!Member(body, f.Description, "description"u8, out edits[count++]))
+            {
+                return false;
+            }
+        }
+
+        var sent = t_sent is { } buffer && buffer.Length >= body.Length + 64 ? buffer : t_sent = new byte[Math.Max(body.Length * 2, 4096)];
+        var length = 0;
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var edit = edits[i];
+            if (edit.Start < at || edit.End < edit.Start)
+            {
+                return false;
+            }
+
+            body[at..edit.Start].CopyTo(sent.AsSpan(length));
+            length += edit.Start - at;
+            var with = edit.With switch
+            {
+                Replacement.Zero => "0"u8,
+                Replacement.OpenTime => OpenTime,
+                Replacement.Activity => "activity"u8,
+                _ => default,
+            };
+            with.CopyTo(sent.AsSpan(length));
+            length += with.Length;
+            at = edit.End;
+        }
+
+        body[at..].CopyTo(sent.AsSpan(length));
+        length += body.Length - at;
+        Span<byte> digest = stackalloc byte[MerkleHash.Size];
+        Sha256.Hash(sent.AsSpan(0, length), digest);
+        return digest.SequenceEqual(stored);
+    }
+
+    /// <summary>The whole member <c>,"name":"value"</c> of a string field, to be removed; false when the bytes around the value are not that.</summary>
+    private static bool Member(ReadOnlySpan<byte> body, Field value, ReadOnlySpan<byte> name, out Edit edit)
+    {
+        // ,"name":"value"  — the comma lies name.Length + 5 bytes before the value.
+        var start = value.Start - name.Length - 5;
+        edit = new Edit(start, value.Start + value.Length + 1, Replacement.Nothing);
+        return start > 0 && value.Start + value.Length < body.Length
+            && body[start] == (byte)',' && body[start + 1] == (byte)'"' && body.Slice(start + 2, name.Length).SequenceEqual(name)
+            && body[start + 2 + name.Length] == (byte)'"' && body[start + 3 + name.Length] == (byte)':' && body[start + 4 + name.Length] == (byte)'"'
+            && body[value.Start + value.Length] == (byte)'"';
     }
 
     /// <summary>Parses the one time format Witness writes (<c>yyyy-MM-ddTHH:mm:ss[.ffffff]Z</c>, 1 to 6 fraction digits) to microseconds since the Unix epoch; false for anything else.</summary>
@@ -206,6 +317,7 @@ internal static class RowBytesCheck
     private struct Fields
     {
         public long Seq;
+        public int SeqStart, SeqLength;
         public bool HasSeq, HasActor, HasTargets;
         public Field Id, Tenant, ReceivedAt, OccurredAt, Type, Action, Category, Outcome, Reason, Description;
         public Field ActorType, ActorId, ActorName, ActorEmail, Ip, Country, City;
@@ -319,7 +431,7 @@ internal static class RowBytesCheck
             {
                 Top.Id => String(ref r, out f.Id),
                 Top.Tenant => String(ref r, out f.Tenant),
-                Top.Seq => f.HasSeq = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out f.Seq),
+                Top.Seq => f.HasSeq = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out f.Seq) && Position(ref r, out f.SeqStart, out f.SeqLength),
                 Top.ReceivedAt => String(ref r, out f.ReceivedAt),
                 Top.OccurredAt => String(ref r, out f.OccurredAt),
                 Top.Type => String(ref r, out f.Type),
@@ -589,6 +701,13 @@ internal static class RowBytesCheck
         }
 
         field = new Field((int)r.TokenStartIndex + 1, r.ValueSpan.Length);
+        return true;
+    }
+
+    private static bool Position(ref Utf8JsonReader r, out int start, out int length)
+    {
+        start = (int)r.TokenStartIndex;
+        length = r.ValueSpan.Length;
         return true;
     }
 

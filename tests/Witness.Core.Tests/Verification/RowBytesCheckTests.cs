@@ -87,6 +87,33 @@ public sealed class RowBytesCheckTests
         }
     }
 
+    [Fact]
+    public void It_accepts_the_digest_of_what_the_client_sent_for_every_set_of_omitted_fields_and_never_a_wrong_one()
+    {
+        foreach (var (e, row) in Events(400))
+        {
+            var keys = EventIndexKeys.From(CanonicalEvent.Read(row));
+            if (!RowBytesCheck.Matches(Block(e, keys), 0, "acme"u8, out _))
+            {
+                continue;
+            }
+
+            for (var flags = 0; flags < 16; flags++)
+            {
+                var omitted = (ClientOmitted)flags;
+                var digest = ClientContent.Digest(e, omitted);
+                Assert.True(RowBytesCheck.Matches(Block(e, keys, digest: digest, omitted: omitted), 0, "acme"u8, out _), $"declined {omitted} for {Encoding.UTF8.GetString(row)}");
+                Assert.False(RowBytesCheck.Matches(Block(e, keys, digest: [.. digest.Take(31), (byte)(digest[31] ^ 1)], omitted: omitted), 0, "acme"u8, out _));
+                var other = omitted ^ ClientOmitted.OccurredAt;
+                Assert.False(RowBytesCheck.Matches(Block(e, keys, digest: digest, omitted: other), 0, "acme"u8, out _), $"accepted {other} for {omitted}");
+            }
+
+            // Without flags (a row stored before they were kept) the digest is not checked; a row missing from the id index is not accepted.
+            Assert.True(RowBytesCheck.Matches(Block(e, keys, digest: new byte[32]), 0, "acme"u8, out _));
+            Assert.False(RowBytesCheck.Matches(Block(e, keys, idIndexed: false), 0, "acme"u8, out _));
+        }
+    }
+
     [Theory]
     [InlineData("2023-06-22T15:06:00Z")]
     [InlineData("2023-06-22T15:06:00.1Z")]
@@ -119,7 +146,9 @@ public sealed class RowBytesCheckTests
     public void Any_other_time_is_left_to_the_full_reader(string text) =>
         Assert.False(RowBytesCheck.TryMicros(Encoding.ASCII.GetBytes(text), out _));
 
-    private static LogRowBlock Block(AuditEvent e, EventIndexKeys keys, string? id = null, long? position = null, long? seqColumn = null, bool tenantMatches = true)
+    private static LogRowBlock Block(
+        AuditEvent e, EventIndexKeys keys, string? id = null, long? position = null, long? seqColumn = null, bool tenantMatches = true,
+        byte[]? digest = null, ClientOmitted? omitted = null, bool idIndexed = true)
     {
         var body = CanonicalEvent.Write(e);
         var block = new LogRowBlock(1);
@@ -127,6 +156,9 @@ public sealed class RowBytesCheckTests
         {
             SeqColumn = seqColumn ?? position ?? e.Seq,
             TenantColumnMatches = tenantMatches,
+            ContentDigest = digest,
+            ClientOmitted = omitted,
+            IdIndexed = idIndexed,
         });
         return block;
     }

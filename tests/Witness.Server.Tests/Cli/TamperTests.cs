@@ -226,11 +226,38 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     }
 
     [Fact]
-    public async Task A_changed_event_with_a_recomputed_hash_is_caught_by_the_tree()
+    public async Task A_changed_event_with_a_recomputed_hash_is_named_by_its_content_digest()
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
             Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
+            RecomputeLeafHash(c, 123);
+        });
+
+        // The digest of what the client sent, kept beside the event, no longer matches its body.
+        Assert.Equal(1, exitCode);
+        Assert.Contains("event 123's content_digest column differs", output);
+        Assert.Contains("first bad seq: 123", output);
+    }
+
+    private static void RecomputeLeafHash(SqliteConnection c, long seq)
+    {
+        using var read = c.CreateCommand();
+        read.CommandText = $"SELECT body FROM events WHERE seq = {seq}";
+        var body = (byte[])read.ExecuteScalar()!;
+        using var write = c.CreateCommand();
+        write.CommandText = $"UPDATE events SET hash = $hash WHERE seq = {seq}";
+        write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
+        write.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task A_changed_event_with_a_recomputed_hash_is_caught_by_the_tree()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c =>
+        {
+            // The digest check turned off too (client_omitted NULL, as for rows older than migration 015).
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL WHERE seq = 123");
             using var read = c.CreateCommand();
             read.CommandText = "SELECT body FROM events WHERE seq = 123";
             var body = (byte[])read.ExecuteScalar()!;
@@ -315,6 +342,53 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     }
 
     [Fact]
+    public async Task A_changed_content_digest_is_named_by_its_seq()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET content_digest = zeroblob(32) WHERE seq = 42"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("event 42's content_digest column differs from the digest of what its client sent", output);
+        Assert.Contains("first bad seq: 42", output);
+    }
+
+    [Fact]
+    public async Task A_changed_record_of_the_fields_the_client_left_out_is_named_by_its_seq()
+    {
+        // The server filled occurred_at, says the row now: the digest no longer matches what it says the client sent.
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET client_omitted = client_omitted | 1 WHERE seq = 77"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("event 77's content_digest column differs", output);
+        Assert.Contains("first bad seq: 77", output);
+    }
+
+    [Fact]
+    public async Task The_content_digest_of_an_event_stored_before_the_omitted_fields_were_kept_is_not_checked()
+    {
+        // Rows written before migration 015 have client_omitted NULL: their digest cannot be recomputed (docs/verification.md).
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE events SET client_omitted = NULL, content_digest = zeroblob(32) WHERE seq = 42"));
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"{_log.Size} events", output);
+    }
+
+    [Fact]
+    public async Task A_changed_latest_checkpoint_counter_is_named_by_the_checkpoint_size()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "UPDATE tenants SET checkpoint_size = 300"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the log's head records size 300 as its latest checkpoint, but one at size 600 is stored", output);
+        Assert.Contains("bad checkpoint: size 600", output);
+    }
+
+    [Fact]
+    public async Task A_stray_target_index_row_is_named_by_its_seq()
+    {
+        var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
+            "INSERT INTO event_targets (tenant_id, target_id, target_type, occurred_at, seq) SELECT id, 'doc_9', 'document', 0, 42 FROM tenants"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the target index rows differ from the event's targets", output);
+        Assert.Contains("first bad seq: 42", output);
+    }
+
+    [Fact]
     public async Task A_stray_email_index_row_is_named()
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c, "INSERT INTO actor_emails (tenant_id, email, actor_id) SELECT id, 'eve@evil.example', 'u_17' FROM tenants"));
@@ -364,7 +438,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         // only the checkpoint at 300 a client kept can tell.
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL WHERE seq = 123");
             using (var read = c.CreateCommand())
             {
                 read.CommandText = "SELECT body FROM events WHERE seq = 123";

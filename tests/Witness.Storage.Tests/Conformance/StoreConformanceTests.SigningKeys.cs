@@ -51,6 +51,108 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task A_checkpoint_signed_by_a_key_retired_before_it_is_saved_is_not_saved()
+    {
+        await using var store = await OpenOwnStoreAsync();
+        var keys = (ISigningKeyStore)store;
+        using var old = NewSigningKey();
+        using var current = NewSigningKey();
+        var tenant = Submit.Tenant();
+        await SigningKeyRegistry.EnsureCurrentAsync(store, old, TimeProvider.System, CancellationToken.None);
+        await store.AppendManyAsync(tenant, 10);
+        var frontier = (await store.GetFrontierAsync(tenant, CancellationToken.None))!;
+        var checkpoint = new Checkpoint($"{old.KeyName}/{tenant}", frontier.Size, frontier.Root());
+        var signed = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, old.KeyName, old.Key), Submit.Now);
+
+        // Signed while the old key was current, saved after the rotation: the save's own check refuses it.
+        await SigningKeyRegistry.RotateAsync(store, old, current.Key, TimeProvider.System, CancellationToken.None);
+        Assert.False(await keys.SaveCheckpointSignedByAsync(tenant, signed, RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(old.Key)), CancellationToken.None));
+        Assert.Null(await store.LatestCheckpointAsync(tenant, CancellationToken.None));
+
+        var resigned = signed with { Note = CheckpointSigner.Sign(checkpoint, current.KeyName, current.Key) };
+        Assert.True(await keys.SaveCheckpointSignedByAsync(tenant, resigned, RegisteredKey.FormatKeyId(CheckpointSigner.KeyId(current.Key)), CancellationToken.None));
+        Assert.Equal(10, (await store.LatestCheckpointAsync(tenant, CancellationToken.None))!.Size);
+    }
+
+    [Fact]
+    public async Task Rotations_while_a_writer_keeps_signing_leave_every_checkpoint_under_the_key_current_at_its_size()
+    {
+        await using var store = await OpenOwnStoreAsync();
+        var tenant = Submit.Tenant();
+        SigningKey[] chain = [NewSigningKey(), NewSigningKey(), NewSigningKey(), NewSigningKey()];
+        try
+        {
+            await SigningKeyRegistry.EnsureCurrentAsync(store, chain[0], TimeProvider.System, CancellationToken.None);
+            var holder = 0; // the key the writer signs with: it moves on only when it is refused, as a restarted instance would
+            var rotated = 0;
+            var signedBy = -1;
+            using var done = new CancellationTokenSource();
+            var writer = Task.Run(async () =>
+            {
+                while (!done.IsCancellationRequested)
+                {
+                    await store.AppendManyAsync(tenant, 3);
+                    var key = Volatile.Read(ref holder);
+                    try
+                    {
+                        await new CheckpointIssuer(store, chain[key], TimeProvider.System).IssueAsync(tenant, CancellationToken.None);
+                        Volatile.Write(ref signedBy, key);
+                    }
+                    catch (SigningKeyRefusedException)
+                    {
+                        Volatile.Write(ref holder, Volatile.Read(ref rotated));
+                    }
+                }
+            });
+
+            for (var i = 1; i < chain.Length; i++)
+            {
+                // Each key signs at least once before the next rotation, while the writer keeps signing.
+                for (var waited = 0; Volatile.Read(ref signedBy) != i - 1 && waited < 600 && !writer.IsCompleted; waited++)
+                {
+                    await Task.Delay(50);
+                }
+
+                await SigningKeyRegistry.RotateAsync(store, chain[i - 1], chain[i].Key, TimeProvider.System, CancellationToken.None);
+                Volatile.Write(ref rotated, i);
+            }
+
+            for (var waited = 0; Volatile.Read(ref signedBy) != chain.Length - 1 && waited < 600 && !writer.IsCompleted; waited++)
+            {
+                await Task.Delay(50);
+            }
+
+            await done.CancelAsync();
+            await writer;
+            await new CheckpointIssuer(store, chain[^1], TimeProvider.System).IssueAsync(tenant, CancellationToken.None);
+
+            using var trusted = await SigningKeyRegistry.TrustedKeysAsync(store, chain[^1].Key, CancellationToken.None);
+            var result = await new ChainVerifier(store, trusted, chain[^1].KeyName).VerifyAsync(tenant, CancellationToken.None);
+            Assert.True(result.Ok, result.Problem);
+            Assert.True(result.CheckpointsChecked >= chain.Length, $"{result.CheckpointsChecked} checkpoints");
+
+            // Each checkpoint names the key that was current when it was saved: the keys only move on along the log.
+            var registry = await ((ISigningKeyStore)store).ListSigningKeysAsync(CancellationToken.None);
+            var positions = new List<int>();
+            await foreach (var checkpoint in store.ReadCheckpointsAsync(tenant, CancellationToken.None))
+            {
+                var signer = RegisteredKey.FormatKeyId(Assert.Single(CheckpointSigner.SignerKeyIds(checkpoint.Note)));
+                positions.Add(registry.Single(k => k.KeyId == signer).Position);
+            }
+
+            Assert.Equal(positions.Order(), positions);
+            Assert.Equal(chain.Length, positions.Distinct().Count());
+        }
+        finally
+        {
+            foreach (var key in chain)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Checkpoints_signed_before_and_after_a_rotation_verify_each_under_the_key_of_its_time()
     {
         await using var store = await OpenOwnStoreAsync();
