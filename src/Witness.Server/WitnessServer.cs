@@ -126,7 +126,7 @@ public static class WitnessServer
             services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
             services.AddSingleton<Configuration.AlertRuleService>();
             services.AddSingleton<Configuration.WebhookService>();
-            Streams.StreamServiceCollectionExtensions.AddWitnessStreams(services, store, options);
+            Streams.StreamServiceCollectionExtensions.AddWitnessStreams(services, options);
         }
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -34,6 +34,7 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton<IRetentionStore>(store);
         services.AddSingleton<ISigningKeyStore>(store);
         services.AddSingleton<IAlertStore>(store);
+        services.AddSingleton<IStreamStore>(store);
         services.AddSingleton<ISharedLogStore>(store);
         return services;
     }

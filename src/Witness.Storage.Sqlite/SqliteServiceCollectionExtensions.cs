@@ -33,6 +33,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IRetentionStore>(store);
         services.AddSingleton<ISigningKeyStore>(store);
         services.AddSingleton<IAlertStore>(store);
+        services.AddSingleton<IStreamStore>(store);
         return services;
     }
 }

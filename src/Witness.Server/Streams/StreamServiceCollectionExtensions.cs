@@ -8,16 +8,15 @@ namespace Witness.Server.Streams;
 /// <summary>Registers log streams (issue 19) on a server whose store keeps them: the delivery worker, the service the API and console share, and the API.</summary>
 internal static class StreamServiceCollectionExtensions
 {
-    /// <summary>Adds stream delivery when <paramref name="store"/> keeps streams; answers whether it does (then map <see cref="MapWitnessStreams"/>).</summary>
-    public static bool AddWitnessStreams(this IServiceCollection services, IWitnessStore store, WitnessServerOptions options)
+    /// <summary>Adds stream delivery when the registered store keeps streams (registers <see cref="IStreamStore"/>); answers whether it does (then map <see cref="MapWitnessStreams"/>).</summary>
+    public static bool AddWitnessStreams(this IServiceCollection services, WitnessServerOptions options)
     {
-        if (store is not IStreamStore streams)
+        if (!services.Any(d => d.ServiceType == typeof(IStreamStore)))
         {
             return false;
         }
 
         options.Streams.Validate();
-        services.AddSingleton(streams);
         services.AddSingleton<StreamDestinations>();
         services.AddSingleton<StreamDeliveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamDeliveryService>());
