@@ -8,6 +8,7 @@ using Witness.Bench.Capture;
 
 // The .NET capture libraries' costs (issue 18's measures):
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges     SaveChanges with capture (outbox) vs plain EF Core
+//   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-cpu [--rounds N] [--saves N]   the same, CPU and wall time of alternating blocks
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- record          IAuditLog.Record on the request path
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- throughput [--events N] [--clients N] [--warmup N]
 // The first two are BenchmarkDotNet runs, kept short for a shared machine (ShortRun: 1 launch, 3 warm-ups,
@@ -23,13 +24,15 @@ switch (mode)
         // A save waits for the disk, which other work on the machine shares: more iterations than ShortRun's three.
         BenchmarkRunner.Run<SaveChangesBench>(Config(9));
         break;
+    case "savechanges-cpu":
+        return SaveChangesCpu.Run(args);
     case "record":
         BenchmarkRunner.Run<RecordBench>(Config(3));
         break;
     case "throughput":
         return await ThroughputBench.RunAsync(args);
     default:
-        Console.Error.WriteLine("usage: Witness.Bench.Capture savechanges | record | throughput [--events N] [--clients N] [--warmup N]");
+        Console.Error.WriteLine("usage: Witness.Bench.Capture savechanges | savechanges-cpu [--rounds N] [--saves N] | record | throughput [--events N] [--clients N] [--warmup N]");
         return 2;
 }
 

@@ -9,8 +9,9 @@ namespace Witness.Client;
 
 /// <summary>
 /// The background sender behind <see cref="IAuditLog"/>: a bounded in-memory queue that one loop drains in batches
-/// of up to <see cref="WitnessClientOptions.BatchSize"/>. While the spool holds batches, new batches join it so
-/// that events reach Witness in the order they were recorded; the spool is retried with a doubling delay.
+/// of up to <see cref="WitnessClientOptions.BatchSize"/>, with up to <see cref="WitnessClientOptions.MaxBatchesInFlight"/>
+/// sends under way at once. While the spool holds batches, new batches join it so that the spool's older events go
+/// first; the spool is retried with a doubling delay.
 /// </summary>
 internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDisposable
 {
@@ -115,31 +116,47 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        var batch = new List<AuditEvent>(_options.BatchSize);
+        // Sends under way, oldest first. Several at once keep Witness busy while a response travels back; the bound keeps
+        // memory and the load one application puts on Witness in check.
+        var sending = new List<Task<bool>>(_options.MaxBatchesInFlight);
+        Task<bool>? waitForEvents = null;
         var retryDelay = _options.RetryDelay;
         var nextRetry = DateTimeOffset.MinValue;
         while (true)
         {
-            while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var e))
+            while (sending.Count < _options.MaxBatchesInFlight && _queue.Reader.TryPeek(out _))
             {
-                batch.Add(e);
-            }
+                var batch = new List<AuditEvent>(_options.BatchSize);
+                while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var e))
+                {
+                    batch.Add(e);
+                }
 
-            if (batch.Count > 0)
-            {
                 if (_spool is not null && _spool.HasBatches)
                 {
                     _spool.Write(batch);
                 }
-                else if (!await TrySendAsync(batch, stopping).ConfigureAwait(false))
+                else
                 {
-                    nextRetry = _clock.GetUtcNow() + retryDelay;
+                    sending.Add(TrySendAsync(batch, stopping));
                 }
-
-                batch.Clear();
             }
 
-            if (_spool is not null && _spool.HasBatches && _clock.GetUtcNow() >= nextRetry)
+            for (var i = 0; i < sending.Count; i++)
+            {
+                if (sending[i].IsCompleted)
+                {
+                    if (!await sending[i].ConfigureAwait(false))
+                    {
+                        nextRetry = _clock.GetUtcNow() + retryDelay;
+                    }
+
+                    sending.RemoveAt(i--);
+                }
+            }
+
+            // The spool is retried only when nothing else is being sent: its batches go before newer ones.
+            if (sending.Count == 0 && _spool is not null && _spool.HasBatches && _clock.GetUtcNow() >= nextRetry)
             {
                 if (await TryDrainSpoolAsync(stopping).ConfigureAwait(false))
                 {
@@ -154,23 +171,34 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
 
             if (_queue.Reader.Completion.IsCompleted || stopping.IsCancellationRequested)
             {
+                // Whatever is under way finishes (or, cancelled, spools itself) before the loop ends.
+                await ((Task)Task.WhenAll(sending)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 return;
             }
 
-            if (_queue.Reader.TryPeek(out _))
+            if (sending.Count < _options.MaxBatchesInFlight && _queue.Reader.TryPeek(out _))
             {
                 continue;
             }
 
-            Task waitForEvents = _queue.Reader.WaitToReadAsync(stopping).AsTask();
-            if (_spool is not null && _spool.HasBatches)
+            var wakeUps = new List<Task>(sending);
+            if (sending.Count < _options.MaxBatchesInFlight)
+            {
+                // One wait for events at a time, kept across turns of the loop that a finished send caused.
+                waitForEvents ??= _queue.Reader.WaitToReadAsync(stopping).AsTask();
+                wakeUps.Add(waitForEvents);
+            }
+
+            if (sending.Count == 0 && _spool is not null && _spool.HasBatches)
             {
                 var untilRetry = nextRetry - _clock.GetUtcNow();
-                await Task.WhenAny(waitForEvents, Task.Delay(untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero, _clock, stopping)).ConfigureAwait(false);
+                wakeUps.Add(Task.Delay(untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero, _clock, stopping));
             }
-            else
+
+            await Task.WhenAny(wakeUps).ConfigureAwait(false);
+            if (waitForEvents is { IsCompleted: true })
             {
-                await waitForEvents.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                waitForEvents = null;
             }
         }
     }
@@ -224,17 +252,26 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
         return outcome != Delivery.Failed;
     }
 
+    /// <summary>
+    /// Sends the spool's oldest batches, up to <see cref="WitnessClientOptions.MaxBatchesInFlight"/> at once, and removes
+    /// them oldest first, each only once it and every older one were delivered: the spool always holds an unbroken tail
+    /// of what was recorded. A newer batch delivered beside an undelivered older one stays and is sent again later,
+    /// which its events' ids make harmless. False when Witness could not be reached.
+    /// </summary>
     private async Task<bool> TryDrainSpoolAsync(CancellationToken stopping)
     {
-        foreach (var file in _spool!.Oldest(100))
+        foreach (var window in _spool!.Oldest(100).Chunk(_options.MaxBatchesInFlight))
         {
-            var outcome = await DeliverAsync(EventSpool.Read(file), stopping).ConfigureAwait(false);
-            if (outcome == Delivery.Failed)
+            var outcomes = await Task.WhenAll(window.Select(file => DeliverAsync(EventSpool.Read(file), stopping))).ConfigureAwait(false);
+            for (var i = 0; i < window.Length; i++)
             {
-                return false;
-            }
+                if (outcomes[i] == Delivery.Failed)
+                {
+                    return false;
+                }
 
-            EventSpool.Delete(file);
+                EventSpool.Delete(window[i]);
+            }
         }
 
         return true;

@@ -33,6 +33,13 @@ public sealed class WitnessClientOptions
     /// <summary>Events per request, 1–1,000 (the server's batch limit); default 500.</summary>
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// How many batches the background sender has on their way to Witness at once, 1–64; default 4. More than one keeps
+    /// Witness busy while a response travels back; batches sent together may then be stored in either order (each
+    /// event's <see cref="AuditEvent.OccurredAt"/> keeps its time). 1 sends batches strictly in turn.
+    /// </summary>
+    public int MaxBatchesInFlight { get; set; } = 4;
+
     /// <summary>The first wait before retrying the spool after a failed delivery; doubles up to <see cref="MaxRetryDelay"/>. Default 1 s.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -94,6 +101,11 @@ internal sealed class WitnessClientOptionsValidator : IValidateOptions<WitnessCl
         if (options.BatchSize is < 1 or > 1_000)
         {
             errors.Add("Witness:BatchSize must be from 1 to 1,000.");
+        }
+
+        if (options.MaxBatchesInFlight is < 1 or > 64)
+        {
+            errors.Add("Witness:MaxBatchesInFlight must be from 1 to 64.");
         }
 
         if (options.RetryDelay <= TimeSpan.Zero || options.MaxRetryDelay < options.RetryDelay)

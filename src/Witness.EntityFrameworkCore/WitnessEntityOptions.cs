@@ -60,4 +60,11 @@ public sealed class WitnessEntityOptions
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class AuditSensitiveAttribute : Attribute;
 
-internal sealed record EntityAuditMap(string Prefix, Func<object, string?>? Name, IReadOnlySet<string> Sensitive);
+internal sealed record EntityAuditMap(string Prefix, Func<object, string?>? Name, IReadOnlySet<string> Sensitive)
+{
+    public string CreateAction { get; } = Prefix + ".create";
+
+    public string UpdateAction { get; } = Prefix + ".update";
+
+    public string DeleteAction { get; } = Prefix + ".delete";
+}

@@ -41,6 +41,30 @@ internal sealed class WitnessInterceptor(
 
         public IDbContextTransaction? OwnTransaction { get; set; }
 
+        /// <summary>True while the interceptor has turned the context's automatic change detection off for the rest of a save.</summary>
+        public bool RestoreAutoDetect { get; set; }
+
+        /// <summary>The outbox INSERT, prepared once and run again while its connection stays open (its parameters re-filled).</summary>
+        public DbCommand? OutboxCommand { get; private set; }
+
+        public void KeepOutboxCommand(DbCommand command, DbConnection connection)
+        {
+            OutboxCommand = command;
+            // A closed connection may come back with another pooled handle, and a provider's prepared statements belong
+            // to the old one: the command lives only as long as this open connection.
+            connection.StateChange += DropOutboxCommand;
+        }
+
+        private void DropOutboxCommand(object? sender, System.Data.StateChangeEventArgs e)
+        {
+            if (e.CurrentState != System.Data.ConnectionState.Open && sender is DbConnection connection)
+            {
+                connection.StateChange -= DropOutboxCommand;
+                OutboxCommand?.Dispose();
+                OutboxCommand = null;
+            }
+        }
+
         /// <summary>Between SavingChanges and its end, and while the interceptor writes the outbox: commands are then not bulk operations.</summary>
         public bool Busy { get; set; }
     }
@@ -71,13 +95,20 @@ internal sealed class WitnessInterceptor(
     {
         if (Complete(eventData.Context) is { } done)
         {
-            if (done.Events.Count > 0)
+            // Whatever happens, the save ends here: a failed outbox write rolls the interceptor's own transaction back.
+            try
             {
-                WriteOutbox(eventData.Context!, done.State, done.Events);
-            }
+                if (done.Events.Count > 0)
+                {
+                    WriteOutbox(eventData.Context!, done.State, done.Events);
+                }
 
-            done.State.OwnTransaction?.Commit();
-            Finish(done.State);
+                done.State.OwnTransaction?.Commit();
+            }
+            finally
+            {
+                Finish(eventData.Context!, done.State);
+            }
         }
 
         return result;
@@ -87,17 +118,22 @@ internal sealed class WitnessInterceptor(
     {
         if (Complete(eventData.Context) is { } done)
         {
-            if (done.Events.Count > 0)
+            try
             {
-                await WriteOutboxAsync(eventData.Context!, done.State, done.Events, cancellationToken).ConfigureAwait(false);
-            }
+                if (done.Events.Count > 0)
+                {
+                    await WriteOutboxAsync(eventData.Context!, done.State, done.Events, cancellationToken).ConfigureAwait(false);
+                }
 
-            if (done.State.OwnTransaction is { } own)
+                if (done.State.OwnTransaction is { } own)
+                {
+                    await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
             {
-                await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                Finish(eventData.Context!, done.State);
             }
-
-            Finish(done.State);
         }
 
         return result;
@@ -187,11 +223,47 @@ internal sealed class WitnessInterceptor(
         }
 
         state.Pending.Clear();
-        if (context.ChangeTracker.AutoDetectChangesEnabled)
+        var tracker = context.ChangeTracker;
+        if (tracker.AutoDetectChangesEnabled)
         {
-            context.ChangeTracker.DetectChanges();
+            // One pass over the tracked entities instead of three: Entries() and SaveChanges itself would each detect
+            // changes again, though nothing can change between here and the save. Turned back on when the save ends.
+            tracker.DetectChanges();
+            tracker.AutoDetectChangesEnabled = false;
+            state.RestoreAutoDetect = true;
         }
 
+        try
+        {
+            Collect(context, state);
+        }
+        catch
+        {
+            RestoreAutoDetect(context, state);
+            throw;
+        }
+
+        if (state.Pending.Count == 0)
+        {
+            RestoreAutoDetect(context, state);
+            return null;
+        }
+
+        state.Busy = true;
+        return state;
+    }
+
+    private static void RestoreAutoDetect(DbContext context, ContextState state)
+    {
+        if (state.RestoreAutoDetect)
+        {
+            state.RestoreAutoDetect = false;
+            context.ChangeTracker.AutoDetectChangesEnabled = true;
+        }
+    }
+
+    private void Collect(DbContext context, ContextState state)
+    {
         var actor = contextAccessor?.Actor;
         var requestContext = contextAccessor?.Context;
         foreach (var entry in context.ChangeTracker.Entries())
@@ -201,15 +273,15 @@ internal sealed class WitnessInterceptor(
                 continue;
             }
 
-            var crud = entry.State switch
+            var (crud, action) = entry.State switch
             {
-                EntityState.Added => "create",
-                EntityState.Modified => "update",
-                _ => "delete",
+                EntityState.Added => ("create", map.CreateAction),
+                EntityState.Modified => ("update", map.UpdateAction),
+                _ => ("delete", map.DeleteAction),
             };
             var auditEvent = new AuditEvent
             {
-                Action = $"{map.Prefix}.{crud}",
+                Action = action,
                 Tenant = clientOptions.Value.Tenant,
                 Actor = actor,
                 Context = requestContext,
@@ -258,14 +330,6 @@ internal sealed class WitnessInterceptor(
 
             state.Pending.Add(new PendingChange(entry, map, crud, auditEvent, originalsUnknown));
         }
-
-        if (state.Pending.Count == 0)
-        {
-            return null;
-        }
-
-        state.Busy = true;
-        return state;
     }
 
     /// <summary>After the save: keys generated by the database are known now, so targets and created values are filled in.</summary>
@@ -292,6 +356,7 @@ internal sealed class WitnessInterceptor(
         state.Pending.Clear();
         if (!_options.UseOutbox)
         {
+            RestoreAutoDetect(context, state);
             RecordOrHold(context, state, events);
             state.Busy = false;
             return null;
@@ -300,8 +365,9 @@ internal sealed class WitnessInterceptor(
         return (state, events);
     }
 
-    private void Finish(ContextState state)
+    private void Finish(DbContext context, ContextState state)
     {
+        RestoreAutoDetect(context, state);
         state.OwnTransaction?.Dispose();
         state.OwnTransaction = null;
         state.Busy = false;
@@ -315,6 +381,7 @@ internal sealed class WitnessInterceptor(
             return;
         }
 
+        RestoreAutoDetect(context, state);
         state.Pending.Clear();
         state.OwnTransaction?.Dispose();
         state.OwnTransaction = null;
@@ -442,8 +509,7 @@ internal sealed class WitnessInterceptor(
         {
             foreach (var row in OutboxRows(events))
             {
-                using var command = OutboxInsert(context, row);
-                command.ExecuteNonQuery();
+                OutboxInsert(context, state, row).ExecuteNonQuery();
             }
         }
         finally
@@ -462,8 +528,7 @@ internal sealed class WitnessInterceptor(
         {
             foreach (var row in OutboxRows(events))
             {
-                await using var command = OutboxInsert(context, row);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await OutboxInsert(context, state, row).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -493,8 +558,29 @@ internal sealed class WitnessInterceptor(
 
     // A plain ADO.NET INSERT on the context's connection in its current transaction, so that the row commits or rolls back
     // with the change, whatever else the change tracker holds. Not EF's raw SQL, whose command building, logging and
-    // interception cost more than the insert itself. Names come from the model, quoted by the provider.
-    private DbCommand OutboxInsert(DbContext context, List<AuditEvent> row)
+    // interception cost more than the insert itself. The command is built once and kept while the context's connection
+    // stays open: a provider that keeps prepared statements per command (Microsoft.Data.Sqlite) then prepares the INSERT
+    // once for all the saves of that open connection. Names come from the model, quoted by the provider.
+    private DbCommand OutboxInsert(DbContext context, ContextState state, List<AuditEvent> row)
+    {
+        var connection = context.Database.GetDbConnection();
+        var command = state.OutboxCommand;
+        if (command is null || command.Connection != connection)
+        {
+            command?.Dispose();
+            command = NewOutboxInsert(context, connection);
+            state.KeepOutboxCommand(command, connection);
+        }
+
+        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+        command.Parameters[0].Value = row[0].Id!;
+        command.Parameters[1].Value = JsonSerializer.Serialize(row, ClientJson.Default.ListAuditEvent);
+        command.Parameters[2].Value = row.Count;
+        command.Parameters[3].Value = clock.GetUtcNow();
+        return command;
+    }
+
+    private static DbCommand NewOutboxInsert(DbContext context, DbConnection connection)
     {
         var entity = context.Model.FindEntityType(typeof(WitnessOutboxMessage))
             ?? throw new InvalidOperationException($"The outbox is not in {context.GetType().Name}'s model: call modelBuilder.AddWitnessOutbox() in OnModelCreating.");
@@ -502,18 +588,15 @@ internal sealed class WitnessInterceptor(
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!);
 
-        var command = context.Database.GetDbConnection().CreateCommand();
-        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+        var command = connection.CreateCommand();
         command.CommandText =
             $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} " +
             $"({Column(nameof(WitnessOutboxMessage.EventId))}, {Column(nameof(WitnessOutboxMessage.Payload))}, {Column(nameof(WitnessOutboxMessage.EventCount))}, {Column(nameof(WitnessOutboxMessage.CreatedAt))}) " +
             $"VALUES ({sql.GenerateParameterNamePlaceholder("p0")}, {sql.GenerateParameterNamePlaceholder("p1")}, {sql.GenerateParameterNamePlaceholder("p2")}, {sql.GenerateParameterNamePlaceholder("p3")})";
-        object[] values = [row[0].Id!, JsonSerializer.Serialize(row, ClientJson.Default.ListAuditEvent), row.Count, clock.GetUtcNow()];
-        for (var i = 0; i < values.Length; i++)
+        for (var i = 0; i < 4; i++)
         {
             var parameter = command.CreateParameter();
             parameter.ParameterName = sql.GenerateParameterName(string.Create(CultureInfo.InvariantCulture, $"p{i}"));
-            parameter.Value = values[i];
             command.Parameters.Add(parameter);
         }
 
@@ -523,7 +606,12 @@ internal sealed class WitnessInterceptor(
     private static AuditTarget Target(EntityEntry entry, EntityAuditMap map)
     {
         var key = entry.Metadata.FindPrimaryKey();
-        var id = key is null ? null : string.Join(",", key.Properties.Select(p => Text(entry.Property(p.Name).CurrentValue)));
+        var id = key switch
+        {
+            null => null,
+            { Properties.Count: 1 } => Text(entry.Property(key.Properties[0]).CurrentValue),
+            _ => string.Join(",", key.Properties.Select(p => Text(entry.Property(p).CurrentValue))),
+        };
         string? name = null;
         if (map.Name is not null)
         {
