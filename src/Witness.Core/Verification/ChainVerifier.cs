@@ -65,10 +65,10 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
                     $"the checkpoint given{(size is null ? "" : $" at size {size}")} {keys.WhyUnsigned(text)}", 0) with { CheckpointSize = size };
             }
 
-            if (note.Origin != $"{keyName}/{tenant}")
+            if (note.Origin != Checkpoints.LogOrigins.Tenant(keyName, tenant))
             {
                 return ChainVerification.Bad(snapshot.Head?.Size ?? 0, null,
-                    $"the checkpoint given at size {note.Size} is of the log '{note.Origin}', not of tenant '{tenant}' ('{keyName}/{tenant}')", 0) with { CheckpointSize = note.Size };
+                    $"the checkpoint given at size {note.Size} is of the log '{note.Origin}', not of tenant '{tenant}' ('{Checkpoints.LogOrigins.Tenant(keyName, tenant)}')", 0) with { CheckpointSize = note.Size };
             }
 
             outside.Add(new StoredCheckpoint(note.Size, note.RootHash, text, default));
@@ -740,7 +740,7 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         /// <summary>The note verifies with the server's key, is of this tenant's log, and says what the stored columns say.</summary>
         private bool IsSigned(StoredCheckpoint checkpoint) =>
             keys.TryVerify(checkpoint.Note, keyName, out var note, out _)
-            && note is not null && note.Origin == $"{keyName}/{tenant}" && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
+            && note is not null && note.Origin == Checkpoints.LogOrigins.Tenant(keyName, tenant) && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
 
         private void OnNode(int level, long index, byte[] hash)
         {
