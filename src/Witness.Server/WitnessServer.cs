@@ -91,6 +91,7 @@ public static class WitnessServer
         services.AddSingleton<TenantSettingsCache>();
         services.AddSingleton<IngestPolicy>();
         services.AddSingleton<CheckpointService>();
+        Witnessing.WitnessingRegistration.AddWitnessing(services, store);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
         services.AddSingleton<Configuration.SettingsService>();
@@ -146,6 +147,7 @@ public static class WitnessServer
         EventsApi.Map(app);
         ExportApi.Map(app);
         IntegrityApi.Map(app);
+        Witnessing.WitnessingRegistration.MapWitnessing(app);
         TenantsApi.Map(app);
         SettingsApi.Map(app);
         if (keepsAutomation)

@@ -28,6 +28,9 @@ BEGIN
         GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_app;
         -- The pre-aggregated counts of events: derived from the log, added to on every append.
         GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
+        -- The heads log: appended, never changed, except the cosignatures witnesses return for its checkpoints.
+        GRANT SELECT, INSERT ON heads_entries, heads_nodes TO witness_app;
+        GRANT SELECT, INSERT, UPDATE ON heads_checkpoints TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Witness.Server;
+using Witness.Server.Witnessing;
 
 namespace Witness.Cli;
 
@@ -27,10 +28,61 @@ internal static class ServeWitnessingOptions
         return origin;
     }
 
-    public static IEnumerable<Option> Create() => [Origin()];
+    private static Option<string[]> Witnesses()
+    {
+        var witness = new Option<string[]>(WitnessOption)
+        {
+            Description = "A witness that cosigns the heads log: <verifier key>=<url>, the key of type 0x04 that `witness witness` prints and the URL its /add-checkpoint is under. Repeatable.",
+            HelpName = "KEY=URL",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        witness.Validators.Add(result =>
+        {
+            foreach (var text in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                try
+                {
+                    WitnessEndpoint.Parse(text);
+                }
+                catch (FormatException ex)
+                {
+                    result.AddError($"{WitnessOption}: {ex.Message}");
+                }
+            }
+        });
+        return witness;
+    }
+
+    private static Option<int?> Policy()
+    {
+        var policy = new Option<int?>(PolicyOption)
+        {
+            Description = "How many witnesses must cosign a heads checkpoint for the log to count as witnessed. Default: every --witness.",
+            HelpName = "K",
+        };
+        policy.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } k && k < 1)
+            {
+                result.AddError($"{PolicyOption}: must be at least 1");
+            }
+        });
+        return policy;
+    }
+
+    public static IEnumerable<Option> Create() => [Origin(), Witnesses(), Policy()];
 
     public static void Apply(ParseResult parse, WitnessServerOptions options)
     {
         options.Origin = parse.GetValue<string>(OriginOption) ?? options.Origin;
+        foreach (var text in parse.GetValue<string[]>(WitnessOption) ?? [])
+        {
+            options.Witnessing.Witnesses.Add(WitnessEndpoint.Parse(text));
+        }
+
+        options.Witnessing.Policy = parse.GetValue<int?>(PolicyOption) ?? 0;
     }
+
+    private const string WitnessOption = "--witness";
+    private const string PolicyOption = "--witness-policy";
 }

@@ -153,6 +153,28 @@ public sealed class Ed25519NoteKey
         return signedNote + SignatureLine(signedNote[..(split + 1)]);
     }
 
+    /// <summary>The key ID of this key's <c>cosignature/v1</c> lines (type 0x04), when it acts as a witness.</summary>
+    public uint CosignatureKeyId => NoteKeyIds.Of(KeyName, NoteVerifierKey.CosignatureType, PublicKey);
+
+    /// <summary>The verifier key of this key as a witness: <c>&lt;name&gt;+&lt;hex key ID&gt;+base64(0x04 ‖ public key)</c>.</summary>
+    public string CosignerVerifierKey => $"{KeyName}+{CosignatureKeyId:x8}+{Convert.ToBase64String([NoteVerifierKey.CosignatureType, .. PublicKey])}";
+
+    /// <summary>
+    /// The C2SP tlog-cosignature line (<c>cosignature/v1</c>) of this key over a note <paramref name="body"/> at
+    /// <paramref name="timestamp"/> (POSIX seconds, not zero), newline included.
+    /// </summary>
+    public string CosignatureLine(string body, long timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timestamp);
+        var signature = SignBytes(NoteVerifierKey.CosignedMessage(body, timestamp));
+        var blob = new byte[12 + signature.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(blob, CosignatureKeyId);
+        BinaryPrimitives.WriteUInt64BigEndian(blob.AsSpan(4), (ulong)timestamp);
+        signature.CopyTo(blob, 12);
+        return $"\u2014 {KeyName} {Convert.ToBase64String(blob)}\n";
+    }
+
     private static string ValidName(string keyName) =>
         NoteEncoding.IsValidKeyName(keyName)
             ? keyName

@@ -11,10 +11,13 @@ public static class GoChecker
     private static readonly Lazy<Task<string>> Binary = new(BuildAsync);
 
     /// <summary>Runs the checker; exit 0 and a line starting with OK when the check passed.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunWithBearerAsync(null, args);
+
+    /// <summary>Runs the checker sending <paramref name="bearer"/> (an API key) with its HTTP requests.</summary>
+    public static async Task<(int ExitCode, string Output)> RunWithBearerAsync(string? bearer, params string[] args)
     {
         var binary = await Binary.Value;
-        var (exit, output) = await RunProcessAsync(binary, args, []);
+        var (exit, output) = await RunProcessAsync(binary, args, bearer is null ? [] : new() { ["WITNESSCHECK_BEARER"] = bearer });
         return (exit, output.Trim());
     }
 

@@ -86,6 +86,18 @@ func hash(hexText string) tlog.Hash {
 
 type httpTiles struct{ base string }
 
+// get fetches a URL, with WITNESSCHECK_BEARER as a bearer token when set (tenant logs' tiles need a key).
+func get(url string) (*http.Response, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token := os.Getenv("WITNESSCHECK_BEARER"); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return http.DefaultClient.Do(req)
+}
+
 func (r httpTiles) Height() int { return 8 }
 
 func (r httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
@@ -93,7 +105,7 @@ func (r httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	for i, t := range tiles {
 		// Go writes tile/<H>/<L>/<N>[.p/<W>]; C2SP tlog-tiles leaves out the height.
 		path := "tile/" + strings.TrimPrefix(t.Path(), "tile/8/")
-		resp, err := http.Get(r.base + "/" + path)
+		resp, err := get(r.base + "/" + path)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +150,7 @@ func main() {
 		fmt.Printf("OK %s %d in %d\n", c.origin, index, c.size)
 	case "tiles":
 		base := strings.TrimSuffix(os.Args[3], "/")
-		resp, err := http.Get(base + "/checkpoint")
+		resp, err := get(base + "/checkpoint")
 		if err != nil {
 			fail("%v", err)
 		}
