@@ -13,7 +13,7 @@ namespace Witness.Bench;
 
 /// <summary>
 /// <c>ingest --witnesses N</c>: N witnesses (the same code as <c>witness witness</c>) on loopback in this process,
-/// configured for the heads log of a server about to start in <paramref name="folder"/>, so the timed ingest runs
+/// configured for the heads log of a server about to start in the given folder, so the timed ingest runs
 /// with every heads checkpoint submitted to them.
 /// </summary>
 internal static class BenchWitnesses

@@ -33,7 +33,7 @@ public sealed class NoteVerifierKey
     public static NoteVerifierKey Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Split('+');
+        var parts = text.Split('+', 3);
         if (parts.Length != 3)
         {
             throw new FormatException("a verifier key is <name>+<hex key ID>+<base64 key>");

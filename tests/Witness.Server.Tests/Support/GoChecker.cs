@@ -45,7 +45,8 @@ public static class GoChecker
         {
             ["GOPATH"] = $"{gopath}:/usr/share/gocode",
             ["GO111MODULE"] = "off",
-            ["GOCACHE"] = Path.Combine(output, "cache"),
+            // One build cache for every run, so only the first compiles the standard library.
+            ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "witness-witnesscheck-gocache"),
             ["CGO_ENABLED"] = "0",
         });
         return exit == 0 ? binary : throw new InvalidOperationException($"go build witnesscheck failed (install golang-go and golang-golang-x-mod-dev): {text}");
@@ -67,7 +68,8 @@ public static class GoChecker
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        // The first build compiles net/http, which takes minutes on a loaded machine.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await output + await error);
     }

@@ -183,7 +183,7 @@ func main() {
 	case "cosignature":
 		// C2SP tlog-cosignature: vkey name+id+base64(0x04 || key); line blob id(4) || time(8) || sig(64)
 		// over "cosignature/v1\ntime <t>\n" || note body.
-		parts := strings.Split(vkey, "+")
+		parts := strings.SplitN(vkey, "+", 3)
 		if len(parts) != 3 {
 			fail("verifier key")
 		}
