@@ -17,7 +17,7 @@ if (args.Contains("--search"))
 {
     var at = Array.IndexOf(args, "--store");
     var pg = Array.IndexOf(args, "--postgres");
-    await Witness.Bench.SearchBench.RunAsync(Arg("--events", 1_000_000), at >= 0 ? args[at + 1] : Path.Combine(Path.GetTempPath(), "witness-search-bench"), pg >= 0 ? args[pg + 1] : null, Arg("--text-block-events", Witness.Search.TextBlock.DefaultMaxEvents));
+    await Witness.Bench.SearchBench.RunAsync(Arg("--events", 1_000_000), at >= 0 ? args[at + 1] : Path.Combine(Path.GetTempPath(), "witness-search-bench"), pg >= 0 ? args[pg + 1] : null, Arg("--text-block-events", Witness.Search.TextBlock.DefaultMaxEvents), args.Contains("--reindex"));
     return;
 }
 

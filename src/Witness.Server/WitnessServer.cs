@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Witness.Catalog;
 using Witness.Checkpoints;
 using Witness.Events;
@@ -22,6 +23,7 @@ using Witness.Server.Catalog;
 using Witness.Server.Console;
 using Witness.Server.Demo;
 using Witness.Server.Http;
+using Witness.Server.Ingest;
 using Witness.Server.Limits;
 using Witness.Server.OpenApi;
 using Witness.Server.Secrets;
@@ -36,13 +38,23 @@ namespace Witness.Server;
 public static class WitnessServer
 {
     /// <summary>
-    /// Opens the store (applying migrations and checking durability), loads or creates the signing
-    /// key, loads the action catalog (presets and catalog files of the options, then the stored
+    /// Registers every part (the store through <see cref="WitnessStoreRegistration.AddWitnessStore"/>, the
+    /// ingest path, the exporters with the PDF writer, the background services), opens the store
+    /// (applying migrations and checking durability), loads or creates the signing key, loads the action catalog (presets and catalog files of the options, then the stored
     /// entries), and builds the application. Throws when the store refuses to start, and
-    /// <see cref="CatalogException"/> naming the file, entry and field when a catalog file is invalid.
+    /// <see cref="CatalogException"/> naming the file, entry and field when a catalog file is invalid, and
+    /// <see cref="InvalidOperationException"/> naming the option when one is out of its range. The
+    /// application's container owns the store: disposing the application closes it.
     /// </summary>
-    public static async Task<WebApplication> BuildAsync(WitnessServerOptions options, IWitnessStore? store = null, CancellationToken ct = default)
+    public static async Task<WebApplication> BuildAsync(WitnessServerOptions options, CancellationToken ct = default)
     {
+        // Every ranged option is checked before anything opens; the message names the option.
+        if (new WitnessServerOptionsValidator().Validate(null, options) is { Failed: true } invalid)
+        {
+            throw new InvalidOperationException($"an option is out of range: {string.Join("; ", invalid.Failures)}",
+                new OptionsValidationException(nameof(WitnessServerOptions), typeof(WitnessServerOptions), invalid.Failures));
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = EventLimits.MaxBatchBytes + (1024 * 1024));
@@ -51,45 +63,43 @@ public static class WitnessServer
         // Console key files sit unencrypted beside the database, which an attacker with the folder already has.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
-        store ??= options.PostgresConnectionString is { } postgres
-            ? new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres, Clock = options.Clock })
-            : new SqliteStore(SqliteStoreOptions.InFolder(options.DataDirectory));
-        await store.InitializeAsync(ct);
         Directory.CreateDirectory(options.DataDirectory);
         var key = ServerSigningKey.Load(options);
-        try
-        {
-            await SigningKeyRegistry.EnsureCurrentAsync(store, key, options.Clock, ct);
-        }
-        catch (SigningKeyRefusedException)
-        {
-            key.Dispose();
-            await store.DisposeAsync();
-            throw;
-        }
-
         var services = builder.Services;
+        services.AddWitnessStore(options.DataDirectory, options.PostgresConnectionString, options.Clock);
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
         // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
         OwnerOnlyKeyRing.Use(services.AddDataProtection().SetApplicationName("witness"), SecretProtector.KeyRingFolder(options));
         services.AddSingleton<SecretProtector>();
         services.AddSingleton(options);
         services.AddSingleton(options.Clock);
-        services.AddSingleton(store);
         services.AddSingleton(key);
         services.AddSingleton(sp => new EventParser(options.Clock));
-        services.AddSingleton(sp => new EventIngestor(store, options.Clock));
-        services.AddSingleton(sp => new CheckpointIssuer(store, key, options.Clock));
+        // Registered before the other hosted services, so its queue is drained after they stopped writing.
+        services.AddWitnessIngest(o =>
+        {
+            o.MaxEventsPerCommit = options.Ingest.MaxEventsPerCommit;
+            o.MaxQueuedEvents = options.Ingest.MaxQueuedEvents;
+        });
+        services.AddSingleton(sp => new CheckpointIssuer(sp.GetRequiredService<IWitnessStore>(), key, options.Clock));
         services.AddSingleton<ReadAuditor>();
-        services.AddSingleton(sp => new Witness.Stats.EventStatsService(store, options.Clock));
-        services.AddSingleton(sp => new EventExporter(store, sp.GetRequiredService<CheckpointIssuer>(), options.Clock,
-            [new CsvExportWriter(), new JsonExportWriter(), new NdjsonExportWriter(), new PdfExportWriter()]));
+        services.AddSingleton(sp => new Witness.Stats.EventStatsService(sp.GetRequiredService<IWitnessStore>(), options.Clock));
+        // The formats in the order they are offered; the PDF writer registers itself.
+        services.AddSingleton<IExportWriter, CsvExportWriter>();
+        services.AddSingleton<IExportWriter, JsonExportWriter>();
+        services.AddSingleton<IExportWriter, NdjsonExportWriter>();
+        services.AddWitnessPdfExport();
+        services.AddSingleton(sp => new EventExporter(sp.GetRequiredService<IWitnessStore>(), sp.GetRequiredService<CheckpointIssuer>(), options.Clock, sp.GetServices<IExportWriter>()));
         services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());
-        services.AddSingleton(store as ICatalogStore ?? throw new InvalidOperationException($"the {store.Kind} store does not keep an action catalog"));
+        if (!Registered<ICatalogStore>(services))
+        {
+            throw new InvalidOperationException("the store does not keep an action catalog");
+        }
+
         services.AddSingleton<CatalogSync>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
         services.AddSingleton<TenantSettingsCache>();
-        services.AddSingleton<IngestPolicy>();
+        services.AddSingleton<Witness.Ingest.ITenantSettingsSource>(sp => sp.GetRequiredService<TenantSettingsCache>());
         services.AddSingleton<CheckpointService>();
         Witnessing.WitnessingRegistration.AddWitnessing(services, store);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
@@ -101,12 +111,11 @@ public static class WitnessServer
         Telemetry.WitnessTelemetry.Add(services, options);
 
         // Retention, alerts and webhooks keep state of their own; a store without it serves the rest.
-        var keepsAutomation = store is IRetentionStore and IAlertStore and IWebhookStore;
+        var keepsAutomation = Registered<IRetentionStore>(services) && Registered<IAlertStore>(services) && Registered<IWebhookStore>(services);
         if (keepsAutomation)
         {
-            services.AddSingleton((IRetentionStore)store);
-            services.AddSingleton((IAlertStore)store);
-            services.AddSingleton(sp => new ProtectedWebhookStore((IWebhookStore)store, sp.GetRequiredService<SecretProtector>()));
+            // The store's own webhook rows, read through the wrapper that seals their secrets.
+            services.AddSingleton(sp => new ProtectedWebhookStore((IWebhookStore)sp.GetRequiredService<IWitnessStore>(), sp.GetRequiredService<SecretProtector>()));
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<ProtectedWebhookStore>());
             services.AddSingleton<RetentionService>();
             services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
@@ -123,10 +132,10 @@ public static class WitnessServer
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         // The console needs a store that keeps its users; a store without them serves the API alone.
-        var users = store as IUserStore;
-        if (users is not null)
+        var users = Registered<IUserStore>(services);
+        if (users)
         {
-            AddConsole(services, authentication, options, users);
+            AddConsole(services, authentication, options);
         }
 
         services.AddAuthorization(ScopePolicies.Add);
@@ -135,6 +144,20 @@ public static class WitnessServer
         services.AddWitnessOpenApi();
 
         var app = builder.Build();
+        // Resolved at once so that the container owns the store (and closes it with the application) whatever happens next.
+        var store = app.Services.GetRequiredService<IWitnessStore>();
+        try
+        {
+            await store.InitializeAsync(ct);
+            await SigningKeyRegistry.EnsureCurrentAsync(store, key, options.Clock, ct);
+        }
+        catch
+        {
+            key.Dispose();
+            await app.DisposeAsync();
+            throw;
+        }
+
         app.UseExceptionHandler();
         Telemetry.WitnessTelemetry.Map(app);
         app.UseAuthentication();
@@ -157,27 +180,20 @@ public static class WitnessServer
         }
 
         ActionsApi.Map(app);
-        if (users is not null)
+        if (users)
         {
             ViewerTokensApi.Map(app);
             ConsoleEndpoints.Map(app);
         }
 
-        // The ingest loop drains before the store closes, so every acknowledged request is committed.
-        app.Lifetime.ApplicationStopped.Register(() =>
-        {
-            app.Services.GetRequiredService<EventIngestor>().DisposeAsync().AsTask().GetAwaiter().GetResult();
-            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        });
         try
         {
             await app.Services.GetRequiredService<CatalogSync>().LoadAtStartAsync(CatalogStartup.From(options), ct);
         }
         catch (Exception ex) when (ex is CatalogException or IOException)
         {
-            // The application never started, so ApplicationStopped will not close the store.
+            // Disposing the application closes the store.
             await app.DisposeAsync();
-            await store.DisposeAsync();
             throw;
         }
 
@@ -190,7 +206,7 @@ public static class WitnessServer
         DataFolderPermissions.Restrict(SecretProtector.KeyRingFolder(options));
         if (options.Demo)
         {
-            await DemoData.FillAsync(app.Services.GetRequiredService<EventIngestor>(), app.Services.GetRequiredService<ActionCatalog>(), options.Clock, ct, store);
+            await DemoData.FillAsync(app.Services.GetRequiredService<EventIntake>(), options.Clock, ct, store);
             // Signed at once: the checkpoint service only hears of appends once the host has started.
             await app.Services.GetRequiredService<CheckpointIssuer>().IssueAsync(DemoData.Tenant, ct);
         }
@@ -198,7 +214,10 @@ public static class WitnessServer
         return app;
     }
 
-    private static void AddConsole(IServiceCollection services, AuthenticationBuilder authentication, WitnessServerOptions options, IUserStore users)
+    /// <summary>Whether a part registered <typeparamref name="T"/> (a store registers the optional interfaces it implements).</summary>
+    private static bool Registered<T>(IServiceCollection services) => services.Any(d => d.ServiceType == typeof(T));
+
+    private static void AddConsole(IServiceCollection services, AuthenticationBuilder authentication, WitnessServerOptions options)
     {
         if (options.EmbedFrameAncestors.Any(c => c is ';' or ',' || char.IsControl(c)) || string.IsNullOrWhiteSpace(options.EmbedFrameAncestors))
         {
@@ -216,9 +235,12 @@ public static class WitnessServer
         authentication.AddConsole(options);
         // The console's pages are Razor components rendered on the server (RazorComponentResult), without interactivity.
         services.AddRazorComponents();
-        services.AddSingleton(users);
         options.SignInThrottle.Validate();
-        services.AddSingleton(users as ISignInThrottleStore ?? throw new InvalidOperationException("a store that keeps console users must count failed sign-ins"));
+        if (!Registered<ISignInThrottleStore>(services))
+        {
+            throw new InvalidOperationException("a store that keeps console users must count failed sign-ins");
+        }
+
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton(ViewerTokens.LoadOrCreate(options.DataDirectory, options.Clock));
         services.AddSingleton<ConsoleAssets>();

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using Witness.Server.Catalog;
 
 namespace Witness.Server;
@@ -45,18 +47,22 @@ public sealed class WitnessServerOptions
     public Witnessing.WitnessingOptions Witnessing { get; } = new();
 
     /// <summary>A checkpoint is signed at least this often while events arrive.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>A checkpoint is signed as soon as this many events arrived since the last one.</summary>
+    [Range(1L, 1_000_000_000L)]
     public long CheckpointEvery { get; set; } = 1000;
 
     /// <summary>Fill the <c>demo</c> tenant with realistic events at start when it is empty.</summary>
     public bool Demo { get; set; }
 
     /// <summary>How often retention looks for events past their tenant's retention days. Default 10 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The most events one purge transaction removes (whole blocks of 256), so ingest waits at most one short transaction. Default 1,024.</summary>
+    [Range(1, 1_000_000)]
     public int RetentionBatchSize { get; set; } = 1024;
 
     /// <summary>
@@ -67,18 +73,23 @@ public sealed class WitnessServerOptions
     public IList<string> WebhookAllowedHosts { get; } = [];
 
     /// <summary>Attempts per webhook delivery, the first included, before it is recorded as a <c>webhook_failure</c>. Default 6.</summary>
+    [Range(1, 100)]
     public int WebhookMaxAttempts { get; set; } = 6;
 
     /// <summary>The delay before the first retry; each next one doubles (exponential backoff with jitter). Default 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan WebhookRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The longest delay between two attempts. Default 10 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
     public TimeSpan WebhookMaxRetryDelay { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How long one attempt may take before it counts as failed. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often the delivery worker looks for due deliveries queued by other instances or left by a stopped one. Default 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan WebhookPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -92,6 +103,7 @@ public sealed class WitnessServerOptions
     public List<string> CatalogFiles { get; } = [];
 
     /// <summary>How often the catalog is re-read from the store, so entries set through another instance arrive. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -104,7 +116,12 @@ public sealed class WitnessServerOptions
     public Auth.SignInThrottleOptions SignInThrottle { get; } = new();
 
     /// <summary>Per-key and per-tenant rates of events and reads, and exports and verifications at once; validated at start.</summary>
+    [ValidateObjectMembers]
     public Limits.RateLimitOptions RateLimits { get; } = new();
+
+    /// <summary>The group commit's size bound and the ingest queue's bound (a full queue answers 503); validated at start.</summary>
+    [ValidateObjectMembers]
+    public Witness.Ingest.IngestOptions Ingest { get; } = new();
 
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;

@@ -236,17 +236,18 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    public void BeginRequest()
+    public ValueTask BeginRequestAsync(CancellationToken ct)
     {
         _requestEvents = _events.Count;
         _requestNodes = _nodes.Count;
         _requestLocked.Clear();
         _requestKnown.Clear();
         _savepoint = false;
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Keeps the request: releases its savepoint and streams its rows into the COPY of events.</summary>
-    public async Task AcceptRequestAsync(CancellationToken ct)
+    public async ValueTask AcceptRequestAsync(CancellationToken ct)
     {
         if (_savepoint)
         {
@@ -268,7 +269,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
     }
 
-    public async Task RejectRequestAsync(CancellationToken ct)
+    public async ValueTask RejectRequestAsync(CancellationToken ct)
     {
         if (_savepoint)
         {
@@ -318,8 +319,8 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the rest of the accepted rows, the subtree hashes and the new heads; the caller commits.</summary>
-    public async Task FlushAsync(CancellationToken ct)
+    /// <summary>Writes the rest of the accepted rows, the subtree hashes and the new heads, and commits.</summary>
+    public async ValueTask CommitAsync(CancellationToken ct)
     {
         await EndEventCopyAsync(ct);
         if (_events.Count > 0)
@@ -353,6 +354,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
 
         await PostgresStore.InsertTextBlocksAsync(_connection, _tx, _textBlocks, ct);
+        await _tx.CommitAsync(ct);
     }
 
     /// <summary>Cancels a COPY left running by a failure; the caller's rollback then undoes the rest.</summary>

@@ -58,63 +58,28 @@ internal static class PostgresSearch
             where.Append("e.tenant_id = $1");
         }
 
-        if (filter.From is { } fromTime)
-        {
-            where.Append($" AND {alias}.occurred_at >= {Param(fromTime.UtcDateTime)}");
-        }
-
-        if (filter.To is { } toTime)
-        {
-            where.Append($" AND {alias}.occurred_at < {Param(toTime.UtcDateTime)}");
-        }
-
-        if (after is not null)
-        {
-            where.Append($" AND ({alias}.occurred_at, {alias}.seq) < ({Param(PostgresTime.FromMicros(after.OccurredAtMicros))}, {Param(after.Seq)})");
-        }
-
-        foreach (var term in filter.Terms)
-        {
-            if (ReferenceEquals(term, driver))
-            {
-                continue;
-            }
-
-            where.Append(" AND ").Append(Checked(term, Param));
-        }
-
+        EventFilterSql.AppendConditions(where, Dialect.Instance, Param, filter, after, alias, driver);
         return (from, alias, where.ToString());
     }
 
-    private static string Condition(FilterTerm term, Func<object, string> param) => term.Field switch
+    /// <summary>The condition of one term (<see cref="EventFilterSql.Checked"/> in PostgreSQL's dialect).</summary>
+    internal static string Checked(FilterTerm term, Func<object, string> param) => EventFilterSql.Checked(term, Dialect.Instance, param);
+
+    private sealed class Dialect : IEventFilterDialect
     {
-        FilterField.Actor when IsEmail(term.Value) => $"e.actor_email = {param(term.Value.ToLowerInvariant())}",
-        FilterField.Actor => $"e.actor_id = {param(term.Value)}",
-        // The columns use the "C" collation, so a prefix is a byte range the action index can seek.
-        FilterField.Action when term.Prefix => $"e.action >= {param(term.Value)} AND e.action < {param(PrefixEnd(term.Value))}",
-        FilterField.Action => $"e.action = {param(term.Value)}",
-        FilterField.Category => $"lower(e.category) = lower({param(term.Value)})",
-        FilterField.Type => $"e.type = {param(term.Value)}",
-        FilterField.Outcome => $"e.outcome = {param(term.Value)}",
-        // 16-byte keys compare as unsigned bytes, so a CIDR block is a range.
-        FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
-        FilterField.Text => $"strpos(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
-        FilterField.Target => TargetCondition(term, param),
-        FilterField.Any => string.Join(" OR ", term.Alternatives.Select(terms => "(" + string.Join(" AND ", terms.Select(t => Checked(t, param))) + ")")),
-        _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
-    };
+        public static readonly Dialect Instance = new();
 
-    // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
-    internal static string Checked(FilterTerm term, Func<object, string> param) =>
-        term.Negated ? $"NOT coalesce(({Condition(term, param)}), false)" : $"({Condition(term, param)})";
+        // received_at too: both tables are partitioned by it.
+        public string TargetOfEvent => "y.occurred_at = e.occurred_at AND y.seq = e.seq AND y.received_at = e.received_at";
 
-    private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
-        "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +
-        (term.TargetType is null ? "" : " AND y.target_type = " + param(term.TargetType)) +
-        " AND y.occurred_at = e.occurred_at AND y.seq = e.seq AND y.received_at = e.received_at)";
+        public object Time(long micros) => PostgresTime.FromMicros(micros);
 
-    private static bool IsEmail(string value) => value.Contains('@', StringComparison.Ordinal);
+        public string Contains(string text, string term) => $"strpos({text}, {term}) > 0";
 
-    /// <summary>The smallest string greater than every string that starts with <paramref name="prefix"/>.</summary>
-    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+        public string CategoryEquals(string category, string value) => $"lower({category}) = lower({value})";
+
+        public string NotTrue(string condition) => $"NOT coalesce(({condition}), false)";
+
+        public string Before(string alias, string occurred, string seq) => $"({alias}.occurred_at, {alias}.seq) < ({occurred}, {seq})";
+    }
 }

@@ -6,21 +6,19 @@ namespace Witness.Storage.Postgres;
 
 public sealed partial class PostgresStore : IAlertStore
 {
-    private const string RuleColumns = "id, tenant, name, kind, query, threshold, window_minutes, group_by, dimension, enabled, created_at, updated_at";
-
     public Task<IReadOnlyList<AlertRule>> ListAlertRulesAsync(string tenant, CancellationToken ct) =>
-        QueryAsync($"SELECT {RuleColumns} FROM alert_rules WHERE tenant = $1 ORDER BY created_at, id", ReadRule, ct, tenant);
+        QueryAsync($"SELECT {StoreRows.AlertRuleColumns} FROM alert_rules WHERE tenant = $1 ORDER BY created_at, id", Rows.AlertRule, ct, tenant);
 
     public Task<IReadOnlyList<AlertRule>> ListEnabledAlertRulesAsync(CancellationToken ct) =>
-        QueryAsync($"SELECT {RuleColumns} FROM alert_rules WHERE enabled ORDER BY tenant, created_at, id", ReadRule, ct);
+        QueryAsync($"SELECT {StoreRows.AlertRuleColumns} FROM alert_rules WHERE enabled ORDER BY tenant, created_at, id", Rows.AlertRule, ct);
 
     public async Task<AlertRule?> FindAlertRuleAsync(string tenant, string id, CancellationToken ct) =>
-        (await QueryAsync($"SELECT {RuleColumns} FROM alert_rules WHERE tenant = $1 AND id = $2", ReadRule, ct, tenant, id)).FirstOrDefault();
+        (await QueryAsync($"SELECT {StoreRows.AlertRuleColumns} FROM alert_rules WHERE tenant = $1 AND id = $2", Rows.AlertRule, ct, tenant, id)).FirstOrDefault();
 
     public Task SaveAlertRuleAsync(AlertRule rule, CancellationToken ct) =>
         NonQueryAsync(
             $"""
-            INSERT INTO alert_rules ({RuleColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            INSERT INTO alert_rules ({StoreRows.AlertRuleColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, query = excluded.query,
                 threshold = excluded.threshold, window_minutes = excluded.window_minutes, group_by = excluded.group_by,
                 dimension = excluded.dimension, enabled = excluded.enabled, updated_at = excluded.updated_at
@@ -64,22 +62,6 @@ public sealed partial class PostgresStore : IAlertStore
         NonQueryAsync(
             "INSERT INTO alert_cursors (tenant, seq) VALUES ($1, $2) ON CONFLICT (tenant) DO UPDATE SET seq = greatest(alert_cursors.seq, excluded.seq)",
             ct, tenant, seq);
-
-    private static AlertRule ReadRule(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Tenant = r.GetString(1),
-        Name = r.GetString(2),
-        Kind = r.GetString(3),
-        Query = r.GetString(4),
-        Threshold = r.IsDBNull(5) ? null : r.GetInt32(5),
-        WindowMinutes = r.IsDBNull(6) ? null : r.GetInt32(6),
-        GroupBy = r.IsDBNull(7) ? null : r.GetString(7),
-        Dimension = r.IsDBNull(8) ? null : r.GetString(8),
-        Enabled = r.GetBoolean(9),
-        CreatedAt = new DateTimeOffset(r.GetDateTime(10), TimeSpan.Zero),
-        UpdatedAt = new DateTimeOffset(r.GetDateTime(11), TimeSpan.Zero),
-    };
 
     /// <summary>A typed parameter value for a column that may be NULL (a bare DBNull carries no type).</summary>
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

@@ -84,27 +84,6 @@ public sealed partial class PostgresStore
         var received = receivedAt();
         await EnsurePartitionAsync(MonthOf(EventParser.Truncate(received)), ct);
         await log.LookUpClientIdsAsync(ct);
-        var appender = new LogAppender(log, _options.TextBlockEvents);
-        var results = new List<AppendResult>(requests.Count);
-        foreach (var request in requests)
-        {
-            log.BeginRequest();
-            var result = await appender.AppendAsync(request, received, ct);
-            if (result.Conflict is null)
-            {
-                await log.AcceptRequestAsync(ct);
-            }
-            else
-            {
-                await log.RejectRequestAsync(ct);
-            }
-
-            results.Add(result);
-        }
-
-        await appender.SaveHeadsAsync(ct);
-        await log.FlushAsync(ct);
-        await tx.CommitAsync(ct);
-        return results;
+        return await LogAppender.AppendGroupAsync(log, requests, received, _options.TextBlockEvents, ct);
     }
 }

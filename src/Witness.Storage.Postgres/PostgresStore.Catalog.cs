@@ -16,16 +16,12 @@ public sealed partial class PostgresStore : ICatalogStore
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand(
-            "SELECT layer, action, category, type, crud, template, description, updated_at FROM catalog_entries ORDER BY layer, action", connection);
+            $"SELECT {StoreRows.CatalogColumns} FROM catalog_entries ORDER BY layer, action", connection);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var entries = new List<StoredCatalogEntry>();
         while (await reader.ReadAsync(ct))
         {
-            var layer = reader.GetString(0);
-            entries.Add(new StoredCatalogEntry(
-                layer.Length == 0 ? null : layer,
-                new ActionDefinition(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)),
-                new DateTimeOffset(reader.GetDateTime(7), TimeSpan.Zero)));
+            entries.Add(Rows.CatalogEntry(reader));
         }
 
         return entries;

@@ -6,14 +6,12 @@ namespace Witness.Storage.Postgres;
 
 public sealed partial class PostgresStore : IUserStore
 {
-    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at, session_stamp";
-
     public async Task<bool> TryCreateUserAsync(ConsoleUser user, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand(
             $"""
-            INSERT INTO console_users ({UserColumns})
+            INSERT INTO console_users ({StoreRows.UserColumns})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (email) DO NOTHING
             """, connection);
@@ -33,13 +31,13 @@ public sealed partial class PostgresStore : IUserStore
     public async Task<IReadOnlyList<ConsoleUser>> ListUsersAsync(string? tenant, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM console_users WHERE $1::text IS NULL OR tenant = $1 ORDER BY email", connection);
+        await using var command = new NpgsqlCommand($"SELECT {StoreRows.UserColumns} FROM console_users WHERE $1::text IS NULL OR tenant = $1 ORDER BY email", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenant ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var users = new List<ConsoleUser>();
         while (await reader.ReadAsync(ct))
         {
-            users.Add(ReadUser(reader));
+            users.Add(Rows.User(reader));
         }
 
         return users;
@@ -85,21 +83,9 @@ public sealed partial class PostgresStore : IUserStore
     private async Task<ConsoleUser?> FindUserWhereAsync(string condition, string value, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM console_users WHERE {condition}", connection);
+        await using var command = new NpgsqlCommand($"SELECT {StoreRows.UserColumns} FROM console_users WHERE {condition}", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = value });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? ReadUser(reader) : null;
+        return await reader.ReadAsync(ct) ? Rows.User(reader) : null;
     }
-
-    private static ConsoleUser ReadUser(NpgsqlDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        reader.IsDBNull(2) ? null : reader.GetString(2),
-        reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.GetString(4),
-        new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
-        new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero))
-    {
-        SessionStamp = reader.GetString(9),
-    };
 }

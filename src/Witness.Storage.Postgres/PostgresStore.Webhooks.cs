@@ -6,21 +6,16 @@ namespace Witness.Storage.Postgres;
 
 public sealed partial class PostgresStore : IWebhookStore
 {
-    private const string WebhookColumns = "id, tenant, url, secret, event_types, enabled, description, created_at, updated_at";
-
-    private const string DeliveryColumns =
-        "id, webhook_id, tenant, message_id, event_type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at, completed_at";
-
     public Task<IReadOnlyList<Webhook>> ListWebhooksAsync(string tenant, CancellationToken ct) =>
-        QueryAsync($"SELECT {WebhookColumns} FROM webhooks WHERE tenant = $1 ORDER BY created_at, id", ReadWebhook, ct, tenant);
+        QueryAsync($"SELECT {StoreRows.WebhookColumns} FROM webhooks WHERE tenant = $1 ORDER BY created_at, id", Rows.Webhook, ct, tenant);
 
     public async Task<Webhook?> FindWebhookAsync(string tenant, string id, CancellationToken ct) =>
-        (await QueryAsync($"SELECT {WebhookColumns} FROM webhooks WHERE tenant = $1 AND id = $2", ReadWebhook, ct, tenant, id)).FirstOrDefault();
+        (await QueryAsync($"SELECT {StoreRows.WebhookColumns} FROM webhooks WHERE tenant = $1 AND id = $2", Rows.Webhook, ct, tenant, id)).FirstOrDefault();
 
     public Task SaveWebhookAsync(Webhook webhook, CancellationToken ct) =>
         NonQueryAsync(
             $"""
-            INSERT INTO webhooks ({WebhookColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            INSERT INTO webhooks ({StoreRows.WebhookColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret, event_types = excluded.event_types,
                 enabled = excluded.enabled, description = excluded.description, updated_at = excluded.updated_at
             WHERE webhooks.tenant = excluded.tenant
@@ -54,7 +49,7 @@ public sealed partial class PostgresStore : IWebhookStore
         foreach (var d in deliveries)
         {
             await using var command = Command(connection,
-                $"INSERT INTO webhook_deliveries ({DeliveryColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                $"INSERT INTO webhook_deliveries ({StoreRows.DeliveryColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 [d.Id, d.WebhookId, d.Tenant, d.MessageId, d.EventType, d.Payload, d.Status, d.Attempts, d.NextAttemptAt.UtcDateTime,
                  Nullable(d.LastStatus, NpgsqlDbType.Integer), Nullable(d.LastError, NpgsqlDbType.Text), d.CreatedAt.UtcDateTime,
                  Nullable(d.CompletedAt?.UtcDateTime, NpgsqlDbType.TimestampTz)]);
@@ -75,9 +70,9 @@ public sealed partial class PostgresStore : IWebhookStore
             UPDATE webhook_deliveries SET next_attempt_at = $1
             WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2
                          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-            RETURNING {DeliveryColumns}
+            RETURNING {StoreRows.DeliveryColumns}
             """,
-            ReadDelivery, ct, leaseUntil.UtcDateTime, now.UtcDateTime, max);
+            Rows.Delivery, ct, leaseUntil.UtcDateTime, now.UtcDateTime, max);
 
     public Task RecordAttemptAsync(string deliveryId, int attempts, int? lastStatus, string? lastError, DateTimeOffset nextAttemptAt, CancellationToken ct) =>
         NonQueryAsync(
@@ -91,40 +86,10 @@ public sealed partial class PostgresStore : IWebhookStore
 
     public Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string tenant, string webhookId, int limit, CancellationToken ct) =>
         QueryAsync(
-            $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE tenant = $1 AND webhook_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
-            ReadDelivery, ct, tenant, webhookId, limit);
+            $"SELECT {StoreRows.DeliveryColumns} FROM webhook_deliveries WHERE tenant = $1 AND webhook_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+            Rows.Delivery, ct, tenant, webhookId, limit);
 
     public async Task<WebhookDelivery?> FindDeliveryAsync(string tenant, string webhookId, string deliveryId, CancellationToken ct) =>
-        (await QueryAsync($"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE tenant = $1 AND webhook_id = $2 AND id = $3", ReadDelivery, ct, tenant, webhookId, deliveryId))
+        (await QueryAsync($"SELECT {StoreRows.DeliveryColumns} FROM webhook_deliveries WHERE tenant = $1 AND webhook_id = $2 AND id = $3", Rows.Delivery, ct, tenant, webhookId, deliveryId))
             .FirstOrDefault();
-
-    private static Webhook ReadWebhook(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Tenant = r.GetString(1),
-        Url = r.GetString(2),
-        Secret = r.GetString(3),
-        EventTypes = r.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries),
-        Enabled = r.GetBoolean(5),
-        Description = r.IsDBNull(6) ? null : r.GetString(6),
-        CreatedAt = new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero),
-        UpdatedAt = new DateTimeOffset(r.GetDateTime(8), TimeSpan.Zero),
-    };
-
-    private static WebhookDelivery ReadDelivery(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        WebhookId = r.GetString(1),
-        Tenant = r.GetString(2),
-        MessageId = r.GetString(3),
-        EventType = r.GetString(4),
-        Payload = r.GetFieldValue<byte[]>(5),
-        Status = r.GetString(6),
-        Attempts = r.GetInt32(7),
-        NextAttemptAt = new DateTimeOffset(r.GetDateTime(8), TimeSpan.Zero),
-        LastStatus = r.IsDBNull(9) ? null : r.GetInt32(9),
-        LastError = r.IsDBNull(10) ? null : r.GetString(10),
-        CreatedAt = new DateTimeOffset(r.GetDateTime(11), TimeSpan.Zero),
-        CompletedAt = r.IsDBNull(12) ? null : new DateTimeOffset(r.GetDateTime(12), TimeSpan.Zero),
-    };
 }

@@ -14,6 +14,9 @@ namespace Witness.Storage.Postgres;
 /// </summary>
 public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
 {
+    /// <summary>The shared readers of configuration rows; times are kept as <c>timestamptz</c>.</summary>
+    private static readonly StoreRows Rows = new((r, i) => new DateTimeOffset(r.GetDateTime(i), TimeSpan.Zero));
+
     // The advisory lock that serializes schema changes: migrations and grants (held for the session
     // while they run) and the partition functions of 001_initial.sql (held for their transaction).
     // Catalog rows such as the ACL of events are changed by both, and PostgreSQL fails concurrent

@@ -96,62 +96,31 @@ internal static class SqliteSearch
             }
         }
 
-        if (filter.From is { } fromTime)
-        {
-            where.Append($" AND {alias}.occurred_at >= {Param(EventIndexKeys.Micros(fromTime))}");
-        }
-
-        if (filter.To is { } toTime)
-        {
-            where.Append($" AND {alias}.occurred_at < {Param(EventIndexKeys.Micros(toTime))}");
-        }
-
-        if (after is not null)
-        {
-            var occurred = Param(after.OccurredAtMicros);
-            where.Append($" AND ({alias}.occurred_at < {occurred} OR ({alias}.occurred_at = {occurred} AND {alias}.seq < {Param(after.Seq)}))");
-        }
-
-        foreach (var term in filter.Terms)
-        {
-            if (ReferenceEquals(term, driver) && term.Field == FilterField.Target)
-            {
-                continue;
-            }
-
-            where.Append(" AND ").Append(Checked(term, Param));
-        }
-
+        EventFilterSql.AppendConditions(where, Dialect.Instance, Param, filter, after, alias, driver?.Field == FilterField.Target ? driver : null);
         return (from, alias, where.ToString());
     }
 
-    private static string Condition(FilterTerm term, Func<object, string> param) => term.Field switch
+    /// <summary>The condition of one term (<see cref="EventFilterSql.Checked"/> in SQLite's dialect).</summary>
+    internal static string Checked(FilterTerm term, Func<object, string> param) => EventFilterSql.Checked(term, Dialect.Instance, param);
+
+    private static bool IsEmail(string value) => EventFilterSql.IsEmail(value);
+
+    private sealed class Dialect : IEventFilterDialect
     {
-        FilterField.Actor when IsEmail(term.Value) => $"e.actor_email = {param(term.Value.ToLowerInvariant())}",
-        FilterField.Actor => $"e.actor_id = {param(term.Value)}",
-        FilterField.Action when term.Prefix => $"e.action >= {param(term.Value)} AND e.action < {param(PrefixEnd(term.Value))}",
-        FilterField.Action => $"e.action = {param(term.Value)}",
-        FilterField.Category => $"e.category = {param(term.Value)} COLLATE NOCASE",
-        FilterField.Type => $"e.type = {param(term.Value)}",
-        FilterField.Outcome => $"e.outcome = {param(term.Value)}",
-        FilterField.Ip => $"e.ip BETWEEN {param(term.IpRange!.Low)} AND {param(term.IpRange!.High)}",
-        FilterField.Text => $"instr(e.search_text, {param(term.Value.ToLowerInvariant())}) > 0",
-        FilterField.Target => TargetCondition(term, param),
-        FilterField.Any => string.Join(" OR ", term.Alternatives.Select(terms => "(" + string.Join(" AND ", terms.Select(t => Checked(t, param))) + ")")),
-        _ => throw new ArgumentOutOfRangeException(nameof(term), term.Field, "unknown filter field"),
-    };
+        public static readonly Dialect Instance = new();
 
-    // A condition is NULL when the column it tests is; a negated term holds then, and a positive one does not.
-    internal static string Checked(FilterTerm term, Func<object, string> param) =>
-        term.Negated ? $"coalesce(({Condition(term, param)}), 0) = 0" : $"({Condition(term, param)})";
+        public string TargetOfEvent => "y.occurred_at = e.occurred_at AND y.seq = e.seq";
 
-    private static string TargetCondition(FilterTerm term, Func<object, string> param) =>
-        "EXISTS (SELECT 1 FROM event_targets y WHERE y.tenant_id = e.tenant_id AND y.target_id = " + param(term.Value) +
-        (term.TargetType is null ? "" : " AND y.target_type = " + param(term.TargetType)) +
-        " AND y.occurred_at = e.occurred_at AND y.seq = e.seq)";
+        public object Time(long micros) => micros;
 
-    private static bool IsEmail(string value) => value.Contains('@');
+        public string Contains(string text, string term) => $"instr({text}, {term}) > 0";
 
-    /// <summary>The smallest string greater than every string that starts with <paramref name="prefix"/>.</summary>
-    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+        public string CategoryEquals(string category, string value) => $"{category} = {value} COLLATE NOCASE";
+
+        public string NotTrue(string condition) => $"coalesce(({condition}), 0) = 0";
+
+        // Spelled out rather than as a row value, so the planner seeks the time index by it.
+        public string Before(string alias, string occurred, string seq) =>
+            $"({alias}.occurred_at < {occurred} OR ({alias}.occurred_at = {occurred} AND {alias}.seq < {seq}))";
+    }
 }

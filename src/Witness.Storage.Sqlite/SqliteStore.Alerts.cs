@@ -5,26 +5,24 @@ namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore : IAlertStore
 {
-    private const string RuleColumns = "id, tenant, name, kind, query, threshold, window_minutes, group_by, dimension, enabled, created_at, updated_at";
-
     public Task<IReadOnlyList<AlertRule>> ListAlertRulesAsync(string tenant, CancellationToken ct) =>
         ReadAsync<IReadOnlyList<AlertRule>>(async connection =>
-            await QueryListAsync(connection, null, $"SELECT {RuleColumns} FROM alert_rules WHERE tenant = $p0 ORDER BY created_at, id", ReadRule, ct, tenant), ct);
+            await QueryListAsync(connection, null, $"SELECT {StoreRows.AlertRuleColumns} FROM alert_rules WHERE tenant = $p0 ORDER BY created_at, id", Rows.AlertRule, ct, tenant), ct);
 
     public Task<IReadOnlyList<AlertRule>> ListEnabledAlertRulesAsync(CancellationToken ct) =>
         ReadAsync<IReadOnlyList<AlertRule>>(async connection =>
-            await QueryListAsync(connection, null, $"SELECT {RuleColumns} FROM alert_rules WHERE enabled = 1 ORDER BY tenant, created_at, id", ReadRule, ct), ct);
+            await QueryListAsync(connection, null, $"SELECT {StoreRows.AlertRuleColumns} FROM alert_rules WHERE enabled = 1 ORDER BY tenant, created_at, id", Rows.AlertRule, ct), ct);
 
     public Task<AlertRule?> FindAlertRuleAsync(string tenant, string id, CancellationToken ct) =>
         ReadAsync(async connection =>
-            await QueryRowAsync(connection, null, $"SELECT {RuleColumns} FROM alert_rules WHERE tenant = $p0 AND id = $p1", ReadRule, ct, tenant, id), ct);
+            await QueryRowAsync(connection, null, $"SELECT {StoreRows.AlertRuleColumns} FROM alert_rules WHERE tenant = $p0 AND id = $p1", Rows.AlertRule, ct, tenant, id), ct);
 
     public Task SaveAlertRuleAsync(AlertRule rule, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
             await ExecuteAsync(connection, null,
                 $"""
-                INSERT INTO alert_rules ({RuleColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11)
+                INSERT INTO alert_rules ({StoreRows.AlertRuleColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11)
                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, query = excluded.query,
                     threshold = excluded.threshold, window_minutes = excluded.window_minutes, group_by = excluded.group_by,
                     dimension = excluded.dimension, enabled = excluded.enabled, updated_at = excluded.updated_at
@@ -93,20 +91,4 @@ public sealed partial class SqliteStore : IAlertStore
                 "INSERT INTO alert_cursors (tenant, seq) VALUES ($p0, $p1) ON CONFLICT (tenant) DO UPDATE SET seq = max(seq, excluded.seq)", ct, tenant, seq);
             return 0;
         }, ct);
-
-    private static AlertRule ReadRule(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Tenant = r.GetString(1),
-        Name = r.GetString(2),
-        Kind = r.GetString(3),
-        Query = r.GetString(4),
-        Threshold = r.IsDBNull(5) ? null : r.GetInt32(5),
-        WindowMinutes = r.IsDBNull(6) ? null : r.GetInt32(6),
-        GroupBy = r.IsDBNull(7) ? null : r.GetString(7),
-        Dimension = r.IsDBNull(8) ? null : r.GetString(8),
-        Enabled = r.GetBoolean(9),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)),
-        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
-    };
 }

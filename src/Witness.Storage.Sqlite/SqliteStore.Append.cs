@@ -12,33 +12,8 @@ public sealed partial class SqliteStore
         {
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
             await using var log = new SqliteLogTransaction(connection, tx, _knownEmailPairs);
-            var appender = new LogAppender(log, _options.TextBlockEvents);
-            var results = new List<AppendResult>(requests.Count);
-            long appended = 0;
-            foreach (var request in requests)
-            {
-                tx.Save("request");
-                log.BeginRequest();
-                var result = await appender.AppendAsync(request, receivedAt, ct);
-                if (result.Conflict is null)
-                {
-                    tx.Release("request");
-                    appended += result.Events.Count;
-                }
-                else
-                {
-                    tx.Rollback("request");
-                    tx.Release("request");
-                    log.ForgetRequest();
-                }
-
-                results.Add(result);
-            }
-
-            await appender.SaveHeadsAsync(ct);
-            WriteEventCounts(connection, log.Counts);
-            await tx.CommitAsync(ct);
-            log.Committed();
+            var results = await LogAppender.AppendGroupAsync(log, requests, receivedAt, _options.TextBlockEvents, ct);
+            var appended = results.Where(r => r.Conflict is null).Sum(r => (long)r.Events.Count);
 
             _appendedSinceOptimize += appended;
             if (_appendedSinceOptimize >= _options.OptimizeEveryEvents)
@@ -138,26 +113,39 @@ public sealed partial class SqliteStore
             return ValueTask.CompletedTask;
         }
 
-        /// <summary>A request starts (after its savepoint).</summary>
-        public void BeginRequest()
+        public ValueTask BeginRequestAsync(CancellationToken ct)
         {
+            tx.Save("request");
             _requestEmailPairs.Clear();
             Counts.BeginRequest();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask AcceptRequestAsync(CancellationToken ct)
+        {
+            tx.Release("request");
+            return ValueTask.CompletedTask;
         }
 
         /// <summary>The request was rolled back to its savepoint: the email pairs it wrote are gone again.</summary>
-        public void ForgetRequest()
+        public ValueTask RejectRequestAsync(CancellationToken ct)
         {
+            tx.Rollback("request");
+            tx.Release("request");
             _newEmailPairs.ExceptWith(_requestEmailPairs);
             Counts.ForgetRequest();
+            return ValueTask.CompletedTask;
         }
 
         /// <summary>
-        /// The transaction is durable: its email pairs are known to be stored, so later groups skip
-        /// the statement for them (most events repeat a pair). Bounded; forgetting only costs a lookup.
+        /// Writes the counts and commits. Once durable, the transaction's email pairs are known to be
+        /// stored, so later groups skip the statement for them (most events repeat a pair). Bounded;
+        /// forgetting only costs a lookup.
         /// </summary>
-        public void Committed()
+        public async ValueTask CommitAsync(CancellationToken ct)
         {
+            WriteEventCounts(connection, Counts);
+            await tx.CommitAsync(ct);
             if (knownEmailPairs.Count + _newEmailPairs.Count > MaxKnownEmailPairs)
             {
                 knownEmailPairs.Clear();

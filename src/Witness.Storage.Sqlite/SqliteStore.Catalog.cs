@@ -13,16 +13,12 @@ public sealed partial class SqliteStore : ICatalogStore
         ReadAsync<IReadOnlyList<StoredCatalogEntry>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT layer, action, category, type, crud, template, description, updated_at FROM catalog_entries ORDER BY layer, action";
+            command.CommandText = $"SELECT {StoreRows.CatalogColumns} FROM catalog_entries ORDER BY layer, action";
             await using var reader = await command.ExecuteReaderAsync(ct);
             var entries = new List<StoredCatalogEntry>();
             while (await reader.ReadAsync(ct))
             {
-                var layer = reader.GetString(0);
-                entries.Add(new StoredCatalogEntry(
-                    layer.Length == 0 ? null : layer,
-                    new ActionDefinition(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
+                entries.Add(Rows.CatalogEntry(reader));
             }
 
             return entries;

@@ -5,15 +5,13 @@ namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore : IUserStore
 {
-    private const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at, session_stamp";
-
     public Task<bool> TryCreateUserAsync(ConsoleUser user, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText =
                 $"""
-                INSERT INTO console_users ({UserColumns})
+                INSERT INTO console_users ({StoreRows.UserColumns})
                 VALUES ($id, $email, $name, $tenant, $role, $salt, $hash, $iterations, $created, $stamp)
                 ON CONFLICT (email) DO NOTHING
                 """;
@@ -34,13 +32,13 @@ public sealed partial class SqliteStore : IUserStore
         ReadAsync<IReadOnlyList<ConsoleUser>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {UserColumns} FROM console_users WHERE $tenant IS NULL OR tenant = $tenant ORDER BY email";
+            command.CommandText = $"SELECT {StoreRows.UserColumns} FROM console_users WHERE $tenant IS NULL OR tenant = $tenant ORDER BY email";
             command.Parameters.AddWithValue("$tenant", (object?)tenant ?? DBNull.Value);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var users = new List<ConsoleUser>();
             while (await reader.ReadAsync(ct))
             {
-                users.Add(ReadUser(reader));
+                users.Add(Rows.User(reader));
             }
 
             return users;
@@ -87,21 +85,9 @@ public sealed partial class SqliteStore : IUserStore
         ReadAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {UserColumns} FROM console_users WHERE {condition}";
+            command.CommandText = $"SELECT {StoreRows.UserColumns} FROM console_users WHERE {condition}";
             command.Parameters.AddWithValue("$value", value);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct) ? ReadUser(reader) : null;
+            return await reader.ReadAsync(ct) ? Rows.User(reader) : null;
         }, ct);
-
-    private static ConsoleUser ReadUser(SqliteDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        reader.IsDBNull(2) ? null : reader.GetString(2),
-        reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.GetString(4),
-        new PasswordHash(reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), reader.GetInt32(7)),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)))
-    {
-        SessionStamp = reader.GetString(9),
-    };
 }

@@ -5,25 +5,20 @@ namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore : IWebhookStore
 {
-    private const string WebhookColumns = "id, tenant, url, secret, event_types, enabled, description, created_at, updated_at";
-
-    private const string DeliveryColumns =
-        "id, webhook_id, tenant, message_id, event_type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at, completed_at";
-
     public Task<IReadOnlyList<Webhook>> ListWebhooksAsync(string tenant, CancellationToken ct) =>
         ReadAsync<IReadOnlyList<Webhook>>(async connection =>
-            await QueryListAsync(connection, null, $"SELECT {WebhookColumns} FROM webhooks WHERE tenant = $p0 ORDER BY created_at, id", ReadWebhook, ct, tenant), ct);
+            await QueryListAsync(connection, null, $"SELECT {StoreRows.WebhookColumns} FROM webhooks WHERE tenant = $p0 ORDER BY created_at, id", Rows.Webhook, ct, tenant), ct);
 
     public Task<Webhook?> FindWebhookAsync(string tenant, string id, CancellationToken ct) =>
         ReadAsync(async connection =>
-            await QueryRowAsync(connection, null, $"SELECT {WebhookColumns} FROM webhooks WHERE tenant = $p0 AND id = $p1", ReadWebhook, ct, tenant, id), ct);
+            await QueryRowAsync(connection, null, $"SELECT {StoreRows.WebhookColumns} FROM webhooks WHERE tenant = $p0 AND id = $p1", Rows.Webhook, ct, tenant, id), ct);
 
     public Task SaveWebhookAsync(Webhook webhook, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
             await ExecuteAsync(connection, null,
                 $"""
-                INSERT INTO webhooks ({WebhookColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8)
+                INSERT INTO webhooks ({StoreRows.WebhookColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8)
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret, event_types = excluded.event_types,
                     enabled = excluded.enabled, description = excluded.description, updated_at = excluded.updated_at
                 WHERE webhooks.tenant = excluded.tenant
@@ -55,7 +50,7 @@ public sealed partial class SqliteStore : IWebhookStore
             foreach (var d in deliveries)
             {
                 await ExecuteAsync(connection, tx,
-                    $"INSERT INTO webhook_deliveries ({DeliveryColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12)",
+                    $"INSERT INTO webhook_deliveries ({StoreRows.DeliveryColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12)",
                     ct, d.Id, d.WebhookId, d.Tenant, d.MessageId, d.EventType, d.Payload, d.Status, d.Attempts, d.NextAttemptAt.ToUnixTimeMilliseconds(),
                     (object?)d.LastStatus ?? DBNull.Value, (object?)d.LastError ?? DBNull.Value, d.CreatedAt.ToUnixTimeMilliseconds(),
                     (object?)d.CompletedAt?.ToUnixTimeMilliseconds() ?? DBNull.Value);
@@ -71,9 +66,9 @@ public sealed partial class SqliteStore : IWebhookStore
                 $"""
                 UPDATE webhook_deliveries SET next_attempt_at = $p0
                 WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $p1 ORDER BY next_attempt_at LIMIT $p2)
-                RETURNING {DeliveryColumns}
+                RETURNING {StoreRows.DeliveryColumns}
                 """,
-                ReadDelivery, ct, leaseUntil.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds(), max), ct);
+                Rows.Delivery, ct, leaseUntil.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds(), max), ct);
 
     public Task RecordAttemptAsync(string deliveryId, int attempts, int? lastStatus, string? lastError, DateTimeOffset nextAttemptAt, CancellationToken ct) =>
         WriteAsync(async connection =>
@@ -96,41 +91,11 @@ public sealed partial class SqliteStore : IWebhookStore
     public Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string tenant, string webhookId, int limit, CancellationToken ct) =>
         ReadAsync<IReadOnlyList<WebhookDelivery>>(async connection =>
             await QueryListAsync(connection, null,
-                $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE tenant = $p0 AND webhook_id = $p1 ORDER BY created_at DESC, id DESC LIMIT $p2",
-                ReadDelivery, ct, tenant, webhookId, limit), ct);
+                $"SELECT {StoreRows.DeliveryColumns} FROM webhook_deliveries WHERE tenant = $p0 AND webhook_id = $p1 ORDER BY created_at DESC, id DESC LIMIT $p2",
+                Rows.Delivery, ct, tenant, webhookId, limit), ct);
 
     public Task<WebhookDelivery?> FindDeliveryAsync(string tenant, string webhookId, string deliveryId, CancellationToken ct) =>
         ReadAsync(async connection =>
             await QueryRowAsync(connection, null,
-                $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE tenant = $p0 AND webhook_id = $p1 AND id = $p2", ReadDelivery, ct, tenant, webhookId, deliveryId), ct);
-
-    private static Webhook ReadWebhook(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Tenant = r.GetString(1),
-        Url = r.GetString(2),
-        Secret = r.GetString(3),
-        EventTypes = r.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries),
-        Enabled = r.GetBoolean(5),
-        Description = r.IsDBNull(6) ? null : r.GetString(6),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
-        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
-    };
-
-    private static WebhookDelivery ReadDelivery(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        WebhookId = r.GetString(1),
-        Tenant = r.GetString(2),
-        MessageId = r.GetString(3),
-        EventType = r.GetString(4),
-        Payload = r.GetFieldValue<byte[]>(5),
-        Status = r.GetString(6),
-        Attempts = r.GetInt32(7),
-        NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
-        LastStatus = r.IsDBNull(9) ? null : r.GetInt32(9),
-        LastError = r.IsDBNull(10) ? null : r.GetString(10),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
-        CompletedAt = r.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
-    };
+                $"SELECT {StoreRows.DeliveryColumns} FROM webhook_deliveries WHERE tenant = $p0 AND webhook_id = $p1 AND id = $p2", Rows.Delivery, ct, tenant, webhookId, deliveryId), ct);
 }

@@ -17,7 +17,7 @@ public sealed class SqliteStoreOptions
 
     /// <summary>
     /// The most events one free-text block holds (<see cref="Witness.Search.TextBlock"/>). Larger blocks
-    /// cost less to write and index, smaller ones read fewer rows per candidate. Default 256.
+    /// cost less to write and index, smaller ones read fewer rows per candidate. Default 64.
     /// </summary>
     public int TextBlockEvents { get; init; } = Witness.Search.TextBlock.DefaultMaxEvents;
 

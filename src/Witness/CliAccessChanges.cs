@@ -18,7 +18,8 @@ internal sealed class CliAccessChanges : IAsyncDisposable
     private CliAccessChanges(IWitnessStore store, ActionCatalog catalog)
     {
         _ingestor = new EventIngestor(store, TimeProvider.System);
-        Changes = new AccessChanges(store, new SystemEvents(_ingestor, catalog, TimeProvider.System));
+        var intake = new EventIntake(_ingestor, catalog, new TenantSettingsCache(store, TimeProvider.System), TimeProvider.System);
+        Changes = new AccessChanges(store, new SystemEvents(intake));
     }
 
     public AccessChanges Changes { get; }

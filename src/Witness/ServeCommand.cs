@@ -102,7 +102,7 @@ public static class ServeCommand
             {
                 app = await WitnessServer.BuildAsync(options, ct: ct);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or CatalogException)
+            catch (Exception ex) when (ex is InvalidOperationException or CatalogException or Microsoft.Extensions.Options.OptionsValidationException)
             {
                 await Console.Error.WriteLineAsync($"witness: cannot start: {ex.Message}");
                 return 1;

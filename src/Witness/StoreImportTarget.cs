@@ -10,15 +10,15 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary>
-/// Imports into the data folder with the server's own ingest path: its policy (the catalog as the store
-/// holds it, strict mode) and group-commit ingestor, and signs a checkpoint at the end with the server's
+/// Imports into the data folder through the one ingest path, <see cref="EventIntake"/> (the catalog as the
+/// store holds it, strict mode, the group-commit ingestor), as <c>POST /v1/events</c> does, and signs a checkpoint at the end with the server's
 /// key when it has it. Owns the store and the key: disposing drains the ingestor, then closes the store.
 /// </summary>
 internal sealed class StoreImportTarget : IImportTarget
 {
     private readonly IWitnessStore _store;
     private readonly EventIngestor _ingestor;
-    private readonly IngestPolicy _policy;
+    private readonly EventIntake _intake;
     private readonly SigningKey? _key;
 
     private StoreImportTarget(IWitnessStore store, SigningKey? key, ActionCatalog catalog)
@@ -26,7 +26,7 @@ internal sealed class StoreImportTarget : IImportTarget
         _store = store;
         _key = key;
         _ingestor = new EventIngestor(store, TimeProvider.System);
-        _policy = new IngestPolicy(catalog, new TenantSettingsCache(store, TimeProvider.System));
+        _intake = new EventIntake(_ingestor, catalog, new TenantSettingsCache(store, TimeProvider.System), TimeProvider.System);
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ internal sealed class StoreImportTarget : IImportTarget
     {
         try
         {
-            await _policy.ApplyAsync([parsed], batch: false, ct);
+            await _intake.ApplyAsync([parsed], batch: false, ct);
             return [];
         }
         catch (EventValidationException ex)
@@ -58,8 +58,7 @@ internal sealed class StoreImportTarget : IImportTarget
         var pending = Enumerable.Range(0, batch.Count).ToList();
         while (pending.Count > 0)
         {
-            var applied = await _policy.ApplyAsync([.. pending.Select(i => batch[i].Parsed)], batch: true, ct);
-            var result = await _ingestor.AppendAsync(applied, ct);
+            var result = await _intake.SubmitAsync([.. pending.Select(i => batch[i].Parsed)], batch: true, ct);
             if (result.Conflict is { } conflict)
             {
                 // The request was rolled back as a whole: set the conflicting event aside and send the others again.

@@ -1,6 +1,6 @@
 using Witness.Storage;
-using Witness.Storage.Postgres;
-using Witness.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Witness.Server;
 
 namespace Witness.Cli;
 
@@ -21,9 +21,10 @@ public static class StoreOpener
     /// </summary>
     public static async Task<IWitnessStore> OpenAsync(string dataDirectory, string? postgresConnectionString, CancellationToken ct)
     {
-        IWitnessStore store = postgresConnectionString is not null
-            ? new PostgresStore(new PostgresStoreOptions { ConnectionString = postgresConnectionString })
-            : new SqliteStore(SqliteStoreOptions.InFolder(dataDirectory));
+        // The registration serve uses (WitnessStoreRegistration); the command owns the store it gets and
+        // disposes it, and the container holds nothing else to close.
+        var services = new ServiceCollection().AddWitnessStore(dataDirectory, postgresConnectionString, TimeProvider.System);
+        var store = services.BuildServiceProvider().GetRequiredService<IWitnessStore>();
         try
         {
             await store.InitializeAsync(ct);

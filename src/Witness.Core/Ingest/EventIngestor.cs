@@ -10,13 +10,17 @@ namespace Witness.Ingest;
 /// groups grow by themselves. A store shared with other writers (<see cref="ISharedLogStore"/>) also
 /// takes into a group the requests that arrive while it waits for a tenant's head. Groups take the
 /// waiting tenants' requests in turn, so one tenant's flood cannot starve another's writes. A
-/// request's task completes only after its commit is durable.
+/// request's task completes only after its commit is durable. The queue is bounded
+/// (<see cref="IngestOptions.MaxQueuedEvents"/>): a client's request that would pass the bound is
+/// refused by <see cref="TryAppend"/> rather than held in memory.
 /// </summary>
 public sealed class EventIngestor : IAsyncDisposable
 {
     private readonly IWitnessStore _store;
     private readonly TimeProvider _clock;
     private readonly int _maxEventsPerCommit;
+    private readonly int _maxQueuedEvents;
+    private int _queuedEvents;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
 
@@ -24,32 +28,76 @@ public sealed class EventIngestor : IAsyncDisposable
     /// <param name="clock">The source of <c>received_at</c>.</param>
     /// <param name="maxEventsPerCommit">An upper bound on one group's size, so one commit cannot grow without limit.</param>
     public EventIngestor(IWitnessStore store, TimeProvider clock, int maxEventsPerCommit = 10_000)
+        : this(store, clock, new IngestOptions { MaxEventsPerCommit = maxEventsPerCommit })
+    {
+    }
+
+    /// <param name="store">Where events are appended.</param>
+    /// <param name="clock">The source of <c>received_at</c>.</param>
+    /// <param name="options">The group and queue bounds (validated by the host at start).</param>
+    public EventIngestor(IWitnessStore store, TimeProvider clock, IngestOptions options)
     {
         _store = store;
         _clock = clock;
-        _maxEventsPerCommit = maxEventsPerCommit;
+        _maxEventsPerCommit = options.MaxEventsPerCommit;
+        _maxQueuedEvents = options.MaxQueuedEvents;
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>The bound of <see cref="TryAppend"/>: the most events waiting to be committed.</summary>
+    public int MaxQueuedEvents => _maxQueuedEvents;
+
+    /// <summary>The events waiting to be committed now: queued, or in the commit running.</summary>
+    public int QueuedEvents => Volatile.Read(ref _queuedEvents);
 
     /// <summary>Raised after each durable commit with the tenants it appended to and their new sizes.</summary>
     public event Action<IReadOnlyDictionary<string, long>>? Committed;
 
     /// <summary>
-    /// Appends one request (all-or-nothing) and completes once it is durable. Throws when the store
-    /// fails; the request is then not stored.
+    /// Appends one request (all-or-nothing) and completes once it is durable, whatever the queue holds:
+    /// for Witness's own events and for callers that wait for each request before sending the next.
+    /// Throws when the store fails; the request is then not stored.
     /// </summary>
-    public Task<AppendResult> AppendAsync(IReadOnlyList<SubmittedEvent> events, CancellationToken ct = default)
+    public Task<AppendResult> AppendAsync(IReadOnlyList<SubmittedEvent> events, CancellationToken ct = default) =>
+        Enqueue(events, ct);
+
+    /// <summary>
+    /// Queues one request unless the events waiting to be committed would then pass
+    /// <see cref="IngestOptions.MaxQueuedEvents"/> (a request at an empty queue is always taken).
+    /// Returns false, queueing nothing, when it is full; else <paramref name="appended"/> completes as
+    /// <see cref="AppendAsync"/> does.
+    /// </summary>
+    public bool TryAppend(IReadOnlyList<SubmittedEvent> events, CancellationToken ct, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Task<AppendResult>? appended)
+    {
+        var queued = QueuedEvents;
+        if (queued > 0 && queued + events.Count > _maxQueuedEvents)
+        {
+            appended = null;
+            return false;
+        }
+
+        appended = Enqueue(events, ct);
+        return true;
+    }
+
+    private Task<AppendResult> Enqueue(IReadOnlyList<SubmittedEvent> events, CancellationToken ct)
     {
         // Canonical bytes and index keys are prepared here, on the caller's thread, so the one writer only splices and hashes.
         var pending = new Pending([.. events.Select(e => e.Prepare())], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        Interlocked.Add(ref _queuedEvents, events.Count);
         if (!_queue.Writer.TryWrite(pending))
         {
+            Interlocked.Add(ref _queuedEvents, -events.Count);
             throw new ObjectDisposedException(nameof(EventIngestor));
         }
 
         IngestMetrics.Waiting(events.Count);
-        _ = pending.Completion.Task.ContinueWith(static (_, n) => IngestMetrics.Waiting(-(int)n!), events.Count, CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = pending.Completion.Task.ContinueWith(static (_, state) =>
+            {
+                var (ingestor, n) = ((EventIngestor, int))state!;
+                Interlocked.Add(ref ingestor._queuedEvents, -n);
+                IngestMetrics.Waiting(-n);
+            }, (this, events.Count), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         // A caller that gives up still leaves the request in the group: it may already be committed.
         return pending.Completion.Task.WaitAsync(ct);

@@ -19,6 +19,38 @@ public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBl
     private readonly Dictionary<long, TextBlockBuilder> _textBlocks = [];
     private readonly List<(long TenantId, long Seq, long OccurredMicros, string SearchText)> _requestText = [];
 
+    /// <summary>
+    /// The group-commit loop every store runs inside its transaction: each request in its own
+    /// savepoint (a conflicting one is rolled back alone and answered with its conflict), then the
+    /// changed heads and free-text blocks, then the store's durable commit. Returns one result per
+    /// request, in order.
+    /// </summary>
+    public static async Task<IReadOnlyList<AppendResult>> AppendGroupAsync(
+        ILogTransaction log, IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, int textBlockEvents, CancellationToken ct)
+    {
+        var appender = new LogAppender(log, textBlockEvents);
+        var results = new List<AppendResult>(requests.Count);
+        foreach (var request in requests)
+        {
+            await log.BeginRequestAsync(ct);
+            var result = await appender.AppendAsync(request, receivedAt, ct);
+            if (result.Conflict is null)
+            {
+                await log.AcceptRequestAsync(ct);
+            }
+            else
+            {
+                await log.RejectRequestAsync(ct);
+            }
+
+            results.Add(result);
+        }
+
+        await appender.SaveHeadsAsync(ct);
+        await log.CommitAsync(ct);
+        return results;
+    }
+
     /// <summary>The heads changed by the requests accepted so far; the store saves them before it commits.</summary>
     public IEnumerable<LogHead> ChangedHeads => _heads.Values;
 

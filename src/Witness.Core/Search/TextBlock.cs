@@ -9,7 +9,7 @@ namespace Witness.Search;
 public sealed record TextBlock(long FirstSeq, long LastSeq, long MinOccurredMicros, long MaxOccurredMicros, int[] Trigrams)
 {
     /// <summary>The events a block holds at most unless a store is told otherwise.</summary>
-    public const int DefaultMaxEvents = 256;
+    public const int DefaultMaxEvents = 64;
 }
 
 /// <summary>

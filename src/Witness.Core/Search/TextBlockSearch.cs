@@ -24,6 +24,12 @@ public static class TextBlockSearch
     public static bool IsSelective(int candidates, long tenantBlocks) => candidates <= 16 || candidates * 2L <= tenantBlocks;
 
     /// <summary>
+    /// How many of a tenant's newest blocks a store checks first: a term in more than half of them is
+    /// common, and the scan finds its first page sooner than the whole candidate list is read.
+    /// </summary>
+    public const int SampleBlocks = 128;
+
+    /// <summary>
     /// Reads the page. <paramref name="readRows"/> returns, for a batch of ranges, the matching rows in
     /// search order (<c>occurred_at</c> desc, seq desc), at most the count it is given.
     /// </summary>

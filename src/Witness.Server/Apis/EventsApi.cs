@@ -32,7 +32,7 @@ public static class EventsApi
             .AcceptsSchema("One event, or {\"events\":[…]} with up to 1,000 events and 8 MiB.", ["EventInput", "EventBatch"], EventExamples.Input)
             .Produces<AppendResponse>(201).Produces<AppendResponse>(200)
             .WithResponseExample(201, EventExamples.Appended("created")).WithResponseExample(200, EventExamples.Appended("existing"))
-            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429);
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
         events.MapGet("", SearchAsync).RequireAuthorization(Scopes.EventsRead).WithName("searchEvents")
             .WithSummary("Search a tenant's events, newest first, with filters and the search language in q.")
             .WithQueryParameters(SearchQueryParameters).WithTenantParameter().ResolvesTenant()
@@ -72,7 +72,7 @@ public static class EventsApi
         new("cursor", "The `next_cursor` of the previous page."),
     ];
 
-    private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIngestor ingestor, IngestPolicy policy, Limits.RateLimits limits)
+    private static async Task<IResult> PostAsync(HttpContext context, EventParser parser, EventIntake intake, Limits.RateLimits limits)
     {
         var caller = Caller.From(context.User);
         var (body, length) = await ReadBodyAsync(context.Request);
@@ -102,17 +102,24 @@ public static class EventsApi
             return refused;
         }
 
-        IReadOnlyList<SubmittedEvent> submitted;
+        AppendResult? appended;
         try
         {
-            submitted = await policy.ApplyAsync(parsed, batch, context.RequestAborted);
+            appended = await intake.TrySubmitAsync(parsed, batch, context.RequestAborted);
         }
         catch (EventValidationException ex)
         {
             return Problems.Invalid(ex.Errors);
         }
 
-        var result = await ingestor.AppendAsync(submitted, context.RequestAborted);
+        if (appended is not { } result)
+        {
+            // The queue holds as many events as it may: pushing back keeps memory bounded, and nothing of this request is stored.
+            context.Response.Headers.RetryAfter = "1";
+            return Problems.Result(503, "Ingest queue full",
+                $"The server has {intake.Ingestor.MaxQueuedEvents.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} events waiting to be written; nothing of this request was stored. Retry after 1 s.");
+        }
+
         if (result.Conflict is { } conflict)
         {
             var field = batch ? $"events[{conflict.Index}].id" : "id";

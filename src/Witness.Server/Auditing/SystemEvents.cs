@@ -1,4 +1,3 @@
-using Witness.Catalog;
 using Witness.Events;
 using Witness.Ingest;
 using Witness.Storage;
@@ -7,9 +6,10 @@ namespace Witness.Server.Auditing;
 
 /// <summary>
 /// Appends the events Witness records about its own work (purges, legal holds, alerts, failed
-/// deliveries) to a tenant's log, completed from the catalog like any submitted event.
+/// deliveries) to a tenant's log through the one ingest path (<see cref="EventIntake.RecordAsync"/>),
+/// completed from the catalog like any submitted event.
 /// </summary>
-public sealed class SystemEvents(EventIngestor ingestor, ActionCatalog catalog, TimeProvider clock)
+public sealed class SystemEvents(EventIntake intake)
 {
     /// <summary>The actor of events Witness records by itself.</summary>
     public static EventActor Witness { get; } = new() { Type = ActorTypes.System, Id = "witness", Name = "Witness" };
@@ -22,13 +22,7 @@ public sealed class SystemEvents(EventIngestor ingestor, ActionCatalog catalog, 
     /// </summary>
     public async Task<AppendedEvent?> RecordAsync(AuditEvent e, bool idempotent, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        var completed = catalog.Apply(e.Tenant, e with
-        {
-            Id = e.Id.Length == 0 ? EventParser.NewId(now) : e.Id,
-            OccurredAt = e.OccurredAt == default ? EventParser.Truncate(now) : EventParser.Truncate(e.OccurredAt),
-        }, typeWasGiven: true);
-        var result = await ingestor.AppendAsync([new SubmittedEvent(completed, CanonicalEvent.ContentDigest(completed), ClientChoseId: idempotent)], ct);
+        var result = await intake.RecordAsync([e], idempotent, ct);
         return result.Conflict is null ? result.Events[0] : null;
     }
 }

@@ -48,17 +48,17 @@ public static class DemoData
     ];
 
     /// <summary>Appends the demo events, completed from the demo tenant's catalog, unless the demo tenant already has a log.</summary>
-    public static async Task<int> FillAsync(EventIngestor ingestor, ActionCatalog catalog, TimeProvider clock, CancellationToken ct, Storage.IWitnessStore? store = null)
+    public static async Task<int> FillAsync(EventIntake intake, TimeProvider clock, CancellationToken ct, Storage.IWitnessStore? store = null)
     {
         if (store is not null && await store.GetFrontierAsync(Tenant, ct) is { Size: > 0 })
         {
             return 0;
         }
 
-        var events = Generate(clock.GetUtcNow(), EventCount).Select(e => catalog.Apply(Tenant, e, typeWasGiven: true)).ToList();
+        var events = Generate(clock.GetUtcNow(), EventCount);
         foreach (var batch in events.Chunk(500))
         {
-            await ingestor.AppendAsync([.. batch.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: true))], ct);
+            await intake.RecordAsync(batch, idempotent: true, ct);
         }
 
         return events.Count;

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Witness.Server.Limits;
 
 /// <summary>
@@ -10,27 +12,35 @@ namespace Witness.Server.Limits;
 public sealed class RateLimitOptions
 {
     /// <summary>Events per second one tenant may send (all its keys together). Default 20,000.</summary>
+    [Range(0, 10_000_000)]
     public int TenantEventsPerSecond { get; set; } = 20_000;
 
     /// <summary>Events per second one API key may send (a global key across all its tenants). Default 20,000.</summary>
+    [Range(0, 10_000_000)]
     public int KeyEventsPerSecond { get; set; } = 20_000;
 
     /// <summary>How many events a bucket holds when full: a burst sent at once. At least a batch (1,000). Default 40,000.</summary>
+    [Range(Events.EventLimits.MaxBatchEvents, 100_000_000)]
     public int EventsBurst { get; set; } = 40_000;
 
     /// <summary>Read requests per second on one tenant (search, one event, proofs, checkpoints). Default 1,000.</summary>
+    [Range(0, 10_000_000)]
     public int TenantReadsPerSecond { get; set; } = 1_000;
 
     /// <summary>Read requests per second by one API key or console user. Default 1,000.</summary>
+    [Range(0, 10_000_000)]
     public int KeyReadsPerSecond { get; set; } = 1_000;
 
     /// <summary>Read requests a bucket holds when full. Default 2,000.</summary>
+    [Range(1, 100_000_000)]
     public int ReadsBurst { get; set; } = 2_000;
 
     /// <summary>Exports of one tenant running at once; one more is refused until one ends. Default 4.</summary>
+    [Range(0, 10_000_000)]
     public int TenantConcurrentExports { get; set; } = 4;
 
     /// <summary>Verifications (<c>GET</c> and <c>POST /v1/verify</c>) of one tenant running at once. Default 2.</summary>
+    [Range(0, 10_000_000)]
     public int TenantConcurrentVerifications { get; set; } = 2;
 
     /// <exception cref="InvalidOperationException">A value is out of range; the message names the option.</exception>

@@ -12,8 +12,8 @@ namespace Witness.Server.Tenants;
 /// </summary>
 public static class PlatformLog
 {
-    /// <summary>The reserved tenant of platform events; events sent to it are refused (<see cref="Auditing.IngestPolicy"/>).</summary>
-    public const string Tenant = "_platform";
+    /// <summary>The reserved tenant of platform events; events sent to it are refused (<see cref="EventIntake.ApplyAsync"/>).</summary>
+    public const string Tenant = EventIntake.PlatformTenant;
 
     public const string TenantDeleteAction = "tenant.delete";
 
