@@ -101,7 +101,7 @@ public static class WitnessServer
         services.AddSingleton<TenantSettingsCache>();
         services.AddSingleton<Witness.Ingest.ITenantSettingsSource>(sp => sp.GetRequiredService<TenantSettingsCache>());
         services.AddSingleton<CheckpointService>();
-        Witnessing.WitnessingRegistration.AddWitnessing(services, store);
+        Witnessing.WitnessingRegistration.AddWitnessing(services);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
         services.AddSingleton<Configuration.SettingsService>();

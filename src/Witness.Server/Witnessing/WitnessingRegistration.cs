@@ -14,10 +14,14 @@ public static class WitnessingRegistration
 {
     /// <summary>Registers the heads log, the service that appends to it and the one that has witnesses cosign it.</summary>
     /// <exception cref="InvalidOperationException">The store keeps no heads log.</exception>
-    public static IServiceCollection AddWitnessing(this IServiceCollection services, IWitnessStore store)
+    public static IServiceCollection AddWitnessing(this IServiceCollection services)
     {
-        var heads = store as IHeadsLogStore ?? throw new InvalidOperationException($"the {store.Kind} store keeps no heads log");
-        services.AddSingleton(sp => new HeadsLog(heads, sp.GetRequiredService<SigningKey>(), sp.GetRequiredService<WitnessServerOptions>().Clock));
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IWitnessStore>();
+            var heads = store as IHeadsLogStore ?? throw new InvalidOperationException($"the {store.Kind} store keeps no heads log");
+            return new HeadsLog(heads, sp.GetRequiredService<SigningKey>(), sp.GetRequiredService<WitnessServerOptions>().Clock);
+        });
         services.AddSingleton<HeadsLogService>();
         services.AddHostedService(sp => sp.GetRequiredService<HeadsLogService>());
         services.AddSingleton<HeadsCosigner>();
