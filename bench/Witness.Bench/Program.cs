@@ -21,6 +21,7 @@ using Witness.Verification;
 
 // Witness benchmarks on this machine, each beside the raw engine doing the same work.
 //   dotnet run -c Release --project bench/Witness.Bench -- [ingest|query|verify|stats|all] [--events N] [--warmup N] [--query-events N] [--clients N] [--store DIR]
+// `ingest --witnesses N` runs N witnesses (witness witness) in-process that cosign the heads log during the timed run.
 // `stats` times a month's histogram (GET /v1/events/stats's counts) per filter on SQLite (--store DIR kept) and, with --postgres CONNSTR, PostgreSQL; --runs N (default 50);
 // --histogram-only skips the second call with the top lists (a scan of the month's events).
 // `ingest` first sends --warmup events (default 50,000) to another tenant, untimed, so the timed run
@@ -42,7 +43,7 @@ report.AppendLine();
 
 if (mode is "ingest" or "all")
 {
-    await IngestAsync(ingestEvents, clients, warmup, report);
+    await IngestAsync(ingestEvents, clients, warmup, Arg("--witnesses", 0), report);
 }
 
 if (mode is "query" or "all")
@@ -72,7 +73,7 @@ var file = Path.Combine("bench", "results", $"{DateTimeOffset.UtcNow:yyyyMMdd-HH
 await File.WriteAllTextAsync(file, report.ToString());
 Console.WriteLine($"written to {file}");
 
-static async Task IngestAsync(int count, int clients, int warmup, StringBuilder report)
+static async Task IngestAsync(int count, int clients, int warmup, int witnesses, StringBuilder report)
 {
     const int batchSize = 500;
     var events = BenchEvents.Generate(count, "bench");
@@ -82,7 +83,10 @@ static async Task IngestAsync(int count, int clients, int warmup, StringBuilder 
 
     // Witness over loopback HTTP, durable acknowledgement, several concurrent clients.
     var folder = TempFolder();
-    var app = await WitnessServer.BuildAsync(new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0", RateLimits = { TenantEventsPerSecond = 0, KeyEventsPerSecond = 0, TenantReadsPerSecond = 0, KeyReadsPerSecond = 0 } });
+    var (witnessApps, withWitnesses) = await BenchWitnesses.StartAsync(folder, witnesses);
+    var serverOptions = new WitnessServerOptions { DataDirectory = folder, Urls = "http://127.0.0.1:0", RateLimits = { TenantEventsPerSecond = 0, KeyEventsPerSecond = 0, TenantReadsPerSecond = 0, KeyReadsPerSecond = 0 } };
+    withWitnesses(serverOptions);
+    var app = await WitnessServer.BuildAsync(serverOptions);
     await app.StartAsync();
     var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
     var store = app.Services.GetRequiredService<IWitnessStore>();
@@ -102,8 +106,14 @@ static async Task IngestAsync(int count, int clients, int warmup, StringBuilder 
     process.Refresh();
     var cpuPerEvent = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / count;
     var threadCpu = ThreadCpu.Since(threadsBefore);
+    var witnessing = await app.Services.GetRequiredService<Witness.Server.Witnessing.HeadsCosigner>().StatusAsync(CancellationToken.None);
     await app.StopAsync();
     await app.DisposeAsync();
+    foreach (var witnessApp in witnessApps)
+    {
+        await witnessApp.DisposeAsync();
+    }
+
     Directory.Delete(folder, true);
 
     // The raw engine: the same rows into the same schema and indexes, one process, 500 rows per transaction, synchronous=FULL.
@@ -120,6 +130,8 @@ static async Task IngestAsync(int count, int clients, int warmup, StringBuilder 
     report.AppendLine(CultureInfo.InvariantCulture, $"| ratio Witness / raw | {httpRate / rawRate:N2} | | |");
     report.AppendLine();
     report.AppendLine(CultureInfo.InvariantCulture, $"CPU of the whole process (clients, server, SQLite) during the HTTP run: {cpuPerEvent:N1} us/event; by thread: {string.Join(", ", threadCpu.Select(t => $"{t.Name} {t.Seconds * 1e6 / count:N1}"))}");
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Witnesses (--witnesses): {witnesses}; heads log size {witnessing.Size}, last cosigned by all at size {witnessing.LastWitnessed?.Size ?? 0}");
     report.AppendLine();
     Console.WriteLine(report);
 }

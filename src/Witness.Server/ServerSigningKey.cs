@@ -12,8 +12,28 @@ public static class ServerSigningKey
     /// The key in <see cref="WitnessServerOptions.SigningKeyFile"/> when set, else the one in the data
     /// folder (created there at first start).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The key file is missing or does not hold a P-256 private key; the message names the file.</exception>
+    /// <remarks>The Ed25519 key that signs beside it is loaded from <see cref="Ed25519FileOf"/>, created there at first start.</remarks>
+    /// <exception cref="InvalidOperationException">A key file is missing or does not hold its key; the message names the file.</exception>
     public static SigningKey Load(WitnessServerOptions options)
+    {
+        var key = LoadEcdsa(options);
+        var ed25519File = Ed25519FileOf(options);
+        try
+        {
+            return key.WithEd25519(Ed25519NoteKey.LoadOrCreate(ed25519File, options.Origin));
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            key.Dispose();
+            throw new InvalidOperationException($"the Ed25519 signing key file '{ed25519File}' is not usable: {ex.Message} (it is created at first start beside the ECDSA key; or: openssl genpkey -algorithm ed25519 -out {ed25519File})", ex);
+        }
+    }
+
+    /// <summary>The Ed25519 key file: beside the ECDSA key file, its name plus <see cref="Ed25519NoteKey.FileSuffix"/>.</summary>
+    public static string Ed25519FileOf(WitnessServerOptions options) =>
+        (options.SigningKeyFile ?? Path.Combine(options.DataDirectory, SigningKey.FileName)) + Ed25519NoteKey.FileSuffix;
+
+    private static SigningKey LoadEcdsa(WitnessServerOptions options)
     {
         if (options.SigningKeyFile is not { } file)
         {

@@ -101,6 +101,7 @@ public static class WitnessServer
         services.AddSingleton<TenantSettingsCache>();
         services.AddSingleton<Witness.Ingest.ITenantSettingsSource>(sp => sp.GetRequiredService<TenantSettingsCache>());
         services.AddSingleton<CheckpointService>();
+        Witnessing.WitnessingRegistration.AddWitnessing(services);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<SystemEvents>();
         services.AddSingleton<Configuration.SettingsService>();
@@ -175,6 +176,7 @@ public static class WitnessServer
         EventsApi.Map(app);
         ExportApi.Map(app);
         IntegrityApi.Map(app);
+        Witnessing.WitnessingRegistration.MapWitnessing(app);
         TenantsApi.Map(app);
         SettingsApi.Map(app);
         if (keepsAutomation)

@@ -43,6 +43,9 @@ public sealed class WitnessServerOptions
     /// <summary>The name in checkpoint origins and signatures (<c>&lt;origin&gt;/&lt;tenant&gt;</c>).</summary>
     public string Origin { get; set; } = "witness";
 
+    /// <summary>The witnesses that cosign the heads log (<c>serve --witness</c>, <c>--witness-policy</c>).</summary>
+    public Witnessing.WitnessingOptions Witnessing { get; } = new();
+
     /// <summary>A checkpoint is signed at least this often while events arrive.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(1);

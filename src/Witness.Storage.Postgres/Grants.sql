@@ -30,6 +30,9 @@ BEGIN
         GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
         -- Log streams: definitions, cursors and leases.
         GRANT SELECT, INSERT, UPDATE, DELETE ON log_streams TO witness_app;
+        -- The heads log: appended, never changed, except the cosignatures witnesses return for its checkpoints.
+        GRANT SELECT, INSERT ON heads_entries, heads_nodes TO witness_app;
+        GRANT SELECT, INSERT, UPDATE ON heads_checkpoints TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());

@@ -89,7 +89,7 @@ public static class ServeCommand
         {
             data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset, allowHosts, logFormat,
         };
-        foreach (var option in ServeLimitOptions.Create())
+        foreach (var option in ServeLimitOptions.Create().Concat(ServeWitnessingOptions.Create()))
         {
             command.Options.Add(option);
         }
@@ -170,6 +170,7 @@ public static class ServeCommand
         }
 
         ServeLimitOptions.Apply(parse, options);
+        ServeWitnessingOptions.Apply(parse, options);
         options.CatalogFiles.AddRange(parse.GetValue<string[]>(CatalogOption) ?? []);
         foreach (var host in parse.GetValue<string[]>(WebhookAllowHostOption) ?? [])
         {

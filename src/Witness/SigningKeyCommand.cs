@@ -19,6 +19,7 @@ public static class SigningKeyCommand
         var command = new Command("signing-key", "List the store's checkpoint signing keys, or make a new one current.");
         command.Subcommands.Add(List());
         command.Subcommands.Add(Rotate());
+        command.Subcommands.Add(SigningKeyShowCommand.Create());
         return command;
     }
 

@@ -33,7 +33,8 @@ public static class VerifyCommand
         var checkpoints = new Option<FileInfo[]>("--checkpoint")
         {
             Description = "With --tenant: a signed checkpoint kept outside the database (the note text, or the JSON GET /v1/checkpoints/latest answers). " +
-                "Repeatable. Fails unless the log is a consistent extension of each: only such a checkpoint reveals a tail cut off by someone who can write the database.",
+                "Repeatable. Fails unless the log is a consistent extension of each: only such a checkpoint reveals a tail cut off by someone who can write the database. " +
+                "A checkpoint of the heads log (such as the last one witnesses cosigned, GET /tiles/heads/checkpoint) checks the heads log the same way.",
             HelpName = "FILE",
             AllowMultipleArgumentsPerToken = false,
         };
@@ -123,6 +124,12 @@ public static class VerifyCommand
             }
 
             using var keys = await SigningKeyRegistry.TrustedKeysAsync(store, key.Key, ct);
+            if (await HeadsProblemAsync(store, keys, key, notes, ct) is { } headsProblem)
+            {
+                Console.WriteLine($"FAILED: {headsProblem}");
+                return 1;
+            }
+
             var result = await new ChainVerifier(store, keys, key.KeyName).VerifyAsync(name, notes, ct);
             if (result.Ok)
             {
@@ -139,6 +146,31 @@ public static class VerifyCommand
             return 1;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Takes the heads-log checkpoints out of <paramref name="notes"/> (docs/witnessing.md) and checks the store's heads
+    /// log against each: signed by a trusted key, and extended consistently. Null when all pass, else the problem.
+    /// </summary>
+    private static async Task<string?> HeadsProblemAsync(IWitnessStore store, CheckpointKeys keys, SigningKey key, List<string> notes, CancellationToken ct)
+    {
+        var origin = LogOrigins.Heads(key.KeyName);
+        var heads = notes.Where(n => n.StartsWith(origin + "\n", StringComparison.Ordinal)).ToList();
+        notes.RemoveAll(heads.Contains);
+        foreach (var note in heads)
+        {
+            if (!keys.TryVerify(note, key.KeyName, out var checkpoint, out _) || checkpoint is null)
+            {
+                return $"the heads checkpoint given {keys.WhyUnsigned(note)}";
+            }
+
+            if (store is IHeadsLogStore headsStore && await new HeadsLog(headsStore, key, TimeProvider.System).ProblemWithAsync(checkpoint, ct) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A checkpoint file's note: the file is the note text, or the JSON of GET /v1/checkpoints/latest (its "note").</summary>

@@ -7,7 +7,7 @@ public static class WitnessCli
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("Witness: a multi-tenant, tamper-evident audit log.");
+        var root = new RootCommand("Witness: a multi-tenant, tamper-evident audit log. (`witness witness --help`: run a witness that cosigns other logs' checkpoints.)");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(UsersCommand.Create());
@@ -40,7 +40,8 @@ public static class WitnessCli
     public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
-        var parse = Build().Parse(args);
+        // `witness witness` cannot be a subcommand of a root command itself named witness (the parser's tokens collide).
+        var parse = args is [WitnessCommand.Name, ..] ? WitnessCommand.Create().Parse(args[1..]) : Build().Parse(args);
         var name = parse.CommandResult.Command is RootCommand ? "witness" : $"witness {parse.CommandResult.Command.Name}";
         if (parse.Errors.Count > 0)
         {

@@ -17,7 +17,7 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
     public event Action<string, StoredCheckpoint>? Signed;
 
     /// <summary>The checkpoint origin of a tenant's log.</summary>
-    public string OriginOf(string tenant) => $"{key.KeyName}/{tenant}";
+    public string OriginOf(string tenant) => LogOrigins.Tenant(key.KeyName, tenant);
 
     /// <summary>
     /// The latest checkpoint of the tenant's log, signing a new one first when the log has grown
@@ -39,7 +39,7 @@ public sealed class CheckpointIssuer(IWitnessStore store, SigningKey key, TimePr
 
         await EnsureCurrentKeyAsync(ct);
         var checkpoint = new Checkpoint(OriginOf(tenant), frontier.Size, frontier.Root());
-        var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, CheckpointSigner.Sign(checkpoint, key.KeyName, key.Key), WholeMilliseconds(clock.GetUtcNow()));
+        var stored = new StoredCheckpoint(checkpoint.Size, checkpoint.RootHash, key.SignNote(checkpoint), WholeMilliseconds(clock.GetUtcNow()));
         await SaveAsync(tenant, stored, ct);
         Signed?.Invoke(tenant, stored);
         return stored;

@@ -179,7 +179,7 @@ public static class ExportVerifier
                     return null;
                 }
 
-                if (checkpoint!.Origin != $"{keyName}/{tenant}")
+                if (checkpoint!.Origin != Checkpoints.LogOrigins.Tenant(keyName, tenant))
                 {
                     problem = $"the checkpoint is of the log '{checkpoint.Origin}', not of tenant '{tenant}'";
                     return null;

@@ -29,6 +29,24 @@ public sealed class SigningKey : IDisposable
     /// <summary>The public key as SubjectPublicKeyInfo PEM (<c>-----BEGIN PUBLIC KEY-----</c>), as served at <c>GET /v1/public-key</c>.</summary>
     public string PublicKeyPem { get; }
 
+    /// <summary>The Ed25519 key whose signature every note also carries (C2SP type 0x01), when one was attached.</summary>
+    public Ed25519NoteKey? Ed25519 { get; private set; }
+
+    /// <summary>Attaches the Ed25519 key that signs beside this one; called once, where the key is loaded.</summary>
+    public SigningKey WithEd25519(Ed25519NoteKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Ed25519 = key;
+        return this;
+    }
+
+    /// <summary>The signed note of <paramref name="checkpoint"/>: the ECDSA signature line, then the Ed25519 one when attached.</summary>
+    public string SignNote(Checkpoint checkpoint)
+    {
+        var note = CheckpointSigner.Sign(checkpoint, KeyName, Key);
+        return Ed25519 is { } ed25519 ? ed25519.AddSignature(note) : note;
+    }
+
     /// <summary>
     /// Loads the key from <c>directory/checkpoint-signing-key.pem</c>, or creates a new P-256 key there (and
     /// the directory) when there is none. On Unix the file is created with mode 0600. When two processes

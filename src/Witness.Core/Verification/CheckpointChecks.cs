@@ -12,7 +12,7 @@ namespace Witness.Verification;
 internal sealed class CheckpointChecks(CheckpointKeys keys, string keyName, string tenant)
 {
     /// <summary>The origin line of this tenant's checkpoints.</summary>
-    public string Origin { get; } = $"{keyName}/{tenant}";
+    public string Origin { get; } = Checkpoints.LogOrigins.Tenant(keyName, tenant);
 
     /// <summary>The note verifies with a trusted key, is of this tenant's log, and says what the stored columns say.</summary>
     public bool IsSigned(StoredCheckpoint checkpoint) =>

@@ -27,7 +27,7 @@ public static class IntegrityApi
             .WithSummary("Verify the log as GET /v1/verify does, and that it is a consistent extension of each signed checkpoint given in the body, kept from earlier: {\"checkpoints\": [note, …]}.")
             .Produces<VerifyResponse>(200).ProducesProblem(400);
         group.MapGet("/checkpoints/latest", LatestAsync).RequireAuthorization(Scopes.EventsRead)
-            .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note).")
+            .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note), with its inclusion proof in the heads log.")
             .Produces<CheckpointResponse>(200).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/checkpoints/consistency", ConsistencyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The consistency proof between tree sizes from and to: the newer log only appended to the older.")
@@ -112,7 +112,7 @@ public static class IntegrityApi
             OutsideCheckpointsChecked = result.Ok ? result.OutsideCheckpoints : 0,
         }, WitnessJson.Api.VerifyResponse);
 
-    private static async Task<IResult> LatestAsync(HttpContext context, TenantScope scope, CheckpointIssuer issuer)
+    private static async Task<IResult> LatestAsync(HttpContext context, TenantScope scope, CheckpointIssuer issuer, HeadsLog heads)
     {
         var tenant = scope.Tenant;
         StoredCheckpoint? checkpoint;
@@ -127,7 +127,10 @@ public static class IntegrityApi
 
         return checkpoint is null
             ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
-            : Results.Json(Describe(issuer, tenant, checkpoint), WitnessJson.Api.CheckpointResponse);
+            : Results.Json(Describe(issuer, tenant, checkpoint) with
+            {
+                Heads = Witnessing.HeadsInclusionResponse.Of(await heads.ProveAsync(new Checkpoint(issuer.OriginOf(tenant), checkpoint.Size, checkpoint.RootHash), context.RequestAborted)),
+            }, WitnessJson.Api.CheckpointResponse);
     }
 
     private static async Task<IResult> ConsistencyAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)
@@ -192,7 +195,12 @@ public sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, str
 }
 
 /// <summary>A signed checkpoint: the C2SP note text and its parts (root hash in base64, as in the note).</summary>
-public sealed record CheckpointResponse(string Origin, long Size, string RootHash, string Note, DateTimeOffset CreatedAt);
+public sealed record CheckpointResponse(string Origin, long Size, string RootHash, string Note, DateTimeOffset CreatedAt)
+{
+    /// <summary>GET /v1/checkpoints/latest: where this checkpoint is in the heads log, with its inclusion proof (docs/witnessing.md).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Witnessing.HeadsInclusionResponse? Heads { get; init; }
+}
 
 /// <summary>Proof hashes are hex; roots base64, as checkpoints write them.</summary>
 public sealed record ConsistencyResponse(long From, long To, string FromRoot, string ToRoot, IReadOnlyList<string> Proof);

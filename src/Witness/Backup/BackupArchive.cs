@@ -77,10 +77,10 @@ internal static class BackupArchive
 
                 if (signingKeyFile is not null && !IsUnder(Path.GetFullPath(signingKeyFile), dataRoot))
                 {
-                    // The key and the keys it replaced (signing-key rotate keeps them beside it as NAME.ID.retired).
+                    // The key, the keys it replaced (signing-key rotate keeps them beside it as NAME.ID.retired) and the Ed25519 key beside it.
                     var name = Path.GetFileName(signingKeyFile);
                     var folder = Path.GetDirectoryName(Path.GetFullPath(signingKeyFile))!;
-                    foreach (var file in Directory.EnumerateFiles(folder, name).Concat(Directory.EnumerateFiles(folder, name + ".*.retired")).Order(StringComparer.Ordinal))
+                    foreach (var file in Directory.EnumerateFiles(folder, name).Concat(Directory.EnumerateFiles(folder, name + ".*.retired")).Concat(Directory.EnumerateFiles(folder, name + Integrity.Ed25519NoteKey.FileSuffix)).Order(StringComparer.Ordinal))
                     {
                         writer.WriteEntry(file, SigningKeyPrefix + Path.GetFileName(file));
                         others++;
@@ -252,7 +252,8 @@ internal static class BackupArchive
             throw new CliException($"the backup holds an entry outside its folder: {name}", 1);
         }
 
-        if (name.StartsWith(SigningKeyPrefix, StringComparison.Ordinal))
+        if (name.StartsWith(SigningKeyPrefix, StringComparison.Ordinal) && !name.EndsWith(".retired", StringComparison.Ordinal)
+            && !name.EndsWith(Integrity.Ed25519NoteKey.FileSuffix, StringComparison.Ordinal))
         {
             signingKey = target;
         }

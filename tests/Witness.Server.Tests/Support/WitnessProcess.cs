@@ -45,11 +45,14 @@ public sealed class WitnessProcess : IDisposable
     }
 
     /// <summary>Starts <c>witness serve</c> on a free loopback port and waits until it answers /healthz.</summary>
-    public static async Task<WitnessProcess> ServeAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<WitnessProcess> ServeAsync(string dataDirectory, params string[] extraArgs) => StartAsync("serve", dataDirectory, extraArgs);
+
+    /// <summary>Starts <c>witness &lt;command&gt; --data DIR --urls URL …</c> (serve, witness) on a free loopback port and waits until it answers /healthz.</summary>
+    public static async Task<WitnessProcess> StartAsync(string command, string dataDirectory, params string[] extraArgs)
     {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
-        var process = Process.Start(StartInfo(["serve", "--data", dataDirectory, "--urls", address.ToString().TrimEnd('/'), .. extraArgs]))!;
+        var process = Process.Start(StartInfo([command, "--data", dataDirectory, "--urls", address.ToString().TrimEnd('/'), .. extraArgs]))!;
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
@@ -61,7 +64,7 @@ public sealed class WitnessProcess : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"witness serve exited with {process.ExitCode}");
+                throw new InvalidOperationException($"witness {command} exited with {process.ExitCode}: {string.Join("\n", lines)}");
             }
 
             try
