@@ -82,6 +82,8 @@ public sealed class HeadsCosigner : BackgroundService
                 _logger.LogError(ex, "Submitting the heads checkpoint to the witnesses failed; retried in {Interval}", _options.RetryInterval);
             }
 
+            // At most one round per MinInterval: checkpoints signed meanwhile are covered by the latest.
+            await Task.Delay(_options.MinInterval, _clock, stoppingToken);
             using var round = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             await Task.WhenAny(_wake.WaitAsync(round.Token), Task.Delay(_options.RetryInterval, _clock, round.Token));
             await round.CancelAsync();

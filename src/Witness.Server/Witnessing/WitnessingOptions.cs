@@ -19,6 +19,12 @@ public sealed class WitnessingOptions
 
     /// <summary>How often a heads checkpoint not yet witnessed by the policy is submitted again. Default 30 seconds.</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The least time between two submissions. Under full ingest a heads checkpoint is signed many times a second;
+    /// the witnesses are sent the latest, which extends every earlier one. Default 1 second.
+    /// </summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>A witness: its <c>cosignature/v1</c> verifier key and the URL prefix of its <c>add-checkpoint</c>.</summary>
