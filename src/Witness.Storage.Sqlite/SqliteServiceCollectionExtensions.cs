@@ -16,24 +16,6 @@ public static class SqliteServiceCollectionExtensions
     public static IServiceCollection AddWitnessSqlite(this IServiceCollection services, SqliteStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var store = new SqliteStore(options);
-        // A factory: the container disposes what a factory returned, and only that registration, so the store is closed once.
-        services.AddSingleton<IWitnessStore>(_ => store);
-        services.AddSingleton(store);
-        services.AddSingleton<ICatalogStore>(store);
-        services.AddSingleton<IStoreHealth>(store);
-        services.AddSingleton<IEventTimeRange>(store);
-        services.AddSingleton<IEventStatsStore>(store);
-        services.AddSingleton<IWebhookStore>(store);
-        services.AddSingleton<IUserStore>(store);
-        services.AddSingleton<ITenantStore>(store);
-        services.AddSingleton<IApiKeyStore>(store);
-        services.AddSingleton<ISignInThrottleStore>(store);
-        services.AddSingleton<IFacetStore>(store);
-        services.AddSingleton<IRetentionStore>(store);
-        services.AddSingleton<ISigningKeyStore>(store);
-        services.AddSingleton<IAlertStore>(store);
-        services.AddSingleton<IStreamStore>(store);
-        return services;
+        return services.AddStoreInstance(new SqliteStore(options));
     }
 }
