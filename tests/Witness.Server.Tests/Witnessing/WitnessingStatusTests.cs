@@ -80,6 +80,15 @@ public sealed class WitnessingStatusTests
             ready = await (await anonymous.GetAsync("/healthz/ready")).JsonAsync();
             Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("witnessing").GetProperty("status").GetString());
 
+            // The operator's alert rule on the platform log, through the alert machinery every tenant has.
+            using var admin = server.Client(await server.CreateKeyAsync(null));
+            var created = await admin.PostAsync("/v1/alerts/rules?tenant=_platform", Some.Json(new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = "Heads log not witnessed", ["kind"] = "match", ["query"] = $"action:{HeadsCosigner.BehindAction}",
+            }));
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+            var rule = (await created.JsonAsync()).GetProperty("id").GetString();
+
             // Eleven minutes later it is behind: the API, the readiness check, the metric and the platform log say so.
             clock.Advance(TimeSpan.FromMinutes(11));
             var behind = await WitnessSetup.StatusAsync(client);
@@ -92,23 +101,27 @@ public sealed class WitnessingStatusTests
             Assert.Equal("Degraded", check.GetProperty("status").GetString());
             Assert.Contains("unreachable", check.GetProperty("description").GetString(), StringComparison.Ordinal);
 
-            var series = new Regex($@"^witness_witnessing_behind\{{[^}}]*origin=""{Regex.Escape(origin)}""[^}}]*\}} (?<value>\S+)", RegexOptions.Multiline);
+            var series = new Regex($@"^witness_witnessing_behind\{{[^}}]*origin=""{Regex.Escape(origin + "/heads")}""[^}}]*\}} (?<value>\S+)", RegexOptions.Multiline);
             var metric = await Eventually.GetAsync(async () =>
                 series.Match(await anonymous.GetStringAsync("/metrics")) is { Success: true } m && m.Groups["value"].Value == "1" ? m.Value : null,
                 "witness_witnessing_behind 1 for this origin");
             Assert.EndsWith(" 1", metric, StringComparison.Ordinal);
-            Assert.Matches($@"witness_witnessing_witnessed_size\{{[^}}]*origin=""{Regex.Escape(origin)}""[^}}]*\}} {size}", await anonymous.GetStringAsync("/metrics"));
+            Assert.Matches($@"witness_witnessing_witnessed_size\{{[^}}]*origin=""{Regex.Escape(origin + "/heads")}""[^}}]*\}} {size}", await anonymous.GetStringAsync("/metrics"));
 
             var cosigner = server.Services.GetRequiredService<HeadsCosigner>();
             await cosigner.WitnessLatestAsync(CancellationToken.None);
             await cosigner.WitnessLatestAsync(CancellationToken.None);
-            using var admin = server.Client(await server.CreateKeyAsync(null));
             var alerts = (await (await admin.GetAsync($"/v1/events?tenant=_platform&action={HeadsCosigner.BehindAction}")).JsonAsync()).GetProperty("events");
             var alert = Assert.Single(alerts.EnumerateArray());
             Assert.Equal("integration_failure", alert.GetProperty("type").GetString());
             Assert.Equal("failure", alert.GetProperty("outcome").GetString());
             Assert.Contains("unreachable", alert.GetProperty("reason").GetString(), StringComparison.Ordinal);
             Assert.Equal(origin + "/heads", alert.GetProperty("targets")[0].GetProperty("id").GetString());
+            var fired = await Eventually.GetValueAsync(async () =>
+                (await (await admin.GetAsync("/v1/events?tenant=_platform&action=alert.fired")).JsonAsync()).GetProperty("events").EnumerateArray()
+                    .Where(e => e.GetProperty("targets")[0].GetProperty("id").GetString() == rule).Select(e => (JsonElement?)e).FirstOrDefault(),
+                "the platform alert rule fired");
+            Assert.Contains("Heads log not witnessed", fired.GetProperty("description").GetString(), StringComparison.Ordinal);
         }
         finally
         {
