@@ -234,6 +234,15 @@ public sealed class WitnessingStatusTests
         Assert.Equal("no witnesses configured", check.GetProperty("description").GetString());
     }
 
+    [Fact]
+    public async Task Serve_refuses_an_alert_threshold_under_one_second_naming_the_option()
+    {
+        var run = await WitnessProcess.RunAsync("serve", "--witness-alert-after", "0", "--data", "/nonexistent-witness-folder");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("--witness-alert-after: must be at least 1 second", run.Error, StringComparison.Ordinal);
+    }
+
     private static string Card(string html)
     {
         var start = html.IndexOf("aria-labelledby=\"witnessing-heading\"", StringComparison.Ordinal);
