@@ -235,6 +235,51 @@ public sealed class WitnessingStatusTests
     }
 
     [Fact]
+    public async Task Witnesses_that_do_not_witness_this_log_or_do_not_trust_its_key_are_reported_with_their_answer_and_the_log_stays_unwitnessed()
+    {
+        var folder = TempFolder.Create("witness-refusing");
+        try
+        {
+            var origin = WitnessSetup.NewOrigin();
+            var data = Path.Combine(folder, "data");
+            WitnessSetup.CreateLogKeys(data, origin);
+            var (stranger, strangerKey) = await WitnessSetup.StartWitnessAsync(folder, "w404", "elsewhere.example.net", Ed25519NoteKey.Generate("elsewhere.example.net").VerifierKey);
+            using var strangerProcess = stranger;
+            var (distrusting, distrustingKey) = await WitnessSetup.StartWitnessAsync(folder, "w403", origin, Ed25519NoteKey.Generate(origin).VerifierKey);
+            using var distrustingProcess = distrusting;
+            await using var server = await RunningServer.StartAsync(o =>
+            {
+                o.Origin = origin;
+                o.Witnessing.Witnesses.Add(WitnessEndpoint.Parse($"{strangerKey}={stranger.Address}"));
+                o.Witnessing.Witnesses.Add(WitnessEndpoint.Parse($"{distrustingKey}={distrusting.Address}"));
+                o.Witnessing.Policy = 1;
+            }, data);
+            var tenant = Some.Tenant();
+            using var client = await server.ClientForAsync(tenant);
+            await Some.SendManyAsync(client, tenant, 2);
+            await client.GetAsync("/v1/checkpoints/latest");
+
+            var status = await Eventually.GetValueAsync(async () =>
+            {
+                var s = await WitnessSetup.StatusAsync(client);
+                return s.GetProperty("witnesses").EnumerateArray().All(w => w.GetProperty("problem").ValueKind == JsonValueKind.String) ? (JsonElement?)s : null;
+            }, "both witnesses' answers recorded");
+
+            var problems = status.GetProperty("witnesses").EnumerateArray().ToDictionary(w => w.GetProperty("name").GetString()!, w => w.GetProperty("problem").GetString()!);
+            Assert.StartsWith("answered 404", problems["witness.example.org/w404"], StringComparison.Ordinal);
+            Assert.StartsWith("answered 403", problems["witness.example.org/w403"], StringComparison.Ordinal);
+            Assert.All(status.GetProperty("witnesses").EnumerateArray(), w => Assert.Equal(0, w.GetProperty("cosigned_size").GetInt64()));
+            Assert.Equal(JsonValueKind.Null, status.GetProperty("last_witnessed").ValueKind);
+            Assert.NotEqual(JsonValueKind.Null, status.GetProperty("pending_since").ValueKind);
+            Assert.Equal(JsonValueKind.Null, (await (await client.GetAsync("/v1/checkpoints/latest")).JsonAsync()).GetProperty("heads").GetProperty("witnessed").ValueKind);
+        }
+        finally
+        {
+            TempFolder.Delete(folder);
+        }
+    }
+
+    [Fact]
     public async Task Serve_refuses_an_alert_threshold_under_one_second_naming_the_option()
     {
         var run = await WitnessProcess.RunAsync("serve", "--witness-alert-after", "0", "--data", "/nonexistent-witness-folder");
