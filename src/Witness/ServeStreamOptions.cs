@@ -63,15 +63,8 @@ internal static class ServeStreamOptions
                 {
                     Description = $"{description}. {Format(range.Minimum)} to {Format(range.Maximum)}; default {Format((TimeSpan)info.GetValue(defaults)!)}.",
                     HelpName = helpName,
-                    CustomParser = result => ParseDuration(flag, result),
+                    CustomParser = result => ParseDuration(flag, range, result),
                 };
-                option.Validators.Add(result =>
-                {
-                    if (result.GetValueOrDefault<TimeSpan?>() is { } value && (value < Bound(range.Minimum) || value > Bound(range.Maximum)))
-                    {
-                        result.AddError($"{flag}: {Format(value)} is out of range: {Format(range.Minimum)} to {Format(range.Maximum)}");
-                    }
-                });
                 yield return option;
             }
         }
@@ -118,16 +111,23 @@ internal static class ServeStreamOptions
         return false;
     }
 
-    private static TimeSpan? ParseDuration(string flag, ArgumentResult result)
+    /// <summary>The duration a flag was given, or null with the error added: not a duration, or outside <paramref name="range"/>.</summary>
+    private static TimeSpan? ParseDuration(string flag, RangeAttribute range, ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (TryParseDuration(text, out var duration))
+        if (!TryParseDuration(text, out var duration))
         {
-            return duration;
+            result.AddError($"{flag}: '{text}' is not a duration: a number and one of ms, s, m, h, d (such as 250ms, 5s, 10m)");
+            return null;
         }
 
-        result.AddError($"{flag}: '{text}' is not a duration: a number and one of ms, s, m, h, d (such as 250ms, 5s, 10m)");
-        return null;
+        if (duration < Bound(range.Minimum) || duration > Bound(range.Maximum))
+        {
+            result.AddError($"{flag}: {Format(duration)} is out of range: {Format(range.Minimum)} to {Format(range.Maximum)}");
+            return null;
+        }
+
+        return duration;
     }
 
     private static TimeSpan Bound(object bound) => TimeSpan.Parse((string)bound, CultureInfo.InvariantCulture);
