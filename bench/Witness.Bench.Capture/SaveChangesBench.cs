@@ -13,6 +13,10 @@ namespace Witness.Bench.Capture;
 /// the Witness interceptor in outbox mode: the events are written to <c>witness_outbox</c> in the change's own
 /// transaction. Each context lives for the whole run and holds its N entities tracked, so only the save is timed.
 /// The outbox is not delivered (no host runs), so its rows accumulate, as they would while Witness is down.
+/// Two environment variables change the plain arm for experiments: <c>BENCH_PLAIN_TX=tx|insert|raw</c> runs the plain save
+/// in an EF transaction, adds the outbox INSERT of a fixed one-event payload, or does both on a raw SqliteTransaction (the
+/// floor of a transactional outbox); <c>BENCH_NOOP_INTERCEPTOR=save,command,transaction</c> registers interceptors that do
+/// nothing, to see what registering one costs EF Core.
 /// </summary>
 public class SaveChangesBench
 {
