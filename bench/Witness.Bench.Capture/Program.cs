@@ -8,9 +8,10 @@ using Witness.Bench.Capture;
 
 // The .NET capture libraries' costs (issue 18's measures):
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges     SaveChanges with capture (outbox) vs plain EF Core
-//   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-cpu [--rounds N] [--saves N]   the same, CPU and wall time of alternating blocks
+//   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-cpu [--rounds N] [--saves N] [--warmup-seconds N]   the same, CPU and wall time of alternating blocks
+//   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-profile [--capture] [--entities N] [--synchronous S] [--seconds N]   one kind of save in a loop, for perf
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- record          IAuditLog.Record on the request path
-//   dotnet run -c Release --project bench/Witness.Bench.Capture -- throughput [--events N] [--clients N] [--warmup N]
+//   dotnet run -c Release --project bench/Witness.Bench.Capture -- throughput [--events N] [--clients N] [--warmup N] [--rounds N] [--in-flight N]
 // The first two are BenchmarkDotNet runs, kept short for a shared machine (ShortRun: 1 launch, 3 warm-ups,
 // 3 iterations (9 for savechanges), in process). `throughput` starts a real `witness serve` on SQLite and times sending to it.
 var mode = args.FirstOrDefault() ?? "";
@@ -26,13 +27,15 @@ switch (mode)
         break;
     case "savechanges-cpu":
         return SaveChangesCpu.Run(args);
+    case "savechanges-profile":
+        return SaveChangesProfile.Run(args);
     case "record":
         BenchmarkRunner.Run<RecordBench>(Config(3));
         break;
     case "throughput":
         return await ThroughputBench.RunAsync(args);
     default:
-        Console.Error.WriteLine("usage: Witness.Bench.Capture savechanges | savechanges-cpu [--rounds N] [--saves N] | record | throughput [--events N] [--clients N] [--warmup N]");
+        Console.Error.WriteLine("usage: Witness.Bench.Capture savechanges | savechanges-cpu [--rounds N] [--saves N] [--warmup-seconds N] | record | throughput [--events N] [--clients N] [--warmup N] [--rounds N] [--in-flight N] | savechanges-profile [--capture] [--entities N] [--synchronous S] [--seconds N]");
         return 2;
 }
 

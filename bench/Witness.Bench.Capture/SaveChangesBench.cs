@@ -13,6 +13,10 @@ namespace Witness.Bench.Capture;
 /// the Witness interceptor in outbox mode: the events are written to <c>witness_outbox</c> in the change's own
 /// transaction. Each context lives for the whole run and holds its N entities tracked, so only the save is timed.
 /// The outbox is not delivered (no host runs), so its rows accumulate, as they would while Witness is down.
+/// Two environment variables change the plain arm for experiments: <c>BENCH_PLAIN_TX=tx|insert|raw</c> runs the plain save
+/// in an EF transaction, adds the outbox INSERT of a fixed one-event payload, or does both on a raw SqliteTransaction (the
+/// floor of a transactional outbox); <c>BENCH_NOOP_INTERCEPTOR=save,command,transaction</c> registers interceptors that do
+/// nothing, to see what registering one costs EF Core.
 /// </summary>
 public class SaveChangesBench
 {
@@ -40,7 +44,56 @@ public class SaveChangesBench
     }
 
     [Benchmark(Baseline = true, Description = "plain EF Core")]
-    public Task<int> Plain() => ChangeAndSaveAsync(_plain, _plainTickets);
+    public Task<int> Plain() => Environment.GetEnvironmentVariable("BENCH_PLAIN_TX") is { } tx ? PlainInTransactionAsync(tx) : ChangeAndSaveAsync(_plain, _plainTickets);
+
+    private System.Data.Common.DbCommand? _insert;
+
+    private async Task<int> PlainInTransactionAsync(string how)
+    {
+        var connection = _plain.Database.GetDbConnection();
+        if (how == "raw")
+        {
+            using var raw = connection.BeginTransaction();
+            _plain.Database.UseTransaction(raw);
+            var rawSaved = await ChangeAndSaveAsync(_plain, _plainTickets);
+            Insert(raw);
+            raw.Commit();
+            _plain.Database.UseTransaction(null);
+            return rawSaved;
+        }
+
+        await using var transaction = await _plain.Database.BeginTransactionAsync();
+        var saved = await ChangeAndSaveAsync(_plain, _plainTickets);
+        if (how == "insert")
+        {
+            Insert(Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions.GetDbTransaction(transaction));
+        }
+
+        await transaction.CommitAsync();
+        return saved;
+
+        void Insert(System.Data.Common.DbTransaction t)
+        {
+            if (_insert is null)
+            {
+                _insert = connection.CreateCommand();
+                _insert.CommandText = "INSERT INTO witness_outbox (event_id, payload, event_count, created_at) VALUES ($p0, $p1, $p2, $p3)";
+                for (var i = 0; i < 4; i++)
+                {
+                    var p = _insert.CreateParameter();
+                    p.ParameterName = "$p" + i;
+                    _insert.Parameters.Add(p);
+                }
+            }
+
+            _insert.Transaction = t;
+            _insert.Parameters[0].Value = Guid.NewGuid().ToString("N");
+            _insert.Parameters[1].Value = "[{\"id\":\"0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4\",\"occurred_at\":\"2026-12-05T18:00:00.000000Z\",\"action\":\"ticket.update\",\"targets\":[{\"type\":\"ticket\",\"id\":\"1\",\"name\":\"Printer on fire\"}],\"changes\":{\"before\":{\"subject\":\"Printer still on fire\",\"priority\":1},\"after\":{\"subject\":\"Printer on fire\",\"priority\":2}}}]";
+            _insert.Parameters[2].Value = 1;
+            _insert.Parameters[3].Value = DateTimeOffset.UtcNow;
+            _insert.ExecuteNonQuery();
+        }
+    }
 
     [Benchmark(Description = "with capture (outbox)")]
     public Task<int> WithCapture() => ChangeAndSaveAsync(_capture, _captureTickets);
@@ -74,6 +127,10 @@ public class SaveChangesBench
             });
             services.AddWitnessEntityFrameworkCore<BenchDb>(o => o.Map<Ticket>("ticket", t => t.Subject));
             services.AddDbContext<BenchDb>((sp, o) => o.UseSqlite(connection).AddWitnessInterceptor(sp));
+        }
+        else if (Environment.GetEnvironmentVariable("BENCH_NOOP_INTERCEPTOR") is { } kinds)
+        {
+            services.AddDbContext<BenchDb>(o => o.UseSqlite(connection).AddInterceptors(kinds.Split(',').Select(NoopInterceptors.Create)));
         }
         else
         {
@@ -125,4 +182,20 @@ public sealed class BenchDb(DbContextOptions<BenchDb> options) : DbContext(optio
     public DbSet<Ticket> Tickets => Set<Ticket>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddWitnessOutbox();
+}
+
+internal static class NoopInterceptors
+{
+    public static Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor Create(string kind) => kind switch
+    {
+        "command" => new Command(),
+        "transaction" => new Transaction(),
+        _ => new Save(),
+    };
+
+    private sealed class Command : Microsoft.EntityFrameworkCore.Diagnostics.IDbCommandInterceptor;
+
+    private sealed class Transaction : Microsoft.EntityFrameworkCore.Diagnostics.IDbTransactionInterceptor;
+
+    private sealed class Save : Microsoft.EntityFrameworkCore.Diagnostics.ISaveChangesInterceptor;
 }

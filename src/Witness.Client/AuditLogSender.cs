@@ -27,6 +27,8 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
     private Task? _loop;
     private long _dropped;
     private int _disposed;
+    private int _closing;
+    private static readonly TimeSpan FullBatchCheckInterval = TimeSpan.FromMilliseconds(50);
 
     public AuditLogSender(IServiceProvider services, IOptions<WitnessClientOptions> options, TimeProvider clock, ILogger<AuditLogSender> logger, IAuditContextAccessor? contextAccessor = null)
     {
@@ -93,6 +95,7 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
     /// <summary>Stops taking events, sends what is queued within the shutdown timeout, and spools (or, best effort without a spool, drops) the rest.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _closing, 1);
         _queue.Writer.TryComplete();
         if (_loop is null)
         {
@@ -120,11 +123,12 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
         // memory and the load one application puts on Witness in check.
         var sending = new List<Task<bool>>(_options.MaxBatchesInFlight);
         Task<bool>? waitForEvents = null;
+        Task? fullBatchCheck = null;
         var retryDelay = _options.RetryDelay;
         var nextRetry = DateTimeOffset.MinValue;
         while (true)
         {
-            while (sending.Count < _options.MaxBatchesInFlight && _queue.Reader.TryPeek(out _))
+            while (ShouldStartBatch(sending.Count))
             {
                 var batch = new List<AuditEvent>(_options.BatchSize);
                 while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var e))
@@ -138,7 +142,8 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
                 }
                 else
                 {
-                    sending.Add(TrySendAsync(batch, stopping));
+                    // Serialized off the loop, so that the loop starts the next batch meanwhile.
+                    sending.Add(Task.Run(() => TrySendAsync(batch, stopping), CancellationToken.None));
                 }
             }
 
@@ -176,17 +181,24 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
                 return;
             }
 
-            if (sending.Count < _options.MaxBatchesInFlight && _queue.Reader.TryPeek(out _))
+            if (ShouldStartBatch(sending.Count))
             {
                 continue;
             }
 
             var wakeUps = new List<Task>(sending);
-            if (sending.Count < _options.MaxBatchesInFlight)
+            if (sending.Count == 0)
             {
                 // One wait for events at a time, kept across turns of the loop that a finished send caused.
                 waitForEvents ??= _queue.Reader.WaitToReadAsync(stopping).AsTask();
                 wakeUps.Add(waitForEvents);
+            }
+            else if (sending.Count < _options.MaxBatchesInFlight)
+            {
+                // Events wait for a full batch while others are on their way; a look now and then starts the batch once it
+                // is full even if every send under way is slow.
+                fullBatchCheck ??= Task.Delay(FullBatchCheckInterval, _clock, stopping);
+                wakeUps.Add(fullBatchCheck);
             }
 
             if (sending.Count == 0 && _spool is not null && _spool.HasBatches)
@@ -200,8 +212,23 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
             {
                 waitForEvents = null;
             }
+
+            if (fullBatchCheck is { IsCompleted: true })
+            {
+                fullBatchCheck = null;
+            }
         }
     }
+
+    /// <summary>
+    /// A new batch starts when a send slot is free and either nothing is on its way (so a lone event goes at once), a full
+    /// batch is waiting, or the queue is closing. Sending whatever is queued whenever a slot frees would split a steady
+    /// stream into many small requests, each costing Witness a commit.
+    /// </summary>
+    private bool ShouldStartBatch(int inFlight) =>
+        inFlight < _options.MaxBatchesInFlight
+        && _queue.Reader.TryPeek(out _)
+        && (inFlight == 0 || _queue.Reader.Count >= _options.BatchSize || Volatile.Read(ref _closing) != 0);
 
     /// <summary>What the loop did not get to before the shutdown timeout: to the spool, or counted as dropped without one.</summary>
     private void SpoolRemaining()
@@ -340,6 +367,7 @@ internal sealed partial class AuditLogSender : IAuditLog, IHostedService, IDispo
             return;
         }
 
+        Volatile.Write(ref _closing, 1);
         _queue.Writer.TryComplete();
         _stopping.Cancel();
     }

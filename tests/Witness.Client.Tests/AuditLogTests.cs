@@ -114,6 +114,55 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task A_lone_event_is_sent_at_once_and_while_sends_are_under_way_only_full_batches_follow()
+    {
+        await using var witness = await WitnessServer.CreateAsync();
+        var spool = Path.Combine(Path.GetTempPath(), $"witness-spool-{Guid.NewGuid():N}");
+        var gate = new RequestGate();
+        var ids = new List<string>();
+        try
+        {
+            using (var host = Host(witness, spool, inFlight: 3, http => http.AddHttpMessageHandler(() => new GateHandler(gate)), shutdownTimeout: TimeSpan.FromSeconds(60)))
+            {
+                await host.StartAsync();
+                var log = host.Services.GetRequiredService<IAuditLog>();
+                var first = new AuditEvent { Action = "report.export" };
+                Assert.True(log.Record(first));
+                ids.Add(first.Id!);
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (gate.Requests == 0 && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(10);
+                }
+
+                // The first send is held 300 ms: these 120 wait for it or for full batches of 50, never go as a trickle.
+                for (var i = 0; i < 120; i++)
+                {
+                    var e = new AuditEvent { Action = "report.export" };
+                    Assert.True(log.Record(e));
+                    ids.Add(e.Id!);
+                }
+
+                await host.StopAsync();
+            }
+
+            var sizes = gate.BatchSizes;
+            Assert.Equal(1, sizes[0]);
+            Assert.All(sizes.Skip(1).SkipLast(1), size => Assert.Equal(50, size));
+            Assert.Equal(121, sizes.Sum());
+            var stored = await witness.AllEventsAsync();
+            Assert.Equal(ids.Order(), stored.Select(e => e.Id!).Order());
+        }
+        finally
+        {
+            if (Directory.Exists(spool))
+            {
+                Directory.Delete(spool, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_spool_is_removed_oldest_first_and_a_batch_only_once_it_and_every_older_one_are_stored()
     {
         await using var witness = await WitnessServer.CreateAsync(start: false);
@@ -205,10 +254,32 @@ public sealed class AuditLogTests
 
         public int MostAtOnce => Volatile.Read(ref _mostAtOnce);
 
+        private readonly List<int> _batchSizes = [];
+
         public int Requests => Volatile.Read(ref _requests);
 
-        public async Task<HttpResponseMessage> PassAsync(Func<Task<HttpResponseMessage>> send)
+        /// <summary>Events per request, in the order the requests arrived.</summary>
+        public List<int> BatchSizes
         {
+            get
+            {
+                lock (_batchSizes)
+                {
+                    return [.. _batchSizes];
+                }
+            }
+        }
+
+        public async Task<HttpResponseMessage> PassAsync(HttpRequestMessage request, Func<Task<HttpResponseMessage>> send)
+        {
+            using (var body = JsonDocument.Parse(await request.Content!.ReadAsByteArrayAsync()))
+            {
+                lock (_batchSizes)
+                {
+                    _batchSizes.Add(body.RootElement.GetProperty("events").GetArrayLength());
+                }
+            }
+
             Interlocked.Increment(ref _requests);
             var now = Interlocked.Increment(ref _underWay);
             int most;
@@ -231,7 +302,7 @@ public sealed class AuditLogTests
     private sealed class GateHandler(RequestGate gate) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            gate.PassAsync(() => base.SendAsync(request, cancellationToken));
+            gate.PassAsync(request, () => base.SendAsync(request, cancellationToken));
     }
 
     /// <summary>The batch whose first event has this id, answered 503 until <see cref="Stop"/>.</summary>
