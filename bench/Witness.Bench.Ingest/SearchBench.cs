@@ -116,13 +116,14 @@ internal static class SearchBench
 
         Console.WriteLine($"| {name}: q | found | p50 ms | p99 ms | max ms | CPU ms/query |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var q in Queries)
+        foreach (var q in Environment.GetEnvironmentVariable("BENCH_QUERY") is { } only ? [only] : Queries)
         {
             var filter = SearchQueryParser.Parse(q, TimeZoneInfo.Utc);
             var samples = new List<double>();
             var found = 0;
             var cpu = TimeSpan.Zero;
-            for (var i = 0; i < 60; i++)
+            var rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ROUNDS"), out var r) ? r : 60;
+            for (var i = 0; i < rounds; i++)
             {
                 if (i == 10)
                 {
