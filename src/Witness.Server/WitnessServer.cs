@@ -106,6 +106,7 @@ public static class WitnessServer
         services.AddSingleton<SystemEvents>();
         services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton<AccessChanges>();
+        services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));
         Health.WitnessHealthChecks.Add(services);
         Telemetry.WitnessTelemetry.Add(services, options);
@@ -179,6 +180,7 @@ public static class WitnessServer
         Witnessing.WitnessingRegistration.MapWitnessing(app);
         TenantsApi.Map(app);
         SettingsApi.Map(app);
+        SubjectsApi.Map(app);
         if (keepsAutomation)
         {
             AlertsApi.Map(app);
