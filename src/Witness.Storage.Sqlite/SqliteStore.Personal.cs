@@ -33,9 +33,13 @@ public sealed partial class SqliteStore : IPersonalDataStore
             }
 
             var count = await RewriteAsync(connection, tx, tenantId, where, ct, ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$e", subject.Email ?? ""));
+            // The subject's pairs leave the email index unless an event still carries them (one kept in leaf version 1).
             await using var forget = Command(connection, tx,
-                "DELETE FROM actor_emails WHERE tenant_id = $t AND (email = $e OR (actor_id <> '' AND actor_id IN (SELECT value FROM json_each($ids))))",
-                ("$t", tenantId), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)));
+                $$"""
+                DELETE FROM actor_emails WHERE tenant_id = $t AND (email = $e OR (actor_id <> '' AND actor_id IN (SELECT value FROM json_each($ids))))
+                AND {{StillCarried}}
+                """,
+                ("$t", tenantId), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)));
             await forget.ExecuteNonQueryAsync(ct);
             return count;
         });
@@ -43,22 +47,29 @@ public sealed partial class SqliteStore : IPersonalDataStore
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
         EraseAsync(tenant, ct, async (connection, tx, tenantId) =>
         {
-            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before", ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
+            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) = x'01'", ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
 
             // An email pair no event carries any more leaves the email index.
             await using var forget = Command(connection, tx,
-                """
-                DELETE FROM actor_emails WHERE tenant_id = $t AND NOT EXISTS (
-                    SELECT 1 FROM events e WHERE e.tenant_id = $t AND e.actor_email = actor_emails.email
-                    AND coalesce(e.actor_id, '') = actor_emails.actor_id)
-                """, ("$t", tenantId));
+                $"DELETE FROM actor_emails WHERE tenant_id = $t AND {StillCarried}", ("$t", tenantId), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)));
             await forget.ExecuteNonQueryAsync(ct);
             return count;
         });
 
     /// <summary>
-    /// One erasure transaction on the write connection with <c>secure_delete</c> on, so the pages and cells
-    /// the old values leave are zeroed, then a truncating WAL checkpoint, so no copy stays in the -wal file.
+    /// An <c>actor_emails</c> row no event carries any more (<c>$t</c>, <c>$lo</c>, <c>$hi</c> given): through the
+    /// actor index for a pair with an actor id, a scan of the tenant's rows for one without.
+    /// </summary>
+    private const string StillCarried =
+        """
+        NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND e.actor_email = actor_emails.email)
+        AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM events e WHERE e.rid >= $lo AND e.rid < $hi AND e.actor_id IS NULL AND e.actor_email = actor_emails.email))
+        """;
+
+    /// <summary>
+    /// One erasure transaction on the write connection (opened with <c>secure_delete</c> on, so the cells and
+    /// pages the old values leave are zeroed), then a truncating WAL checkpoint, so no copy stays in the -wal
+    /// file, retried while a reader keeps it from completing.
     /// </summary>
     private Task<ErasureCount> EraseAsync(string tenant, CancellationToken ct, Func<SqliteConnection, SqliteTransaction, long, Task<ErasureCount>> work) =>
         WriteAsync(async connection =>
@@ -70,25 +81,25 @@ public sealed partial class SqliteStore : IPersonalDataStore
             }
 
             ErasureCount count;
-            await ExecuteAsync(connection, "PRAGMA secure_delete = ON", ct);
-            try
+            await using (var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct))
             {
-                await using (var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct))
+                count = await work(connection, tx, tenantId.Value);
+                await tx.CommitAsync(ct);
+            }
+
+            // Pairs the erasure removed from the email index may be cached as stored.
+            _knownEmailPairs.Clear();
+            for (var attempt = 0; count.Events > 0 && attempt < 50; attempt++)
+            {
+                await using var checkpoint = connection.CreateCommand();
+                checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                await using var reader = await checkpoint.ExecuteReaderAsync(ct);
+                if (await reader.ReadAsync(ct) && reader.GetInt64(0) == 0)
                 {
-                    count = await work(connection, tx, tenantId.Value);
-                    await tx.CommitAsync(ct);
+                    break;
                 }
 
-                // Pairs the erasure removed from the email index may be cached as stored.
-                _knownEmailPairs.Clear();
-                if (count.Events > 0)
-                {
-                    await ExecuteAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE)", ct);
-                }
-            }
-            finally
-            {
-                await ExecuteAsync(connection, "PRAGMA secure_delete = OFF", CancellationToken.None);
+                await Task.Delay(20, ct);
             }
 
             return count;

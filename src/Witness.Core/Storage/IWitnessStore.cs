@@ -145,5 +145,8 @@ public sealed record TenantSettings
     public bool StrictMode { get; init; }
     public bool LegalHold { get; init; }
 
+    /// <summary>Personal values of events received more than this many days ago are erased (docs/erasure.md); null: kept as long as the events.</summary>
+    public int? PersonalDataDays { get; init; }
+
     public static TenantSettings Default { get; } = new();
 }
