@@ -186,11 +186,26 @@ public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
     {
         await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role($1, 'MEMBER')", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = roleName });
-        var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
-        if (await command.ExecuteScalarAsync(ct) is true)
+        var assume = await command.ExecuteScalarAsync(ct) is true;
+        return NpgsqlDataSource.Create(SessionConnectionString(_options.ConnectionString, assume ? roleName : null));
+    }
+
+    /// <summary>The connection string of the store's sessions: <paramref name="role"/> (when given) set at start, JIT off, statements prepared.</summary>
+    internal static string SessionConnectionString(string connectionString, string? role)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (role is not null)
         {
-            var role = roleName.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
-            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? $"-c role={role}" : $"{builder.Options} -c role={role}";
+            var escaped = role.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? $"-c role={escaped}" : $"{builder.Options} -c role={escaped}";
+        }
+
+        // JIT compilation costs 50-100 ms whenever an estimate crosses jit_above_cost, which a short read over
+        // many months or block ranges does while it runs in a few milliseconds: it made the slowest of 50
+        // free-text first pages 5-10 times the median (bench/RESULTS.md). An operator's own jit setting wins.
+        if (builder.Options?.Contains("jit", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : $"{builder.Options} -c jit=off";
         }
 
         // The statements are few and repeated (a search is one of a bounded set of shapes). Planning a
@@ -202,7 +217,7 @@ public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
             builder.AutoPrepareMinUsages = 2;
         }
 
-        return NpgsqlDataSource.Create(builder.ConnectionString);
+        return builder.ConnectionString;
     }
 
     private static string ReadResource(Assembly assembly, string name)

@@ -33,7 +33,9 @@ internal static class ConsoleHeaders
     private static void Shared(HttpResponse response)
     {
         response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers.CacheControl = "no-store";
+        // The value the framework's antiforgery sets on every page with a form: any other is overridden with a warning in the log.
+        response.Headers.CacheControl = "no-cache, no-store";
+        response.Headers.Pragma = "no-cache";
         response.Headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
     }
 }

@@ -219,7 +219,7 @@ internal static class SettingsEndpoints
         }
 
         // The secret goes into this answer only, never into a URL, so it is rendered here instead of after a redirect.
-        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.CacheControl = "no-cache, no-store";
         await RenderWebhooksAsync(context, assets, scope, store, service, null, [], saved.Webhook, "Webhook created.", 201);
     }
 

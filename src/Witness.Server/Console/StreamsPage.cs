@@ -94,7 +94,7 @@ internal static class StreamsPage
         }
 
         // The secret goes into this answer only, never into a URL.
-        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.CacheControl = "no-cache, no-store";
         await RenderAsync(context, scope, store, service, null, [], saved.NewSecret, "Stream created.", null, 201);
     }
 

@@ -17,6 +17,8 @@ public sealed partial class AuditLogPageTests(ConsoleFixture fixture)
         Assert.DoesNotContain("unsafe-inline", csp);
         Assert.Contains("frame-ancestors 'none'", csp);
         Assert.Equal("nosniff", await response.HeaderValueAsync("x-content-type-options"));
+        Assert.Equal("no-cache, no-store", await response.HeaderValueAsync("cache-control"));
+        Assert.Equal("no-cache", await response.HeaderValueAsync("pragma"));
 
         var rows = page.Locator("tr.row");
         await Expect(rows).ToHaveCountAsync(25);
