@@ -88,7 +88,8 @@ public abstract partial class StoreConformanceTests
             Assert.Equal("u_erin", erased.Event.Actor.Id);
             Assert.Equal(PersonalValues.Committed, erased.Personal![0]);
             Assert.Equal(before[seq - 1].LeafBytes(), erased.LeafBytes());
-            Assert.DoesNotContain("Erin", Encoding.UTF8.GetString(erased.Body), StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("Erin Subject", Encoding.UTF8.GetString(erased.Body), StringComparison.Ordinal);
+            Assert.DoesNotContain("erin.subject@", Encoding.UTF8.GetString(erased.Body), StringComparison.OrdinalIgnoreCase);
         }
 
         var other = (await store.FindBySeqAsync(tenant, 2, CancellationToken.None))!;
