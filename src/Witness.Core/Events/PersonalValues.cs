@@ -180,10 +180,17 @@ public static class PersonalValues
     /// <summary>SHA-256(salt ‖ UTF-8 value).</summary>
     public static void Commit(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> value, Span<byte> commitment)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(salt);
-        hash.AppendData(value);
-        hash.GetHashAndReset(commitment);
+        // One-shot over a stack copy: an IncrementalHash per value cost a native hash object on every ingested value.
+        var length = salt.Length + value.Length;
+        byte[]? rented = null;
+        var input = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        salt.CopyTo(input);
+        value.CopyTo(input[salt.Length..]);
+        SHA256.HashData(input, commitment);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>The value of a slot as UTF-8, unescaped.</summary>
