@@ -28,6 +28,8 @@ using Witness.Verification;
 // measures a server past its start-up (JIT compilation of the hot paths), as a running server is.
 // `neighbour` floods tenant A (--clients N, 1,000-event batches) for --seconds S (default 20) while tenant B reads its
 // first page every 20 ms; --events-per-second N sets the per-tenant and per-key limit (default: the server's).
+// `stream-live` runs ingest without and with a syslog stream to a real rsyslog, alternating, --rounds N pairs (default 2); prints
+// events/s, CPU per event and the stream's lag (issue 19); --folder DIR for the stores and rsyslog's output (default /tmp/bench-streams-live-*).
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
 // fill) and times full verification of its tenant three times.
 // `erase` fills a store of --query-events events whose every tenth event is one subject's (kept in --store DIR) and times erasing that subject.
@@ -65,6 +67,11 @@ if (mode is "neighbour")
 if (mode is "erase")
 {
     await EraseBench.RunAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), report);
+}
+
+if (mode is "stream-live")
+{
+    await StreamLiveBench.RunAsync(ingestEvents, clients, warmup, Arg("--rounds", 2), args.SkipWhile(a => a != "--folder").Skip(1).FirstOrDefault(), report);
 }
 
 if (mode is "verify")

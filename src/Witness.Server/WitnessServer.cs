@@ -66,23 +66,14 @@ public static class WitnessServer
         Directory.CreateDirectory(options.DataDirectory);
         var key = ServerSigningKey.Load(options);
         var services = builder.Services;
-        services.AddWitnessStore(options.DataDirectory, options.PostgresConnectionString, options.Clock);
+        services.AddWitnessLog(options);
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
         // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
         OwnerOnlyKeyRing.Use(services.AddDataProtection().SetApplicationName("witness"), SecretProtector.KeyRingFolder(options));
         services.AddSingleton<SecretProtector>();
-        services.AddSingleton(options);
-        services.AddSingleton(options.Clock);
         services.AddSingleton(key);
         services.AddSingleton(sp => new EventParser(options.Clock));
-        // Registered before the other hosted services, so its queue is drained after they stopped writing.
-        services.AddWitnessIngest(o =>
-        {
-            o.MaxEventsPerCommit = options.Ingest.MaxEventsPerCommit;
-            o.MaxQueuedEvents = options.Ingest.MaxQueuedEvents;
-        });
         services.AddSingleton(sp => new CheckpointIssuer(sp.GetRequiredService<IWitnessStore>(), key, options.Clock));
-        services.AddSingleton<ReadAuditor>();
         services.AddSingleton(sp => new Witness.Stats.EventStatsService(sp.GetRequiredService<IWitnessStore>(), options.Clock));
         // The formats in the order they are offered; the PDF writer registers itself.
         services.AddSingleton<IExportWriter, CsvExportWriter>();
@@ -90,22 +81,10 @@ public static class WitnessServer
         services.AddSingleton<IExportWriter, NdjsonExportWriter>();
         services.AddWitnessPdfExport();
         services.AddSingleton(sp => new EventExporter(sp.GetRequiredService<IWitnessStore>(), sp.GetRequiredService<CheckpointIssuer>(), options.Clock, sp.GetServices<IExportWriter>()));
-        services.AddSingleton(ActionCatalog.CreateWithBuiltInActions());
-        if (!Registered<ICatalogStore>(services))
-        {
-            throw new InvalidOperationException("the store does not keep an action catalog");
-        }
-
-        services.AddSingleton<CatalogSync>();
-        services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
-        services.AddSingleton<TenantSettingsCache>();
-        services.AddSingleton<Witness.Ingest.ITenantSettingsSource>(sp => sp.GetRequiredService<TenantSettingsCache>());
         services.AddSingleton<CheckpointService>();
         Witnessing.WitnessingRegistration.AddWitnessing(services);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
-        services.AddSingleton<SystemEvents>();
         services.AddSingleton<Configuration.SettingsService>();
-        services.AddSingleton<AccessChanges>();
         services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));
         Health.WitnessHealthChecks.Add(services);

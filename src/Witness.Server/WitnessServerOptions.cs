@@ -119,7 +119,8 @@ public sealed class WitnessServerOptions
     [ValidateObjectMembers]
     public Limits.RateLimitOptions RateLimits { get; } = new();
 
-    /// <summary>How log streams are delivered: batch size, polling, leases, backoff, the failure threshold.</summary>
+    /// <summary>How log streams are delivered: batch size, polling, leases, backoff, the failure threshold; validated at start.</summary>
+    [ValidateObjectMembers]
     public Streams.StreamOptions Streams { get; } = new();
 
     /// <summary>The group commit's size bound and the ingest queue's bound (a full queue answers 503); validated at start.</summary>

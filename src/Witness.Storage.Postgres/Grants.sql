@@ -36,6 +36,8 @@ BEGIN
         -- The heads log: appended, never changed, except the cosignatures witnesses return for its checkpoints.
         GRANT SELECT, INSERT ON heads_entries, heads_nodes TO witness_app;
         GRANT SELECT, INSERT, UPDATE ON heads_checkpoints TO witness_app;
+        -- Witnessing state: each witness's cosignature lines and what it last did (022).
+        GRANT SELECT, INSERT, UPDATE ON heads_cosignatures, heads_witnesses TO witness_app;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());

@@ -55,8 +55,48 @@ public sealed partial class PostgresStore : IHeadsLogStore
     public Task<IReadOnlyList<byte[]>> ReadHeadEntriesAsync(long start, int count, CancellationToken ct) =>
         QueryAsync("SELECT entry FROM heads_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx", r => r.GetFieldValue<byte[]>(0), ct, start, start + count);
 
-    public Task SaveHeadsCosignaturesAsync(long size, string cosignedNote, int witnesses, DateTimeOffset at, CancellationToken ct) =>
-        NonQueryAsync("UPDATE heads_checkpoints SET cosigned_note = $1, witnesses = $2, cosigned_at = $3 WHERE size = $4", ct, cosignedNote, witnesses, at.UtcDateTime, size);
+    public async Task SaveHeadsCosignatureAsync(string witness, long size, string line, DateTimeOffset at, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(witness);
+        ArgumentNullException.ThrowIfNull(line);
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // The checkpoint's row lock orders instances saving lines of the same size, so neither note loses the other's line.
+        await RunAsync(connection, "SELECT 1 FROM heads_checkpoints WHERE size = $1 FOR UPDATE", ct, size);
+        await RunAsync(connection,
+            "INSERT INTO heads_cosignatures (size, witness, line, at) VALUES ($1, $2, $3, $4) ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, at = excluded.at",
+            ct, size, witness, line, at.UtcDateTime);
+        await RunAsync(connection,
+            """
+            UPDATE heads_checkpoints SET cosigned_note = note || lines.text, witnesses = lines.n, cosigned_at = $2
+            FROM (SELECT string_agg(line, '' ORDER BY witness) AS text, count(*)::integer AS n FROM heads_cosignatures WHERE size = $1) AS lines
+            WHERE size = $1
+            """, ct, size, at.UtcDateTime);
+        await RunAsync(connection,
+            """
+            INSERT INTO heads_witnesses (witness, known_size, cosigned_size, cosigned_at, problem, refused, updated_at) VALUES ($1, $2, $2, $3, NULL, false, $3)
+            ON CONFLICT (witness) DO UPDATE SET known_size = excluded.known_size,
+                cosigned_at = CASE WHEN excluded.cosigned_size >= heads_witnesses.cosigned_size THEN excluded.cosigned_at ELSE heads_witnesses.cosigned_at END,
+                cosigned_size = GREATEST(heads_witnesses.cosigned_size, excluded.cosigned_size), problem = NULL, refused = false, updated_at = excluded.updated_at
+            """, ct, witness, size, at.UtcDateTime);
+        await tx.CommitAsync(ct);
+    }
+
+    public Task SaveHeadsWitnessProblemAsync(string witness, long knownSize, string problem, bool refused, DateTimeOffset at, CancellationToken ct) =>
+        NonQueryAsync(
+            """
+            INSERT INTO heads_witnesses (witness, known_size, problem, refused, updated_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (witness) DO UPDATE SET known_size = excluded.known_size, problem = excluded.problem, refused = excluded.refused, updated_at = excluded.updated_at
+            """, ct, witness, knownSize, problem, refused, at.UtcDateTime);
+
+    public Task<IReadOnlyList<HeadsWitnessRecord>> ListHeadsWitnessesAsync(CancellationToken ct) =>
+        QueryAsync("SELECT witness, known_size, cosigned_size, cosigned_at, problem, refused, updated_at FROM heads_witnesses ORDER BY witness",
+            r => new HeadsWitnessRecord(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : new DateTimeOffset(r.GetDateTime(3), TimeSpan.Zero),
+                r.IsDBNull(4) ? null : r.GetString(4), r.GetBoolean(5), new DateTimeOffset(r.GetDateTime(6), TimeSpan.Zero)), ct);
+
+    public async Task<StoredCheckpoint?> FirstHeadsCheckpointAfterAsync(long size, CancellationToken ct) =>
+        (await QueryAsync("SELECT size, root, note, created_at FROM heads_checkpoints WHERE size > $1 ORDER BY size LIMIT 1",
+            r => new StoredCheckpoint(r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetString(2), new DateTimeOffset(r.GetDateTime(3), TimeSpan.Zero)), ct, size)).SingleOrDefault();
 
     public async Task<CosignedHeads?> LatestCosignedHeadsAsync(int witnesses, CancellationToken ct) =>
         (await QueryAsync(

@@ -6,22 +6,18 @@ namespace Witness.Storage.Postgres;
 
 public sealed partial class PostgresStore : IStreamStore
 {
-    private const string StreamColumns =
-        "id, tenant, name, kind, url, format, secret, ca_pem, pinned_sha256, types, categories, query, paused, created_at, updated_at, " +
-        "delivered_seq, delivered_at, last_error, last_error_at, failing_since, failure_recorded, lease_owner, lease_until";
-
     public Task<IReadOnlyList<LogStream>> ListStreamsAsync(string tenant, CancellationToken ct) =>
-        QueryAsync($"SELECT {StreamColumns} FROM log_streams WHERE tenant = $1 ORDER BY created_at, id", ReadStream, ct, tenant);
+        QueryAsync($"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE tenant = $1 ORDER BY created_at, id", Rows.Stream, ct, tenant);
 
     public Task<IReadOnlyList<LogStream>> ListActiveStreamsAsync(CancellationToken ct) =>
-        QueryAsync($"SELECT {StreamColumns} FROM log_streams WHERE NOT paused ORDER BY created_at, id", ReadStream, ct);
+        QueryAsync($"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE NOT paused ORDER BY created_at, id", Rows.Stream, ct);
 
     public async Task<LogStream?> FindStreamAsync(string tenant, string id, CancellationToken ct) =>
-        (await QueryAsync($"SELECT {StreamColumns} FROM log_streams WHERE tenant = $1 AND id = $2", ReadStream, ct, tenant, id)).FirstOrDefault();
+        (await QueryAsync($"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE tenant = $1 AND id = $2", Rows.Stream, ct, tenant, id)).FirstOrDefault();
 
     public Task CreateStreamAsync(LogStream s, CancellationToken ct) =>
         NonQueryAsync(
-            $"INSERT INTO log_streams ({StreamColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL, NULL)",
+            $"INSERT INTO log_streams ({StoreRows.StreamColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL, NULL)",
             ct, s.Id, s.Tenant, s.Name, s.Kind, s.Url, s.Format, Nullable(s.Secret, NpgsqlDbType.Text), Nullable(s.CaPem, NpgsqlDbType.Text),
             Nullable(s.PinnedSha256, NpgsqlDbType.Text), s.Types.ToArray(), s.Categories.ToArray(), s.Query, s.Paused, s.CreatedAt.UtcDateTime, s.UpdatedAt.UtcDateTime,
             s.Progress.DeliveredSeq, StreamTime(s.Progress.DeliveredAt), Nullable(s.Progress.LastError, NpgsqlDbType.Text), StreamTime(s.Progress.LastErrorAt),
@@ -81,38 +77,4 @@ public sealed partial class PostgresStore : IStreamStore
     }
 
     private static NpgsqlParameter StreamTime(DateTimeOffset? value) => Nullable(value?.UtcDateTime, NpgsqlDbType.TimestampTz);
-
-    private static DateTimeOffset? StreamTime(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : new DateTimeOffset(r.GetDateTime(i), TimeSpan.Zero);
-
-    private static string? StreamText(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static LogStream ReadStream(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Tenant = r.GetString(1),
-        Name = r.GetString(2),
-        Kind = r.GetString(3),
-        Url = r.GetString(4),
-        Format = r.GetString(5),
-        Secret = StreamText(r, 6),
-        CaPem = StreamText(r, 7),
-        PinnedSha256 = StreamText(r, 8),
-        Types = r.GetFieldValue<string[]>(9),
-        Categories = r.GetFieldValue<string[]>(10),
-        Query = r.GetString(11),
-        Paused = r.GetBoolean(12),
-        CreatedAt = new DateTimeOffset(r.GetDateTime(13), TimeSpan.Zero),
-        UpdatedAt = new DateTimeOffset(r.GetDateTime(14), TimeSpan.Zero),
-        Progress = new StreamProgress
-        {
-            DeliveredSeq = r.GetInt64(15),
-            DeliveredAt = StreamTime(r, 16),
-            LastError = StreamText(r, 17),
-            LastErrorAt = StreamTime(r, 18),
-            FailingSince = StreamTime(r, 19),
-            FailureRecorded = r.GetBoolean(20),
-        },
-        LeaseOwner = StreamText(r, 21),
-        LeaseUntil = StreamTime(r, 22),
-    };
 }

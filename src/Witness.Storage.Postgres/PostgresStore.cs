@@ -14,8 +14,8 @@ namespace Witness.Storage.Postgres;
 /// </summary>
 public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
 {
-    /// <summary>The shared readers of configuration rows; times are kept as <c>timestamptz</c>.</summary>
-    private static readonly StoreRows Rows = new((r, i) => new DateTimeOffset(r.GetDateTime(i), TimeSpan.Zero));
+    /// <summary>The shared readers of configuration rows; times are kept as <c>timestamptz</c>, lists of strings as <c>text[]</c>.</summary>
+    private static readonly StoreRows Rows = new((r, i) => new DateTimeOffset(r.GetDateTime(i), TimeSpan.Zero), (r, i) => r.GetFieldValue<string[]>(i));
 
     // The advisory lock that serializes schema changes: migrations and grants (held for the session
     // while they run) and the partition functions of 001_initial.sql (held for their transaction).

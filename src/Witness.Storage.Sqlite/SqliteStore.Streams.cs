@@ -1,32 +1,27 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Witness.Streams;
 
 namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore : IStreamStore
 {
-    private const string StreamColumns =
-        "id, tenant, name, kind, url, format, secret, ca_pem, pinned_sha256, types, categories, query, paused, created_at, updated_at, " +
-        "delivered_seq, delivered_at, last_error, last_error_at, failing_since, failure_recorded, lease_owner, lease_until";
-
     public Task<IReadOnlyList<LogStream>> ListStreamsAsync(string tenant, CancellationToken ct) =>
         ReadAsync<IReadOnlyList<LogStream>>(async connection =>
-            await QueryListAsync(connection, null, $"SELECT {StreamColumns} FROM log_streams WHERE tenant = $p0 ORDER BY created_at, id", ReadStream, ct, tenant), ct);
+            await QueryListAsync(connection, null, $"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE tenant = $p0 ORDER BY created_at, id", Rows.Stream, ct, tenant), ct);
 
     public Task<IReadOnlyList<LogStream>> ListActiveStreamsAsync(CancellationToken ct) =>
         ReadAsync<IReadOnlyList<LogStream>>(async connection =>
-            await QueryListAsync(connection, null, $"SELECT {StreamColumns} FROM log_streams WHERE paused = 0 ORDER BY created_at, id", ReadStream, ct), ct);
+            await QueryListAsync(connection, null, $"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE paused = 0 ORDER BY created_at, id", Rows.Stream, ct), ct);
 
     public Task<LogStream?> FindStreamAsync(string tenant, string id, CancellationToken ct) =>
         ReadAsync(async connection =>
-            await QueryRowAsync(connection, null, $"SELECT {StreamColumns} FROM log_streams WHERE tenant = $p0 AND id = $p1", ReadStream, ct, tenant, id), ct);
+            await QueryRowAsync(connection, null, $"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE tenant = $p0 AND id = $p1", Rows.Stream, ct, tenant, id), ct);
 
     public Task CreateStreamAsync(LogStream s, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
             await ExecuteAsync(connection, null,
-                $"INSERT INTO log_streams ({StreamColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17, $p18, $p19, $p20, NULL, NULL)",
+                $"INSERT INTO log_streams ({StoreRows.StreamColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17, $p18, $p19, $p20, NULL, NULL)",
                 ct, s.Id, s.Tenant, s.Name, s.Kind, s.Url, s.Format, Db(s.Secret), Db(s.CaPem), Db(s.PinnedSha256), JsonList(s.Types), JsonList(s.Categories), s.Query,
                 s.Paused, s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Progress.DeliveredSeq, Db(s.Progress.DeliveredAt),
                 Db(s.Progress.LastError), Db(s.Progress.LastErrorAt), Db(s.Progress.FailingSince), s.Progress.FailureRecorded);
@@ -91,40 +86,6 @@ public sealed partial class SqliteStore : IStreamStore
     private static object Db(DateTimeOffset? value) => (object?)value?.ToUnixTimeMilliseconds() ?? DBNull.Value;
 
     private static string JsonList(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StreamListJson.Default.IReadOnlyListString);
-
-    private static DateTimeOffset? Time(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
-
-    private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static LogStream ReadStream(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Tenant = r.GetString(1),
-        Name = r.GetString(2),
-        Kind = r.GetString(3),
-        Url = r.GetString(4),
-        Format = r.GetString(5),
-        Secret = Text(r, 6),
-        CaPem = Text(r, 7),
-        PinnedSha256 = Text(r, 8),
-        Types = JsonSerializer.Deserialize(r.GetString(9), StreamListJson.Default.IReadOnlyListString) ?? [],
-        Categories = JsonSerializer.Deserialize(r.GetString(10), StreamListJson.Default.IReadOnlyListString) ?? [],
-        Query = r.GetString(11),
-        Paused = r.GetBoolean(12),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(13)),
-        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(14)),
-        Progress = new StreamProgress
-        {
-            DeliveredSeq = r.GetInt64(15),
-            DeliveredAt = Time(r, 16),
-            LastError = Text(r, 17),
-            LastErrorAt = Time(r, 18),
-            FailingSince = Time(r, 19),
-            FailureRecorded = r.GetBoolean(20),
-        },
-        LeaseOwner = Text(r, 21),
-        LeaseUntil = Time(r, 22),
-    };
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]

@@ -23,8 +23,10 @@ public sealed partial class SqliteStore : IWitnessStore
     private readonly HashSet<(long, string, string)> _knownEmailPairs = [];
     private const int MaxKnownEmailPairs = 200_000;
 
-    /// <summary>The shared readers of configuration rows; times are kept as Unix milliseconds.</summary>
-    private static readonly StoreRows Rows = new((r, i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i)));
+    /// <summary>The shared readers of configuration rows; times are kept as Unix milliseconds, lists of strings as JSON arrays.</summary>
+    private static readonly StoreRows Rows = new(
+        (r, i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i)),
+        (r, i) => System.Text.Json.JsonSerializer.Deserialize(r.GetString(i), StreamListJson.Default.IReadOnlyListString) ?? []);
 
     /// <summary>Events per tenant the row id has room for (migration 005): rid = tenant_id * 2^40 + seq.</summary>
     internal const long SeqsPerTenant = 1L << 40;

@@ -98,11 +98,11 @@ public static class ExportCommand
         }
 
         SigningKey key;
-        IWitnessStore opened;
+        CommandHost opened;
         try
         {
             key = ServerSigningKey.Load(new WitnessServerOptions { DataDirectory = location.DataDirectory, SigningKeyFile = location.SigningKeyFile, Origin = origin });
-            opened = await StoreOpener.OpenAsync(location.DataDirectory, location.Postgres, ct);
+            opened = await CommandHost.OpenAsync(location.DataDirectory, location.Postgres, ct);
         }
         catch (InvalidOperationException ex)
         {
@@ -110,7 +110,8 @@ public static class ExportCommand
         }
 
         using var ownedKey = key;
-        await using var store = opened;
+        await using var host = opened;
+        var store = host.Store;
         if (await store.GetFrontierAsync(tenant, ct) is null)
         {
             throw new CliException($"no tenant named '{tenant}' has events in this store; `witness tenants list` shows the tenants");
@@ -144,9 +145,8 @@ public static class ExportCommand
         }
 
         // The export leaves the log like any other: it is recorded in the tenant's log.
-        await using var ingestor = new EventIngestor(store, clock);
         var actor = new EventActor { Type = ActorTypes.Service, Id = "witness-cli", Name = $"witness export ({Environment.UserName})" };
-        await new ReadAuditor(ingestor, clock).RecordExportAsync(tenant, actor, null, given, writer.Format, rows, ct);
+        await host.ReadAuditor.RecordExportAsync(tenant, actor, null, given, writer.Format, rows, ct);
         return rows;
     }
 

@@ -63,8 +63,8 @@ public static class ImportCommand
             {
                 opened = parse.GetValue(url) is { } baseUrl
                     ? new ApiImportTarget(new Uri(baseUrl), parse.GetValue(key)!)
-                    : await StoreImportTarget.OpenAsync(await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct),
-                        ExistingSigningKey(parse.GetValue(data)!, parse.GetValue(signingKey), parse.GetValue(origin)!), ct);
+                    : new StoreImportTarget(await CommandHost.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct),
+                        ExistingSigningKey(parse.GetValue(data)!, parse.GetValue(signingKey), parse.GetValue(origin)!));
             }
             catch (InvalidOperationException ex)
             {

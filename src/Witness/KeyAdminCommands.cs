@@ -44,13 +44,12 @@ internal static class KeyAdminCommands
         var postgres = WitnessCli.PostgresOption();
         var id = new Argument<string>("KEY") { Description = "The key's id (as 'keys list' shows it), or the whole key wk_<id>_<secret>." };
         var revoke = new Command("revoke", "Revoke an API key; it stops working at once on every instance.") { id, data, postgres };
-        revoke.SetAction((parse, ct) => WithKeysAsync("revoke", parse.GetValue(data)!, parse.GetValue(postgres), async (store, keys) =>
+        revoke.SetAction((parse, ct) => WithKeysAsync("revoke", parse.GetValue(data)!, parse.GetValue(postgres), async (host, keys) =>
         {
             var given = parse.GetValue(id)!.Trim();
             var keyId = Access.ApiKeys.TryParse(given, out var parsed, out _) ? parsed : given;
             var key = (await keys.ListApiKeysAsync(null, ct)).FirstOrDefault(k => k.KeyId == keyId && k.RevokedAt is null);
-            await using var access = await CliAccessChanges.OpenAsync(store, ct);
-            if (key is null || !await access.Changes.RevokeKeyAsync(key, DateTimeOffset.UtcNow, CliAccessChanges.Actor("keys revoke"), null, ct))
+            if (key is null || !await host.AccessChanges.RevokeKeyAsync(key, DateTimeOffset.UtcNow, CommandHost.Actor("keys revoke"), null, ct))
             {
                 await Console.Error.WriteLineAsync($"witness keys revoke: no active key has the id '{keyId}'");
                 return 1;
@@ -64,12 +63,12 @@ internal static class KeyAdminCommands
 
     private static string Time(DateTimeOffset time) => Witness.Events.Rfc3339.FormatFixed(time);
 
-    private static async Task<int> WithKeysAsync(string name, string data, string? postgres, Func<IWitnessStore, IApiKeyStore, Task<int>> work, CancellationToken ct)
+    private static async Task<int> WithKeysAsync(string name, string data, string? postgres, Func<CommandHost, IApiKeyStore, Task<int>> work, CancellationToken ct)
     {
-        IWitnessStore opened;
+        CommandHost opened;
         try
         {
-            opened = await StoreOpener.OpenAsync(data, postgres, ct);
+            opened = await CommandHost.OpenAsync(data, postgres, ct);
         }
         catch (InvalidOperationException ex)
         {
@@ -77,13 +76,14 @@ internal static class KeyAdminCommands
             return 2;
         }
 
-        await using var store = opened;
+        await using var host = opened;
+        var store = host.Store;
         if (store is not IApiKeyStore keys)
         {
             await Console.Error.WriteLineAsync($"witness keys {name}: the {store.Kind} store cannot list or revoke keys");
             return 1;
         }
 
-        return await work(store, keys);
+        return await work(host, keys);
     }
 }

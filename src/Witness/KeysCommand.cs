@@ -35,10 +35,10 @@ public static class KeysCommand
                 return 2;
             }
 
-            Storage.IWitnessStore store;
+            CommandHost opened;
             try
             {
-                store = await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+                opened = await CommandHost.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
             }
             catch (InvalidOperationException ex)
             {
@@ -46,10 +46,9 @@ public static class KeysCommand
                 return 2;
             }
 
-            await using var opened = store;
-            await using (var access = await CliAccessChanges.OpenAsync(store, ct))
+            await using (var host = opened)
             {
-                await access.Changes.CreateKeyAsync(record, CliAccessChanges.Actor("keys create"), null, ct);
+                await host.AccessChanges.CreateKeyAsync(record, CommandHost.Actor("keys create"), null, ct);
             }
 
             Console.WriteLine($"Created {(record.Tenant is null ? "a global key" : $"a key for tenant '{record.Tenant}'")} with scopes {string.Join(' ', record.Scopes)}. Keep it now; it is not shown again:");

@@ -89,7 +89,7 @@ public static class ServeCommand
         {
             data, postgres, signingKey, urls, demo, frameAncestors, catalog, preset, allowHosts, logFormat,
         };
-        foreach (var option in ServeLimitOptions.Create().Concat(ServeWitnessingOptions.Create()))
+        foreach (var option in ServeLimitOptions.Create().Concat(ServeWitnessingOptions.Create()).Concat(ServeStreamOptions.Create()))
         {
             command.Options.Add(option);
         }
@@ -171,6 +171,7 @@ public static class ServeCommand
 
         ServeLimitOptions.Apply(parse, options);
         ServeWitnessingOptions.Apply(parse, options);
+        ServeStreamOptions.Apply(parse, options);
         options.CatalogFiles.AddRange(parse.GetValue<string[]>(CatalogOption) ?? []);
         foreach (var host in parse.GetValue<string[]>(WebhookAllowHostOption) ?? [])
         {

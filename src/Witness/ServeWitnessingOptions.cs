@@ -70,7 +70,24 @@ internal static class ServeWitnessingOptions
         return policy;
     }
 
-    public static IEnumerable<Option> Create() => [Origin(), Witnesses(), Policy()];
+    private static Option<int?> AlertAfter()
+    {
+        var after = new Option<int?>(AlertAfterOption)
+        {
+            Description = "How long, in seconds, a heads checkpoint may wait for the policy's cosignatures before the log counts as behind (an error logged, a witnessing.behind event in the platform log, /healthz/ready degraded, witness_witnessing_behind 1). Default 600.",
+            HelpName = "SECONDS",
+        };
+        after.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } seconds && seconds < 1)
+            {
+                result.AddError($"{AlertAfterOption}: must be at least 1 second");
+            }
+        });
+        return after;
+    }
+
+    public static IEnumerable<Option> Create() => [Origin(), Witnesses(), Policy(), AlertAfter()];
 
     public static void Apply(ParseResult parse, WitnessServerOptions options)
     {
@@ -81,8 +98,13 @@ internal static class ServeWitnessingOptions
         }
 
         options.Witnessing.Policy = parse.GetValue<int?>(PolicyOption) ?? 0;
+        if (parse.GetValue<int?>(AlertAfterOption) is { } seconds)
+        {
+            options.Witnessing.AlertAfter = TimeSpan.FromSeconds(seconds);
+        }
     }
 
     private const string WitnessOption = "--witness";
     private const string PolicyOption = "--witness-policy";
+    private const string AlertAfterOption = "--witness-alert-after";
 }

@@ -30,7 +30,8 @@ public static class SigningKeyCommand
         var list = new Command("list", "Print every signing key the store registered, oldest first: key ID, from, until (current for the last), and its public key.") { data, postgres };
         list.SetAction(async (parse, ct) =>
         {
-            await using var store = await OpenStoreAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+            await using var host = await OpenStoreAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+            var store = host.Store;
             foreach (var key in await ((ISigningKeyStore)store).ListSigningKeysAsync(ct))
             {
                 Console.WriteLine($"{key.KeyId}\tfrom {Rfc3339(key.ValidFrom)}\t{(key.ValidUntil is { } until ? $"until {Rfc3339(until)}" : "current")}");
@@ -89,7 +90,8 @@ public static class SigningKeyCommand
 
             using var next = LoadKey(() => SigningKey.FromPem(newPem, current.KeyName), "--new-key: ");
             var staged = Stage(keyFile, newPem);
-            await using var store = await OpenStoreAsync(dataDirectory, parse.GetValue(postgres), ct);
+            await using var host = await OpenStoreAsync(dataDirectory, parse.GetValue(postgres), ct);
+            var store = host.Store;
             RegisteredKey added;
             try
             {
@@ -146,11 +148,11 @@ public static class SigningKeyCommand
         }
     }
 
-    private static async Task<IWitnessStore> OpenStoreAsync(string dataDirectory, string? postgres, CancellationToken ct)
+    private static async Task<CommandHost> OpenStoreAsync(string dataDirectory, string? postgres, CancellationToken ct)
     {
         try
         {
-            return await StoreOpener.OpenAsync(dataDirectory, postgres, ct);
+            return await CommandHost.OpenAsync(dataDirectory, postgres, ct);
         }
         catch (InvalidOperationException ex)
         {

@@ -1,49 +1,24 @@
 using System.Text.Json.Nodes;
-using Witness.Catalog;
 using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Ingest;
 using Witness.Integrity;
-using Witness.Server.Auditing;
-using Witness.Storage;
 
 namespace Witness.Cli;
 
 /// <summary>
-/// Imports into the data folder through the one ingest path, <see cref="EventIntake"/> (the catalog as the
-/// store holds it, strict mode, the group-commit ingestor), as <c>POST /v1/events</c> does, and signs a checkpoint at the end with the server's
-/// key when it has it. Owns the store and the key: disposing drains the ingestor, then closes the store.
+/// Imports into the data folder through the one ingest path, the <see cref="CommandHost"/>'s
+/// <see cref="EventIntake"/> (the catalog as the store holds it, strict mode, the group-commit ingestor), as
+/// <c>POST /v1/events</c> does, and signs a checkpoint at the end with the server's key when it has it.
+/// Owns the host and the key: disposing drains the ingestor, then closes the store.
 /// </summary>
-internal sealed class StoreImportTarget : IImportTarget
+internal sealed class StoreImportTarget(CommandHost host, SigningKey? key) : IImportTarget
 {
-    private readonly IWitnessStore _store;
-    private readonly EventIngestor _ingestor;
-    private readonly EventIntake _intake;
-    private readonly SigningKey? _key;
-
-    private StoreImportTarget(IWitnessStore store, SigningKey? key, ActionCatalog catalog)
-    {
-        _store = store;
-        _key = key;
-        _ingestor = new EventIngestor(store, TimeProvider.System);
-        _intake = new EventIntake(_ingestor, catalog, new TenantSettingsCache(store, TimeProvider.System), TimeProvider.System);
-    }
-
-    /// <summary>
-    /// A target over <paramref name="store"/> whose catalog is the one a server on the same store uses:
-    /// the built-in actions plus every stored entry (presets, catalog files, the API's changes), so an
-    /// imported event gets the category, type and description the API would give it.
-    /// </summary>
-    public static async Task<StoreImportTarget> OpenAsync(IWitnessStore store, SigningKey? key, CancellationToken ct)
-    {
-        return new StoreImportTarget(store, key, await CliAccessChanges.LoadCatalogAsync(store, ct));
-    }
-
     public async Task<IReadOnlyList<ValidationError>> CheckAsync(SubmittedEvent parsed, CancellationToken ct)
     {
         try
         {
-            await _intake.ApplyAsync([parsed], batch: false, ct);
+            await host.Intake.ApplyAsync([parsed], batch: false, ct);
             return [];
         }
         catch (EventValidationException ex)
@@ -58,7 +33,7 @@ internal sealed class StoreImportTarget : IImportTarget
         var pending = Enumerable.Range(0, batch.Count).ToList();
         while (pending.Count > 0)
         {
-            var result = await _intake.SubmitAsync([.. pending.Select(i => batch[i].Parsed)], batch: true, ct);
+            var result = await host.Intake.SubmitAsync([.. pending.Select(i => batch[i].Parsed)], batch: true, ct);
             if (result.Conflict is { } conflict)
             {
                 // The request was rolled back as a whole: set the conflicting event aside and send the others again.
@@ -81,14 +56,14 @@ internal sealed class StoreImportTarget : IImportTarget
 
     public async Task<string?> FinishAsync(string tenant, CancellationToken ct)
     {
-        if (_key is not { } key)
+        if (key is null)
         {
             return "No signing key at hand: a running server signs a checkpoint of the new events within a minute, or at its next start.";
         }
 
-        var issuer = new CheckpointIssuer(_store, key, TimeProvider.System);
+        var issuer = new CheckpointIssuer(host.Store, key, TimeProvider.System);
         // A log checkpointed under another origin (serve --origin) is left to the server, which knows its origin.
-        if (await _store.LatestCheckpointAsync(tenant, ct) is { } latest && !latest.Note.StartsWith(issuer.OriginOf(tenant) + "\n", StringComparison.Ordinal))
+        if (await host.Store.LatestCheckpointAsync(tenant, ct) is { } latest && !latest.Note.StartsWith(issuer.OriginOf(tenant) + "\n", StringComparison.Ordinal))
         {
             return $"The log's checkpoints have another origin than '{key.KeyName}' (--origin): the server signs the new events within a minute.";
         }
@@ -99,8 +74,7 @@ internal sealed class StoreImportTarget : IImportTarget
 
     public async ValueTask DisposeAsync()
     {
-        _key?.Dispose();
-        await _ingestor.DisposeAsync();
-        await _store.DisposeAsync();
+        key?.Dispose();
+        await host.DisposeAsync();
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Witness.Events;
-using Witness.Ingest;
 using Witness.Server.Tenants;
 using Witness.Storage;
 
@@ -26,7 +25,8 @@ public static class TenantsCommand
         {
             try
             {
-                await using var store = await OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+                await using var host = await OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+                var store = host.Store;
                 foreach (var tenant in await store.ListTenantsAsync(ct))
                 {
                     var size = (await store.GetFrontierAsync(tenant, ct))?.Size ?? 0;
@@ -77,15 +77,12 @@ public static class TenantsCommand
                     throw new CliException($"deleting tenant '{name}' removes its events, keys, users and settings for good; add --yes to confirm");
                 }
 
-                await using var store = await OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+                await using var host = await OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+                var store = host.Store;
                 var removed = await (store as ITenantStore ?? throw new CliException($"the {store.Kind} store cannot delete tenants")).DeleteTenantAsync(name, ct)
                     ?? throw new CliException($"no tenant named '{name}' in this store; `witness tenants list` shows the tenants");
-                var clock = TimeProvider.System;
-                await using (var ingestor = new EventIngestor(store, clock))
-                {
-                    var actor = new EventActor { Type = ActorTypes.Service, Id = "witness-cli", Name = $"witness tenants delete ({Environment.UserName})" };
-                    await PlatformLog.RecordTenantDeletedAsync(ingestor, clock, name, removed, actor, ct);
-                }
+                var actor = new EventActor { Type = ActorTypes.Service, Id = "witness-cli", Name = $"witness tenants delete ({Environment.UserName})" };
+                await PlatformLog.RecordTenantDeletedAsync(host.Intake, TimeProvider.System, name, removed, actor, ct);
 
                 Console.WriteLine($"Deleted tenant '{name}': {removed.Events} events, {removed.ApiKeys} API keys, {removed.Users} console users. Recorded in the {PlatformLog.Tenant} log.");
                 return 0;
@@ -99,7 +96,7 @@ public static class TenantsCommand
         return delete;
     }
 
-    private static async Task<IWitnessStore> OpenAsync(string dataDirectory, string? postgres, CancellationToken ct)
+    private static async Task<CommandHost> OpenAsync(string dataDirectory, string? postgres, CancellationToken ct)
     {
         if (postgres is null && !File.Exists(Storage.Sqlite.SqliteStoreOptions.InFolder(dataDirectory).DatabasePath))
         {
@@ -108,7 +105,7 @@ public static class TenantsCommand
 
         try
         {
-            return await StoreOpener.OpenAsync(dataDirectory, postgres, ct);
+            return await CommandHost.OpenAsync(dataDirectory, postgres, ct);
         }
         catch (InvalidOperationException ex)
         {

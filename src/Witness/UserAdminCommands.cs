@@ -46,7 +46,7 @@ internal static class UserAdminCommands
         var remove = new Command("remove", "Remove a console user. Their open sessions stop working at once, on every instance.") { email, data, postgres };
         remove.SetAction((parse, ct) => WithUserAsync("remove", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (access, user) =>
         {
-            await access.RemoveUserAsync(user, CliAccessChanges.Actor("users remove"), null, ct);
+            await access.RemoveUserAsync(user, CommandHost.Actor("users remove"), null, ct);
             Console.WriteLine($"Removed {user.Email}.");
             return 0;
         }, ct));
@@ -67,7 +67,7 @@ internal static class UserAdminCommands
         var command = new Command("set-password", "Set a console user's password; their open sessions end.") { email, data, postgres, password };
         command.SetAction((parse, ct) => WithUserAsync("set-password", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (access, user) =>
         {
-            await access.SetPasswordAsync(user, parse.GetValue(password)!, CliAccessChanges.Actor("users set-password"), null, ct);
+            await access.SetPasswordAsync(user, parse.GetValue(password)!, CommandHost.Actor("users set-password"), null, ct);
             Console.WriteLine($"Set a new password for {user.Email}; their sessions have ended.");
             return 0;
         }, ct));
@@ -88,7 +88,7 @@ internal static class UserAdminCommands
         var command = new Command("set-role", "Change a console user's role; it applies from their next request.") { email, data, postgres, role };
         command.SetAction((parse, ct) => WithUserAsync("set-role", parse.GetValue(data)!, parse.GetValue(postgres), parse.GetValue(email)!, async (access, user) =>
         {
-            var changed = await access.SetRoleAsync(user, parse.GetValue(role)!, CliAccessChanges.Actor("users set-role"), null, ct);
+            var changed = await access.SetRoleAsync(user, parse.GetValue(role)!, CommandHost.Actor("users set-role"), null, ct);
             Console.WriteLine($"{changed.Email} is now {changed.Role}.");
             return 0;
         }, ct));
@@ -98,7 +98,7 @@ internal static class UserAdminCommands
     private static Argument<string> EmailArgument() => new("EMAIL") { Description = "The email the user signs in with." };
 
     private static Task<int> WithUserAsync(string name, string data, string? postgres, string email, Func<AccessChanges, ConsoleUser, Task<int>> work, CancellationToken ct) =>
-        WithUsersAsync(name, data, postgres, async (store, users) =>
+        WithUsersAsync(name, data, postgres, async (host, users) =>
         {
             var user = await users.FindUserByEmailAsync(email, ct);
             if (user is null)
@@ -107,16 +107,15 @@ internal static class UserAdminCommands
                 return 1;
             }
 
-            await using var access = await CliAccessChanges.OpenAsync(store, ct);
-            return await work(access.Changes, user);
+            return await work(host.AccessChanges, user);
         }, ct);
 
-    private static async Task<int> WithUsersAsync(string name, string data, string? postgres, Func<IWitnessStore, IUserStore, Task<int>> work, CancellationToken ct)
+    private static async Task<int> WithUsersAsync(string name, string data, string? postgres, Func<CommandHost, IUserStore, Task<int>> work, CancellationToken ct)
     {
-        IWitnessStore opened;
+        CommandHost opened;
         try
         {
-            opened = await StoreOpener.OpenAsync(data, postgres, ct);
+            opened = await CommandHost.OpenAsync(data, postgres, ct);
         }
         catch (InvalidOperationException ex)
         {
@@ -124,7 +123,8 @@ internal static class UserAdminCommands
             return 2;
         }
 
-        await using var store = opened;
+        await using var host = opened;
+        var store = host.Store;
         if (store is not IUserStore users)
         {
             await Console.Error.WriteLineAsync($"witness users {name}: the {store.Kind} store does not keep console users");
@@ -133,7 +133,7 @@ internal static class UserAdminCommands
 
         try
         {
-            return await work(store, users);
+            return await work(host, users);
         }
         catch (ArgumentException ex)
         {

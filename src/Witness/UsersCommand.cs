@@ -51,10 +51,10 @@ public static class UsersCommand
                 return 2;
             }
 
-            IWitnessStore opened;
+            CommandHost opened;
             try
             {
-                opened = await StoreOpener.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
+                opened = await CommandHost.OpenAsync(parse.GetValue(data)!, parse.GetValue(postgres), ct);
             }
             catch (InvalidOperationException ex)
             {
@@ -62,15 +62,15 @@ public static class UsersCommand
                 return 2;
             }
 
-            await using var store = opened;
+            await using var host = opened;
+            var store = host.Store;
             if (store is not IUserStore users)
             {
                 await Console.Error.WriteLineAsync($"witness users add: the {store.Kind} store does not keep console users");
                 return 1;
             }
 
-            await using var access = await CliAccessChanges.OpenAsync(store, ct);
-            if (!await access.Changes.AddUserAsync(user, CliAccessChanges.Actor("users add"), null, ct))
+            if (!await host.AccessChanges.AddUserAsync(user, CommandHost.Actor("users add"), null, ct))
             {
                 await Console.Error.WriteLineAsync($"witness users add: a user with the email '{user.Email}' already exists");
                 return 1;

@@ -90,7 +90,7 @@ public static class VerifyCommand
             }
 
             SigningKey key;
-            IWitnessStore store;
+            CommandHost opened;
             try
             {
                 key = ServerSigningKey.Load(new WitnessServerOptions { DataDirectory = dataDirectory, SigningKeyFile = keyFile, Origin = parse.GetValue(origin)! });
@@ -104,7 +104,7 @@ public static class VerifyCommand
             using var ownedKey = key;
             try
             {
-                store = await StoreOpener.OpenAsync(dataDirectory, parse.GetValue(postgres), ct);
+                opened = await CommandHost.OpenAsync(dataDirectory, parse.GetValue(postgres), ct);
             }
             catch (InvalidOperationException ex)
             {
@@ -112,7 +112,8 @@ public static class VerifyCommand
                 return 2;
             }
 
-            await using var ownedStore = store;
+            await using var host = opened;
+            var store = host.Store;
             var name = parse.GetValue(tenant)!;
             var tenants = await store.ListTenantsAsync(ct);
             if (!tenants.Contains(name))

@@ -106,7 +106,7 @@ public static class WitnessCli
     public static Option<string?> PostgresOption() => new(PostgresOptionName)
     {
         Description = "Use PostgreSQL instead of SQLite: an Npgsql connection string such as \"Host=db;Username=witness;Password=...;Database=witness\". Default: the WITNESS_POSTGRES environment variable.",
-        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable(StoreOpener.PostgresVariable)),
+        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable(CommandHost.PostgresVariable)),
         HelpName = "CONNECTION STRING",
     };
 

@@ -4,7 +4,7 @@ namespace Witness.Catalog;
 
 /// <summary>
 /// The actions Witness records when a tenant's configuration changes (settings, action catalog,
-/// alert rules, webhooks, API keys, console users): built-in like <see cref="BuiltInActions"/>, in the same category. Each
+/// alert rules, webhooks, log streams, API keys, console users): built-in like <see cref="BuiltInActions"/>, in the same category. Each
 /// carries the changed thing as its first target and its fields in <c>changes.before</c> /
 /// <c>changes.after</c>; secrets are never among those fields.
 /// </summary>
@@ -43,6 +43,25 @@ public static class ConfigurationActions
     public static ActionDefinition WebhookDelete { get; } =
         new("webhook.delete", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Delete, "Deleted webhook {{target.name}}", "Delete webhook");
 
+    /// <summary>A log stream was created; the target is the stream (id, name), <c>changes.after</c> its definition, metadata <c>start_seq</c> the first seq it delivers.</summary>
+    public static ActionDefinition StreamCreate { get; } =
+        new("stream.create", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Create, "Created log stream {{target.name}}", "Create log stream");
+
+    /// <summary>A log stream's definition changed; metadata <c>secret_replaced</c> says whether a new token or secret was given (never the value).</summary>
+    public static ActionDefinition StreamUpdate { get; } =
+        new("stream.update", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Update, "Changed log stream {{target.name}}", "Change log stream");
+
+    /// <summary>A log stream was paused; <c>changes</c> show <c>paused</c> before and after.</summary>
+    public static ActionDefinition StreamPause { get; } =
+        new("stream.pause", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Update, "Paused log stream {{target.name}}", "Pause log stream");
+
+    /// <summary>A paused log stream was resumed; it goes on from its cursor.</summary>
+    public static ActionDefinition StreamResume { get; } =
+        new("stream.resume", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Update, "Resumed log stream {{target.name}}", "Resume log stream");
+
+    public static ActionDefinition StreamDelete { get; } =
+        new("stream.delete", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Delete, "Deleted log stream {{target.name}}", "Delete log stream");
+
     /// <summary>An API key was created; the target is the key (id and name), <c>changes.after</c> its tenant, scopes and name, never its secret.</summary>
     public static ActionDefinition ApiKeyCreate { get; } =
         new("api_key.create", BuiltInActions.Category, LogTypes.Activity, CrudOperations.Create, "Created API key {{target.name}}", "Create API key");
@@ -69,6 +88,7 @@ public static class ConfigurationActions
     public static IReadOnlyList<ActionDefinition> All { get; } =
     [
         AlertRuleCreate, AlertRuleDelete, AlertRuleUpdate, ApiKeyCreate, ApiKeyRevoke, CatalogCreate, CatalogDelete, CatalogUpdate,
-        ConsoleUserCreate, ConsoleUserDelete, ConsoleUserUpdate, SettingsUpdate, WebhookCreate, WebhookDelete, WebhookUpdate,
+        ConsoleUserCreate, ConsoleUserDelete, ConsoleUserUpdate, SettingsUpdate, StreamCreate, StreamDelete, StreamPause, StreamResume, StreamUpdate,
+        WebhookCreate, WebhookDelete, WebhookUpdate,
     ];
 }

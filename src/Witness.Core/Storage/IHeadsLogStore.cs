@@ -28,8 +28,26 @@ public interface IHeadsLogStore
     /// <summary>The stored hashes of the heads log, for proofs and tiles.</summary>
     INodeSource HeadsNodes { get; }
 
-    /// <summary>Keeps the note of the heads checkpoint of <paramref name="size"/> with the cosignatures added to it, and how many witnesses signed it.</summary>
-    Task SaveHeadsCosignaturesAsync(long size, string cosignedNote, int witnesses, DateTimeOffset at, CancellationToken ct);
+    /// <summary>
+    /// Keeps <paramref name="witness"/>'s <c>cosignature/v1</c> <paramref name="line"/> (newline included) of the heads
+    /// checkpoint of <paramref name="size"/>, and makes that checkpoint's cosigned note its note followed by every line
+    /// kept for its size, one per witness, so instances cosigning it with different witnesses add up and the same
+    /// witness twice counts once. The witness's record (<see cref="ListHeadsWitnessesAsync"/>) then holds size as
+    /// the size it holds, its cosigned size never moves back, and its problem is cleared.
+    /// </summary>
+    Task SaveHeadsCosignatureAsync(string witness, long size, string line, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>
+    /// Records that <paramref name="witness"/> did not cosign: the size it says it holds (<paramref name="knownSize"/>,
+    /// learnt from a 409), why, and whether it refused the log (a rollback or a fork) rather than failed to answer.
+    /// </summary>
+    Task SaveHeadsWitnessProblemAsync(string witness, long knownSize, string problem, bool refused, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>What every witness that ever answered last did, as recorded by any process on the store.</summary>
+    Task<IReadOnlyList<HeadsWitnessRecord>> ListHeadsWitnessesAsync(CancellationToken ct);
+
+    /// <summary>The first heads checkpoint larger than <paramref name="size"/> (the oldest not covered by a witnessed one), or null.</summary>
+    Task<StoredCheckpoint?> FirstHeadsCheckpointAfterAsync(long size, CancellationToken ct);
 
     /// <summary>The largest heads checkpoint cosigned by at least <paramref name="witnesses"/> witnesses: its size, cosigned note and when; null when none.</summary>
     Task<CosignedHeads?> LatestCosignedHeadsAsync(int witnesses, CancellationToken ct);
@@ -40,3 +58,10 @@ public sealed record HeadsAppendPlan(byte[] LeafHash, MerkleFrontier Next, IRead
 
 /// <summary>A heads checkpoint with the cosignatures of <paramref name="Witnesses"/> witnesses.</summary>
 public sealed record CosignedHeads(long Size, string Note, int Witnesses, DateTimeOffset At);
+
+/// <summary>
+/// What a witness last did for the heads log, <paramref name="Witness"/> being its verifier key (<c>name+keyid+base64</c>):
+/// the size it holds as far as the store knows (the next submission's old size), the largest size it cosigned and when,
+/// why it did not cosign the latest, if it did not, and whether that was a refusal (a rollback or a fork).
+/// </summary>
+public sealed record HeadsWitnessRecord(string Witness, long KnownSize, long CosignedSize, DateTimeOffset? CosignedAt, string? Problem, bool Refused, DateTimeOffset UpdatedAt);

@@ -2,17 +2,19 @@ using System.Data.Common;
 using Witness.Access;
 using Witness.Alerts;
 using Witness.Catalog;
+using Witness.Streams;
 using Witness.Webhooks;
 
 namespace Witness.Storage;
 
 /// <summary>
 /// The column lists and row readers of the tables whose SQL is the same in every store (webhooks and
-/// their deliveries, alert rules, console users, catalog entries). The stores differ only in how a
-/// time is kept (SQLite: Unix milliseconds, PostgreSQL: <c>timestamptz</c>), which each passes as
-/// <c>readTime(reader, ordinal)</c>. A reader reads a row selected with its column list, in that order.
+/// their deliveries, alert rules, console users, catalog entries, log streams). The stores differ only in
+/// how a time is kept (SQLite: Unix milliseconds, PostgreSQL: <c>timestamptz</c>), which each passes as
+/// <c>readTime(reader, ordinal)</c>, and how a list of strings is kept (SQLite: a JSON array, PostgreSQL:
+/// <c>text[]</c>), passed as <c>readList</c>. A reader reads a row selected with its column list, in that order.
 /// </summary>
-public sealed class StoreRows(Func<DbDataReader, int, DateTimeOffset> readTime)
+public sealed class StoreRows(Func<DbDataReader, int, DateTimeOffset> readTime, Func<DbDataReader, int, IReadOnlyList<string>> readList)
 {
     /// <summary>The columns of <c>webhooks</c>, in the order <see cref="Webhook"/> reads them.</summary>
     public const string WebhookColumns = "id, tenant, url, secret, event_types, enabled, description, created_at, updated_at";
@@ -29,6 +31,11 @@ public sealed class StoreRows(Func<DbDataReader, int, DateTimeOffset> readTime)
 
     /// <summary>The columns of <c>catalog_entries</c>, in the order <see cref="CatalogEntry"/> reads them.</summary>
     public const string CatalogColumns = "layer, action, category, type, crud, template, description, updated_at";
+
+    /// <summary>The columns of <c>log_streams</c>, in the order <see cref="Stream"/> reads them.</summary>
+    public const string StreamColumns =
+        "id, tenant, name, kind, url, format, secret, ca_pem, pinned_sha256, types, categories, query, paused, created_at, updated_at, " +
+        "delivered_seq, delivered_at, last_error, last_error_at, failing_since, failure_recorded, lease_owner, lease_until";
 
     /// <summary>Reads a row of <see cref="WebhookColumns"/>; the event types are kept space-separated.</summary>
     public Webhook Webhook(DbDataReader r) => new()
@@ -101,4 +108,39 @@ public sealed class StoreRows(Func<DbDataReader, int, DateTimeOffset> readTime)
             new ActionDefinition(r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6)),
             readTime(r, 7));
     }
+
+    /// <summary>Reads a row of <see cref="StreamColumns"/>: the definition, the durable cursor and the lease.</summary>
+    public LogStream Stream(DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Tenant = r.GetString(1),
+        Name = r.GetString(2),
+        Kind = r.GetString(3),
+        Url = r.GetString(4),
+        Format = r.GetString(5),
+        Secret = Text(r, 6),
+        CaPem = Text(r, 7),
+        PinnedSha256 = Text(r, 8),
+        Types = readList(r, 9),
+        Categories = readList(r, 10),
+        Query = r.GetString(11),
+        Paused = r.GetBoolean(12),
+        CreatedAt = readTime(r, 13),
+        UpdatedAt = readTime(r, 14),
+        Progress = new StreamProgress
+        {
+            DeliveredSeq = r.GetInt64(15),
+            DeliveredAt = Time(r, 16),
+            LastError = Text(r, 17),
+            LastErrorAt = Time(r, 18),
+            FailingSince = Time(r, 19),
+            FailureRecorded = r.GetBoolean(20),
+        },
+        LeaseOwner = Text(r, 21),
+        LeaseUntil = Time(r, 22),
+    };
+
+    private DateTimeOffset? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : readTime(r, i);
+
+    private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 }

@@ -27,7 +27,7 @@ public static class IntegrityApi
             .WithSummary("Verify the log as GET /v1/verify does, and that it is a consistent extension of each signed checkpoint given in the body, kept from earlier: {\"checkpoints\": [note, …]}.")
             .Produces<VerifyResponse>(200).ProducesProblem(400);
         group.MapGet("/checkpoints/latest", LatestAsync).RequireAuthorization(Scopes.EventsRead)
-            .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note), with its inclusion proof in the heads log.")
+            .WithSummary("The latest signed checkpoint of the tenant's log (C2SP tlog-checkpoint, signed note), with its inclusion proof in the heads log and, when witnesses are configured, the heads checkpoint last cosigned by K of them (heads.witnessed: when, and the proof of this checkpoint in it once it covers it).")
             .Produces<CheckpointResponse>(200).ProducesProblem(404).ProducesProblem(503);
         group.MapGet("/checkpoints/consistency", ConsistencyAsync).RequireAuthorization(Scopes.EventsRead)
             .WithSummary("The consistency proof between tree sizes from and to: the newer log only appended to the older.")
@@ -112,7 +112,7 @@ public static class IntegrityApi
             OutsideCheckpointsChecked = result.Ok ? result.OutsideCheckpoints : 0,
         }, WitnessJson.Api.VerifyResponse);
 
-    private static async Task<IResult> LatestAsync(HttpContext context, TenantScope scope, CheckpointIssuer issuer, HeadsLog heads)
+    private static async Task<IResult> LatestAsync(HttpContext context, TenantScope scope, CheckpointIssuer issuer, HeadsLog heads, Witnessing.HeadsCosigner cosigner)
     {
         var tenant = scope.Tenant;
         StoredCheckpoint? checkpoint;
@@ -125,12 +125,14 @@ public static class IntegrityApi
             return Problems.Result(503, "Signing key retired", ex.Message);
         }
 
-        return checkpoint is null
-            ? Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.")
-            : Results.Json(Describe(issuer, tenant, checkpoint) with
-            {
-                Heads = Witnessing.HeadsInclusionResponse.Of(await heads.ProveAsync(new Checkpoint(issuer.OriginOf(tenant), checkpoint.Size, checkpoint.RootHash), context.RequestAborted)),
-            }, WitnessJson.Api.CheckpointResponse);
+        if (checkpoint is null)
+        {
+            return Problems.NotFound($"Tenant '{tenant}' has no events yet, so its log has no checkpoint.");
+        }
+
+        var inclusion = await heads.ProveAsync(new Checkpoint(issuer.OriginOf(tenant), checkpoint.Size, checkpoint.RootHash), context.RequestAborted);
+        var witnessed = await cosigner.WitnessedAsync(inclusion.Index, context.RequestAborted);
+        return Results.Json(Describe(issuer, tenant, checkpoint) with { Heads = Witnessing.HeadsInclusionResponse.Of(inclusion, witnessed) }, WitnessJson.Api.CheckpointResponse);
     }
 
     private static async Task<IResult> ConsistencyAsync(HttpContext context, TenantScope scope, IWitnessStore store, CheckpointIssuer issuer)

@@ -50,7 +50,7 @@ public static class TenantsApi
         return Results.Json(new TenantList(list), TenantsJson.Api.TenantList);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string tenant, IWitnessStore store, EventIngestor ingestor, TimeProvider clock)
+    private static async Task<IResult> DeleteAsync(HttpContext context, string tenant, IWitnessStore store, EventIntake intake, TimeProvider clock)
     {
         if (GlobalOnly(context) is { } refused)
         {
@@ -78,7 +78,7 @@ public static class TenantsApi
             return Problems.NotFound($"No tenant named '{tenant}'.");
         }
 
-        await PlatformLog.RecordTenantDeletedAsync(ingestor, clock, tenant, removed, EventsApi.ApiActor(context), context.RequestAborted);
+        await PlatformLog.RecordTenantDeletedAsync(intake, clock, tenant, removed, EventsApi.ApiActor(context), context.RequestAborted);
         return Results.Json(new TenantDeleted(tenant, removed.Events, removed.ApiKeys, removed.Users), TenantsJson.Api.TenantDeleted);
     }
 }

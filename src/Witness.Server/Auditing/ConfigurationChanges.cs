@@ -4,12 +4,13 @@ using Witness.Alerts;
 using Witness.Catalog;
 using Witness.Events;
 using Witness.Storage;
+using Witness.Streams;
 using Witness.Webhooks;
 
 namespace Witness.Server.Auditing;
 
 /// <summary>
-/// Records a change to a tenant's configuration (settings, action catalog, alert rules, webhooks) in
+/// Records a change to a tenant's configuration (settings, action catalog, alert rules, webhooks, log streams) in
 /// the tenant's own log, by whoever made it, with the fields before and after, through the same
 /// <see cref="SystemEvents"/> path as a legal hold. The API and the console both call these after
 /// the change is saved. Secrets are left out: a webhook's secret is never written, only whether it
@@ -114,6 +115,34 @@ internal static class ConfigurationChanges
             ["event_types"] = new JsonArray([.. w.EventTypes.Select(t => (JsonNode?)t)]),
             ["enabled"] = w.Enabled,
             ["description"] = w.Description,
+        };
+    }
+
+    /// <summary>
+    /// A log stream was created (<paramref name="before"/> null), changed, paused or resumed (<paramref name="change"/>), or deleted
+    /// (<paramref name="after"/> null). Its token or secret is never recorded, only whether a change gave a new one; a CA
+    /// certificate is recorded by the SHA-256 of its PEM text.
+    /// </summary>
+    public static Task StreamAsync(
+        SystemEvents events, string tenant, ActionDefinition change, LogStream? before, LogStream? after, JsonObject? metadata, EventActor actor, EventContext request,
+        CancellationToken ct)
+    {
+        var stream = (after ?? before)!;
+        var target = new EventTarget { Type = "log_stream", Id = stream.Id, Name = stream.Name };
+        return RecordAsync(events, tenant, change, target, Fields(before), Fields(after), metadata, actor, request, ct);
+
+        static JsonObject? Fields(LogStream? s) => s is null ? null : new JsonObject
+        {
+            ["name"] = s.Name,
+            ["kind"] = s.Kind,
+            ["url"] = s.Url,
+            ["format"] = s.Format,
+            ["types"] = new JsonArray([.. s.Types.Select(t => (JsonNode?)t)]),
+            ["categories"] = new JsonArray([.. s.Categories.Select(c => (JsonNode?)c)]),
+            ["query"] = s.Query,
+            ["ca_pem_sha256"] = s.CaPem is null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(s.CaPem))),
+            ["pinned_sha256"] = s.PinnedSha256,
+            ["paused"] = s.Paused,
         };
     }
 

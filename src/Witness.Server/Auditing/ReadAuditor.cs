@@ -7,9 +7,10 @@ namespace Witness.Server.Auditing;
 
 /// <summary>
 /// Records reading and exporting in the tenant's own log (SPEC §4): <c>audit_log.view</c> at most
-/// once per reader per 10 minutes, <c>audit_log.export</c> for every export.
+/// once per reader per 10 minutes, <c>audit_log.export</c> for every export; through the one ingest path
+/// (<see cref="EventIntake.RecordAsync"/>), like Witness's other own events.
 /// </summary>
-public sealed class ReadAuditor(EventIngestor ingestor, TimeProvider clock)
+public sealed class ReadAuditor(EventIntake intake, TimeProvider clock)
 {
     public static readonly TimeSpan ViewThrottle = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<(string Tenant, string Reader), DateTimeOffset> _lastView = new();
@@ -56,6 +57,6 @@ public sealed class ReadAuditor(EventIngestor ingestor, TimeProvider clock)
             Metadata = metadata,
             Description = description,
         };
-        await ingestor.AppendAsync([new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: false)], ct);
+        await intake.RecordAsync([e], idempotent: false, ct);
     }
 }

@@ -23,7 +23,8 @@ public static class WitnessHealthChecks
     public static void Add(IServiceCollection services) =>
         services.AddHealthChecks()
             .AddCheck<StoreCheck>("store", tags: [ReadyTag])
-            .AddCheck<SigningKeyCheck>("signing_key", tags: [ReadyTag]);
+            .AddCheck<SigningKeyCheck>("signing_key", tags: [ReadyTag])
+            .AddCheck<Witnessing.WitnessingHealthCheck>("witnessing", tags: [ReadyTag]);
 
     public static void Map(IEndpointRouteBuilder app)
     {

@@ -59,9 +59,9 @@ internal sealed class StreamDeliveryService : BackgroundService
     {
         foreach (var (worker, _, _) in _running.Values)
         {
-            if (sizes.ContainsKey(worker.Tenant))
+            if (sizes.TryGetValue(worker.Tenant, out var size))
             {
-                worker.Wake();
+                worker.Wake(size);
             }
         }
     }

@@ -1,8 +1,11 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Witness.Catalog;
 using Witness.Events;
 using Witness.Search;
+using Witness.Server.Auditing;
 using Witness.Server.Auth;
 using Witness.Server.Configuration;
 using Witness.Server.Secrets;
@@ -15,12 +18,13 @@ namespace Witness.Server.Streams;
 /// <summary>
 /// A tenant's log streams: checks a definition (every wrong field named), saves it with its secret
 /// sealed, sets the starting cursor (live, or backfill from a seq or a time), pauses and resumes, sends a
-/// test event, and tells a stream's status (state, cursor, lag, last error). <c>/v1/streams</c> and the
-/// console's Streams page both go through here.
+/// test event, and tells a stream's status (state, cursor, lag, last error). Every change is recorded in the
+/// tenant's own log (<c>stream.create|update|pause|resume|delete</c>, without tokens or secrets), like webhook
+/// changes. <c>/v1/streams</c> and the console's Streams page both go through here.
 /// </summary>
 internal sealed partial class StreamService(
     IWitnessStore store, IStreamStore streams, SecretProtector protector, StreamDeliveryService delivery, StreamDestinations destinations,
-    WitnessServerOptions options)
+    SystemEvents events, WitnessServerOptions options)
 {
     /// <summary>The fields of a stream, as the API spells them.</summary>
     public static readonly string[] Fields =
@@ -57,6 +61,8 @@ internal sealed partial class StreamService(
         };
         await streams.CreateStreamAsync(stream, ct);
         delivery.PollNow();
+        await ConfigurationChanges.StreamAsync(events, scope.Tenant, ConfigurationActions.StreamCreate, null, stream,
+            new JsonObject { ["start_seq"] = stream.Progress.DeliveredSeq + 1 }, scope.Actor, scope.Request, ct);
         return ChangeResult<SavedStream>.Saved(new SavedStream(stream, newSecret));
     }
 
@@ -78,24 +84,46 @@ internal sealed partial class StreamService(
         var newSecret = existing.Kind == StreamKinds.Http ? request.Secret : null;
         var secret = existing.Kind == StreamKinds.SplunkHec ? request.Token : newSecret;
         var stream = Build(scope.Tenant, existing, request, secret);
-        return await SaveAsync(stream, ct) is { } saved ? ChangeResult<SavedStream>.Saved(new SavedStream(saved, newSecret)) : ChangeResult<SavedStream>.Missing;
+        if (await SaveAsync(stream, ct) is not { } saved)
+        {
+            return ChangeResult<SavedStream>.Missing;
+        }
+
+        await ConfigurationChanges.StreamAsync(events, scope.Tenant, ConfigurationActions.StreamUpdate, existing, saved,
+            new JsonObject { ["secret_replaced"] = secret is not null }, scope.Actor, scope.Request, ct);
+        return ChangeResult<SavedStream>.Saved(new SavedStream(saved, newSecret));
     }
 
     /// <summary>Pauses or resumes delivery; the cursor stays, so a resumed stream goes on from where it was. Null when there is no such stream.</summary>
     public async Task<LogStream?> SetPausedAsync(TenantScope scope, string id, bool paused, CancellationToken ct)
     {
         var existing = await streams.FindStreamAsync(scope.Tenant, id, ct);
-        return existing is null ? null : existing.Paused == paused ? existing : await SaveAsync(existing with { Paused = paused }, ct);
+        if (existing is null || existing.Paused == paused)
+        {
+            return existing;
+        }
+
+        var saved = await SaveAsync(existing with { Paused = paused }, ct);
+        if (saved is not null)
+        {
+            await ConfigurationChanges.StreamAsync(events, scope.Tenant, paused ? ConfigurationActions.StreamPause : ConfigurationActions.StreamResume, existing, saved,
+                null, scope.Actor, scope.Request, ct);
+        }
+
+        return saved;
     }
 
+    /// <summary>Deletes the stream and its cursor and records the deletion; false when the tenant has no such stream.</summary>
     public async Task<bool> DeleteAsync(TenantScope scope, string id, CancellationToken ct)
     {
-        if (!await streams.DeleteStreamAsync(scope.Tenant, id, ct))
+        var existing = await streams.FindStreamAsync(scope.Tenant, id, ct);
+        if (existing is null || !await streams.DeleteStreamAsync(scope.Tenant, id, ct))
         {
             return false;
         }
 
         await delivery.StopAsync(id);
+        await ConfigurationChanges.StreamAsync(events, scope.Tenant, ConfigurationActions.StreamDelete, existing, null, null, scope.Actor, scope.Request, ct);
         return true;
     }
 

@@ -25,12 +25,14 @@ internal sealed class StreamWorker(
 
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly StreamFilter _filter = StreamFilter.Of(stream);
+    private readonly StreamLag _lag = new(stream.Tenant, stream.Id, stream.Kind, stream.Progress.DeliveredSeq, clock);
 
     public string Tenant => stream.Tenant;
 
-    /// <summary>Called when the tenant's log grew, so delivery does not wait for the next poll.</summary>
-    public void Wake()
+    /// <summary>Called when the tenant's log grew to <paramref name="size"/> events, so delivery does not wait for the next poll.</summary>
+    public void Wake(long size)
     {
+        _lag.Grew(size);
         try
         {
             _wake.Release();
@@ -48,6 +50,7 @@ internal sealed class StreamWorker(
         var failures = 0;
         var savedAt = DateTimeOffset.MinValue;
         IStreamDestination? destination = null;
+        Telemetry.StreamMetrics.Started(_lag);
         try
         {
             while (!ct.IsCancellationRequested)
@@ -69,8 +72,10 @@ internal sealed class StreamWorker(
                         Telemetry.StreamMetrics.Sent(stream.Kind, batch.Records.Count);
                     }
 
+                    _lag.Read(read);
                     // A cursor only moves forward.
                     confirmed = Math.Max(confirmed, progress.DeliveredSeq);
+                    Telemetry.StreamMetrics.Moved(_lag, _lag.Confirmed(confirmed));
                     failures = 0;
                     var now = clock.GetUtcNow();
                     // While a backlog drains, the cursor is saved at most twice a second: a restart sends those events again.
@@ -114,7 +119,7 @@ internal sealed class StreamWorker(
                     progress = progress with { LastError = error, LastErrorAt = now, FailingSince = progress.FailingSince ?? now };
                     logger.LogWarning("Stream {Stream} of tenant {Tenant} failed ({Error}); sending again from seq {Seq} after a pause",
                         stream.Id, stream.Tenant, error, progress.DeliveredSeq + 1);
-                    Telemetry.StreamMetrics.Failed(stream.Kind);
+                    Telemetry.StreamMetrics.Failed(_lag);
                     if (!progress.FailureRecorded && now - progress.FailingSince >= options.FailureThreshold)
                     {
                         await RecordFailureAsync(progress);
@@ -142,6 +147,7 @@ internal sealed class StreamWorker(
         }
         finally
         {
+            Telemetry.StreamMetrics.Stopped(_lag);
             if (destination is not null)
             {
                 await DisposeQuietlyAsync(destination);

@@ -17,8 +17,8 @@ public static class PlatformLog
 
     public const string TenantDeleteAction = "tenant.delete";
 
-    /// <summary>Appends the record of a deleted tenant: who deleted it and what it held.</summary>
-    public static async Task RecordTenantDeletedAsync(EventIngestor ingestor, TimeProvider clock, string tenant, TenantDeletion removed, EventActor actor, CancellationToken ct)
+    /// <summary>Appends the record of a deleted tenant (who deleted it and what it held) through the one ingest path.</summary>
+    public static async Task RecordTenantDeletedAsync(EventIntake intake, TimeProvider clock, string tenant, TenantDeletion removed, EventActor actor, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var e = new AuditEvent
@@ -40,6 +40,6 @@ public static class PlatformLog
             }),
             Description = $"Deleted tenant {tenant} with its {removed.Events} events, {removed.ApiKeys} API keys and {removed.Users} console users",
         };
-        await ingestor.AppendAsync([new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: false)], ct);
+        await intake.RecordAsync([e], idempotent: false, ct);
     }
 }

@@ -18,8 +18,7 @@ public static class WitnessingRegistration
     {
         services.AddSingleton(sp =>
         {
-            var store = sp.GetRequiredService<IWitnessStore>();
-            var heads = store as IHeadsLogStore ?? throw new InvalidOperationException($"the {store.Kind} store keeps no heads log");
+            var heads = sp.GetService<IHeadsLogStore>() ?? throw new InvalidOperationException($"the {sp.GetRequiredService<IWitnessStore>().Kind} store keeps no heads log");
             return new HeadsLog(heads, sp.GetRequiredService<SigningKey>(), sp.GetRequiredService<WitnessServerOptions>().Clock);
         });
         services.AddSingleton<HeadsLogService>();
@@ -36,7 +35,7 @@ public static class WitnessingRegistration
         app.MapGet("/v1/witnessing", async (HttpContext context, HeadsCosigner cosigner) =>
                 Results.Json(await cosigner.StatusAsync(context.RequestAborted), WitnessingJson.Api.WitnessingStatus))
             .WithTags("Witnessing").RequireAuthorization(Scopes.EventsRead)
-            .WithSummary("Whether the heads log is witnessed: its size, the policy K, the latest checkpoint cosigned by K witnesses and when, behind (an alert) when the latest waited too long or witnesses refused it, and each witness's last cosigned size or problem.")
+            .WithSummary("Whether the heads log is witnessed: its size, the policy K, the latest checkpoint cosigned by K witnesses and when, since when later checkpoints wait (pending_since, lag_seconds), behind (an alert) when that wait passed alert_after_seconds or witnesses refused it, and each witness's last cosigned size or problem. Kept in the store, so every instance answers the same.")
             .Produces<WitnessingStatus>(200);
     }
 }

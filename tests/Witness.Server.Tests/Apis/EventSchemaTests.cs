@@ -82,10 +82,13 @@ public sealed class EventSchemaTests
         yield return ("action a number", Some.Event(tenant, change: e => e["action"] = 7));
     }
 
-    [Fact]
-    public async Task Every_event_the_validator_accepts_validates_against_the_schema_as_accepted_and_as_shown()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Every_event_the_validator_accepts_validates_against_the_schema_as_accepted_and_as_shown(string storeKind)
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var store = await Streams.StreamTestStore.CreateAsync(storeKind);
+        await using var server = await store.StartServerAsync();
         var tenant = Some.Tenant();
         using var client = await server.ClientForAsync(tenant);
         var (accepted, shown, document) = await LoadAsync(client);
@@ -112,10 +115,13 @@ public sealed class EventSchemaTests
         }
     }
 
-    [Fact]
-    public async Task Every_documented_rejection_is_refused_by_the_validator_and_by_the_schema()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Every_documented_rejection_is_refused_by_the_validator_and_by_the_schema(string storeKind)
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var store = await Streams.StreamTestStore.CreateAsync(storeKind);
+        await using var server = await store.StartServerAsync();
         var tenant = Some.Tenant();
         // A global key, so an event naming a malformed tenant is refused for its tenant, not for the key's.
         using var client = server.Client(await server.CreateKeyAsync(null));

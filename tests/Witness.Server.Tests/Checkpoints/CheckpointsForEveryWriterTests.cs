@@ -1,6 +1,5 @@
 using Witness.Cli;
 using Witness.Events;
-using Witness.Ingest;
 using Witness.Server.Tests.Support;
 
 namespace Witness.Server.Tests.Checkpoints;
@@ -14,9 +13,9 @@ public sealed class CheckpointsForEveryWriterTests
         var tenant = Some.Tenant();
 
         // Another instance on the same store, which signs nothing itself.
-        await using (var other = await StoreOpener.OpenAsync(server.DataDirectory, server.Options.PostgresConnectionString, CancellationToken.None))
-        await using (var ingestor = new EventIngestor(other, TimeProvider.System))
+        await using (var other = await CommandHost.OpenAsync(server.DataDirectory, server.Options.PostgresConnectionString, CancellationToken.None))
         {
+            var ingestor = other.Intake.Ingestor;
             var parser = new EventParser(TimeProvider.System);
             for (var i = 0; i < 7; i++)
             {

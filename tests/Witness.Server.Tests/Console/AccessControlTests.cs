@@ -18,7 +18,7 @@ public sealed class AccessControlTests
     [Fact]
     public async Task Forty_wrong_passwords_lock_the_account_so_the_right_one_is_refused_until_the_window_passes()
     {
-        var clock = new ManualClock(Now);
+        var clock = new ServerClock(Now);
         await using var server = await RunningServer.StartAsync(o => o.Clock = clock);
         await AddUserAsync(server, "ada@acme.example", ConsoleRoles.Administrator);
         using var browser = new ConsoleHttpSession(server.Address);
@@ -52,7 +52,7 @@ public sealed class AccessControlTests
     [Fact]
     public async Task An_address_guessing_at_many_accounts_is_refused_before_any_password_is_hashed()
     {
-        var clock = new ManualClock(Now);
+        var clock = new ServerClock(Now);
         await using var server = await RunningServer.StartAsync(o =>
         {
             o.Clock = clock;

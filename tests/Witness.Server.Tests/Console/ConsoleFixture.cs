@@ -29,7 +29,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     private IPlaywright _playwright = null!;
 
-    public ManualClock Clock { get; } = new(Now);
+    public ServerClock Clock { get; } = new(Now);
     public RunningServer Server { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
     public string AdminKey { get; private set; } = null!;

@@ -68,5 +68,13 @@ public sealed class StreamsPageTests(ConsoleFixture fixture)
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Stream deleted.");
         await Expect(page.Locator("tr[data-stream-id]")).ToHaveCountAsync(0);
         Assert.Empty((await (await client.GetAsync("/v1/streams")).JsonAsync()).GetProperty("streams").EnumerateArray());
+
+        // Each change made in the console is in the tenant's log, by the signed-in administrator.
+        foreach (var action in (string[])["stream.create", "stream.pause", "stream.delete"])
+        {
+            var recorded = (await (await client.GetAsync($"/v1/events?action={action}")).JsonAsync()).GetProperty("events");
+            Assert.Equal(1, recorded.GetArrayLength());
+            Assert.Equal(email, recorded[0].GetProperty("actor").GetProperty("email").GetString());
+        }
     }
 }

@@ -14,7 +14,7 @@ namespace Witness.Server.Tests.Retention;
 
 public sealed class RetentionTests : IAsyncLifetime
 {
-    private readonly ManualClock _clock = new(new DateTimeOffset(2024, 1, 10, 9, 0, 0, TimeSpan.Zero));
+    private readonly ServerClock _clock = new(new DateTimeOffset(2024, 1, 10, 9, 0, 0, TimeSpan.Zero));
     private RunningServer _server = null!;
 
     public async Task InitializeAsync() =>

@@ -11,8 +11,8 @@ public sealed class HttpStreamDeliveryTests
 {
     private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-    private static Task<RunningServer> StartServerAsync(string? dataDirectory = null) =>
-        RunningServer.StartAsync(o =>
+    private static Task<RunningServer> StartServerAsync(StreamTestStore store, string? dataDirectory = null) =>
+        store.StartServerAsync(o =>
         {
             o.WebhookAllowedHosts.Add("127.0.0.1");
             o.Streams.BatchSize = 250;
@@ -51,10 +51,13 @@ public sealed class HttpStreamDeliveryTests
         return records;
     }
 
-    [Fact]
-    public async Task An_http_stream_backfills_every_event_in_seq_order_signed_and_resumes_after_the_receiver_failed_without_losing_one()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task An_http_stream_backfills_every_event_in_seq_order_signed_and_resumes_after_the_receiver_failed_without_losing_one(string storeKind)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
+        await using var store = await StreamTestStore.CreateAsync(storeKind);
         var failing = false;
         var failedRequests = new HashSet<int>();
         receiver.Respond = i =>
@@ -71,7 +74,7 @@ public sealed class HttpStreamDeliveryTests
 
             return 204;
         };
-        await using var server = await StartServerAsync();
+        await using var server = await StartServerAsync(store);
         var tenant = Some.Tenant();
         using var client = await server.ClientForAsync(tenant);
         await Some.SendManyAsync(client, tenant, 1000);
@@ -119,11 +122,14 @@ public sealed class HttpStreamDeliveryTests
         Assert.Contains(records, r => r.GetProperty("action").GetString() == "stream.delivery_failing");
     }
 
-    [Fact]
-    public async Task A_stream_started_from_a_time_delivers_the_events_received_since_and_keeps_only_what_its_filters_let_through()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_stream_started_from_a_time_delivers_the_events_received_since_and_keeps_only_what_its_filters_let_through(string storeKind)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var server = await StartServerAsync();
+        await using var store = await StreamTestStore.CreateAsync(storeKind);
+        await using var server = await StartServerAsync(store);
         var tenant = Some.Tenant();
         using var client = await server.ClientForAsync(tenant);
         await Some.SendManyAsync(client, tenant, 20);
@@ -148,23 +154,27 @@ public sealed class HttpStreamDeliveryTests
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.JsonAsync()).GetProperty("id").GetString()!;
         Assert.Equal(20, (await created.JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64());
+        // The cursor also moves over the stream's own stream.create (seq 51), which its filters leave out.
         await Eventually.GetAsync(async () =>
-            (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 50 ? "" : null, "the cursor at 50");
+            (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 51 ? "" : null, "the cursor at 51");
 
         var seqs = Records(receiver).Select(r => r.GetProperty("seq").GetInt64()).ToList();
         Assert.Equal(Enumerable.Range(0, 10).Select(i => 21L + (i * 3)), seqs);
     }
 
-    [Fact]
-    public async Task A_splunk_hec_stream_posts_events_with_the_token_and_the_cursor_survives_a_restart()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_splunk_hec_stream_posts_events_with_the_token_and_the_cursor_survives_a_restart(string storeKind)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
+        await using var store = await StreamTestStore.CreateAsync(storeKind);
         var folder = TempFolder.Create("witness-streams");
         try
         {
             string id;
             string tenant = Some.Tenant();
-            await using (var server = await StartServerAsync(folder))
+            await using (var server = await StartServerAsync(store, folder))
             {
                 using var client = await server.ClientForAsync(tenant);
                 await Some.SendManyAsync(client, tenant, 40);
@@ -173,17 +183,17 @@ public sealed class HttpStreamDeliveryTests
                     ["name"] = "splunk", ["kind"] = "splunk_hec", ["url"] = receiver.Address.ToString(), ["token"] = "hec-token-1", ["format"] = "cef", ["start_seq"] = 1,
                 }))).JsonAsync()).GetProperty("id").GetString()!;
                 await Eventually.GetAsync(async () =>
-                    (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 40 ? "" : null, "40 delivered");
+                    (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 41 ? "" : null, "41 delivered");
                 await server.StopKeepingDataAsync();
             }
 
             var before = receiver.Requests.Count;
-            await using (var again = await StartServerAsync(folder))
+            await using (var again = await StartServerAsync(store, folder))
             {
                 using var client = await again.ClientForAsync(tenant);
                 await Some.SendManyAsync(client, tenant, 10);
                 await Eventually.GetAsync(async () =>
-                    (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 50 ? "" : null, "50 delivered");
+                    (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 51 ? "" : null, "51 delivered");
             }
 
             var events = new List<JsonElement>();
@@ -198,16 +208,43 @@ public sealed class HttpStreamDeliveryTests
                 }
             }
 
-            Assert.Equal(Enumerable.Range(1, 50).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), events.Select(e => e.GetProperty("fields").GetProperty("seq").GetString()));
-            Assert.All(events, e => Assert.StartsWith("CEF:0|Witness|Witness|1|inbox.create|", e.GetProperty("event").GetString(), StringComparison.Ordinal));
+            // The 40 events, the stream's own stream.create (seq 41), then the 10 sent after the restart.
+            Assert.Equal(Enumerable.Range(1, 51).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), events.Select(e => e.GetProperty("fields").GetProperty("seq").GetString()));
+            Assert.All(events.Where((_, i) => i != 40), e => Assert.StartsWith("CEF:0|Witness|Witness|1|inbox.create|", e.GetProperty("event").GetString(), StringComparison.Ordinal));
+            Assert.StartsWith("CEF:0|Witness|Witness|1|stream.create|", events[40].GetProperty("event").GetString(), StringComparison.Ordinal);
             // After the restart delivery went on from the cursor: only the new events were sent.
-            Assert.Equal(Enumerable.Range(41, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                events.Skip(40).Select(e => e.GetProperty("fields").GetProperty("seq").GetString()));
+            Assert.Equal(Enumerable.Range(42, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                events.Skip(41).Select(e => e.GetProperty("fields").GetProperty("seq").GetString()));
             Assert.True(receiver.Requests.Count > before);
         }
         finally
         {
             TempFolder.Delete(folder);
         }
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_stream_filtered_by_log_type_delivers_only_the_events_of_that_type_and_its_cursor_passes_the_others(string storeKind)
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var store = await StreamTestStore.CreateAsync(storeKind);
+        await using var server = await StartServerAsync(store);
+        var tenant = Some.Tenant();
+        using var client = await server.ClientForAsync(tenant);
+        await Some.SendManyAsync(client, tenant, 12, i => Some.Event(tenant, i % 3 == 0 ? "inbox.open" : "inbox.create", e => e["type"] = i % 3 == 0 ? "access" : "activity"));
+
+        var id = (await (await client.PostAsync("/v1/streams", Some.Json(new JsonObject
+        {
+            ["name"] = "access", ["kind"] = "http", ["url"] = new Uri(receiver.Address, "/access").ToString(), ["secret"] = Secret, ["types"] = new JsonArray("access"), ["start_seq"] = 1,
+        }))).JsonAsync()).GetProperty("id").GetString()!;
+        // The 12 events and the stream's own stream.create (an activity event, left out).
+        await Eventually.GetAsync(async () =>
+            (await (await client.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status").GetProperty("delivered_seq").GetInt64() == 13 ? "" : null, "the cursor at 13");
+
+        var records = Records(receiver);
+        Assert.Equal([1L, 4, 7, 10], records.Select(r => r.GetProperty("seq").GetInt64()));
+        Assert.All(records, r => Assert.Equal("access", r.GetProperty("type").GetString()));
     }
 }

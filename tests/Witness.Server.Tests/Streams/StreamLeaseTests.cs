@@ -63,12 +63,12 @@ public sealed class StreamLeaseTests : IAsyncLifetime
         var first = await Eventually.GetValueAsync<JsonElement>(async () =>
         {
             var status = (await (await clientB.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status");
-            return status.GetProperty("delivered_seq").GetInt64() == 300 && status.TryGetProperty("instance", out _) ? status : null;
-        }, "the first 300 delivered");
+            return status.GetProperty("delivered_seq").GetInt64() == 301 && status.TryGetProperty("instance", out _) ? status : null;
+        }, "the first 300 and the stream's own stream.create delivered");
         var holder = first.GetProperty("instance").GetString()!;
 
         // While both run, one delivers: every event arrived exactly once.
-        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), Seqs(receiver));
+        Assert.Equal(Enumerable.Range(1, 301).Select(i => (long)i), Seqs(receiver));
 
         // The holder dies without a word; events keep arriving through the other instance.
         var pid = int.Parse(holder.Split(':')[1], CultureInfo.InvariantCulture);
@@ -84,13 +84,13 @@ public sealed class StreamLeaseTests : IAsyncLifetime
         var taken = await Eventually.GetValueAsync<JsonElement>(async () =>
         {
             var status = (await (await survivor.GetAsync($"/v1/streams/{id}")).JsonAsync()).GetProperty("status");
-            return status.GetProperty("delivered_seq").GetInt64() == 500 ? status : null;
+            return status.GetProperty("delivered_seq").GetInt64() == 501 ? status : null;
         }, "the other instance to deliver");
         var took = killed.Elapsed;
 
         Assert.NotEqual(holder, taken.GetProperty("instance").GetString());
         Assert.True(took < TimeSpan.FromSeconds(30), $"taken over after {took.TotalSeconds:0.0} s");
-        Assert.Equal(Enumerable.Range(1, 500).Select(i => (long)i), Seqs(receiver).Distinct());
+        Assert.Equal(Enumerable.Range(1, 501).Select(i => (long)i), Seqs(receiver).Distinct());
     }
 
     /// <summary>The process id of a served instance: the one listening on its port.</summary>

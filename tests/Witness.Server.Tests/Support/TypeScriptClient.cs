@@ -9,7 +9,7 @@ namespace Witness.Server.Tests.Support;
 public static class TypeScriptClient
 {
     /// <summary>The folder of the TypeScript client project, found from the test binaries up to the repository root.</summary>
-    public static string Folder { get; } = FindFolder();
+    public static string Folder { get; } = Path.Combine(RepositoryFolder.Path, "tests", "clients", "typescript");
 
     /// <summary>Runs <c>node node_modules/PACKAGE/BIN args…</c> in <see cref="Folder"/> and waits for it (3 minutes at most).</summary>
     public static async Task<WitnessProcess.Result> RunAsync(string script, IReadOnlyDictionary<string, string>? environment, params string[] args)
@@ -56,18 +56,5 @@ public static class TypeScriptClient
         }
 
         return new WitnessProcess.Result(process.ExitCode, await output, await error);
-    }
-
-    private static string FindFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Witness.slnx")))
-            {
-                return Path.Combine(dir.FullName, "tests", "clients", "typescript");
-            }
-        }
-
-        throw new InvalidOperationException($"no Witness.slnx above {AppContext.BaseDirectory}");
     }
 }

@@ -1,5 +1,3 @@
-using Witness.Server.Tests.Support;
-
 namespace Witness.Storage.Tests.Conformance;
 
 /// <summary>A fresh database per test class on the server of <c>WITNESS_TEST_POSTGRES</c>; every test of the class fails with a how-to when it is not set.</summary>

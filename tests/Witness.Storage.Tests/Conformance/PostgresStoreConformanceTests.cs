@@ -1,5 +1,4 @@
 using Witness.Storage.Postgres;
-using Witness.Server.Tests.Support;
 
 namespace Witness.Storage.Tests.Conformance;
 

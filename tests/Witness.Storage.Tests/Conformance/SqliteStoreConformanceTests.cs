@@ -1,4 +1,3 @@
-using Witness.Server.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Witness.Storage.Sqlite;
 

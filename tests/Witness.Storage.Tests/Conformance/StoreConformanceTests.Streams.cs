@@ -113,4 +113,34 @@ public abstract partial class StoreConformanceTests
         Assert.Empty(await streams.ReadEventsAfterAsync(tenant, 25, 10, CancellationToken.None));
         Assert.Empty(await streams.ReadEventsAfterAsync(Submit.Tenant(), 0, 10, CancellationToken.None));
     }
+
+    // Both stores read a stream through the shared StoreRows reader: every field, null and set, comes back as saved.
+    [Fact]
+    public async Task A_stream_comes_back_field_for_field_with_its_cursor_and_lease()
+    {
+        await using var store = await OpenStoreAsync();
+        var streams = (IStreamStore)store;
+        var at = new DateTimeOffset(2026, 3, 4, 5, 6, 7, 891, TimeSpan.Zero);
+        var stream = NewStream(Submit.Tenant()) with
+        {
+            Kind = StreamKinds.Syslog, Url = "tls://siem.example.com:6514", CaPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            PinnedSha256 = new string('a', 64), CreatedAt = at, UpdatedAt = at.AddSeconds(1),
+        };
+        await streams.CreateStreamAsync(stream, CancellationToken.None);
+        var bare = await streams.FindStreamAsync(stream.Tenant, stream.Id, CancellationToken.None);
+        Assert.NotNull(bare);
+        Assert.Equal(stream.Types, bare.Types);
+        Assert.Equal(stream.Categories, bare.Categories);
+        Assert.Equal(stream with { Types = bare.Types, Categories = bare.Categories }, bare);
+
+        var progress = new StreamProgress
+        {
+            DeliveredSeq = 77, DeliveredAt = at.AddMinutes(1), LastError = "connection reset", LastErrorAt = at.AddMinutes(2), FailingSince = at.AddMinutes(3), FailureRecorded = true,
+        };
+        Assert.True(await streams.TryLeaseStreamAsync(stream.Id, "instance-a", at, at.AddSeconds(20), CancellationToken.None));
+        Assert.True(await streams.SaveStreamProgressAsync(stream.Id, "instance-a", progress, CancellationToken.None));
+        var found = await streams.FindStreamAsync(stream.Tenant, stream.Id, CancellationToken.None);
+        Assert.NotNull(found);
+        Assert.Equal(stream with { Types = found.Types, Categories = found.Categories, Progress = progress, LeaseOwner = "instance-a", LeaseUntil = at.AddSeconds(20) }, found);
+    }
 }

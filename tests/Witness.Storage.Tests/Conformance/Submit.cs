@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Witness.Events;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Witness.Storage.Tests.Conformance;
 
@@ -9,7 +10,7 @@ internal static class Submit
 {
     public static readonly DateTimeOffset Now = new(2025, 6, 15, 12, 0, 0, TimeSpan.Zero);
 
-    private static readonly EventParser Parser = new(new FixedClock(Now));
+    private static readonly EventParser Parser = new(new FakeTimeProvider(Now));
     private static int _counter;
 
     public static string Tenant() => $"t{Interlocked.Increment(ref _counter)}-{Guid.NewGuid():N}"[..20];
@@ -59,10 +60,5 @@ internal static class Submit
             var result = (await store.AppendAsync([request], Now, CancellationToken.None))[0];
             Assert.Null(result.Conflict);
         }
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

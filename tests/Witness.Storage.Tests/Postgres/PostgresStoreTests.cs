@@ -3,10 +3,10 @@ using Npgsql;
 using Witness.Checkpoints;
 using Witness.Ingest;
 using Witness.Integrity;
-using Witness.Server.Tests.Support;
 using Witness.Storage.Postgres;
 using Witness.Storage.Tests.Conformance;
 using Witness.Verification;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Witness.Storage.Tests.Postgres;
 
@@ -94,7 +94,7 @@ public sealed class PostgresStoreTests
     public async Task Month_partitions_are_made_ahead_and_for_any_month_an_append_needs_and_retention_drops_whole_months()
     {
         await using var database = await PostgresTestDatabase.CreateAsync();
-        var clock = new FixedClock(new DateTimeOffset(2030, 11, 20, 0, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 11, 20, 0, 0, 0, TimeSpan.Zero));
         await using var store = Open(database.ConnectionString, clock);
         await store.InitializeAsync(CancellationToken.None);
         foreach (var name in new[] { "events_2030_11", "events_2030_12", "events_2031_01", "event_targets_2031_01" })
@@ -221,7 +221,7 @@ public sealed class PostgresStoreTests
         await store.AppendManyAsync(other, 1);
         var beforeRelease = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var afterRelease = beforeRelease.AddMinutes(5);
-        var clock = new ManualClock(beforeRelease);
+        var clock = new FakeTimeProvider(beforeRelease);
         await using var ingestor = new EventIngestor(store, clock);
 
         // Another writer (as another instance would) holds the tenant's head while requests arrive.
@@ -245,7 +245,7 @@ public sealed class PostgresStoreTests
         var pair = ingestor.AppendAsync(Submit.Request(Submit.Event(tenant), Submit.Event(tenant)));
         var otherTenant = ingestor.AppendAsync(Submit.Request(Submit.Event(other)));
         var last = ingestor.AppendAsync(Submit.Request(Submit.Event(tenant)));
-        clock.Set(afterRelease);
+        clock.SetUtcNow(afterRelease);
         await held.CommitAsync();
         await Task.WhenAll(first, pair, otherTenant, last);
 
@@ -265,10 +265,5 @@ public sealed class PostgresStoreTests
         var otherGroup = await database.ScalarAsync(
             "SELECT count(*) FROM events o JOIN events t ON o.xmin::text = t.xmin::text WHERE o.tenant_id <> t.tenant_id AND o.seq > 1 AND t.seq > 1");
         Assert.Equal(0L, otherGroup);
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

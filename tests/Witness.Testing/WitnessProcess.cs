@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Witness.Server.Tests.Support;
+namespace Witness.Testing;
 
 /// <summary>
 /// The real <c>witness</c> executable (witness.dll beside the tests) run as a child process: CLI

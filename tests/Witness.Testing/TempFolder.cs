@@ -1,4 +1,4 @@
-namespace Witness.Server.Tests.Support;
+namespace Witness.Testing;
 
 /// <summary>Throwaway folders under the system temp folder.</summary>
 public static class TempFolder

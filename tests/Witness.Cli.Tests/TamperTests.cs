@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Witness.Integrity;
-using Witness.Server.Tests.Support;
 
-namespace Witness.Server.Tests.Cli;
+namespace Witness.Cli.Tests;
 
 /// <summary>
 /// Someone with write access to the SQLite file changes history behind Witness's back;

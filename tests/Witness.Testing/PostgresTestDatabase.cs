@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Witness.Server.Tests.Support;
+namespace Witness.Testing;
 
 /// <summary>
 /// A fresh, empty database on the test PostgreSQL server (env <c>WITNESS_TEST_POSTGRES</c>, set by

@@ -1,4 +1,4 @@
-namespace Witness.Server.Tests.Support;
+namespace Witness.Testing;
 
 /// <summary>Waits for work the server does in the background (alerts, deliveries) to become visible.</summary>
 public static class Eventually

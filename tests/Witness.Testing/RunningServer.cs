@@ -9,7 +9,7 @@ using Witness.Access;
 using Witness.Server;
 using Witness.Storage;
 
-namespace Witness.Server.Tests.Support;
+namespace Witness.Testing;
 
 /// <summary>
 /// A real Witness server (Kestrel) on a free loopback port with its own data folder, stopped and

@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Witness.Server.Secrets;
-using Witness.Server.Tests.Support;
 
-namespace Witness.Server.Tests.Cli;
+namespace Witness.Cli.Tests;
 
 /// <summary>
 /// Issue 21 item 3: <c>witness backup</c> while a real <c>witness serve</c> ingests, <c>witness restore</c>

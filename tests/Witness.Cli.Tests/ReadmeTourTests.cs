@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Witness.Server.Tests.Support;
 
-namespace Witness.Server.Tests.Cli;
+namespace Witness.Cli.Tests;
 
 /// <summary>The README's five-minute tour, run as written against a fresh <c>witness serve</c> process.</summary>
 public sealed partial class ReadmeTourTests
@@ -10,7 +9,7 @@ public sealed partial class ReadmeTourTests
     [Fact]
     public async Task The_readme_tour_runs_as_written_against_a_fresh_server()
     {
-        var readme = await File.ReadAllTextAsync(Path.Combine(TypeScriptClient.Folder, "..", "..", "..", "README.md"));
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryFolder.Path, "README.md"));
         var tour = readme[readme.IndexOf("## A five-minute tour", StringComparison.Ordinal)..];
         var script = TourBlock().Match(tour).Groups[1].Value;
         Assert.Contains("keys create", script);

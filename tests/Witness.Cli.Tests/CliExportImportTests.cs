@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Witness.Server.Tests.Catalog;
-using Witness.Server.Tests.Support;
 
-namespace Witness.Server.Tests.Export;
+namespace Witness.Cli.Tests;
 
 /// <summary><c>witness export</c> and <c>witness import</c> run as processes against a server's data folder or its API.</summary>
 public sealed class CliExportImportTests : IAsyncLifetime
@@ -41,7 +39,7 @@ public sealed class CliExportImportTests : IAsyncLifetime
 
         var csv = Path.Combine(_folder, "export.csv");
         Assert.Equal(0, (await WitnessProcess.RunAsync(["export", .. _server.StoreArgs(), "--tenant", tenant, "--format", "csv", "--out", csv])).ExitCode);
-        var rows = ExportApiTests.ReadCsv(await File.ReadAllBytesAsync(csv));
+        var rows = CsvRecords.Read(await File.ReadAllBytesAsync(csv));
         // A header, the 25 events, and the recorded NDJSON export before it.
         Assert.Equal(27, rows.Count);
         Assert.Equal("audit_log.export", rows[1][5]);
@@ -149,11 +147,18 @@ public sealed class CliExportImportTests : IAsyncLifetime
     public async Task An_event_sent_through_the_api_or_imported_from_the_data_folder_or_the_url_is_stored_alike()
     {
         string[] tenants = [Some.Tenant(), Some.Tenant(), Some.Tenant()];
-        var entry = CatalogRequests.Entry("Created widget {{target.name}}", category: "Widgets", type: "access");
+        var entry = new JsonObject
+        {
+            ["category"] = "Widgets",
+            ["type"] = "access",
+            ["crud"] = "create",
+            ["template"] = "Created widget {{target.name}}",
+            ["description"] = "Create widget",
+        };
         foreach (var tenant in tenants)
         {
             using var admin = await _server.ClientForAsync(tenant, "admin");
-            Assert.True((await admin.PutActionAsync("widget.create", entry)).IsSuccessStatusCode);
+            Assert.True((await admin.PutAsync("/v1/actions/widget.create", Some.Json(entry))).IsSuccessStatusCode);
         }
 
         // No category, type or description: the tenant's own catalog entry fills them in.

@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Data.Sqlite;
-using Witness.Server.Tests.Support;
 
-namespace Witness.Server.Tests.Cli;
+namespace Witness.Cli.Tests;
 
 /// <summary>Acknowledged means durable: a SIGKILL during concurrent ingest loses nothing that was answered 2xx.</summary>
 public sealed class CrashTests

@@ -1,6 +1,5 @@
-using Witness.Server.Tests.Support;
 
-namespace Witness.Server.Tests.Cli;
+namespace Witness.Cli.Tests;
 
 /// <summary>How the <c>witness</c> process reports: one line per error, exit 2 for usage, 1 for a failed operation, plain progress off a terminal.</summary>
 public sealed class CliEdgeTests : IAsyncLifetime

@@ -1,12 +1,11 @@
 using Witness.Access;
 using Witness.Cli;
 using Witness.Server.Console;
-using Witness.Server.Tests.Support;
 using Witness.Storage;
 using Witness.Storage.Postgres;
 using Witness.Storage.Sqlite;
 
-namespace Witness.Server.Tests.Console;
+namespace Witness.Cli.Tests;
 
 public sealed class UsersCommandTests : IAsyncLifetime
 {

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Witness.Server.Tests.Support;
+namespace Witness.Testing;
 
 /// <summary>Test values: realistic events as JSON, and small helpers to send and read them.</summary>
 public static class Some

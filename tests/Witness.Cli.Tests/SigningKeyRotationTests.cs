@@ -2,9 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Witness.Integrity;
-using Witness.Server.Tests.Support;
+using Witness.Server;
 
-namespace Witness.Server.Tests.Cli;
+namespace Witness.Cli.Tests;
 
 /// <summary>
 /// Signing keys registered in the store, on SQLite and on PostgreSQL: <c>witness signing-key rotate</c> between

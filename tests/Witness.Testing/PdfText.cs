@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Witness.Server.Tests.Export;
+namespace Witness.Testing;
 
 /// <summary>The text of a PDF as poppler's pdftotext reads it: an independent reader of what was drawn.</summary>
-internal static class PdfText
+public static class PdfText
 {
     /// <param name="pdf">The file.</param>
     /// <param name="page">Only this page (1-based), or every page when null.</param>
@@ -23,8 +23,7 @@ internal static class PdfText
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
-            Assert.True(process.ExitCode == 0, $"pdftotext failed: {await error}");
-            return await output;
+            return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"pdftotext failed: {await error}");
         }
         finally
         {
