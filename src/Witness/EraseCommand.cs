@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Witness.Events;
-using Witness.Ingest;
 using Witness.Server.Auditing;
 using Witness.Server.Privacy;
 using Witness.Storage;
@@ -47,12 +46,19 @@ public static class EraseCommand
                 throw new CliException($"no Witness store in '{folder}' (give --data DIR or --postgres)");
             }
 
-            await using var store = await StoreOpener.OpenAsync(folder, connection, ct);
-            var clock = TimeProvider.System;
-            await using var ingestor = new EventIngestor(store, clock);
-            var intake = new EventIntake(ingestor, await CliAccessChanges.LoadCatalogAsync(store, ct), new TenantSettingsCache(store, clock), clock);
-            var erasure = new SubjectErasure(store, new SystemEvents(intake));
-            var (count, seq) = await erasure.EraseAsync(name, subject, CliAccessChanges.Actor("erase"), null, ct);
+            CommandHost host;
+            try
+            {
+                host = await CommandHost.OpenAsync(folder, connection, ct);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new CliException(ex.Message);
+            }
+
+            await using var opened = host;
+            var erasure = new SubjectErasure(host.Store, new SystemEvents(host.Intake));
+            var (count, seq) = await erasure.EraseAsync(name, subject, CommandHost.Actor("erase"), null, ct);
             var kept = count.Kept > 0 ? $"; {count.Kept} events stored before leaf version 2 keep their values (docs/erasure.md)" : "";
             Console.WriteLine($"Erased the personal values of {count.Events} event{(count.Events == 1 ? "" : "s")} in tenant '{name}'{kept}. Recorded as event {seq}.");
             return 0;

@@ -7,7 +7,7 @@ using Witness.Server.Tests.Support;
 
 namespace Witness.Server.Tests.Privacy;
 
-/// <summary><c>personal_data_days</c> (docs/erasure.md): personal values older than the setting are erased by the retention service; the events stay.</summary>
+/// <summary><c>personal_data_days</c> (docs/erasure.md), with a manual clock: personal values older than the setting are erased by the retention service; the events stay.</summary>
 public sealed class PersonalDataDaysTests
 {
     [Theory]
@@ -15,7 +15,7 @@ public sealed class PersonalDataDaysTests
     [InlineData("postgres")]
     public async Task Personal_values_older_than_personal_data_days_are_erased_while_the_events_and_newer_values_stay(string storeKind)
     {
-        var clock = new ManualClock(new DateTimeOffset(2024, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        var clock = new ServerClock(new DateTimeOffset(2024, 3, 1, 9, 0, 0, TimeSpan.Zero));
         await using var database = storeKind == "postgres" ? await PostgresTestDatabase.CreateAsync() : null;
         await using var server = await RunningServer.StartAsync(o =>
         {
