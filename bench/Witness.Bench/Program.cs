@@ -32,6 +32,7 @@ using Witness.Verification;
 // events/s, CPU per event and the stream's lag (issue 19); --folder DIR for the stores and rsyslog's output (default /tmp/bench-streams-live-*).
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
 // fill) and times full verification of its tenant three times.
+// `erase` fills a store of --query-events events whose every tenth event is one subject's (kept in --store DIR) and times erasing that subject.
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -61,6 +62,11 @@ if (mode is "stats")
 if (mode is "neighbour")
 {
     await NeighbourBench.RunAsync(Arg("--seconds", 20), clients, args.Contains("--events-per-second") ? Arg("--events-per-second", 0) : null, report);
+}
+
+if (mode is "erase")
+{
+    await EraseBench.RunAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), report);
 }
 
 if (mode is "stream-live")

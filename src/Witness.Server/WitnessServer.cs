@@ -85,6 +85,7 @@ public static class WitnessServer
         Witnessing.WitnessingRegistration.AddWitnessing(services);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<Configuration.SettingsService>();
+        services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));
         Health.WitnessHealthChecks.Add(services);
         Telemetry.WitnessTelemetry.Add(services, options);
@@ -158,6 +159,7 @@ public static class WitnessServer
         Witnessing.WitnessingRegistration.MapWitnessing(app);
         TenantsApi.Map(app);
         SettingsApi.Map(app);
+        SubjectsApi.Map(app);
         if (keepsAutomation)
         {
             AlertsApi.Map(app);

@@ -260,7 +260,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
 
         _eventCopy ??= await _connection.BeginBinaryImportAsync(
-            "COPY events (tenant_id, seq, received_at, occurred_at, event_id, type, action, category, outcome, actor_id, actor_email, ip, search_text, hash, body) FROM STDIN (FORMAT BINARY)",
+            "COPY events (tenant_id, seq, received_at, occurred_at, event_id, type, action, category, outcome, actor_id, actor_email, ip, search_text, hash, body, personal) FROM STDIN (FORMAT BINARY)",
             ct);
         for (; _copied < _events.Count; _copied++)
         {
@@ -402,6 +402,14 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         await writer.WriteAsync(k.SearchText, NpgsqlDbType.Text, ct);
         await writer.WriteAsync(entry.Hash, NpgsqlDbType.Bytea, ct);
         await writer.WriteAsync(entry.Body, NpgsqlDbType.Bytea, ct);
+        if (entry.Personal is null)
+        {
+            await writer.WriteNullAsync(ct);
+        }
+        else
+        {
+            await writer.WriteAsync(entry.Personal, NpgsqlDbType.Bytea, ct);
+        }
     }
 
     private async Task CopyEventIdsAsync(CancellationToken ct)

@@ -97,7 +97,7 @@ public sealed partial class PostgresStore
     public async Task<TenantSettings> GetSettingsAsync(string tenant, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand("SELECT retention_days, time_zone, strict_mode, legal_hold FROM tenant_settings WHERE tenant = $1", connection);
+        await using var command = new NpgsqlCommand("SELECT retention_days, time_zone, strict_mode, legal_hold, personal_data_days FROM tenant_settings WHERE tenant = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
@@ -107,6 +107,7 @@ public sealed partial class PostgresStore
                 TimeZone = reader.GetString(1),
                 StrictMode = reader.GetBoolean(2),
                 LegalHold = reader.GetBoolean(3),
+                PersonalDataDays = reader.IsDBNull(4) ? null : reader.GetInt32(4),
             }
             : TenantSettings.Default;
     }
@@ -116,16 +117,17 @@ public sealed partial class PostgresStore
         await using var connection = await Data.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO tenant_settings (tenant, retention_days, time_zone, strict_mode, legal_hold)
-            VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO tenant_settings (tenant, retention_days, time_zone, strict_mode, legal_hold, personal_data_days)
+            VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (tenant) DO UPDATE SET retention_days = excluded.retention_days, time_zone = excluded.time_zone,
-                strict_mode = excluded.strict_mode, legal_hold = excluded.legal_hold
+                strict_mode = excluded.strict_mode, legal_hold = excluded.legal_hold, personal_data_days = excluded.personal_data_days
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         command.Parameters.Add(new NpgsqlParameter { Value = settings.RetentionDays });
         command.Parameters.Add(new NpgsqlParameter { Value = settings.TimeZone });
         command.Parameters.Add(new NpgsqlParameter { Value = settings.StrictMode });
         command.Parameters.Add(new NpgsqlParameter { Value = settings.LegalHold });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)settings.PersonalDataDays ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
         await command.ExecuteNonQueryAsync(ct);
     }
 }

@@ -59,7 +59,7 @@ public sealed partial class PostgresStore
                     return new EventPage(events, new EventCursor(lastOccurred, events[^1].Seq));
                 }
 
-                events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)));
+                events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) });
                 lastOccurred = PostgresTime.ToMicros(reader.GetDateTime(1));
             }
         }
@@ -95,7 +95,7 @@ public sealed partial class PostgresStore
         // Through event_ids: one probe of its key gives the partition, instead of one probe per month.
         await using var command = new NpgsqlCommand(
             """
-            SELECT e.seq, e.body, e.hash FROM event_ids i
+            SELECT e.seq, e.body, e.hash, e.personal FROM event_ids i
             JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
             WHERE i.tenant_id = $1 AND i.event_id = $2
             """, connection);
@@ -115,7 +115,7 @@ public sealed partial class PostgresStore
 
         await using var command = new NpgsqlCommand(
             """
-            SELECT e.seq, e.body, e.hash FROM event_ids i
+            SELECT e.seq, e.body, e.hash, e.personal FROM event_ids i
             JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
             WHERE i.tenant_id = $1 AND i.seq = $2
             """, connection);
@@ -128,7 +128,7 @@ public sealed partial class PostgresStore
     {
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
-            ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2))
+            ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2)) { Personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3) }
             : null;
     }
 
@@ -153,7 +153,7 @@ public sealed partial class PostgresStore
         await using var command = new NpgsqlCommand(
             """
             SELECT seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
-                   actor_id, actor_email, ip, search_text
+                   actor_id, actor_email, ip, search_text, personal
             FROM events
             WHERE tenant_id = $1 AND seq >= $2
             ORDER BY seq
@@ -168,7 +168,10 @@ public sealed partial class PostgresStore
                 reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
                 reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
                 reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), reader.GetString(13), []);
-            yield return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), keys);
+            yield return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), keys)
+            {
+                Personal = reader.IsDBNull(14) ? null : reader.GetFieldValue<byte[]>(14),
+            };
         }
     }
 

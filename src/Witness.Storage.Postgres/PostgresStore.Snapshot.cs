@@ -140,7 +140,7 @@ public sealed partial class PostgresStore
             await using var command = new NpgsqlCommand(
                 """
                 SELECT e.seq, e.event_id, e.body, e.hash, e.occurred_at, e.received_at, e.type, e.action, e.category, e.outcome,
-                       e.actor_id, e.actor_email, e.ip, e.search_text, i.event_id = e.event_id, i.content_digest, i.client_omitted
+                       e.actor_id, e.actor_email, e.ip, e.search_text, i.event_id = e.event_id, i.content_digest, i.client_omitted, e.personal
                 FROM events e
                 LEFT JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq
                 WHERE e.tenant_id = $1 AND e.seq >= $2
@@ -161,6 +161,7 @@ public sealed partial class PostgresStore
                     IdIndexed = !reader.IsDBNull(14) && reader.GetBoolean(14),
                     ContentDigest = reader.IsDBNull(15) ? null : reader.GetFieldValue<byte[]>(15),
                     ClientOmitted = reader.IsDBNull(16) ? null : (Events.ClientOmitted)reader.GetInt16(16),
+                    Personal = reader.IsDBNull(17) ? null : reader.GetFieldValue<byte[]>(17),
                 };
             }
         }

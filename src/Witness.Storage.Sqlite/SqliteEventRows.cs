@@ -11,13 +11,13 @@ internal sealed class SqliteEventRows(Microsoft.Data.Sqlite.SqliteConnection con
     private SqliteInsertStatement? _target;
 
     /// <summary>Inserts the event's row at <paramref name="rid"/> and a target index row per target; <paramref name="omitted"/> null stores NULL (not checked by verification).</summary>
-    public void Insert(long rid, long tenantId, long seq, string eventId, EventIndexKeys k, byte[] contentDigest, byte[] hash, byte[] body, Events.ClientOmitted? omitted = null)
+    public void Insert(long rid, long tenantId, long seq, string eventId, EventIndexKeys k, byte[] contentDigest, byte[] hash, byte[] body, Events.ClientOmitted? omitted = null, byte[]? personal = null)
     {
         _event ??= new SqliteInsertStatement(connection,
             """
             INSERT INTO events (rid, tenant_id, seq, event_id, occurred_at, received_at, type, action, category, outcome,
-                                actor_id, actor_email, ip, search_text, content_digest, hash, body, client_omitted)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                                actor_id, actor_email, ip, search_text, content_digest, hash, body, client_omitted, personal)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
             """);
         _event.Bind(1, rid);
         _event.Bind(2, tenantId);
@@ -45,6 +45,7 @@ internal sealed class SqliteEventRows(Microsoft.Data.Sqlite.SqliteConnection con
             _event.Bind(18, (string?)null);
         }
 
+        _event.Bind(19, personal);
         _event.Execute();
 
         if (k.Targets.Count == 0)

@@ -34,7 +34,7 @@ internal static class SqliteSearch
     {
         var (from, alias, where) = Where(command, tenantId, filter, after, emailActors);
         command.CommandText =
-            $"SELECT e.seq, e.occurred_at, e.body, e.hash FROM {from} WHERE {where} " +
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM {from} WHERE {where} " +
             $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
     }
 

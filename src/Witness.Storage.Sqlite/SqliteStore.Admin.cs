@@ -101,7 +101,7 @@ public sealed partial class SqliteStore
         ReadAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT retention_days, time_zone, strict_mode, legal_hold FROM tenant_settings WHERE tenant = $tenant";
+            command.CommandText = "SELECT retention_days, time_zone, strict_mode, legal_hold, personal_data_days FROM tenant_settings WHERE tenant = $tenant";
             command.Parameters.AddWithValue("$tenant", tenant);
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await reader.ReadAsync(ct)
@@ -111,6 +111,7 @@ public sealed partial class SqliteStore
                     TimeZone = reader.GetString(1),
                     StrictMode = reader.GetBoolean(2),
                     LegalHold = reader.GetBoolean(3),
+                    PersonalDataDays = reader.IsDBNull(4) ? null : reader.GetInt32(4),
                 }
                 : TenantSettings.Default;
         }, ct);
@@ -121,16 +122,17 @@ public sealed partial class SqliteStore
             await using var command = connection.CreateCommand();
             command.CommandText =
                 """
-                INSERT INTO tenant_settings (tenant, retention_days, time_zone, strict_mode, legal_hold)
-                VALUES ($tenant, $retention, $zone, $strict, $hold)
+                INSERT INTO tenant_settings (tenant, retention_days, time_zone, strict_mode, legal_hold, personal_data_days)
+                VALUES ($tenant, $retention, $zone, $strict, $hold, $personal)
                 ON CONFLICT (tenant) DO UPDATE SET retention_days = excluded.retention_days, time_zone = excluded.time_zone,
-                    strict_mode = excluded.strict_mode, legal_hold = excluded.legal_hold
+                    strict_mode = excluded.strict_mode, legal_hold = excluded.legal_hold, personal_data_days = excluded.personal_data_days
                 """;
             command.Parameters.AddWithValue("$tenant", tenant);
             command.Parameters.AddWithValue("$retention", settings.RetentionDays);
             command.Parameters.AddWithValue("$zone", settings.TimeZone);
             command.Parameters.AddWithValue("$strict", settings.StrictMode);
             command.Parameters.AddWithValue("$hold", settings.LegalHold);
+            command.Parameters.AddWithValue("$personal", (object?)settings.PersonalDataDays ?? DBNull.Value);
             return await command.ExecuteNonQueryAsync(ct);
         }, ct);
 }

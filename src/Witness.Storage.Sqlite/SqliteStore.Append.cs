@@ -95,7 +95,7 @@ public sealed partial class SqliteStore
 
             var k = entry.Keys;
             _eventRows ??= new SqliteEventRows(connection);
-            _eventRows.Insert(Rid(head.TenantId, entry.Seq), head.TenantId, entry.Seq, entry.Event.Id, k, entry.ContentDigest, entry.Hash, entry.Body, entry.Omitted);
+            _eventRows.Insert(Rid(head.TenantId, entry.Seq), head.TenantId, entry.Seq, entry.Event.Id, k, entry.ContentDigest, entry.Hash, entry.Body, entry.Omitted, entry.Personal);
             Counts.Add(head.TenantId, k);
 
             if (k.ActorEmail is not null

@@ -38,7 +38,7 @@ public sealed partial class SqliteStore
         private const string Sql =
             """
             SELECT rid, seq, tenant_id, occurred_at, received_at, event_id, body, hash, type, action, category, outcome,
-                   actor_id, actor_email, ip, search_text, content_digest, client_omitted
+                   actor_id, actor_email, ip, search_text, content_digest, client_omitted, personal
             FROM events
             WHERE rid >= ?1 AND rid < ?2
             ORDER BY rid
@@ -89,6 +89,11 @@ public sealed partial class SqliteStore
                 if (!rows.IsNull(17))
                 {
                     block.SetClientOmitted((int)rows.Int64(17));
+                }
+
+                if (!rows.IsNull(18))
+                {
+                    block.Set(LogColumn.Personal, rows.Bytes(18));
                 }
 
                 ct.ThrowIfCancellationRequested();

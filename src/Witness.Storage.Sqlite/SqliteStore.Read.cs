@@ -70,7 +70,7 @@ public sealed partial class SqliteStore
                         return new EventPage(events, new EventCursor(lastOccurred, last.Seq));
                     }
 
-                    events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)));
+                    events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) });
                     lastOccurred = reader.GetInt64(1);
                 }
             }
@@ -126,12 +126,12 @@ public sealed partial class SqliteStore
             }
 
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT seq, body, hash FROM events WHERE tenant_id = $t AND {condition}";
+            command.CommandText = $"SELECT seq, body, hash, personal FROM events WHERE tenant_id = $t AND {condition}";
             command.Parameters.AddWithValue("$t", tenantId.Value);
             command.Parameters.AddWithValue("$key", key);
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await reader.ReadAsync(ct)
-                ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2))
+                ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2)) { Personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3) }
                 : null;
         }, ct);
 
@@ -161,7 +161,7 @@ public sealed partial class SqliteStore
     private const string ReadLogSql =
         """
         SELECT rid, seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
-               actor_id, actor_email, ip, search_text, tenant_id
+               actor_id, actor_email, ip, search_text, tenant_id, personal
         FROM events
         WHERE rid >= $p0 AND rid < $p1
         ORDER BY rid
@@ -179,6 +179,7 @@ public sealed partial class SqliteStore
         {
             SeqColumn = reader.GetInt64(1),
             TenantColumnMatches = reader.GetInt64(15) == tenantId,
+            Personal = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
         };
     }
 

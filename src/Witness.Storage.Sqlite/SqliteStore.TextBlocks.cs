@@ -162,7 +162,7 @@ public sealed partial class SqliteStore
             await using var reader = await command.ExecuteReaderAsync(token);
             while (await reader.ReadAsync(token))
             {
-                rows.Add((reader.GetInt64(1), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3))));
+                rows.Add((reader.GetInt64(1), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) }));
             }
 
             return rows;
@@ -184,7 +184,7 @@ public sealed partial class SqliteStore
 
         command.Parameters.AddWithValue("$ranges", json.Append(']').ToString());
         command.CommandText =
-            "SELECT e.seq, e.occurred_at, e.body, e.hash FROM json_each($ranges) j CROSS JOIN events e NOT INDEXED " +
+            "SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM json_each($ranges) j CROSS JOIN events e NOT INDEXED " +
             $"WHERE e.rid BETWEEN (j.value ->> 0) AND (j.value ->> 1) AND {where} " +
             $"ORDER BY e.occurred_at DESC, e.seq DESC LIMIT {count}";
     }

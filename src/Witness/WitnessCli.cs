@@ -15,6 +15,7 @@ public static class WitnessCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(TenantsCommand.Create());
+        root.Subcommands.Add(EraseCommand.Create());
         root.Subcommands.Add(SigningKeyCommand.Create());
         root.Subcommands.Add(Backup.BackupCommand.Backup());
         root.Subcommands.Add(Backup.BackupCommand.Restore());

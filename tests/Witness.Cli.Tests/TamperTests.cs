@@ -245,7 +245,8 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         read.CommandText = $"SELECT body FROM events WHERE seq = {seq}";
         var body = (byte[])read.ExecuteScalar()!;
         using var write = c.CreateCommand();
-        write.CommandText = $"UPDATE events SET hash = $hash WHERE seq = {seq}";
+        // As leaf version 1 (personal NULL): the forged hash is then the hash of the row's bytes.
+        write.CommandText = $"UPDATE events SET hash = $hash, personal = NULL WHERE seq = {seq}";
         write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
         write.ExecuteNonQuery();
     }
@@ -255,8 +256,9 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
-            // The digest check turned off too (client_omitted NULL, as for rows older than migration 015).
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL WHERE seq = 123");
+            // The digest check turned off too (client_omitted NULL, as for rows older than migration 015), and the row
+            // made to read as leaf version 1 (personal NULL), so the forged hash is the hash of its bytes.
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL, personal = NULL WHERE seq = 123");
             using var read = c.CreateCommand();
             read.CommandText = "SELECT body FROM events WHERE seq = 123";
             var body = (byte[])read.ExecuteScalar()!;
@@ -437,7 +439,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         // only the checkpoint at 300 a client kept can tell.
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL WHERE seq = 123");
+            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL, personal = NULL WHERE seq = 123");
             using (var read = c.CreateCommand())
             {
                 read.CommandText = "SELECT body FROM events WHERE seq = 123";

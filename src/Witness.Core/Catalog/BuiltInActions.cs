@@ -23,6 +23,14 @@ public static class BuiltInActions
     public static ActionDefinition LogPurge { get; } =
         new("log.purge", Category, LogTypes.Activity, CrudOperations.Delete, "Purged {{metadata.events}} events older than {{metadata.retention_days}} days", "Purge old events");
 
+    /// <summary>A subject's personal values were erased (docs/erasure.md); metadata <c>subject</c> (email or actor_id, never the value) and <c>events</c>.</summary>
+    public static ActionDefinition PrivacyErase { get; } =
+        new("privacy.erase", Category, LogTypes.Activity, CrudOperations.Delete, "Erased the personal values of a subject (by {{metadata.subject}}) in {{metadata.events}} events", "Erase personal data");
+
+    /// <summary>Personal values older than the tenant's personal_data_days were erased; metadata <c>events</c> and <c>personal_data_days</c>.</summary>
+    public static ActionDefinition PrivacyExpire { get; } =
+        new("privacy.expire", Category, LogTypes.Activity, CrudOperations.Delete, "Erased the personal values of {{metadata.events}} events older than {{metadata.personal_data_days}} days", "Expire personal data");
+
     /// <summary>An alert rule fired; the first target is the rule (its name is shown).</summary>
     public static ActionDefinition AlertFired { get; } =
         new("alert.fired", Category, LogTypes.Activity, CrudOperations.Other, "Alert rule {{target.name}} fired", "Alert fired");
@@ -45,7 +53,7 @@ public static class BuiltInActions
     /// <summary>Every built-in action, ordered by name, then the <see cref="ConfigurationActions"/>.</summary>
     public static IReadOnlyList<ActionDefinition> All { get; } =
     [
-        AlertFired, AuditLogExport, AuditLogView, ConsoleSignIn, ConsoleSignInFailed, ConsoleSignOut, LegalHoldRelease, LegalHoldSet, LogPurge,
+        AlertFired, AuditLogExport, AuditLogView, ConsoleSignIn, ConsoleSignInFailed, ConsoleSignOut, LegalHoldRelease, LegalHoldSet, LogPurge, PrivacyErase, PrivacyExpire,
         .. ConfigurationActions.All,
     ];
 }

@@ -269,6 +269,29 @@ public static class CanonicalEvent
         output.Write("\"}"u8);
     }
 
+    /// <summary>
+    /// The NDJSON export's line for a stored event: as <see cref="WriteWithHash(IBufferWriter{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>,
+    /// with the event's personal record (<see cref="PersonalValues"/>, base64) as a last member <c>"personal"</c> when it has one,
+    /// so that the leaf can be recomputed offline.
+    /// </summary>
+    public static void WriteWithHash(IBufferWriter<byte> output, ReadOnlySpan<byte> canonical, ReadOnlySpan<byte> leafHash, byte[]? personal)
+    {
+        if (personal is null)
+        {
+            WriteWithHash(output, canonical, leafHash);
+            return;
+        }
+
+        output.Write(canonical[..^1]);
+        output.Write(",\"hash\":\""u8);
+        var hex = output.GetSpan(64);
+        Convert.TryToHexStringLower(leafHash, hex, out var written);
+        output.Advance(written);
+        output.Write("\",\"personal\":\""u8);
+        output.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(personal)));
+        output.Write("\"}"u8);
+    }
+
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 

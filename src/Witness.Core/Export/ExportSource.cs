@@ -157,7 +157,7 @@ public sealed class ExportSource
                 }
 
                 Rows++;
-                yield return new StoredEvent(row.Seq, row.Body, row.Hash);
+                yield return new StoredEvent(row.Seq, row.Body, row.Hash) { Personal = row.Personal };
                 next++;
                 if (++read == SeqChunk)
                 {

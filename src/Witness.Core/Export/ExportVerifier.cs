@@ -309,14 +309,33 @@ public static class ExportVerifier
             }
 
             var canonical = CanonicalEvent.Write(e);
-            var leaf = MerkleHash.Leaf(canonical);
+            byte[]? personal = null;
+            if (eventElement.TryGetProperty("personal", out var record))
+            {
+                try
+                {
+                    personal = Convert.FromBase64String(record.GetString() ?? "");
+                }
+                catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+                {
+                    return Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} has a personal record that is not base64", e.Seq, e.Id, lineNumber);
+                }
+            }
+
+            var leafBytes = new ArrayBufferWriter<byte>(canonical.Length + 256);
+            if (!PersonalValues.TryLeaf(canonical, personal, personal is not null, leafBytes))
+            {
+                return Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} has a personal record that does not fit its personal values: it was changed after export", e.Seq, e.Id, lineNumber);
+            }
+
+            var leaf = MerkleHash.Leaf(leafBytes.WrittenSpan);
             var claimed = Text(eventElement, "hash");
             if (claimed != Convert.ToHexStringLower(leaf))
             {
                 return Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} does not match its hash: its content was changed after export", e.Seq, e.Id, lineNumber);
             }
 
-            if (!IsCanonicalLine(line, canonical, leaf, _wholeLog))
+            if (!IsCanonicalLine(line, canonical, leaf, personal, _wholeLog))
             {
                 return Bad($"event seq {e.Seq} (id {e.Id}) on line {lineNumber} is not written as Witness wrote it (bytes were added, removed or reformatted)", e.Seq, e.Id, lineNumber);
             }
@@ -492,7 +511,7 @@ public static class ExportVerifier
         }
 
         /// <summary>Whether the event part of the line is byte for byte the canonical form with its hash, as the server writes it.</summary>
-        private static bool IsCanonicalLine(string line, byte[] canonical, byte[] leaf, bool wholeLog)
+        private static bool IsCanonicalLine(string line, byte[] canonical, byte[] leaf, byte[]? personal, bool wholeLog)
         {
             var buffer = new ArrayBufferWriter<byte>(canonical.Length + 128);
             if (!wholeLog)
@@ -500,7 +519,7 @@ public static class ExportVerifier
                 buffer.Write("{\"event\":"u8);
             }
 
-            CanonicalEvent.WriteWithHash(buffer, canonical, leaf);
+            CanonicalEvent.WriteWithHash(buffer, canonical, leaf, personal);
             var expected = buffer.WrittenSpan;
             var actual = Encoding.UTF8.GetBytes(line);
             return wholeLog ? actual.AsSpan().SequenceEqual(expected) : actual.AsSpan().StartsWith(expected);

@@ -45,7 +45,7 @@ public sealed class NdjsonExportWriter : IExportWriter
         {
             await foreach (var stored in source.InSeqOrderAsync(ct).ConfigureAwait(false))
             {
-                CanonicalEvent.WriteWithHash(buffer, stored.Body, stored.Hash);
+                CanonicalEvent.WriteWithHash(buffer, stored.Body, stored.Hash, stored.Personal);
                 buffer.Write("\n"u8);
                 rows++;
                 await FlushAsync(buffer, hash, output, FlushAt, ct).ConfigureAwait(false);
@@ -159,7 +159,7 @@ public sealed class NdjsonExportWriter : IExportWriter
     {
         // Numbers and hex digits need no escaping, so the members after the event are written as they are.
         buffer.Write("{\"event\":"u8);
-        CanonicalEvent.WriteWithHash(buffer, stored.Body, stored.Hash);
+        CanonicalEvent.WriteWithHash(buffer, stored.Body, stored.Hash, stored.Personal);
         buffer.Write(",\"prev_seq\":"u8);
         buffer.Write(previous is { } seq ? Encoding.ASCII.GetBytes(seq.ToString(CultureInfo.InvariantCulture)) : "null"u8);
         buffer.Write(",\"proof\":["u8);

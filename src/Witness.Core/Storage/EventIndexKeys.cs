@@ -72,8 +72,8 @@ public sealed record EventIndexKeys(
             IndexText(e.Category),
             e.Outcome,
             IndexText(e.Actor.Id),
-            IndexText(e.Actor.Email?.ToLowerInvariant()),
-            e.Context?.Ip is { } ip ? IpRange.Key(IPAddress.Parse(ip)) : null,
+            e.Actor.Email is PersonalValues.Erased ? null : IndexText(e.Actor.Email?.ToLowerInvariant()),
+            e.Context?.Ip is { } ip and not PersonalValues.Erased ? IpRange.Key(IPAddress.Parse(ip)) : null,
             IndexText(text.ToString().ToLowerInvariant()),
             [.. e.Targets.Select(t => (IndexText(t.Type), IndexText(t.Id)))]);
     }

@@ -105,6 +105,16 @@ public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, Ev
 
     /// <summary>False when the store keeps a separate id index (PostgreSQL's <c>event_ids</c>) and it lacks this row or names another id for its seq.</summary>
     public bool IdIndexed { get; init; } = true;
+
+    /// <summary>The row's personal record (leaf version 2, <see cref="Events.PersonalValues"/>); null when the leaf is the body.</summary>
+    public byte[]? Personal { get; init; }
+
+    /// <summary>The leaf bytes of the row, or null when its personal record does not fit its body.</summary>
+    public byte[]? LeafBytes()
+    {
+        var leaf = new System.Buffers.ArrayBufferWriter<byte>(Body.Length + 256);
+        return Events.PersonalValues.TryLeaf(Body, Personal, Personal is not null, leaf) ? leaf.WrittenSpan.ToArray() : null;
+    }
 }
 
 /// <summary>A signed checkpoint of a tenant's log: its size, root hash and the signed note text.</summary>
@@ -134,6 +144,9 @@ public sealed record TenantSettings
     public string TimeZone { get; init; } = "UTC";
     public bool StrictMode { get; init; }
     public bool LegalHold { get; init; }
+
+    /// <summary>Personal values of events received more than this many days ago are erased (docs/erasure.md); null: kept as long as the events.</summary>
+    public int? PersonalDataDays { get; init; }
 
     public static TenantSettings Default { get; } = new();
 }

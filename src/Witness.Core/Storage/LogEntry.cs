@@ -9,6 +9,9 @@ public sealed record LogEntry(AuditEvent Event, byte[] Body, byte[] Hash, byte[]
 
     /// <summary>The fields the client left out (<see cref="SubmittedEvent.Omitted"/>), stored beside <see cref="ContentDigest"/>.</summary>
     public ClientOmitted Omitted { get; init; }
+
+    /// <summary>The salts of the event's personal values (<see cref="PersonalValues"/>), stored beside the body; null when it has none.</summary>
+    public byte[]? Personal { get; init; }
 }
 
 /// <summary>An event already in the log under a client id: enough to answer a retry (same body) or a conflict (other body).</summary>

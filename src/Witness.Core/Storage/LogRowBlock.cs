@@ -19,6 +19,9 @@ public enum LogColumn
 
     /// <summary>The digest of what the client sent (<c>content_digest</c>).</summary>
     ContentDigest,
+
+    /// <summary>The personal record of leaf version 2 (<c>personal</c>, <see cref="Events.PersonalValues"/>); NULL: the leaf is the body.</summary>
+    Personal,
 }
 
 /// <summary>
@@ -29,7 +32,7 @@ public enum LogColumn
 /// </summary>
 public sealed class LogRowBlock(int capacity)
 {
-    private const int Columns = 12;
+    private const int Columns = 13;
     private const int Null = -1;
 
     private readonly long[] _position = new long[capacity];
@@ -152,6 +155,7 @@ public sealed class LogRowBlock(int capacity)
             ContentDigest = IsNull(row, LogColumn.ContentDigest) ? null : Cell(row, LogColumn.ContentDigest).ToArray(),
             ClientOmitted = ClientOmitted(row),
             IdIndexed = _idIndexed[row],
+            Personal = IsNull(row, LogColumn.Personal) ? null : Cell(row, LogColumn.Personal).ToArray(),
         };
     }
 
@@ -187,6 +191,11 @@ public sealed class LogRowBlock(int capacity)
         if (!row.IdIndexed)
         {
             SetNotIdIndexed();
+        }
+
+        if (row.Personal is { } personal)
+        {
+            Set(LogColumn.Personal, personal);
         }
     }
 

@@ -538,7 +538,7 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         /// </summary>
         private RowCheck Check(LogRowBlock rows, int row, Span<byte> leaf)
         {
-            MerkleHash.Leaf(rows.Cell(row, LogColumn.Body), leaf);
+            LeafHash(rows.Cell(row, LogColumn.Body), rows.Cell(row, LogColumn.Personal), !rows.IsNull(row, LogColumn.Personal), leaf);
             if (leaf.SequenceEqual(rows.Cell(row, LogColumn.Hash)) && RowBytesCheck.Matches(rows, row, _tenantUtf8, out var targets))
             {
                 // The pair is read from the columns, which match the body, when the appender adds it.
@@ -546,6 +546,30 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
             }
 
             return Check(rows.ToStoredRow(row), leaf);
+        }
+
+        [ThreadStatic]
+        private static System.Buffers.ArrayBufferWriter<byte>? t_leafBytes;
+
+        /// <summary>The leaf hash of a row: of its body, or for leaf version 2 of its body with its personal values' commitments (all zero when the record does not fit).</summary>
+        private static void LeafHash(ReadOnlySpan<byte> body, ReadOnlySpan<byte> personal, bool hasPersonal, Span<byte> leaf)
+        {
+            if (!hasPersonal)
+            {
+                MerkleHash.Leaf(body, leaf);
+                return;
+            }
+
+            var bytes = t_leafBytes ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+            bytes.ResetWrittenCount();
+            if (PersonalValues.TryLeaf(body, personal, true, bytes))
+            {
+                MerkleHash.Leaf(bytes.WrittenSpan, leaf);
+            }
+            else
+            {
+                leaf.Clear();
+            }
         }
 
         private RowCheck Check(StoredRow row, ReadOnlySpan<byte> leaf)
@@ -562,7 +586,9 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
 
             if (!leaf.SequenceEqual(row.Hash))
             {
-                return new RowCheck($"event {row.Seq} was changed: its bytes no longer match its hash", 0, null);
+                return row.Personal is null
+                    ? new RowCheck($"event {row.Seq} was changed: its bytes no longer match its hash", 0, null)
+                    : new RowCheck($"event {row.Seq} was changed: its bytes with its personal record (the salts or commitments of its personal values) no longer match its hash", 0, null);
             }
 
             AuditEvent e;

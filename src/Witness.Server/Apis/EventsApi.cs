@@ -198,7 +198,10 @@ public static class EventsApi
         var checkpoint = (await issuer.IssueAsync(tenant, context.RequestAborted))!;
         var proof = await MerkleProofs.InclusionAsync(stored.Seq - 1, checkpoint.Size, store.Nodes(tenant), context.RequestAborted);
         return Results.Json(
-            new ProofResponse(id, stored.Seq, stored.Seq - 1, stored.HashHex, checkpoint.Size, [.. proof.Select(Convert.ToHexStringLower)], IntegrityApi.Describe(issuer, tenant, checkpoint)),
+            new ProofResponse(id, stored.Seq, stored.Seq - 1, stored.HashHex, checkpoint.Size, [.. proof.Select(Convert.ToHexStringLower)], IntegrityApi.Describe(issuer, tenant, checkpoint))
+            {
+                Personal = stored.Personal is { } personal ? Convert.ToBase64String(personal) : null,
+            },
             WitnessJson.Api.ProofResponse);
     }
 
@@ -277,4 +280,8 @@ public static class AppendStatus
     public const string Existing = "existing";
 }
 
-public sealed record ProofResponse(string Id, long Seq, long LeafIndex, string LeafHash, long TreeSize, IReadOnlyList<string> Proof, CheckpointResponse Checkpoint);
+public sealed record ProofResponse(string Id, long Seq, long LeafIndex, string LeafHash, long TreeSize, IReadOnlyList<string> Proof, CheckpointResponse Checkpoint)
+{
+    /// <summary>The event's personal record (leaf version 2, docs/erasure.md), base64: with the event it gives the leaf bytes; null when the leaf is the event itself.</summary>
+    public string? Personal { get; init; }
+}

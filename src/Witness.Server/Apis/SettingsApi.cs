@@ -21,7 +21,7 @@ public static class SettingsApi
             .WithSummary("The tenant's retention days, time zone, strict mode and legal hold.")
             .Produces<SettingsResponse>(200);
         group.MapMethods("", ["PATCH"], PatchAsync).RequireAuthorization(Scopes.Admin)
-            .WithSummary("Change retention_days (1–3650), time_zone (IANA name), strict_mode or legal_hold; fields left out keep their value. Placing or releasing a legal hold is recorded in the log.")
+            .WithSummary("Change retention_days (1–3650), time_zone (IANA name), strict_mode, legal_hold or personal_data_days (1–3650, null: kept as long as the events; docs/erasure.md); fields left out keep their value. Placing or releasing a legal hold is recorded in the log.")
             .Accepts<SettingsChange>("application/json")
             .Produces<SettingsResponse>(200).ProducesProblem(400);
     }
@@ -46,15 +46,17 @@ public static class SettingsApi
         var fields = new JsonRequestFields(root, SettingsService.Fields, nullIsLeftOut: false);
         return new SettingsChange(fields.Int32("retention_days"), fields.String("time_zone"), fields.Boolean("strict_mode"), fields.Boolean("legal_hold"))
         {
+            PersonalDataDays = fields.Int32("personal_data_days"),
+            KeepPersonalData = root.TryGetProperty("personal_data_days", out var personal) && personal.ValueKind == JsonValueKind.Null,
             UnknownFields = fields.Unknown,
             WrongType = fields.WrongType,
         };
     }
 
     private static IResult Describe(string tenant, TenantSettings s) =>
-        Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold), WitnessJson.Api.SettingsResponse);
+        Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold, s.PersonalDataDays), WitnessJson.Api.SettingsResponse);
 }
 
-public sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold);
+public sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold, int? PersonalDataDays);
 
 public sealed record HealthResponse(string Status, string Store);

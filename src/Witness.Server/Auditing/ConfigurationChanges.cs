@@ -41,6 +41,12 @@ internal static class ConfigurationChanges
             now["strict_mode"] = after.StrictMode;
         }
 
+        if (before.PersonalDataDays != after.PersonalDataDays)
+        {
+            was["personal_data_days"] = before.PersonalDataDays;
+            now["personal_data_days"] = after.PersonalDataDays;
+        }
+
         if (now.Count == 0)
         {
             return Task.CompletedTask;

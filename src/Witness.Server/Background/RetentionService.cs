@@ -83,6 +83,31 @@ public sealed class RetentionService(
             settings = await store.GetSettingsAsync(tenant, ct);
         }
 
+        if (!settings.LegalHold && settings.PersonalDataDays is { } days && store is IPersonalDataStore personal)
+        {
+            var erased = await personal.EraseReceivedBeforeAsync(tenant, options.Clock.GetUtcNow().AddDays(-days), ct);
+            if (erased.Events > 0)
+            {
+                await events.RecordAsync(new AuditEvent
+                {
+                    Id = "",
+                    Tenant = tenant,
+                    OccurredAt = default,
+                    Type = LogTypes.Activity,
+                    Action = BuiltInActions.PrivacyExpire.Action,
+                    Category = BuiltInActions.Category,
+                    Actor = SystemEvents.Witness,
+                    Outcome = Outcomes.Success,
+                    Metadata = JsonSerializer.SerializeToElement(new Dictionary<string, object>
+                    {
+                        ["events"] = erased.Events,
+                        ["personal_data_days"] = days,
+                    }),
+                }, idempotent: false, ct);
+                logger.LogInformation("Erased the personal values of {Count} events of tenant {Tenant} older than {Days} days", erased.Events, tenant, days);
+            }
+        }
+
         // Also records a purge whose event was lost to a stop between its last batch and its record.
         if (through >= from)
         {

@@ -15,4 +15,11 @@ public sealed record SettingsChange(int? RetentionDays, string? TimeZone, bool? 
     /// <summary>Fields sent with a value of the wrong type (or null), named by the service's rules.</summary>
     [JsonIgnore]
     public IReadOnlySet<string> WrongType { get; init; } = new HashSet<string>();
+
+    /// <summary>personal_data_days (1–3650) when sent as a number.</summary>
+    public int? PersonalDataDays { get; init; }
+
+    /// <summary>personal_data_days was sent as null: personal values are kept as long as the events.</summary>
+    [JsonIgnore]
+    public bool KeepPersonalData { get; init; }
 }

@@ -15,7 +15,7 @@ namespace Witness.Server.Configuration;
 internal sealed class SettingsService(IWitnessStore store, TenantSettingsCache cache, SystemEvents events)
 {
     /// <summary>The settings, as the API spells them.</summary>
-    public static readonly string[] Fields = ["retention_days", "time_zone", "strict_mode", "legal_hold"];
+    public static readonly string[] Fields = ["retention_days", "time_zone", "strict_mode", "legal_hold", "personal_data_days"];
 
     public Task<TenantSettings> GetAsync(string tenant, CancellationToken ct) => store.GetSettingsAsync(tenant, ct);
 
@@ -38,6 +38,11 @@ internal sealed class SettingsService(IWitnessStore store, TenantSettingsCache c
             errors.Add(new("time_zone", "must be an IANA time zone name such as Europe/Rome or UTC"));
         }
 
+        if ((change.WrongType.Contains("personal_data_days") && !change.KeepPersonalData) || change.PersonalDataDays is < 1 or > 3650)
+        {
+            errors.Add(new("personal_data_days", "must be a whole number of days from 1 to 3650, or null to keep personal values as long as the events"));
+        }
+
         foreach (var field in new[] { "strict_mode", "legal_hold" }.Where(change.WrongType.Contains))
         {
             errors.Add(new(field, "must be true or false"));
@@ -56,6 +61,7 @@ internal sealed class SettingsService(IWitnessStore store, TenantSettingsCache c
             TimeZone = change.TimeZone ?? before.TimeZone,
             StrictMode = change.StrictMode ?? before.StrictMode,
             LegalHold = change.LegalHold ?? before.LegalHold,
+            PersonalDataDays = change.KeepPersonalData ? null : change.PersonalDataDays ?? before.PersonalDataDays,
         };
         await cache.SaveAsync(tenant, settings, ct);
         if (settings.LegalHold != before.LegalHold)

@@ -13,7 +13,7 @@ public sealed record InclusionCheck(bool Verified, long? TreeSize, string Detail
 {
     internal static async Task<InclusionCheck> RunAsync(string tenant, StoredEvent stored, IWitnessStore store, CheckpointIssuer issuer, CancellationToken ct)
     {
-        if (!MerkleHash.Leaf(stored.Body).AsSpan().SequenceEqual(stored.Hash))
+        if (stored.LeafBytes() is not { } leafBytes || !MerkleHash.Leaf(leafBytes).AsSpan().SequenceEqual(stored.Hash))
         {
             return new(false, null, "The event's stored content does not match its hash.");
         }

@@ -19,6 +19,7 @@ namespace Witness.Server.Http;
 [JsonSerializable(typeof(FacetsResponse))]
 [JsonSerializable(typeof(ViewerTokenResponse))]
 [JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(EraseResponse))]
 internal sealed partial class WitnessJson : JsonSerializerContext
 {
     /// <summary>The context every response uses: text stays readable (no \u0027 for an apostrophe); nothing here is written into HTML.</summary>

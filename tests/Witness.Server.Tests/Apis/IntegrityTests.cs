@@ -40,10 +40,12 @@ public sealed class IntegrityTests : IAsyncLifetime
         var path = proof.GetProperty("proof").EnumerateArray().Select(Hex).ToList();
         Assert.True(MerkleVerifier.VerifyInclusion(leaf, proof.GetProperty("leaf_index").GetInt64(), checkpoint.Size, path, checkpoint.RootHash));
 
-        // The leaf hash is the hash of the event as the API shows it, minus its hash member.
+        // The leaf hash is the hash of the event as the API shows it, minus its hash member, with its
+        // personal values replaced by the commitments the proof's personal record gives (docs/erasure.md).
         var stored = await (await _client.GetAsync("/v1/events/e300")).JsonAsync();
         var canonical = Witness.Events.CanonicalEvent.Write(Witness.Events.CanonicalEvent.FromElement(stored));
-        Assert.Equal(leaf, MerkleHash.Leaf(canonical));
+        var personal = proof.TryGetProperty("personal", out var record) && record.ValueKind == JsonValueKind.String ? Convert.FromBase64String(record.GetString()!) : null;
+        Assert.Equal(leaf, MerkleHash.Leaf(Witness.Events.PersonalValues.Leaf(canonical, personal)));
 
         path[3][0] ^= 1;
         Assert.False(MerkleVerifier.VerifyInclusion(leaf, proof.GetProperty("leaf_index").GetInt64(), checkpoint.Size, path, checkpoint.RootHash));

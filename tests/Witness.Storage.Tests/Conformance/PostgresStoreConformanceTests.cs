@@ -43,6 +43,8 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
     protected override async Task<long> SqlAsync(string tenant, string sql) =>
         await fixture.Database.ScalarAsync(sql.Replace("{tenant}", $"(SELECT id FROM tenants WHERE name = '{tenant}')", StringComparison.Ordinal)) is long value ? value : 0;
 
+    protected override string BlobLiteral(string hex) => $"'\\x{hex}'::bytea";
+
     protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((PostgresStore)store).IndexTextBacklogAsync(CancellationToken.None);
     protected override Task<object?> ScalarAsync(string sql) => fixture.Database.ScalarAsync(sql);
 }

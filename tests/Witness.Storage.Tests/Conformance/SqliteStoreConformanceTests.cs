@@ -31,6 +31,8 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
         return await command.ExecuteScalarAsync() is long value ? value : 0;
     }
 
+    protected override string BlobLiteral(string hex) => $"x'{hex}'";
+
     protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((SqliteStore)store).IndexTextBacklogAsync(CancellationToken.None);
 
     protected override async Task<object?> ScalarAsync(string sql)

@@ -308,7 +308,7 @@ public abstract partial class StoreConformanceTests
         var byId = await store.FindAsync(tenant, "evt-find", CancellationToken.None);
         Assert.Equal(appended[0].Body, byId!.Body);
         Assert.Equal(appended[0].Hash, byId.Hash);
-        Assert.Equal(MerkleHash.Leaf(byId.Body), byId.Hash);
+        Assert.Equal(MerkleHash.Leaf(byId.LeafBytes()!), byId.Hash);
         Assert.Equal("evt-find", byId.Event.Id);
         var bySeq = await store.FindBySeqAsync(tenant, 2, CancellationToken.None);
         Assert.Equal(appended[1].Body, bySeq!.Body);

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Witness.Events;
+using Witness.Privacy;
+using Witness.Server;
+using Witness.Storage;
+
+namespace Witness.Bench;
+
+/// <summary>
+/// Erasure of a subject who is the actor of every tenth event: fills a SQLite store of <c>--query-events</c>
+/// events (kept in <c>--store DIR</c> when given, so reruns skip the fill), then times one
+/// <see cref="IPersonalDataStore.EraseSubjectAsync"/> by email (wall and process CPU). A rerun on a kept store
+/// finds the subject erased already: give a fresh --store to time it again.
+/// </summary>
+internal static class EraseBench
+{
+    public const string Email = "erin.subject@example.com";
+
+    public static async Task RunAsync(int count, string? kept, StringBuilder report)
+    {
+        var folder = kept ?? Path.Combine(Path.GetTempPath(), $"bench-erase-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var services = new ServiceCollection().AddWitnessStore(folder, null, TimeProvider.System);
+        await using var store = services.BuildServiceProvider().GetRequiredService<IWitnessStore>();
+        await store.InitializeAsync(CancellationToken.None);
+        var size = (await store.GetFrontierAsync("bench", CancellationToken.None))?.Size ?? 0;
+        if (size == 0)
+        {
+            var fill = Stopwatch.StartNew();
+            var subject = new EventActor { Type = ActorTypes.User, Id = "u_erin", Name = "Erin Subject", Email = Email };
+            var events = BenchEvents.Generate(count, "bench");
+            for (var i = 0; i < events.Length; i += 10)
+            {
+                events[i] = events[i] with { Actor = subject };
+            }
+
+            foreach (var group in events.Chunk(5000))
+            {
+                await store.AppendAsync([[.. group.Select(e => new SubmittedEvent(e, CanonicalEvent.ContentDigest(e), ClientChoseId: true))]], DateTimeOffset.UtcNow, CancellationToken.None);
+            }
+
+            Console.WriteLine($"filled {count:N0} events in {fill.Elapsed.TotalSeconds:N1} s");
+        }
+        else if (size != count)
+        {
+            throw new InvalidOperationException($"{folder} holds {size:N0} events, not {count:N0}: name another --store");
+        }
+
+        var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var erased = await ((IPersonalDataStore)store).EraseSubjectAsync("bench", ErasureSubject.ByEmail(Email), CancellationToken.None);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        report.AppendLine(CultureInfo.InvariantCulture, $"## Erasing a subject in a {count:N0}-event SQLite tenant (load {load}, store {folder})");
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"- {erased.Events:N0} events erased ({erased.Kept:N0} kept) in {seconds:N2} s wall, {cpuSeconds:N2} s CPU");
+        if (kept is null)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Witness.Checkpoints;
+using Witness.Events;
+using Witness.Integrity;
+using Witness.Privacy;
+using Witness.Search;
+using Witness.Verification;
+
+namespace Witness.Storage.Tests.Conformance;
+
+/// <summary>Leaf version 2 and erasure (docs/erasure.md) on every store.</summary>
+public abstract partial class StoreConformanceTests
+{
+    private static JsonObject SubjectEvent(string tenant, string email = "Erin.Subject@Example.com", string id = "u_erin") =>
+        Submit.Event(tenant, change: e =>
+        {
+            e["actor"] = new JsonObject { ["type"] = "user", ["id"] = id, ["name"] = "Erin Subject", ["email"] = email };
+            e["context"] = new JsonObject
+            {
+                ["ip"] = "198.51.100.77", ["user_agent"] = "ErinBrowser/2.0", ["source"] = "form",
+                ["location"] = new JsonObject { ["country"] = "DE", ["city"] = "Bonn" },
+            };
+        });
+
+    private static async Task<ChainVerification> VerifySignedAsync(IWitnessStore store, string tenant, SigningKey key)
+    {
+        await new CheckpointIssuer(store, key, TimeProvider.System).IssueAsync(tenant, CancellationToken.None);
+        return await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(tenant, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Personal_values_enter_the_leaf_as_salted_commitments_while_the_body_keeps_them()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        await store.AppendAsync(Submit.Request(SubjectEvent(tenant), SubjectEvent(tenant)));
+
+        var first = (await store.FindBySeqAsync(tenant, 1, CancellationToken.None))!;
+        var second = (await store.FindBySeqAsync(tenant, 2, CancellationToken.None))!;
+        Assert.Equal("Erin Subject", first.Event.Actor.Name);
+        Assert.Equal(PersonalValues.Salted, first.Personal![0]);
+        Assert.Equal(1 + (6 * PersonalValues.SaltSize), first.Personal.Length); // name, email, ip, user agent, country, city
+        Assert.NotEqual(first.Personal, second.Personal); // a fresh salt per value: equal values give unequal commitments
+
+        var leaf = Encoding.UTF8.GetString(first.LeafBytes()!);
+        Assert.DoesNotContain("Erin", leaf, StringComparison.Ordinal);
+        Assert.DoesNotContain("198.51.100.77", leaf, StringComparison.Ordinal);
+        Assert.DoesNotContain("Bonn", leaf, StringComparison.Ordinal);
+        Assert.Contains("\"source\":\"form\"", leaf, StringComparison.Ordinal);
+        Assert.Equal(MerkleHash.Leaf(first.LeafBytes()!), first.Hash);
+
+        // The commitment of the name is SHA-256(salt ‖ UTF-8 name).
+        var commitment = new byte[32];
+        PersonalValues.Commit(first.Personal.AsSpan(1, 16), "Erin Subject"u8, commitment);
+        Assert.Contains($"\"name\":{{\"sha256\":\"{Convert.ToHexStringLower(commitment)}\"}}", leaf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Erasing_a_subject_by_email_rewrites_its_events_and_the_log_still_verifies()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        using var key = SigningKey.FromPem(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        await store.AppendAsync(
+            Submit.Request(SubjectEvent(tenant), Submit.Event(tenant), SubjectEvent(tenant)),
+            Submit.Request(SubjectEvent(tenant, email: "erin.subject@example.com", id: "u_erin")));
+        Assert.True((await VerifySignedAsync(store, tenant, key)).Ok);
+        var before = new List<StoredEvent>();
+        for (var seq = 1; seq <= 4; seq++)
+        {
+            before.Add((await store.FindBySeqAsync(tenant, seq, CancellationToken.None))!);
+        }
+
+        var count = await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("ERIN.subject@example.com"), CancellationToken.None);
+
+        Assert.Equal(new ErasureCount(3, 0), count);
+        foreach (var seq in new[] { 1, 3, 4 })
+        {
+            var erased = (await store.FindBySeqAsync(tenant, seq, CancellationToken.None))!;
+            Assert.Equal(before[seq - 1].Hash, erased.Hash);
+            Assert.Equal(PersonalValues.Erased, erased.Event.Actor.Name);
+            Assert.Equal(PersonalValues.Erased, erased.Event.Actor.Email);
+            Assert.Equal(PersonalValues.Erased, erased.Event.Context!.Ip);
+            Assert.Equal(PersonalValues.Erased, erased.Event.Context.UserAgent);
+            Assert.Equal(PersonalValues.Erased, erased.Event.Context.Location!.City);
+            Assert.Equal("u_erin", erased.Event.Actor.Id);
+            Assert.Equal(PersonalValues.Committed, erased.Personal![0]);
+            Assert.Equal(before[seq - 1].LeafBytes(), erased.LeafBytes());
+            Assert.DoesNotContain("Erin Subject", Encoding.UTF8.GetString(erased.Body), StringComparison.Ordinal);
+            Assert.DoesNotContain("erin.subject@", Encoding.UTF8.GetString(erased.Body), StringComparison.OrdinalIgnoreCase);
+        }
+
+        var other = (await store.FindBySeqAsync(tenant, 2, CancellationToken.None))!;
+        Assert.Equal(before[1].Body, other.Body);
+        Assert.Equal("Ada Admin", other.Event.Actor.Name);
+
+        Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("actor:erin.subject@example.com", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
+        Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("ip:198.51.100.77", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
+        Assert.Single((await store.SearchAsync(tenant, SearchQueryParser.Parse("actor:ada@example.com", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
+
+        var verified = await VerifySignedAsync(store, tenant, key);
+        Assert.True(verified.Ok, verified.Problem);
+        Assert.Equal(4, verified.Events);
+
+        // Erasing again touches nothing; appending after the erasure still verifies (the email index was kept exact).
+        Assert.Equal(ErasureCount.None, await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("erin.subject@example.com"), CancellationToken.None));
+        await store.AppendAsync(Submit.Request(SubjectEvent(tenant)));
+        var after = await VerifySignedAsync(store, tenant, key);
+        Assert.True(after.Ok, after.Problem);
+    }
+
+    [Fact]
+    public async Task Erasing_a_subject_by_actor_id_keeps_inclusion_proofs_and_a_changed_commitment_is_named()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        using var key = SigningKey.FromPem(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        await store.AppendManyAsync(tenant, 40, i => i % 4 == 1 ? SubjectEvent(tenant) : Submit.Event(tenant));
+        Assert.True((await VerifySignedAsync(store, tenant, key)).Ok);
+
+        var count = await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByActorId("u_erin"), CancellationToken.None);
+        Assert.Equal(10, count.Events);
+
+        var head = (await store.GetFrontierAsync(tenant, CancellationToken.None))!;
+        var erased = (await store.FindBySeqAsync(tenant, 2, CancellationToken.None))!;
+        Assert.Equal(PersonalValues.Erased, erased.Event.Actor.Email);
+        Assert.Equal(MerkleHash.Leaf(erased.LeafBytes()!), erased.Hash);
+        var proof = await MerkleProofs.InclusionAsync(1, head.Size, store.Nodes(tenant), CancellationToken.None);
+        Assert.True(MerkleVerifier.VerifyInclusion(MerkleHash.Leaf(erased.LeafBytes()!), 1, head.Size, proof, head.Root()));
+        Assert.True((await VerifySignedAsync(store, tenant, key)).Ok);
+
+        // Someone with write access changes the kept commitment of the erased name: caught at that seq.
+        await SqlAsync(tenant, "UPDATE events SET personal = " + HexLiteral(Flip(erased.Personal!, 5)) + " WHERE tenant_id = {tenant} AND seq = 6");
+        var tampered = await new ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(tenant, CancellationToken.None);
+        Assert.False(tampered.Ok);
+        Assert.Equal(6, tampered.FirstBadSeq);
+        Assert.Contains("personal record", tampered.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Personal_values_received_before_a_time_are_erased_and_later_ones_kept()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        using var key = SigningKey.FromPem(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        await store.AppendAsync(Submit.Request(SubjectEvent(tenant), Submit.Event(tenant)));
+        await store.AppendAsync([Submit.Request(SubjectEvent(tenant))], Submit.Now.AddDays(10), CancellationToken.None);
+
+        var count = await ((IPersonalDataStore)store).EraseReceivedBeforeAsync(tenant, Submit.Now.AddDays(5), CancellationToken.None);
+
+        Assert.Equal(2, count.Events);
+        Assert.Equal(PersonalValues.Erased, (await store.FindBySeqAsync(tenant, 1, CancellationToken.None))!.Event.Actor.Name);
+        Assert.Equal(PersonalValues.Erased, (await store.FindBySeqAsync(tenant, 2, CancellationToken.None))!.Event.Actor.Name);
+        Assert.Equal("Erin Subject", (await store.FindBySeqAsync(tenant, 3, CancellationToken.None))!.Event.Actor.Name);
+        var verified = await VerifySignedAsync(store, tenant, key);
+        Assert.True(verified.Ok, verified.Problem);
+    }
+
+    private static byte[] Flip(byte[] bytes, int at)
+    {
+        var copy = (byte[])bytes.Clone();
+        copy[at] ^= 1;
+        return copy;
+    }
+
+    /// <summary>A blob literal both stores read: SQLite <c>x'…'</c>, PostgreSQL <c>'\x…'::bytea</c> through <see cref="BlobLiteral"/>.</summary>
+    private string HexLiteral(byte[] bytes) => BlobLiteral(Convert.ToHexStringLower(bytes));
+
+    /// <summary>The store's SQL literal of a blob given as hex.</summary>
+    protected abstract string BlobLiteral(string hex);
+}
