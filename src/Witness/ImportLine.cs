@@ -9,13 +9,14 @@ namespace Witness.Cli;
 /// <summary>
 /// Turns one line of an NDJSON file into the event object a client would send: a Witness export's
 /// header and trailer are skipped, its <c>{"event":…,"proof":…}</c> lines unwrapped, the fields the
-/// server adds (<c>seq</c>, <c>received_at</c>, <c>hash</c>) dropped, and the tenant set to the one
+/// server adds (<c>seq</c>, <c>received_at</c>, <c>hash</c>, and the salts of leaf version 2 in <c>personal</c>) dropped
+/// (the importing log seals the values with salts of its own), and the tenant set to the one
 /// imported into. A line without an id gets one derived from its number and content, so running the
 /// same import again finds the events it already stored.
 /// </summary>
 internal static class ImportLine
 {
-    private static readonly string[] ServerFields = ["seq", "received_at", "hash"];
+    private static readonly string[] ServerFields = ["seq", "received_at", "hash", "personal"];
 
     /// <summary>The event to send, or null for a line that holds none (blank, export header or trailer).</summary>
     /// <exception cref="EventValidationException">The line is not a JSON object.</exception>

@@ -17,7 +17,7 @@ namespace Witness.Server.Witnessing;
 /// The logs as C2SP tlog-tiles: <c>/tiles/heads/</c> (public) and <c>/tiles/tenants/{tenant}/</c> (a key that may
 /// read the tenant), each with <c>checkpoint</c>, hash tiles <c>tile/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]</c> and entry
 /// bundles <c>tile/entries/&lt;N&gt;[.p/&lt;W&gt;]</c>. Full tiles never change and are cached for a year; the
-/// checkpoint for a few seconds. A tenant log's entries are its events' canonical bytes (what its leaves hash);
+/// checkpoint for a few seconds. A tenant log's entries are its events' leaf bytes (what its leaves hash: the canonical bytes, personal values as commitments from leaf version 2 on);
 /// the heads log's are the 32-byte SHA-256 of tenant checkpoint bodies.
 /// </summary>
 public static class TilesApi
@@ -40,7 +40,7 @@ public static class TilesApi
             .WithSummary("The tenant log's latest checkpoint (C2SP tlog-tiles); the key must be able to read the tenant.")
             .Produces<string>(200, "text/plain").ProducesProblem(403).ProducesProblem(404);
         tenants.MapGet("/tile/{**path}", TenantTileAsync)
-            .WithSummary("A hash tile or entry bundle of the tenant's log (C2SP tlog-tiles); entries are the events' canonical bytes.")
+            .WithSummary("A hash tile or entry bundle of the tenant's log (C2SP tlog-tiles); entries are the events' leaf bytes (personal values as salted commitments).")
             .Produces<byte[]>(200, "application/octet-stream").ProducesProblem(403).ProducesProblem(404);
     }
 
@@ -93,7 +93,8 @@ public static class TilesApi
                     break;
                 }
 
-                bodies.Add(row.Body);
+                // What the leaf hashes: with leaf version 2 the personal values are commitments here, never the values.
+                bodies.Add(row.LeafBytes() ?? row.Body);
             }
 
             return bodies;

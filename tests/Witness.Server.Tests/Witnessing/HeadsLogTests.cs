@@ -85,7 +85,7 @@ public sealed class HeadsLogTests
         Assert.True(tenantExit == 0, tenantOutput);
         Assert.Equal($"OK {Origin}/tenants/{tenant} 300 read through tiles", tenantOutput);
 
-        // Each entry of a tenant's bundle is an event's canonical bytes, which its leaf hash in the level-0 tile hashes.
+        // Each entry of a tenant's bundle is an event's leaf bytes, which its leaf hash in the level-0 tile hashes.
         var tile = await (await client.GetAsync($"/tiles/tenants/{tenant}/tile/0/000")).Content.ReadAsByteArrayAsync();
         var entries = await (await client.GetAsync($"/tiles/tenants/{tenant}/tile/entries/000")).Content.ReadAsByteArrayAsync();
         var offset = 0;
@@ -98,6 +98,12 @@ public sealed class HeadsLogTests
         }
 
         Assert.Equal(entries.Length, offset);
+
+        // The bundle holds what the leaves hash: from leaf version 2 on, personal values only as commitments.
+        var text = System.Text.Encoding.UTF8.GetString(entries);
+        Assert.Contains("{\"sha256\":\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("user@cognigy.com", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("203.0.113.7", text, StringComparison.Ordinal);
 
         // Another tenant's key, and no key, read nothing of this tenant's log.
         using var stranger = await server.ClientForAsync(Some.Tenant());
