@@ -89,6 +89,14 @@ public sealed class ErasureTests
             Assert.DoesNotContain(Ip, export, StringComparison.Ordinal);
         }
 
+        // The PDF report is drawn from the same bodies: its table and summary show the erased actor as [erased].
+        var pdf = await PdfText.ExtractAsync(await client.GetByteArrayAsync("/v1/events/export?format=pdf"));
+        Assert.Contains("[erased]", pdf, StringComparison.Ordinal);
+        foreach (var secret in new[] { Email, Email.ToLowerInvariant(), "Erin Subject", Ip })
+        {
+            Assert.DoesNotContain(secret, pdf, StringComparison.Ordinal);
+        }
+
         var verify = await (await client.GetAsync("/v1/verify")).JsonAsync();
         Assert.True(verify.GetProperty("ok").GetBoolean(), verify.GetRawText());
 
