@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using Witness.Access;
 using Witness.Integrity;
 using Witness.Server.Tests.Support;
@@ -14,31 +13,17 @@ namespace Witness.Server.Tests.Postgres;
 /// <summary>Several <c>witness serve --postgres</c> processes on one database, ingesting into one tenant.</summary>
 public sealed class MultiInstanceTests : IAsyncLifetime
 {
-    private PostgresTestDatabase _database = null!;
-    private string _folder = null!;
-    private string _keyFile = null!;
+    private SharedPostgresInstances _instances = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresTestDatabase.CreateAsync();
-        _folder = TempFolder.Create("witness-multi");
-        _keyFile = Path.Combine(_folder, "shared-signing-key.pem");
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        await File.WriteAllTextAsync(_keyFile, key.ExportPkcs8PrivateKeyPem());
-    }
+    public async Task InitializeAsync() => _instances = await SharedPostgresInstances.CreateAsync("witness-multi");
 
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        TempFolder.Delete(_folder);
-    }
+    public async Task DisposeAsync() => await _instances.DisposeAsync();
 
-    private Task<WitnessProcess> ServeAsync(string name) =>
-        WitnessProcess.ServeAsync(Path.Combine(_folder, name), "--postgres", _database.ConnectionString, "--signing-key", _keyFile);
+    private Task<WitnessProcess> ServeAsync(string name) => _instances.ServeAsync(name);
 
     private async Task<string> CreateKeyAsync(string tenant)
     {
-        await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _database.ConnectionString });
+        await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _instances.ConnectionString });
         await store.InitializeAsync(CancellationToken.None);
         var (key, record) = ApiKeys.Create(tenant, Scopes.All, "test", DateTimeOffset.UtcNow);
         await store.CreateApiKeyAsync(record, CancellationToken.None);
@@ -87,7 +72,7 @@ public sealed class MultiInstanceTests : IAsyncLifetime
         Assert.Equal(3000, verify.GetProperty("events").GetInt64());
 
         var (exitCode, output, error) = await WitnessProcess.RunAsync(
-            "verify", "--postgres", _database.ConnectionString, "--signing-key", _keyFile, "--tenant", tenant, "--data", Path.Combine(_folder, "a"));
+            "verify", "--postgres", _instances.ConnectionString, "--signing-key", _instances.KeyFile, "--tenant", tenant, "--data", Path.Combine(_instances.Folder, "a"));
         Assert.True(exitCode == 0, output + error);
         Assert.Contains($"OK: tenant '{tenant}': 3000 events verified", output, StringComparison.Ordinal);
     }
@@ -159,7 +144,7 @@ public sealed class MultiInstanceTests : IAsyncLifetime
         await stop.CancelAsync();
         await Task.WhenAll(senders);
 
-        await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _database.ConnectionString });
+        await using var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _instances.ConnectionString });
         await store.InitializeAsync(CancellationToken.None);
         var stored = new HashSet<string>();
         var seqs = new List<long>();
@@ -172,7 +157,7 @@ public sealed class MultiInstanceTests : IAsyncLifetime
         var lost = acknowledged.Where(id => !stored.Contains(id)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged events are missing, e.g. {string.Join(", ", lost.Take(5))}");
         Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
-        using var signingKey = SigningKey.FromPem(await File.ReadAllTextAsync(_keyFile), "witness");
+        using var signingKey = SigningKey.FromPem(await File.ReadAllTextAsync(_instances.KeyFile), "witness");
         var verified = await new ChainVerifier(store, signingKey.Key, signingKey.KeyName).VerifyAsync(tenant, CancellationToken.None);
         Assert.True(verified.Ok, verified.Problem);
         Assert.Equal(seqs.Count, verified.Events);

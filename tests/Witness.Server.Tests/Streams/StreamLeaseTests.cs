@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,28 +13,14 @@ namespace Witness.Server.Tests.Streams;
 /// <summary>Two <c>witness serve --postgres</c> processes on one database: exactly one delivers a stream, and the other takes it over when that one dies.</summary>
 public sealed class StreamLeaseTests : IAsyncLifetime
 {
-    private PostgresTestDatabase _database = null!;
-    private string _folder = null!;
-    private string _keyFile = null!;
+    private SharedPostgresInstances _instances = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresTestDatabase.CreateAsync();
-        _folder = TempFolder.Create("witness-stream-lease");
-        _keyFile = Path.Combine(_folder, "shared-signing-key.pem");
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        await File.WriteAllTextAsync(_keyFile, key.ExportPkcs8PrivateKeyPem());
-    }
+    public async Task InitializeAsync() => _instances = await SharedPostgresInstances.CreateAsync("witness-stream-lease");
 
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        TempFolder.Delete(_folder);
-    }
+    public async Task DisposeAsync() => await _instances.DisposeAsync();
 
     private Task<WitnessProcess> ServeAsync(string name) =>
-        WitnessProcess.ServeAsync(Path.Combine(_folder, name), "--postgres", _database.ConnectionString, "--signing-key", _keyFile,
-            "--key-ring", Path.Combine(_folder, "keys"), "--webhook-allow-host", "127.0.0.1");
+        _instances.ServeAsync(name, "--key-ring", Path.Combine(_instances.Folder, "keys"), "--webhook-allow-host", "127.0.0.1");
 
     [Fact]
     public async Task One_instance_delivers_a_stream_and_another_takes_it_over_within_30_seconds_when_it_dies()
@@ -46,7 +31,7 @@ public sealed class StreamLeaseTests : IAsyncLifetime
         using var b = started[1];
         var tenant = Some.Tenant();
         string key;
-        await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _database.ConnectionString }))
+        await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = _instances.ConnectionString }))
         {
             await store.InitializeAsync(CancellationToken.None);
             (key, var record) = ApiKeys.Create(tenant, Scopes.All, "test", DateTimeOffset.UtcNow);
