@@ -210,7 +210,7 @@ public abstract partial class StoreConformanceTests
 
         // Afterwards no block holds one that no event's search text (the erased ones' included) still holds.
         var gone = own.Except(await SearchTextTrigramsAsync(store, tenant, _ => true)).ToArray();
-        Assert.True(gone.Length > 10, $"{gone.Length} trigrams of the email left the events");
+        Assert.True(gone.Length >= 5, $"{gone.Length} trigrams of the email left the events");
         foreach (var trigram in gone)
         {
             Assert.Equal(0, await TextBlocksHoldingAsync(tenant, trigram));
