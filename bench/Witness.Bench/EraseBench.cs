@@ -6,25 +6,37 @@ using Witness.Events;
 using Witness.Privacy;
 using Witness.Server;
 using Witness.Storage;
+using Witness.Storage.Postgres;
 
 namespace Witness.Bench;
 
 /// <summary>
-/// Erasure of a subject who is the actor of every tenth event: fills a SQLite store of <c>--query-events</c>
-/// events (kept in <c>--store DIR</c> when given, so reruns skip the fill), then times one
-/// <see cref="IPersonalDataStore.EraseSubjectAsync"/> by email (wall and process CPU). A rerun on a kept store
-/// finds the subject erased already: give a fresh --store to time it again.
+/// Erasure of a subject who is the actor of every tenth event: fills a store of <c>--query-events</c>
+/// events (SQLite kept in <c>--store DIR</c> when given, so reruns skip the fill; PostgreSQL when
+/// <c>--postgres CONNSTR</c> names a database), then times one <see cref="IPersonalDataStore.EraseSubjectAsync"/>
+/// by email (wall and process CPU). A rerun on a kept store finds the subject erased already: copy a store
+/// filled with <c>--fill-only</c> and time the copy.
 /// </summary>
 internal static class EraseBench
 {
     public const string Email = "erin.subject@example.com";
 
-    public static async Task RunAsync(int count, string? kept, StringBuilder report)
+    public static async Task RunAsync(int count, string? kept, string? postgres, bool fillOnly, StringBuilder report)
     {
         var folder = kept ?? Path.Combine(Path.GetTempPath(), $"bench-erase-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        var services = new ServiceCollection().AddWitnessStore(folder, null, TimeProvider.System);
-        await using var store = services.BuildServiceProvider().GetRequiredService<IWitnessStore>();
+        IWitnessStore store;
+        if (postgres is not null)
+        {
+            store = new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres });
+        }
+        else
+        {
+            Directory.CreateDirectory(folder);
+            var services = new ServiceCollection().AddWitnessStore(folder, null, TimeProvider.System);
+            store = services.BuildServiceProvider().GetRequiredService<IWitnessStore>();
+        }
+
+        await using var owned = store;
         await store.InitializeAsync(CancellationToken.None);
         var size = (await store.GetFrontierAsync("bench", CancellationToken.None))?.Size ?? 0;
         if (size == 0)
@@ -46,7 +58,12 @@ internal static class EraseBench
         }
         else if (size != count)
         {
-            throw new InvalidOperationException($"{folder} holds {size:N0} events, not {count:N0}: name another --store");
+            throw new InvalidOperationException($"{(postgres is null ? folder : "the database")} holds {size:N0} events, not {count:N0}: name another store");
+        }
+
+        if (fillOnly)
+        {
+            return;
         }
 
         var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -55,10 +72,10 @@ internal static class EraseBench
         var erased = await ((IPersonalDataStore)store).EraseSubjectAsync("bench", ErasureSubject.ByEmail(Email), CancellationToken.None);
         var seconds = clock.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-        report.AppendLine(CultureInfo.InvariantCulture, $"## Erasing a subject in a {count:N0}-event SQLite tenant (load {load}, store {folder})");
+        report.AppendLine(CultureInfo.InvariantCulture, $"## Erasing a subject in a {count:N0}-event {(postgres is null ? "SQLite" : "PostgreSQL")} tenant (load {load}{(postgres is null ? $", store {folder}" : "")})");
         report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"- {erased.Events:N0} events erased ({erased.Kept:N0} kept) in {seconds:N2} s wall, {cpuSeconds:N2} s CPU");
-        if (kept is null)
+        report.AppendLine(CultureInfo.InvariantCulture, $"- {erased.Events:N0} events erased ({erased.Kept:N0} kept) in {seconds:N2} s wall, {cpuSeconds:N2} s CPU of this process{(postgres is null ? "" : " (the PostgreSQL server's own CPU is not counted)")}");
+        if (kept is null && postgres is null)
         {
             Directory.Delete(folder, recursive: true);
         }

@@ -32,7 +32,8 @@ using Witness.Verification;
 // events/s, CPU per event and the stream's lag (issue 19); --folder DIR for the stores and rsyslog's output (default /tmp/bench-streams-live-*).
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
 // fill) and times full verification of its tenant three times.
-// `erase` fills a store of --query-events events whose every tenth event is one subject's (kept in --store DIR) and times erasing that subject.
+// `erase` fills a store of --query-events events whose every tenth event is one subject's (kept in --store DIR) and times erasing that subject;
+// --postgres CONNSTR uses that PostgreSQL database instead; --fill-only fills and stops (copy the store, then time the copy).
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -66,7 +67,7 @@ if (mode is "neighbour")
 
 if (mode is "erase")
 {
-    await EraseBench.RunAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), report);
+    await EraseBench.RunAsync(queryEvents, args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault(), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault(), args.Contains("--fill-only"), report);
 }
 
 if (mode is "stream-live")

@@ -27,6 +27,8 @@ BEGIN
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
         -- Free-text blocks are written with their events; the backlog of events stored before them shrinks as they are indexed.
         GRANT SELECT, INSERT ON text_blocks TO witness_app;
+        -- Erasure sets again the trigrams of the blocks holding erased events.
+        GRANT UPDATE (trigrams) ON text_blocks TO witness_app;
         GRANT USAGE ON SEQUENCE text_blocks_block_id_seq TO witness_app;
         GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_app;
         -- The pre-aggregated counts of events: derived from the log, added to on every append.

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using Witness.Privacy;
+using Witness.Search;
 
 namespace Witness.Storage.Postgres;
 
@@ -15,18 +16,19 @@ public sealed partial class PostgresStore : IPersonalDataStore
                 """
                 e.tenant_id = $1 AND (e.actor_email = $2 OR e.actor_id IN (
                     SELECT DISTINCT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL))
-                """, email, ct)
-            : EraseAsync(tenant, "e.tenant_id = $1 AND e.actor_id = $2", subject.ActorId!, ct);
+                """, email, subject, ct)
+            : EraseAsync(tenant, "e.tenant_id = $1 AND e.actor_id = $2", subject.ActorId!, subject, ct);
 
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
-        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) = 1", receivedBefore.UtcDateTime, ct);
+        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) = 1", receivedBefore.UtcDateTime, null, ct);
 
     /// <summary>
     /// One transaction: reads the matching rows, rewrites them through <see cref="PersonalErasure"/> and writes them
-    /// back in batches (<c>events</c> and the content digest in <c>event_ids</c>). The old row versions stay in the
+    /// back in batches (<c>events</c> and the content digest in <c>event_ids</c>), rebuilds the free-text blocks holding
+    /// them and, for a subject, forgets what first-seen alert rules remember of it. The old row versions stay in the
     /// table files until VACUUM reclaims them (docs/erasure.md).
     /// </summary>
-    private async Task<ErasureCount> EraseAsync(string tenant, string where, object value, CancellationToken ct)
+    private async Task<ErasureCount> EraseAsync(string tenant, string where, object value, ErasureSubject? subject, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
         var tenantId = await TenantIdAsync(connection, tenant, ct);
@@ -37,8 +39,9 @@ public sealed partial class PostgresStore : IPersonalDataStore
 
         await using var tx = await connection.BeginTransactionAsync(ct);
         var rows = new List<(long Seq, DateTime ReceivedAt, byte[] Body, byte[]? Personal, short? Omitted)>();
+        var actors = new HashSet<string>(StringComparer.Ordinal);
         await using (var select = new NpgsqlCommand(
-            $"SELECT e.seq, e.received_at, e.body, e.personal, i.client_omitted FROM events e JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq WHERE {where}",
+            $"SELECT e.seq, e.received_at, e.body, e.personal, i.client_omitted, e.actor_id FROM events e JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq WHERE {where}",
             connection, tx))
         {
             select.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
@@ -46,6 +49,11 @@ public sealed partial class PostgresStore : IPersonalDataStore
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
+                if (!reader.IsDBNull(5))
+                {
+                    actors.Add(reader.GetString(5));
+                }
+
                 var personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
                 if (personal is { Length: > 0 } && personal[0] == Events.PersonalValues.Committed)
                 {
@@ -58,6 +66,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
 
         long erased = 0;
         var kept = rows.Count(r => r.Personal is null);
+        var seqs = rows.Where(r => r.Personal is not null).Select(r => r.Seq).Order().ToList();
         foreach (var batch in rows.Where(r => r.Personal is not null).Chunk(ErasureBatch))
         {
             var rewritten = batch.Select(r => (r.Seq, r.ReceivedAt, Row: PersonalErasure.Rewrite(r.Body, r.Personal!, r.Omitted is { } flags ? (Events.ClientOmitted)flags : null)!)).ToArray();
@@ -97,7 +106,98 @@ public sealed partial class PostgresStore : IPersonalDataStore
             erased += rewritten.Length;
         }
 
+        await RebuildTextBlocksAsync(connection, tx, tenantId.Value, seqs, ct);
+        if (subject is not null)
+        {
+            // What first-seen alert rules remember of the subject: AlertService keys an actor by its id, or by the
+            // lower-case email of an event without one; the IPs or countries seen with it go with the key.
+            actors.UnionWith([subject.Email ?? subject.ActorId!]);
+            await using var unseen = new NpgsqlCommand(
+                "DELETE FROM alert_seen WHERE rule_id IN (SELECT id FROM alert_rules WHERE tenant = $1) AND actor = ANY($2)", connection, tx);
+            unseen.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            unseen.Parameters.Add(new NpgsqlParameter { Value = actors.ToArray() });
+            await unseen.ExecuteNonQueryAsync(ct);
+        }
+
         await tx.CommitAsync(ct);
         return new ErasureCount(erased, kept);
+    }
+
+    /// <summary>
+    /// Sets again the trigrams of every block of the tenant holding one of <paramref name="seqs"/> (ascending) from its
+    /// events' search text as it is now, so no block's trigrams derive from an erased value any more; the block's seq
+    /// and time ranges do not change.
+    /// </summary>
+    private static async Task RebuildTextBlocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, List<long> seqs, CancellationToken ct)
+    {
+        if (seqs.Count == 0)
+        {
+            return;
+        }
+
+        var blocks = new List<(long Id, long First, long Last)>();
+        await using (var select = new NpgsqlCommand(
+            "SELECT block_id, first_seq, last_seq FROM text_blocks WHERE tenant_id = $1 AND last_seq >= $2 AND first_seq <= $3 ORDER BY last_seq", connection, tx))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            select.Parameters.Add(new NpgsqlParameter { Value = seqs[0] });
+            select.Parameters.Add(new NpgsqlParameter { Value = seqs[^1] });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                blocks.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
+            }
+        }
+
+        var touched = new List<(long Id, long First, long Last)>();
+        var next = 0;
+        foreach (var block in blocks)
+        {
+            while (next < seqs.Count && seqs[next] < block.First)
+            {
+                next++;
+            }
+
+            if (next < seqs.Count && seqs[next] <= block.Last)
+            {
+                touched.Add(block);
+            }
+        }
+
+        foreach (var chunk in touched.Chunk(ErasureBatch / 4))
+        {
+            // The search text of the chunk's blocks in one read (their seq ranges, in order), then one UPDATE per block in one round trip.
+            var trigrams = chunk.ToDictionary(b => b.Id, _ => new HashSet<int>());
+            await using (var read = new NpgsqlCommand(
+                """
+                SELECT b.id, e.search_text FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS b(id, first_seq, last_seq)
+                JOIN event_ids i ON i.tenant_id = $1 AND i.seq BETWEEN b.first_seq AND b.last_seq
+                JOIN events e ON e.tenant_id = $1 AND e.seq = i.seq AND e.received_at = i.received_at
+                """, connection, tx))
+            {
+                read.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+                read.Parameters.Add(new NpgsqlParameter { Value = chunk.Select(b => b.Id).ToArray() });
+                read.Parameters.Add(new NpgsqlParameter { Value = chunk.Select(b => b.First).ToArray() });
+                read.Parameters.Add(new NpgsqlParameter { Value = chunk.Select(b => b.Last).ToArray() });
+                await using var reader = await read.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    TextTrigrams.Add(reader.GetString(1), trigrams[reader.GetInt64(0)]);
+                }
+            }
+
+            await using var batch = new NpgsqlBatch(connection, tx);
+            foreach (var (id, set) in trigrams)
+            {
+                var keys = set.ToArray();
+                Array.Sort(keys);
+                var command = new NpgsqlBatchCommand("UPDATE text_blocks SET trigrams = $2 WHERE block_id = $1");
+                command.Parameters.Add(new NpgsqlParameter { Value = id });
+                command.Parameters.Add(new NpgsqlParameter { Value = (int[])[TenantElement(tenantId), .. keys] });
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(ct);
+        }
     }
 }

@@ -11,6 +11,7 @@ public sealed partial class SqliteStore
         WriteAsync<IReadOnlyList<AppendResult>>(async connection =>
         {
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+            await ForgetEmailPairsIfWrittenElsewhereAsync(connection, tx, ct);
             await using var log = new SqliteLogTransaction(connection, tx, _knownEmailPairs);
             var results = await LogAppender.AppendGroupAsync(log, requests, receivedAt, _options.TextBlockEvents, ct);
             var appended = results.Where(r => r.Conflict is null).Sum(r => (long)r.Events.Count);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Witness.Privacy;
+using Witness.Search;
 
 namespace Witness.Storage.Sqlite;
 
@@ -41,6 +42,16 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 """,
                 ("$t", tenantId), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)));
             await forget.ExecuteNonQueryAsync(ct);
+
+            // What first-seen alert rules remember of the subject (the actor key is the actor id, or the email of an
+            // event without one, as AlertService keys it) and the IPs or countries seen with it.
+            await using var unseen = Command(connection, tx,
+                """
+                DELETE FROM alert_seen WHERE rule_id IN (SELECT id FROM alert_rules WHERE tenant = $tenant)
+                AND (actor = $e OR actor IN (SELECT value FROM json_each($ids)))
+                """,
+                ("$tenant", tenant), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)));
+            await unseen.ExecuteNonQueryAsync(ct);
             return count;
         });
 
@@ -55,6 +66,31 @@ public sealed partial class SqliteStore : IPersonalDataStore
             await forget.ExecuteNonQueryAsync(ct);
             return count;
         });
+
+    private const int ErasureCacheSizeKib = 262_144;
+
+    private const long ErasureMmapSize = 2_147_418_112;
+
+    /// <summary>The writer connection's <c>PRAGMA data_version</c> when the remembered email-index pairs were last known true.</summary>
+    private long _emailPairsDataVersion = -1;
+
+    /// <summary>
+    /// Forgets the email-index pairs the writer remembers (<see cref="_knownEmailPairs"/>) when another connection has
+    /// committed since the writer last looked: <c>witness erase</c> (or <c>witness tenants delete</c>) run by another
+    /// process on the database of a running server removes pairs the server would otherwise still believe stored, and
+    /// a later event of the subject would then be missing from the email index. <c>PRAGMA data_version</c> of a
+    /// connection changes exactly when another connection commits; read inside the append's write transaction, no
+    /// other commit can come between it and the append.
+    /// </summary>
+    private async Task ForgetEmailPairsIfWrittenElsewhereAsync(SqliteConnection connection, SqliteTransaction tx, CancellationToken ct)
+    {
+        var version = Convert.ToInt64(await ScalarAsync(connection, "PRAGMA data_version", ct, tx), System.Globalization.CultureInfo.InvariantCulture);
+        if (version != _emailPairsDataVersion)
+        {
+            _knownEmailPairs.Clear();
+            _emailPairsDataVersion = version;
+        }
+    }
 
     /// <summary>
     /// An <c>actor_emails</c> row no event carries any more (<c>$t</c>, <c>$lo</c>, <c>$hi</c> given): through the
@@ -80,11 +116,20 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 return ErasureCount.None;
             }
 
+            // An erasure dirties pages all over the events table (a subject in every tenth event touches most of them): a
+            // larger page cache for it keeps them from spilling into the WAL and being looked up there again, and a larger
+            // memory map reads the table without copying it. Both go back to the writer's settings afterwards.
             ErasureCount count;
-            await using (var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct))
+            await ExecuteAsync(connection, $"PRAGMA cache_size=-{Math.Max(_options.CacheSizeKib, ErasureCacheSizeKib)}; PRAGMA mmap_size={ErasureMmapSize}", ct);
+            try
             {
+                await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
                 count = await work(connection, tx, tenantId.Value);
                 await tx.CommitAsync(ct);
+            }
+            finally
+            {
+                await ExecuteAsync(connection, $"PRAGMA cache_size=-{_options.CacheSizeKib}; PRAGMA mmap_size={WriterMmapSize}", CancellationToken.None);
             }
 
             // Pairs the erasure removed from the email index may be cached as stored.
@@ -105,7 +150,10 @@ public sealed partial class SqliteStore : IPersonalDataStore
             return count;
         }, ct);
 
-    /// <summary>Rewrites the tenant's events matching <paramref name="where"/> (<c>$t</c>, <c>$lo</c>, <c>$hi</c> given) through <see cref="PersonalErasure"/>.</summary>
+    /// <summary>
+    /// Rewrites the tenant's events matching <paramref name="where"/> (<c>$t</c>, <c>$lo</c>, <c>$hi</c> given) through
+    /// <see cref="PersonalErasure"/> with one prepared UPDATE, then rebuilds the free-text blocks holding them.
+    /// </summary>
     private static async Task<ErasureCount> RewriteAsync(
         SqliteConnection connection, SqliteTransaction tx, long tenantId, string where, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
@@ -126,7 +174,11 @@ public sealed partial class SqliteStore : IPersonalDataStore
             }
         }
 
-        long erased = 0, kept = 0;
+        // In row id order (sorted here: ORDER BY rid could make SQLite walk the whole table in that order instead of the
+        // actor index), so each table page is read and dirtied once.
+        rows.Sort((a, b) => a.Rid.CompareTo(b.Rid));
+        long kept = 0;
+        var erased = new List<long>(rows.Count);
         await using var update = Command(connection, tx,
             "UPDATE events SET body = $body, personal = $personal, actor_email = $email, ip = $ip, search_text = $text, content_digest = coalesce($digest, content_digest) WHERE rid = $rid",
             ("$body", Array.Empty<byte>()), ("$personal", Array.Empty<byte>()), ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$digest", DBNull.Value), ("$rid", 0L));
@@ -147,10 +199,78 @@ public sealed partial class SqliteStore : IPersonalDataStore
             update.Parameters["$digest"].Value = (object?)row.ContentDigest ?? DBNull.Value;
             update.Parameters["$rid"].Value = rid;
             await update.ExecuteNonQueryAsync(ct);
-            erased++;
+
+            erased.Add(rid - Rid(tenantId, 0));
         }
 
-        return new ErasureCount(erased, kept);
+        await RebuildTextBlocksAsync(connection, tx, tenantId, erased, ct);
+        return new ErasureCount(erased.Count, kept);
+    }
+
+    /// <summary>
+    /// Writes again the free-text document of every block of the tenant holding one of <paramref name="seqs"/> (ascending)
+    /// from its events' search text as it is now, so no block's trigrams derive from an erased value any more: the FTS5
+    /// row is deleted (secure_delete zeroes the cells it leaves) and inserted again under the same rowid; the block's seq
+    /// and time ranges do not change.
+    /// </summary>
+    private static async Task RebuildTextBlocksAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, List<long> seqs, CancellationToken ct)
+    {
+        if (seqs.Count == 0)
+        {
+            return;
+        }
+
+        var blocks = await QueryListAsync(connection, tx,
+            "SELECT block_id, first_seq, last_seq FROM text_blocks WHERE tenant_id = $p0 AND last_seq >= $p1 AND first_seq <= $p2 ORDER BY last_seq",
+            r => (Id: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2)), ct, tenantId, seqs[0], seqs[^1]);
+        // FTS5 buffers new documents in memory up to 'hashsize' bytes, then writes a segment, and merges segments as
+        // they add up ('automerge'), reading every tombstone of the deleted documents each time: rebuilding thousands of
+        // blocks cost more than the rest of the erasure. One buffer for the whole rebuild and one merge at the end.
+        await ExecuteAsync(connection, tx, "INSERT INTO text_block_terms (text_block_terms, rank) VALUES ('hashsize', $p0), ('automerge', 0)", ct, 256L << 20);
+        await using var read = Command(connection, tx, "SELECT search_text FROM events WHERE rid >= $first AND rid <= $last", ("$first", 0L), ("$last", 0L));
+        await using var delete = Command(connection, tx, "DELETE FROM text_block_terms WHERE rowid = $id", ("$id", 0L));
+        await using var insert = Command(connection, tx, "INSERT INTO text_block_terms (rowid, trigrams) VALUES ($id, $doc)", ("$id", 0L), ("$doc", ""));
+        var trigrams = new HashSet<int>(4096);
+        var next = 0;
+        foreach (var (id, first, last) in blocks)
+        {
+            while (next < seqs.Count && seqs[next] < first)
+            {
+                next++;
+            }
+
+            if (next == seqs.Count)
+            {
+                break;
+            }
+
+            if (seqs[next] > last)
+            {
+                continue;
+            }
+
+            trigrams.Clear();
+            read.Parameters["$first"].Value = Rid(tenantId, first);
+            read.Parameters["$last"].Value = Rid(tenantId, last);
+            await using (var reader = await read.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    TextTrigrams.Add(reader.GetString(0), trigrams);
+                }
+            }
+
+            var keys = trigrams.ToArray();
+            Array.Sort(keys);
+            delete.Parameters["$id"].Value = id;
+            await delete.ExecuteNonQueryAsync(ct);
+            insert.Parameters["$id"].Value = id;
+            insert.Parameters["$doc"].Value = Document(tenantId, keys);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        // Back to FTS5's defaults (1 MiB, merge at 4 segments of a level) for appends.
+        await ExecuteAsync(connection, tx, "INSERT INTO text_block_terms (text_block_terms, rank) VALUES ('hashsize', $p0), ('automerge', 4)", ct, 1L << 20);
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)

@@ -41,9 +41,12 @@ public sealed partial class SqliteStore
     {
         var text = new StringBuilder(8 + (trigrams.Length * 7));
         text.Append(TenantToken(tenantId));
+        Span<char> token = stackalloc char[8];
         foreach (var key in trigrams)
         {
-            text.Append(' ').Append(TextTrigrams.Token(key));
+            // TextTrigrams.Token's lower-case hex, written in place (an erasure rebuilds millions of them).
+            key.TryFormat(token, out var written, "x", System.Globalization.CultureInfo.InvariantCulture);
+            text.Append(' ').Append(token[..written]);
         }
 
         return text.ToString();

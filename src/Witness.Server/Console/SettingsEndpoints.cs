@@ -38,6 +38,7 @@ internal static class SettingsEndpoints
         settings.MapPost("/webhooks/{id}/delete", DeleteWebhookAsync);
         settings.MapGet("/webhooks/{id}/deliveries", DeliveriesAsync);
         settings.MapPost("/webhooks/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync);
+        settings.MapPost("/erase", EraseSubjectAsync);
         AccessEndpoints.Map(settings);
         if (((IEndpointRouteBuilder)settings).ServiceProvider.GetService(typeof(Witness.Storage.IStreamStore)) is not null)
         {
@@ -81,6 +82,34 @@ internal static class SettingsEndpoints
         }
 
         SeeOther(context, scope.Url("/console/settings/retention", ("saved", "retention")));
+    }
+
+    /// <summary>
+    /// "Erase this person's personal data" on an event's details (docs/erasure.md): the subject named in the query
+    /// (<c>actor_id</c> or <c>email</c>) erased by the same <see cref="Privacy.SubjectErasure"/> as <c>POST /v1/subjects/erase</c>,
+    /// recorded as the console user.
+    /// </summary>
+    private static async Task EraseSubjectAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, Privacy.SubjectErasure erasure)
+    {
+        if (await SettingsScope.ResolveAsync(context, antiforgery, assets, store, isPost: true) is not { } scope)
+        {
+            return;
+        }
+
+        string? Given(string name) => context.Request.Query[name].ToString() is { Length: > 0 } value ? value : null;
+        var (subject, errors) = Privacy.SubjectErasure.Check(Given("email"), Given("actor_id"));
+        if (subject is null)
+        {
+            await MessagePage.RenderAsync(context, assets, scope.Chrome, 400, "Nothing was erased", $"{errors[0].Field}: {errors[0].Message}.", Icons.Warning);
+            return;
+        }
+
+        var acting = scope.Acting(context);
+        var (count, _) = await erasure.EraseAsync(scope.Tenant, subject, acting.Actor, acting.Request, context.RequestAborted);
+        var kept = count.Kept > 0 ? $" {count.Kept:N0} events stored before leaf version 2 keep their values." : "";
+        await MessagePage.RenderAsync(context, assets, scope.Chrome, 200, "Personal data erased",
+            $"The name, email, IP address, user agent and location of {count.Events:N0} event{(count.Events == 1 ? "" : "s")} now read [erased]. " +
+            $"The events and every proof stay, and the erasure is recorded as a privacy.erase event.{kept}");
     }
 
     private static async Task SetLegalHoldAsync(HttpContext context, IAntiforgery antiforgery, ConsoleAssets assets, IWitnessStore store, SettingsService settings)

@@ -45,6 +45,9 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
 
     protected override string BlobLiteral(string hex) => $"'\\x{hex}'::bytea";
 
+    protected override Task<long> TextBlocksHoldingAsync(string tenant, int trigram) =>
+        SqlAsync(tenant, $"SELECT count(*) FROM text_blocks WHERE tenant_id = {{tenant}} AND trigrams @> ARRAY[{trigram}]");
+
     protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((PostgresStore)store).IndexTextBacklogAsync(CancellationToken.None);
     protected override Task<object?> ScalarAsync(string sql) => fixture.Database.ScalarAsync(sql);
 }

@@ -33,6 +33,9 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
 
     protected override string BlobLiteral(string hex) => $"x'{hex}'";
 
+    protected override Task<long> TextBlocksHoldingAsync(string tenant, int trigram) =>
+        SqlAsync(tenant, $"SELECT count(*) FROM text_block_terms f CROSS JOIN text_blocks r ON r.block_id = f.rowid WHERE text_block_terms MATCH '{Search.TextTrigrams.Token(trigram)}' AND r.tenant_id = {{tenant}}");
+
     protected override Task<long> IndexTextBacklogAsync(IWitnessStore store) => ((SqliteStore)store).IndexTextBacklogAsync(CancellationToken.None);
 
     protected override async Task<object?> ScalarAsync(string sql)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Witness.Alerts;
 using Witness.Checkpoints;
 using Witness.Events;
 using Witness.Integrity;
@@ -170,4 +171,93 @@ public abstract partial class StoreConformanceTests
 
     /// <summary>The store's SQL literal of a blob given as hex.</summary>
     protected abstract string BlobLiteral(string hex);
+
+    private static async Task<HashSet<int>> SearchTextTrigramsAsync(IWitnessStore store, string tenant, Func<AuditEvent, bool> which)
+    {
+        var trigrams = new HashSet<int>();
+        for (var seq = 1; (await store.FindBySeqAsync(tenant, seq, CancellationToken.None)) is { } stored; seq++)
+        {
+            if (which(stored.Event))
+            {
+                TextTrigrams.Add(EventIndexKeys.From(stored.Event).SearchText, trigrams);
+            }
+        }
+
+        return trigrams;
+    }
+
+    /// <summary>How many of the tenant's free-text blocks hold <paramref name="trigram"/>, read from the block rows of the store.</summary>
+    protected abstract Task<long> TextBlocksHoldingAsync(string tenant, int trigram);
+
+    [Fact]
+    public async Task Erasing_a_subject_rebuilds_its_free_text_blocks_so_no_block_holds_a_trigram_of_the_erased_email()
+    {
+        await using var store = await OpenStoreAsync(textBlockEvents: 8, indexTextBacklogAtStart: true);
+        var tenant = Submit.Tenant();
+        await store.AppendManyAsync(tenant, 60, i => i % 5 == 2 ? SubjectEvent(tenant, email: "zoe.quixby@example.com") : Submit.Event(tenant));
+        var search = SearchQueryParser.Parse("quixby", TimeZoneInfo.Utc);
+        Assert.Equal(12, (await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events.Count);
+
+        // The trigrams of the email that no other event's search text holds: before the erasure blocks hold them.
+        var own = TextTrigrams.OfTerm("zoe.quixby@example.com").Except(await SearchTextTrigramsAsync(store, tenant, e => e.Actor.Id != "u_erin")).ToArray();
+        Assert.NotEmpty(own);
+        foreach (var trigram in own)
+        {
+            Assert.True(await TextBlocksHoldingAsync(tenant, trigram) > 0, $"before: trigram {trigram:x} in no block");
+        }
+
+        await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("zoe.quixby@example.com"), CancellationToken.None);
+
+        // Afterwards no block holds one that no event's search text (the erased ones' included) still holds.
+        var gone = own.Except(await SearchTextTrigramsAsync(store, tenant, _ => true)).ToArray();
+        Assert.True(gone.Length >= 5, $"{gone.Length} trigrams of the email left the events");
+        foreach (var trigram in gone)
+        {
+            Assert.Equal(0, await TextBlocksHoldingAsync(tenant, trigram));
+        }
+
+        Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
+        Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("\"oe.quix\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
+        // The blocks still find what the events now say, and what the other events said.
+        Assert.Equal(12, (await store.SearchAsync(tenant, SearchQueryParser.Parse("erased", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
+        Assert.Equal(48, (await store.SearchAsync(tenant, SearchQueryParser.Parse("\"Ada Admin\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
+    }
+
+    [Fact]
+    public async Task Erasing_a_subject_forgets_what_first_seen_alert_rules_remember_of_it_and_keeps_the_others()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        var otherTenant = Submit.Tenant();
+        await store.AppendAsync(Submit.Request(SubjectEvent(tenant), Submit.Event(tenant)));
+        await store.AppendAsync(Submit.Request(SubjectEvent(otherTenant)));
+        var alerts = (IAlertStore)store;
+        var at = Submit.Now;
+        AlertRule Rule(string t) => new()
+        {
+            Id = "ar_" + Guid.NewGuid().ToString("N"), Tenant = t, Name = "New IP", Kind = AlertKinds.FirstSeen, Query = "",
+            Dimension = AlertGroups.Ip, CreatedAt = at, UpdatedAt = at,
+        };
+        var rule = Rule(tenant);
+        var elsewhere = Rule(otherTenant);
+        await alerts.SaveAlertRuleAsync(rule, CancellationToken.None);
+        await alerts.SaveAlertRuleAsync(elsewhere, CancellationToken.None);
+        // AlertService keys an actor by its id, or by the lower-case email of an event without one.
+        await alerts.AddSeenValuesAsync(rule.Id, [("u_erin", "198.51.100.77"), ("erin.subject@example.com", "198.51.100.78"), ("u_ada", "192.0.2.1")], CancellationToken.None);
+        await alerts.AddSeenValuesAsync(elsewhere.Id, [("u_erin", "198.51.100.77")], CancellationToken.None);
+
+        await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("Erin.Subject@example.com"), CancellationToken.None);
+
+        Assert.Empty(await alerts.GetSeenValuesAsync(rule.Id, "u_erin", CancellationToken.None));
+        Assert.Empty(await alerts.GetSeenValuesAsync(rule.Id, "erin.subject@example.com", CancellationToken.None));
+        Assert.Equal(["192.0.2.1"], await alerts.GetSeenValuesAsync(rule.Id, "u_ada", CancellationToken.None));
+        Assert.Equal(["198.51.100.77"], await alerts.GetSeenValuesAsync(elsewhere.Id, "u_erin", CancellationToken.None)); // another tenant's subject
+
+        // By actor id too.
+        await alerts.AddSeenValuesAsync(rule.Id, [("u_erin", "198.51.100.79")], CancellationToken.None);
+        await store.AppendAsync(Submit.Request(SubjectEvent(tenant)));
+        await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByActorId("u_erin"), CancellationToken.None);
+        Assert.Empty(await alerts.GetSeenValuesAsync(rule.Id, "u_erin", CancellationToken.None));
+        Assert.Equal(["192.0.2.1"], await alerts.GetSeenValuesAsync(rule.Id, "u_ada", CancellationToken.None));
+    }
 }
