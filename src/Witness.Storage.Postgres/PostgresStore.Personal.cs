@@ -166,13 +166,14 @@ public sealed partial class PostgresStore : IPersonalDataStore
 
         foreach (var chunk in touched.Chunk(ErasureBatch / 4))
         {
-            // The search text of the chunk's blocks in one read (their seq ranges, in order), then one UPDATE per block in one round trip.
+            // The search text of the chunk's blocks in one read, each block's seq range read on its own from every partition's
+            // (tenant_id, seq) key as free-text search reads it (a join through event_ids let the planner hash-join whole
+            // tables once per chunk), then one UPDATE per block in one round trip.
             var trigrams = chunk.ToDictionary(b => b.Id, _ => new HashSet<int>());
             await using (var read = new NpgsqlCommand(
                 """
                 SELECT b.id, e.search_text FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS b(id, first_seq, last_seq)
-                JOIN event_ids i ON i.tenant_id = $1 AND i.seq BETWEEN b.first_seq AND b.last_seq
-                JOIN events e ON e.tenant_id = $1 AND e.seq = i.seq AND e.received_at = i.received_at
+                CROSS JOIN LATERAL (SELECT x.search_text FROM events x WHERE x.tenant_id = $1 AND x.seq BETWEEN b.first_seq AND b.last_seq OFFSET 0) e
                 """, connection, tx))
             {
                 read.Parameters.Add(new NpgsqlParameter { Value = tenantId });
