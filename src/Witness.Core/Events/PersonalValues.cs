@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Witness.Integrity;
 
 namespace Witness.Events;
 
@@ -44,19 +45,47 @@ public static class PersonalValues
     /// <summary>A personal value's place in a body: its JSON string token, quotes included.</summary>
     private readonly record struct Slot(int Start, int End, bool Escaped);
 
-    /// <summary>Fresh salts for the personal values of <paramref name="body"/>, or null when it has none (its leaf is then the body).</summary>
-    public static byte[]? Seal(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Seals canonical bytes: fresh salts for their personal values, and the leaf bytes with each value
+    /// replaced by its commitment, written in one pass at their exact size. Returns the personal record,
+    /// or null (and <paramref name="leaf"/> null) when the bytes hold no personal value: their leaf is
+    /// then the bytes themselves. Done on the request's thread (<see cref="CanonicalParts"/>), so the
+    /// log's one writer only hashes.
+    /// </summary>
+    public static byte[]? Seal(ReadOnlySpan<byte> body, out byte[]? leaf)
     {
         Span<Slot> slots = stackalloc Slot[MaxSlots];
         var count = Find(body, slots);
         if (count == 0)
         {
+            leaf = null;
             return null;
         }
 
         var record = new byte[1 + (count * SaltSize)];
         record[0] = Salted;
-        RandomNumberGenerator.Fill(record.AsSpan(1));
+        Salts.Fill(record.AsSpan(1));
+        var length = body.Length + (count * CommittedLength);
+        for (var i = 0; i < count; i++)
+        {
+            length -= slots[i].End - slots[i].Start;
+        }
+
+        leaf = new byte[length];
+        var output = leaf.AsSpan();
+        Span<byte> commitment = stackalloc byte[CommitmentSize];
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var slot = slots[i];
+            body[at..slot.Start].CopyTo(output);
+            output = output[(slot.Start - at)..];
+            Commit(record.AsSpan(1 + (i * SaltSize), SaltSize), Value(body, slot), commitment);
+            output = output[WriteCommitted(commitment, output)..];
+            at = slot.End;
+        }
+
+        body[at..].CopyTo(output);
         return record;
     }
 
@@ -111,11 +140,7 @@ public static class PersonalValues
                 entry.CopyTo(commitment);
             }
 
-            leaf.Write(CommitmentStart);
-            var hex = leaf.GetSpan(CommitmentSize * 2);
-            Convert.TryToHexStringLower(commitment, hex, out var written);
-            leaf.Advance(written);
-            leaf.Write(CommitmentEnd);
+            leaf.Advance(WriteCommitted(commitment, leaf.GetSpan(CommittedLength)));
             at = slot.End;
         }
 
@@ -180,17 +205,30 @@ public static class PersonalValues
     /// <summary>SHA-256(salt ‖ UTF-8 value).</summary>
     public static void Commit(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> value, Span<byte> commitment)
     {
-        // One-shot over a stack copy: an IncrementalHash per value cost a native hash object on every ingested value.
+        // One hash over a stack copy, through OpenSSL's SHA256_* with the context on the stack (Integrity.Sha256):
+        // .NET's SHA256.HashData sets up an EVP context per call, which cost more than hashing a short value.
         var length = salt.Length + value.Length;
         byte[]? rented = null;
         var input = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         salt.CopyTo(input);
         value.CopyTo(input[salt.Length..]);
-        SHA256.HashData(input, commitment);
+        Sha256.Hash(input, commitment);
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>The length of a commitment in the leaf: <c>{"sha256":"</c>, 64 hex digits, <c>"}</c>.</summary>
+    private const int CommittedLength = 11 + (CommitmentSize * 2) + 2;
+
+    /// <summary>Writes <c>{"sha256":"&lt;hex&gt;"}</c> for a commitment; returns <see cref="CommittedLength"/>.</summary>
+    private static int WriteCommitted(ReadOnlySpan<byte> commitment, Span<byte> output)
+    {
+        CommitmentStart.CopyTo(output);
+        Convert.TryToHexStringLower(commitment, output[CommitmentStart.Length..], out var written);
+        CommitmentEnd.CopyTo(output[(CommitmentStart.Length + written)..]);
+        return CommittedLength;
     }
 
     /// <summary>The value of a slot as UTF-8, unescaped.</summary>
