@@ -67,15 +67,16 @@ public sealed class CanonicalParts
     }
 
     /// <summary>
-    /// Seals the parts (<see cref="PersonalValues.Seal"/>): fresh salts and the leaf form, kept for
-    /// <see cref="Complete(long, DateTimeOffset, out byte[])"/> and <see cref="Personal"/>. Call once, on the request's thread, before the
-    /// parts are handed to the writer; calling again keeps the first salts.
+    /// Seals the parts (<see cref="PersonalValues.Seal"/>): fresh salts for the built-in personal values
+    /// and those at <paramref name="marked"/> paths, and the leaf form, kept for
+    /// <see cref="Complete(long, DateTimeOffset, out byte[])"/> and <see cref="Personal"/>. Call once, on the
+    /// request's thread, before the parts are handed to the writer; calling again keeps the first seal.
     /// </summary>
-    public void Seal()
+    public void Seal(PersonalPaths? marked = null)
     {
         if (!_sealed)
         {
-            Personal = PersonalValues.Seal(_bytes, out _leaf);
+            Personal = PersonalValues.Seal(_bytes, marked, out _leaf);
             _sealed = true;
         }
     }

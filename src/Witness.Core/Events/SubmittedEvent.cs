@@ -17,6 +17,9 @@ public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool
     /// </summary>
     public PreparedEvent? Prepared { get; init; }
 
+    /// <summary>The paths the tenant's catalog marks personal for the event's action (<see cref="PersonalPaths"/>), set by the intake; null when none.</summary>
+    public PersonalPaths? MarkedPaths { get; init; }
+
     /// <summary>Canonical parts the parser already wrote for <see cref="Event"/>; ignored once the event is replaced by a changed copy.</summary>
     internal CanonicalParts? WrittenParts { get; init; }
 
@@ -29,7 +32,7 @@ public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool
         }
 
         var parts = WrittenParts is { } written && ReferenceEquals(written.Source, Event) ? written : CanonicalParts.Of(Event);
-        parts.Seal();
+        parts.Seal(MarkedPaths);
         return this with { Prepared = new PreparedEvent(parts, Storage.EventIndexKeys.From(Event)), WrittenParts = null };
     }
 }
