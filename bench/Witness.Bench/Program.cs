@@ -32,6 +32,7 @@ using Witness.Verification;
 // events/s, CPU per event and the stream's lag (issue 19); --folder DIR for the stores and rsyslog's output (default /tmp/bench-streams-live-*).
 // `verify` fills a store of --query-events events once (kept in --store DIR when given, so reruns skip the
 // fill) and times full verification of its tenant three times.
+// `seal` times, in one thread, the CPU of sealing --events events into their leaves (salts, commitments, leaf hash) against leaf version 1's work.
 // `erase` fills a store of --query-events events whose every tenth event is one subject's (kept in --store DIR) and times erasing that subject;
 // --postgres CONNSTR uses that PostgreSQL database instead; --fill-only fills and stops (copy the store, then time the copy).
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
@@ -73,6 +74,11 @@ if (mode is "erase")
 if (mode is "stream-live")
 {
     await StreamLiveBench.RunAsync(ingestEvents, clients, warmup, Arg("--rounds", 2), args.SkipWhile(a => a != "--folder").Skip(1).FirstOrDefault(), report);
+}
+
+if (mode is "seal")
+{
+    SealBench.Run(Arg("--events", 20_000), report);
 }
 
 if (mode is "verify")

@@ -42,11 +42,11 @@ public sealed partial class PostgresStore : ICatalogStore
         // One statement for the whole layer: a preset of hundreds of entries is one round trip.
         await using (var command = new NpgsqlCommand(
             """
-            INSERT INTO catalog_entries (layer, action, category, type, crud, template, description, updated_at)
-            SELECT $1, d.action, d.category, d.type, d.crud, d.template, d.description, $8
-            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS d(action, category, type, crud, template, description)
+            INSERT INTO catalog_entries (layer, action, category, type, crud, template, description, updated_at, personal)
+            SELECT $1, d.action, d.category, d.type, d.crud, d.template, d.description, $8, d.personal
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::text[]) AS d(action, category, type, crud, template, description, personal)
             ON CONFLICT (layer, action) DO UPDATE SET category = excluded.category, type = excluded.type, crud = excluded.crud,
-                template = excluded.template, description = excluded.description, updated_at = excluded.updated_at
+                template = excluded.template, description = excluded.description, updated_at = excluded.updated_at, personal = excluded.personal
             """, connection, tx))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = tenant ?? GlobalLayer });
@@ -57,6 +57,7 @@ public sealed partial class PostgresStore : ICatalogStore
             command.Parameters.Add(TextArray(definitions.Select(d => d.Template)));
             command.Parameters.Add(TextArray(definitions.Select(d => d.Description)));
             command.Parameters.Add(new NpgsqlParameter { Value = updatedAt.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter { Value = definitions.Select(StoreRows.PersonalPathsText).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             await command.ExecuteNonQueryAsync(ct);
         }
 

@@ -55,7 +55,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
                 }
 
                 var personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
-                if (personal is { Length: > 0 } && personal[0] == Events.PersonalValues.Committed)
+                if (personal is not null && Events.PersonalValues.IsCommitted(personal))
                 {
                     continue;
                 }

@@ -35,10 +35,10 @@ public sealed partial class SqliteStore : ICatalogStore
             command.Transaction = tx;
             command.CommandText =
                 """
-                INSERT INTO catalog_entries (layer, action, category, type, crud, template, description, updated_at)
-                VALUES ($layer, $action, $category, $type, $crud, $template, $description, $updated)
+                INSERT INTO catalog_entries (layer, action, category, type, crud, template, description, updated_at, personal)
+                VALUES ($layer, $action, $category, $type, $crud, $template, $description, $updated, $personal)
                 ON CONFLICT (layer, action) DO UPDATE SET category = excluded.category, type = excluded.type, crud = excluded.crud,
-                    template = excluded.template, description = excluded.description, updated_at = excluded.updated_at
+                    template = excluded.template, description = excluded.description, updated_at = excluded.updated_at, personal = excluded.personal
                 """;
             var layer = command.Parameters.AddWithValue("$layer", tenant ?? GlobalLayer);
             var action = command.Parameters.Add("$action", SqliteType.Text);
@@ -47,6 +47,7 @@ public sealed partial class SqliteStore : ICatalogStore
             var crud = command.Parameters.Add("$crud", SqliteType.Text);
             var template = command.Parameters.Add("$template", SqliteType.Text);
             var description = command.Parameters.Add("$description", SqliteType.Text);
+            var personal = command.Parameters.Add("$personal", SqliteType.Text);
             command.Parameters.AddWithValue("$updated", updatedAt.ToUnixTimeMilliseconds());
             foreach (var d in definitions)
             {
@@ -56,6 +57,7 @@ public sealed partial class SqliteStore : ICatalogStore
                 crud.Value = d.Crud;
                 template.Value = d.Template;
                 description.Value = d.Description;
+                personal.Value = (object?)StoreRows.PersonalPathsText(d) ?? DBNull.Value;
                 await command.ExecuteNonQueryAsync(ct);
             }
 

@@ -165,7 +165,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
             while (await reader.ReadAsync(ct))
             {
                 var personal = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
-                if (personal is { Length: > 0 } && personal[0] == Events.PersonalValues.Committed)
+                if (personal is not null && Events.PersonalValues.IsCommitted(personal))
                 {
                     continue;
                 }

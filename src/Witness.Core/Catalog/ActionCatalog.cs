@@ -47,6 +47,9 @@ public sealed class ActionCatalog
     /// <summary>The entry for an action as the tenant sees it: the tenant's own, else the global one, else null.</summary>
     public ActionDefinition? Find(string tenant, string action) => FindEntry(tenant, action)?.Definition;
 
+    /// <summary>The personal paths of the entry <see cref="Find"/> returns (<see cref="ActionDefinition.Personal"/>), or null when it marks none or the action is unknown.</summary>
+    public PersonalPaths? FindPersonalPaths(string tenant, string action) => FindEntry(tenant, action)?.Personal;
+
     /// <summary>The compiled template of the entry <see cref="Find"/> returns, or null for an unknown action.</summary>
     public CompiledTemplate? FindTemplate(string tenant, string action) => FindEntry(tenant, action)?.Template;
 

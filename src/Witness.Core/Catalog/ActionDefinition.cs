@@ -16,8 +16,23 @@ namespace Witness.Catalog;
 public sealed record ActionDefinition(string Action, string Category, string Type, string Crud, string Template, string Description)
 {
     /// <summary>
+    /// The paths of this action's events that hold personal values besides the built-in ones
+    /// (<see cref="PersonalPaths"/>: <c>targets[].name</c>, <c>metadata…</c>, <c>changes.before…</c>,
+    /// <c>changes.after…</c>); their string values enter the leaf as commitments and are erased with the
+    /// subject. Empty when none. Applies to events received after the entry is set.
+    /// </summary>
+    public IReadOnlyList<string> Personal { get; init; } = [];
+
+    /// <summary>Equal when every field is, <see cref="Personal"/> compared path by path.</summary>
+    public bool Equals(ActionDefinition? other) =>
+        other is not null && Action == other.Action && Category == other.Category && Type == other.Type && Crud == other.Crud
+        && Template == other.Template && Description == other.Description && Personal.SequenceEqual(other.Personal);
+
+    public override int GetHashCode() => HashCode.Combine(Action, Category, Type, Crud, Template, Description, Personal.Count);
+
+    /// <summary>
     /// Checks every field; returns one error per problem, each naming its field (<c>action</c>,
-    /// <c>category</c>, <c>type</c>, <c>crud</c>, <c>template</c>, <c>description</c>), or none when
+    /// <c>category</c>, <c>type</c>, <c>crud</c>, <c>template</c>, <c>description</c>, <c>personal[i]</c>), or none when
     /// the entry is valid. A template error includes its position and placeholder.
     /// </summary>
     public IReadOnlyList<ValidationError> Validate() => ValidateAndCompile(out _);
@@ -42,6 +57,7 @@ public sealed record ActionDefinition(string Action, string Category, string Typ
         }
 
         RequireText(errors, "description", Description, EventLimits.MaxShortText);
+        CheckPersonal(errors, Personal);
 
         compiled = null;
         if (Template is null)
@@ -61,6 +77,33 @@ public sealed record ActionDefinition(string Action, string Category, string Typ
         }
 
         return errors;
+    }
+
+    private static void CheckPersonal(List<ValidationError> errors, IReadOnlyList<string>? personal)
+    {
+        if (personal is null)
+        {
+            errors.Add(new("personal", "must be a list of paths"));
+            return;
+        }
+
+        if (personal.Count > PersonalPaths.MaxPaths)
+        {
+            errors.Add(new("personal", $"must hold at most {PersonalPaths.MaxPaths} paths"));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < personal.Count; i++)
+        {
+            if (PersonalPaths.Check(personal[i]) is { } problem)
+            {
+                errors.Add(new($"personal[{i}]", problem));
+            }
+            else if (!seen.Add(personal[i]))
+            {
+                errors.Add(new($"personal[{i}]", $"'{personal[i]}' is listed twice"));
+            }
+        }
     }
 
     private static void RequireText(List<ValidationError> errors, string field, string? value, int maxLength)

@@ -7,7 +7,8 @@ namespace Witness.Catalog;
 /// <summary>
 /// A catalog as a JSON file: <c>{"name":"…","description":"…","actions":[{"action":"inbox.create",
 /// "category":"Inboxes","type":"activity","crud":"create","template":"Created a new inbox
-/// (#{{target.id}})","description":"Create inbox"}]}</c>. Loading checks every entry as the catalog
+/// (#{{target.id}})","description":"Create inbox"}]}</c>, where an entry may add <c>"personal":[paths]</c>
+/// (<see cref="ActionDefinition.Personal"/>). Loading checks every entry as the catalog
 /// would and rejects the whole file when any is invalid, with errors that name the file, the entry
 /// and the field (<c>help-desk.json: actions[3].template: …</c>). The presets Witness ships are such
 /// files, embedded in the assembly. Instances are immutable.
@@ -189,14 +190,27 @@ public sealed class CatalogFile
         }
 
         var before = errors.Count;
-        RejectUnknown(item, path, EntryFields, errors);
+        RejectUnknown(item, path, [.. EntryFields, "personal"], errors);
         var values = EntryFields.Select(field => ReadString(item, path, field, errors)).ToArray();
+        var personal = new List<string>();
+        if (item.TryGetProperty("personal", out var paths) && paths.ValueKind != JsonValueKind.Null)
+        {
+            if (paths.ValueKind != JsonValueKind.Array || paths.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.String))
+            {
+                errors.Add(new($"{path}.personal", $"must be a list of paths: {PersonalPaths.Grammar}"));
+            }
+            else
+            {
+                personal.AddRange(paths.EnumerateArray().Select(p => p.GetString()!));
+            }
+        }
+
         if (errors.Count > before)
         {
             return null;
         }
 
-        var definition = new ActionDefinition(values[0]!, values[1]!, values[2]!, values[3]!, values[4]!, values[5]!);
+        var definition = new ActionDefinition(values[0]!, values[1]!, values[2]!, values[3]!, values[4]!, values[5]!) { Personal = personal };
         var problems = definition.Validate();
         errors.AddRange(problems.Select(p => p with { Field = $"{path}.{p.Field}" }));
         return problems.Count == 0 ? definition : null;

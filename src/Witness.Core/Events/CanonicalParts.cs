@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Text;
+using Witness.Integrity;
 
 namespace Witness.Events;
 
@@ -19,6 +21,8 @@ public sealed class CanonicalParts
 
     private readonly byte[] _bytes;
     private readonly int _split;
+    private byte[]? _leaf;
+    private bool _sealed;
 
     private CanonicalParts(AuditEvent source, byte[] bytes, int split)
     {
@@ -57,21 +61,80 @@ public sealed class CanonicalParts
         Utf8Formatter.TryFormat(seq, digits, out var digitsLength);
 
         // Written at its exact size: no growing buffer and no copy at the end.
-        var head = _bytes.AsSpan(0, _split);
-        var tail = _bytes.AsSpan(_split + Placeholder.Length);
-        var result = new byte[head.Length + SeqName.Length + digitsLength + ReceivedAtName.Length + timeLength + 1 + tail.Length];
-        var at = result.AsSpan();
+        var result = new byte[_bytes.Length - Placeholder.Length + SeqName.Length + digitsLength + ReceivedAtName.Length + timeLength + 1];
+        Splice(_bytes, digits[..digitsLength], time[..timeLength], result);
+        return result;
+    }
+
+    /// <summary>
+    /// Seals the parts (<see cref="PersonalValues.Seal"/>): fresh salts for the built-in personal values
+    /// and those at <paramref name="marked"/> paths, and the leaf form, kept for
+    /// <see cref="Complete(long, DateTimeOffset, out byte[])"/> and <see cref="Personal"/>. Call once, on the
+    /// request's thread, before the parts are handed to the writer; calling again keeps the first seal.
+    /// </summary>
+    public void Seal(PersonalPaths? marked = null)
+    {
+        if (!_sealed)
+        {
+            Personal = PersonalValues.Seal(_bytes, marked, out _leaf);
+            _sealed = true;
+        }
+    }
+
+    /// <summary>The personal record of the sealed event (salts), or null when it has no personal value. Set by <see cref="Seal"/>.</summary>
+    public byte[]? Personal { get; private set; }
+
+    /// <summary>
+    /// <see cref="Complete(long, DateTimeOffset)"/>, and the event's leaf hash <c>SHA-256(0x00 ‖ leaf bytes)</c>
+    /// in <paramref name="leafHash"/>: of the sealed leaf form (<see cref="Seal"/>, done here when it was
+    /// not), or of the canonical bytes themselves when the event has no personal value.
+    /// </summary>
+    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash)
+    {
+        Seal();
+        Span<byte> time = stackalloc byte[Rfc3339.MaxFormattedLength];
+        time = time[..Rfc3339.FormatUtf8(receivedAt, time)];
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(seq, digits, out var digitsLength);
+        digits = digits[..digitsLength];
+        var spliced = SeqName.Length + digitsLength + ReceivedAtName.Length + time.Length + 1 - Placeholder.Length;
+        var body = new byte[_bytes.Length + spliced];
+        Splice(_bytes, digits, time, body);
+        if (_leaf is null)
+        {
+            leafHash = MerkleHash.Leaf(body);
+            return body;
+        }
+
+        var length = _leaf.Length + spliced;
+        byte[]? rented = null;
+        var leaf = length <= 4096 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        Splice(_leaf, digits, time, leaf);
+        leafHash = MerkleHash.Leaf(leaf);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return body;
+    }
+
+    // Personal values come after seq and received_at (actor and context follow them), so the leaf form
+    // has the placeholder where the bytes have it.
+    private void Splice(byte[] source, ReadOnlySpan<byte> digits, ReadOnlySpan<byte> time, Span<byte> at)
+    {
+        var head = source.AsSpan(0, _split);
+        var tail = source.AsSpan(_split + Placeholder.Length);
         head.CopyTo(at);
         at = at[head.Length..];
         SeqName.CopyTo(at);
         at = at[SeqName.Length..];
-        digits[..digitsLength].CopyTo(at);
-        at = at[digitsLength..];
+        digits.CopyTo(at);
+        at = at[digits.Length..];
         ReceivedAtName.CopyTo(at);
         at = at[ReceivedAtName.Length..];
-        time[..timeLength].CopyTo(at);
-        at[timeLength] = (byte)'"';
-        tail.CopyTo(at[(timeLength + 1)..]);
-        return result;
+        time.CopyTo(at);
+        at[time.Length] = (byte)'"';
+        tail.CopyTo(at[(time.Length + 1)..]);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Witness.Integrity;
 
 namespace Witness.Events;
 
@@ -34,8 +35,14 @@ public static class PersonalValues
 
     public const int CommitmentSize = 32;
 
-    /// <summary>At most this many personal values in one event.</summary>
+    /// <summary>At most this many built-in personal values in one event.</summary>
     public const int MaxSlots = 6;
+
+    /// <summary>
+    /// Set on the kind byte of a record whose event has catalog-marked personal paths
+    /// (<see cref="PersonalPaths"/>): the paths follow the kind byte, then the entries.
+    /// </summary>
+    public const byte Marked = 0x80;
 
     private static readonly byte[] ErasedJson = "\"[erased]\""u8.ToArray();
     private static readonly byte[] CommitmentStart = "{\"sha256\":\""u8.ToArray();
@@ -44,24 +51,66 @@ public static class PersonalValues
     /// <summary>A personal value's place in a body: its JSON string token, quotes included.</summary>
     private readonly record struct Slot(int Start, int End, bool Escaped);
 
-    /// <summary>Fresh salts for the personal values of <paramref name="body"/>, or null when it has none (its leaf is then the body).</summary>
-    public static byte[]? Seal(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Seals canonical bytes: fresh salts for their personal values (the built-in ones and those at
+    /// <paramref name="marked"/> paths), and the leaf bytes with each value replaced by its commitment,
+    /// written in one pass at their exact size. Returns the personal record, or null (and
+    /// <paramref name="leaf"/> null) when the bytes hold no personal value: their leaf is then the bytes
+    /// themselves. Done on the request's thread (<see cref="CanonicalParts"/>), so the log's one writer only hashes.
+    /// </summary>
+    public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf)
     {
-        Span<Slot> slots = stackalloc Slot[MaxSlots];
-        var count = Find(body, slots);
-        if (count == 0)
+        Slot[]? rented = null;
+        var slots = marked is null ? stackalloc Slot[MaxSlots] : (rented = ArrayPool<Slot>.Shared.Rent(Capacity(body)));
+        try
         {
-            return null;
-        }
+            var count = Find(body, marked, slots);
+            if (count == 0)
+            {
+                leaf = null;
+                return null;
+            }
 
-        var record = new byte[1 + (count * SaltSize)];
-        record[0] = Salted;
-        RandomNumberGenerator.Fill(record.AsSpan(1));
-        return record;
+            var header = marked?.Header ?? [];
+            var record = new byte[1 + header.Length + (count * SaltSize)];
+            record[0] = (byte)(Salted | (marked is null ? 0 : Marked));
+            header.CopyTo(record.AsSpan(1));
+            var salts = record.AsSpan(1 + header.Length);
+            Salts.Fill(salts);
+            var length = body.Length + (count * CommittedLength);
+            for (var i = 0; i < count; i++)
+            {
+                length -= slots[i].End - slots[i].Start;
+            }
+
+            leaf = new byte[length];
+            var output = leaf.AsSpan();
+            Span<byte> commitment = stackalloc byte[CommitmentSize];
+            var at = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var slot = slots[i];
+                body[at..slot.Start].CopyTo(output);
+                output = output[(slot.Start - at)..];
+                Commit(salts.Slice(i * SaltSize, SaltSize), Value(body, slot), commitment);
+                output = output[WriteCommitted(commitment, output)..];
+                at = slot.End;
+            }
+
+            body[at..].CopyTo(output);
+            return record;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<Slot>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>
-    /// The leaf bytes of a stored event: the body itself when <paramref name="record"/> is null,
+    /// The leaf bytes of a stored event: the body itself when <paramref name="hasRecord"/> is false,
     /// otherwise the body with its personal values replaced by their commitments. Returns false when
     /// the record does not fit the body (wrong form, or not one entry per personal value).
     /// </summary>
@@ -73,54 +122,61 @@ public static class PersonalValues
             return true;
         }
 
-        Span<Slot> slots = stackalloc Slot[MaxSlots];
-        int count;
+        if (!TryReadRecord(record, out var salted, out var marked, out var entries))
+        {
+            return false;
+        }
+
+        Slot[]? rented = null;
+        var slots = marked is null ? stackalloc Slot[MaxSlots] : (rented = ArrayPool<Slot>.Shared.Rent(Capacity(body)));
         try
         {
-            count = Find(body, slots);
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-
-        if (record.Length == 0 || count == 0)
-        {
-            return false;
-        }
-
-        var size = record[0] switch { Salted => SaltSize, Committed => CommitmentSize, _ => 0 };
-        if (size == 0 || record.Length != 1 + (count * size))
-        {
-            return false;
-        }
-
-        Span<byte> commitment = stackalloc byte[CommitmentSize];
-        var at = 0;
-        for (var i = 0; i < count; i++)
-        {
-            var slot = slots[i];
-            leaf.Write(body[at..slot.Start]);
-            var entry = record.Slice(1 + (i * size), size);
-            if (record[0] == Salted)
+            int count;
+            try
             {
-                Commit(entry, Value(body, slot), commitment);
+                count = Find(body, marked, slots);
             }
-            else
+            catch (JsonException)
             {
-                entry.CopyTo(commitment);
+                return false;
             }
 
-            leaf.Write(CommitmentStart);
-            var hex = leaf.GetSpan(CommitmentSize * 2);
-            Convert.TryToHexStringLower(commitment, hex, out var written);
-            leaf.Advance(written);
-            leaf.Write(CommitmentEnd);
-            at = slot.End;
-        }
+            var size = salted ? SaltSize : CommitmentSize;
+            if (count == 0 || entries.Length != count * size)
+            {
+                return false;
+            }
 
-        leaf.Write(body[at..]);
-        return true;
+            Span<byte> commitment = stackalloc byte[CommitmentSize];
+            var at = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var slot = slots[i];
+                leaf.Write(body[at..slot.Start]);
+                var entry = entries.Slice(i * size, size);
+                if (salted)
+                {
+                    Commit(entry, Value(body, slot), commitment);
+                }
+                else
+                {
+                    entry.CopyTo(commitment);
+                }
+
+                leaf.Advance(WriteCommitted(commitment, leaf.GetSpan(CommittedLength)));
+                at = slot.End;
+            }
+
+            leaf.Write(body[at..]);
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<Slot>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>The leaf bytes (see <see cref="TryLeaf"/>); throws <see cref="InvalidDataException"/> when the record does not fit the body.</summary>
@@ -137,35 +193,47 @@ public static class PersonalValues
             : throw new InvalidDataException("the personal record does not fit the event's personal values");
     }
 
+    /// <summary>The catalog-marked paths a record carries, or null when it carries none (or is not a record).</summary>
+    public static PersonalPaths? MarkedPaths(ReadOnlySpan<byte> record) =>
+        TryReadRecord(record, out _, out var marked, out _) ? marked : null;
+
     /// <summary>
     /// The body with every personal value replaced by <see cref="Erased"/>, and the record of their
-    /// commitments, so that <see cref="Leaf"/> of the result gives the same bytes as before. A record
-    /// already of commitments is kept (erasing twice changes nothing).
+    /// commitments (with the same marked paths), so that <see cref="Leaf"/> of the result gives the same
+    /// bytes as before. A record already of commitments is kept (erasing twice changes nothing).
     /// </summary>
     public static (byte[] Body, byte[] Record) Erase(byte[] body, byte[] record)
     {
-        Span<Slot> slots = stackalloc Slot[MaxSlots];
-        var count = Find(body, slots);
-        if (record.Length != 1 + (count * (record[0] == Salted ? SaltSize : CommitmentSize)) || record[0] is not (Salted or Committed))
+        if (!TryReadRecord(record, out var salted, out var marked, out var entries))
         {
             throw new InvalidDataException("the personal record does not fit the event's personal values");
         }
 
-        var committed = new byte[1 + (count * CommitmentSize)];
-        committed[0] = Committed;
+        var slots = marked is null ? new Slot[MaxSlots] : new Slot[Capacity(body)];
+        var count = Find(body, marked, slots);
+        var size = salted ? SaltSize : CommitmentSize;
+        if (entries.Length != count * size)
+        {
+            throw new InvalidDataException("the personal record does not fit the event's personal values");
+        }
+
+        var header = record.Length - entries.Length;
+        var committed = new byte[header + (count * CommitmentSize)];
+        record.AsSpan(0, header).CopyTo(committed);
+        committed[0] = (byte)(Committed | (marked is null ? 0 : Marked));
         var erased = new ArrayBufferWriter<byte>(body.Length);
         var at = 0;
         for (var i = 0; i < count; i++)
         {
             var slot = slots[i];
-            var target = committed.AsSpan(1 + (i * CommitmentSize), CommitmentSize);
-            if (record[0] == Salted)
+            var target = committed.AsSpan(header + (i * CommitmentSize), CommitmentSize);
+            if (salted)
             {
-                Commit(record.AsSpan(1 + (i * SaltSize), SaltSize), Value(body, slot), target);
+                Commit(entries.Slice(i * SaltSize, SaltSize), Value(body, slot), target);
             }
             else
             {
-                record.AsSpan(1 + (i * CommitmentSize), CommitmentSize).CopyTo(target);
+                entries.Slice(i * CommitmentSize, CommitmentSize).CopyTo(target);
             }
 
             erased.Write(body.AsSpan(at, slot.Start - at));
@@ -177,20 +245,67 @@ public static class PersonalValues
         return (erased.WrittenSpan.ToArray(), committed);
     }
 
+    /// <summary>Whether a record holds commitments (its values were erased).</summary>
+    public static bool IsCommitted(ReadOnlySpan<byte> record) => record.Length > 0 && (record[0] & ~Marked) == Committed;
+
+    /// <summary>Splits a record into its kind, its marked paths and its entries; false when it is not a record.</summary>
+    private static bool TryReadRecord(ReadOnlySpan<byte> record, out bool salted, out PersonalPaths? marked, out ReadOnlySpan<byte> entries)
+    {
+        salted = false;
+        marked = null;
+        entries = default;
+        if (record.Length == 0 || (record[0] & ~Marked) is not (Salted or Committed))
+        {
+            return false;
+        }
+
+        salted = (record[0] & ~Marked) == Salted;
+        var at = 1;
+        if ((record[0] & Marked) != 0)
+        {
+            var read = PersonalPaths.TryRead(record[1..], out marked);
+            if (read < 0)
+            {
+                return false;
+            }
+
+            at += read;
+        }
+
+        entries = record[at..];
+        return true;
+    }
+
+    /// <summary>Room for every string of a body: each takes at least two bytes.</summary>
+    private static int Capacity(ReadOnlySpan<byte> body) => (body.Length / 2) + MaxSlots;
+
     /// <summary>SHA-256(salt ‖ UTF-8 value).</summary>
     public static void Commit(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> value, Span<byte> commitment)
     {
-        // One-shot over a stack copy: an IncrementalHash per value cost a native hash object on every ingested value.
+        // One hash over a stack copy, through OpenSSL's SHA256_* with the context on the stack (Integrity.Sha256):
+        // .NET's SHA256.HashData sets up an EVP context per call, which cost more than hashing a short value.
         var length = salt.Length + value.Length;
         byte[]? rented = null;
         var input = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         salt.CopyTo(input);
         value.CopyTo(input[salt.Length..]);
-        SHA256.HashData(input, commitment);
+        Sha256.Hash(input, commitment);
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>The length of a commitment in the leaf: <c>{"sha256":"</c>, 64 hex digits, <c>"}</c>.</summary>
+    private const int CommittedLength = 11 + (CommitmentSize * 2) + 2;
+
+    /// <summary>Writes <c>{"sha256":"&lt;hex&gt;"}</c> for a commitment; returns <see cref="CommittedLength"/>.</summary>
+    private static int WriteCommitted(ReadOnlySpan<byte> commitment, Span<byte> output)
+    {
+        CommitmentStart.CopyTo(output);
+        Convert.TryToHexStringLower(commitment, output[CommitmentStart.Length..], out var written);
+        CommitmentEnd.CopyTo(output[(CommitmentStart.Length + written)..]);
+        return CommittedLength;
     }
 
     /// <summary>The value of a slot as UTF-8, unescaped.</summary>
@@ -211,9 +326,10 @@ public static class PersonalValues
     /// <summary>
     /// Finds the personal values of a canonical body, in body order. The canonical form puts
     /// <c>actor</c> and <c>context</c> before <c>changes</c>, <c>metadata</c> and <c>description</c>,
-    /// so reading stops there.
+    /// so without <paramref name="marked"/> paths reading stops there; with them it goes on through
+    /// <c>targets</c>, <c>changes</c> and <c>metadata</c>.
     /// </summary>
-    private static int Find(ReadOnlySpan<byte> body, Span<Slot> slots)
+    private static int Find(ReadOnlySpan<byte> body, PersonalPaths? marked, Span<Slot> slots)
     {
         var r = new Utf8JsonReader(body);
         var count = 0;
@@ -259,11 +375,44 @@ public static class PersonalValues
                     }
                 }
 
-                return count;
+                if (marked is null)
+                {
+                    return count;
+                }
+            }
+            else if (marked is not null && r.ValueTextEquals("targets"u8))
+            {
+                r.Read();
+                if (marked.MarksTargetNames && r.TokenType == JsonTokenType.StartArray)
+                {
+                    while (r.Read() && r.TokenType == JsonTokenType.StartObject)
+                    {
+                        ReadObject(ref r, slots, ref count, static name => name.SequenceEqual("name"u8));
+                    }
+                }
+                else
+                {
+                    r.Skip();
+                }
             }
             else if (r.ValueTextEquals("changes"u8) || r.ValueTextEquals("metadata"u8) || r.ValueTextEquals("description"u8))
             {
-                return count;
+                if (marked is null)
+                {
+                    return count;
+                }
+
+                var candidates = new List<byte[][]>();
+                foreach (var path in marked.Segments)
+                {
+                    if (r.ValueTextEquals(path[0]))
+                    {
+                        candidates.Add(path);
+                    }
+                }
+
+                r.Read();
+                Walk(ref r, candidates, 1, slots, ref count);
             }
             else
             {
@@ -273,6 +422,75 @@ public static class PersonalValues
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// At a value reached by the first <paramref name="depth"/> segments of every path in
+    /// <paramref name="paths"/>: marks every string under it when one of the paths ends here, else
+    /// follows the members the paths name further.
+    /// </summary>
+    private static void Walk(ref Utf8JsonReader r, List<byte[][]> paths, int depth, Span<Slot> slots, ref int count)
+    {
+        if (paths.Count == 0)
+        {
+            r.Skip();
+            return;
+        }
+
+        if (paths.Exists(p => p.Length == depth))
+        {
+            MarkAll(ref r, slots, ref count);
+            return;
+        }
+
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            r.Skip();
+            return;
+        }
+
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var next = new List<byte[][]>();
+            foreach (var path in paths)
+            {
+                if (r.ValueTextEquals(path[depth]))
+                {
+                    next.Add(path);
+                }
+            }
+
+            r.Read();
+            Walk(ref r, next, depth + 1, slots, ref count);
+        }
+    }
+
+    /// <summary>Adds every string value at or under the current token (member names are not values).</summary>
+    private static void MarkAll(ref Utf8JsonReader r, Span<Slot> slots, ref int count)
+    {
+        if (r.TokenType == JsonTokenType.String)
+        {
+            Add(ref r, slots, ref count);
+            return;
+        }
+
+        if (r.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return;
+        }
+
+        var depth = r.CurrentDepth;
+        while (r.Read())
+        {
+            if (r.TokenType == JsonTokenType.String)
+            {
+                Add(ref r, slots, ref count);
+            }
+            else if (r.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && r.CurrentDepth == depth)
+            {
+                return;
+            }
+        }
     }
 
     private static void ReadObject(ref Utf8JsonReader r, Span<Slot> slots, ref int count, Func<ReadOnlySpan<byte>, bool> isPersonal)

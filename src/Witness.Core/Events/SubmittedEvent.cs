@@ -12,10 +12,13 @@ public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool
     public ClientOmitted Omitted { get; init; }
 
     /// <summary>
-    /// The canonical bytes and index keys, prepared off the writer's thread; computed on demand when
+    /// The canonical bytes (sealed: salts and leaf form) and index keys, prepared off the writer's thread; computed on demand when
     /// absent. Only valid for the <see cref="Event"/> object they were prepared from (see <see cref="Prepare"/>).
     /// </summary>
     public PreparedEvent? Prepared { get; init; }
+
+    /// <summary>The paths the tenant's catalog marks personal for the event's action (<see cref="PersonalPaths"/>), set by the intake; null when none.</summary>
+    public PersonalPaths? MarkedPaths { get; init; }
 
     /// <summary>Canonical parts the parser already wrote for <see cref="Event"/>; ignored once the event is replaced by a changed copy.</summary>
     internal CanonicalParts? WrittenParts { get; init; }
@@ -29,12 +32,13 @@ public sealed record SubmittedEvent(AuditEvent Event, byte[] ContentDigest, bool
         }
 
         var parts = WrittenParts is { } written && ReferenceEquals(written.Source, Event) ? written : CanonicalParts.Of(Event);
+        parts.Seal(MarkedPaths);
         return this with { Prepared = new PreparedEvent(parts, Storage.EventIndexKeys.From(Event)), WrittenParts = null };
     }
 }
 
 /// <summary>
-/// What the writer needs besides seq and received_at: the canonical parts, and the index keys
+/// What the writer needs besides seq and received_at: the sealed canonical parts, and the index keys
 /// (whose received time the writer sets).
 /// </summary>
 public sealed record PreparedEvent(CanonicalParts Parts, Storage.EventIndexKeys Keys);

@@ -8,8 +8,8 @@ namespace Witness.Ingest;
 /// The one way an event enters a log, whatever sends it: the API (<c>POST /v1/events</c>), an import
 /// (<c>witness import</c>, into the data folder or through the API), the demo data and Witness's own
 /// events. After parsing, the tenant's catalog and settings apply (the reserved platform tenant is
-/// refused to clients, strict mode refuses unknown actions, known actions get their category, log type
-/// and rendered description), and the <see cref="EventIngestor"/> appends them in a group commit. So an
+/// refused to clients, strict mode refuses unknown actions, known actions get their category, log type,
+/// rendered description and the paths their catalog entry marks personal), and the <see cref="EventIngestor"/> appends them in a group commit. So an
 /// event is stored byte for byte alike whichever way it came.
 /// </summary>
 public sealed class EventIntake(EventIngestor ingestor, ActionCatalog catalog, ITenantSettingsSource settings, TimeProvider clock)
@@ -47,7 +47,8 @@ public sealed class EventIntake(EventIngestor ingestor, ActionCatalog catalog, I
             }
 
             var completed = catalog.Apply(e.Tenant, e, submitted.TypeGiven);
-            applied.Add(ReferenceEquals(completed, e) ? submitted : submitted with { Event = completed });
+            var marked = catalog.FindPersonalPaths(e.Tenant, e.Action);
+            applied.Add(ReferenceEquals(completed, e) && marked is null ? submitted : submitted with { Event = completed, MarkedPaths = marked });
         }
 
         return errors.Count > 0 ? throw new EventValidationException(errors) : applied;
@@ -86,7 +87,7 @@ public sealed class EventIntake(EventIngestor ingestor, ActionCatalog catalog, I
                 Id = e.Id.Length == 0 ? EventParser.NewId(now) : e.Id,
                 OccurredAt = e.OccurredAt == default ? EventParser.Truncate(now) : EventParser.Truncate(e.OccurredAt),
             }, typeWasGiven: true);
-            submitted.Add(new SubmittedEvent(completed, CanonicalEvent.ContentDigest(completed), ClientChoseId: idempotent));
+            submitted.Add(new SubmittedEvent(completed, CanonicalEvent.ContentDigest(completed), ClientChoseId: idempotent) { MarkedPaths = catalog.FindPersonalPaths(e.Tenant, e.Action) });
         }
 
         return ingestor.AppendAsync(submitted, ct);

@@ -111,9 +111,8 @@ public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBl
 
             var stored = e with { Seq = head.Size + 1, ReceivedAt = received };
             var prepared = submitted.Prepare().Prepared!;
-            var body = prepared.Parts.Complete(stored.Seq, received);
-            var personal = PersonalValues.Seal(body);
-            var hash = MerkleHash.Leaf(PersonalValues.Leaf(body, personal));
+            var body = prepared.Parts.Complete(stored.Seq, received, out var hash);
+            var personal = prepared.Parts.Personal;
             var tenantId = head.TenantId;
             head.Frontier.Append(hash, (level, index, nodeHash) =>
             {

@@ -17,7 +17,7 @@ public static class PersonalErasure
     /// <summary>The erased row, or null when the record already holds commitments (erased before).</summary>
     public static ErasedRow? Rewrite(byte[] body, byte[] personal, ClientOmitted? omitted)
     {
-        if (personal.Length > 0 && personal[0] == PersonalValues.Committed)
+        if (PersonalValues.IsCommitted(personal))
         {
             return null;
         }

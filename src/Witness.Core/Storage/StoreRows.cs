@@ -30,7 +30,7 @@ public sealed class StoreRows(Func<DbDataReader, int, DateTimeOffset> readTime, 
     public const string UserColumns = "id, email, name, tenant, role, password_salt, password_hash, password_iterations, created_at, session_stamp";
 
     /// <summary>The columns of <c>catalog_entries</c>, in the order <see cref="CatalogEntry"/> reads them.</summary>
-    public const string CatalogColumns = "layer, action, category, type, crud, template, description, updated_at";
+    public const string CatalogColumns = "layer, action, category, type, crud, template, description, updated_at, personal";
 
     /// <summary>The columns of <c>log_streams</c>, in the order <see cref="Stream"/> reads them.</summary>
     public const string StreamColumns =
@@ -105,8 +105,18 @@ public sealed class StoreRows(Func<DbDataReader, int, DateTimeOffset> readTime, 
         var layer = r.GetString(0);
         return new StoredCatalogEntry(
             layer.Length == 0 ? null : layer,
-            new ActionDefinition(r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6)),
+            new ActionDefinition(r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6))
+            {
+                Personal = r.IsDBNull(8) ? [] : r.GetString(8).Split('\n'),
+            },
             readTime(r, 7));
+    }
+
+    /// <summary>How <see cref="ActionDefinition.Personal"/> is stored: one path per line, or null when there is none.</summary>
+    public static string? PersonalPathsText(ActionDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return definition.Personal.Count == 0 ? null : string.Join('\n', definition.Personal);
     }
 
     /// <summary>Reads a row of <see cref="StreamColumns"/>: the definition, the durable cursor and the lease.</summary>

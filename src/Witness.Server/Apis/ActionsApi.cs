@@ -28,7 +28,7 @@ public static class ActionsApi
     private const string TenantLayer = "tenant";
     private const string GlobalLayer = "global";
     private const string MergedLayer = "merged";
-    private static readonly string[] BodyFields = ["action", "category", "type", "crud", "template", "description"];
+    private static readonly string[] BodyFields = ["action", "category", "type", "crud", "template", "description", "personal"];
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -158,11 +158,16 @@ public static class ActionsApi
 
             var errors = new List<ValidationError>();
             var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+            var personal = new List<string>();
             foreach (var property in doc.RootElement.EnumerateObject())
             {
                 if (!BodyFields.Contains(property.Name, StringComparer.Ordinal))
                 {
                     errors.Add(new(property.Name, $"unknown field; the fields are {string.Join(", ", BodyFields[1..])}"));
+                }
+                else if (property.Name == "personal")
+                {
+                    ReadPersonal(property.Value, personal, errors);
                 }
                 else if (property.Value.ValueKind == JsonValueKind.String)
                 {
@@ -179,7 +184,7 @@ public static class ActionsApi
                 errors.Add(new("action", $"is '{named}' in the body but '{action}' in the path; leave it out or make them equal"));
             }
 
-            definition = new ActionDefinition(action, Value("category"), Value("type"), Value("crud"), Value("template"), Value("description"));
+            definition = new ActionDefinition(action, Value("category"), Value("type"), Value("crud"), Value("template"), Value("description")) { Personal = personal };
             var reported = errors.Select(e => e.Field).ToHashSet(StringComparer.Ordinal);
             errors.AddRange(definition.Validate().Where(e => !reported.Contains(e.Field)));
             if (errors.Count > 0)
@@ -213,6 +218,38 @@ public static class ActionsApi
         return Problems.NotFound(tenant is null
                 ? $"The global layer has no stored entry for '{action}' (built-in actions cannot be removed)."
                 : $"Tenant '{tenant}' has no entry of its own for '{action}'.");
+    }
+
+    /// <summary><c>personal</c>: a list of path strings (<see cref="PersonalPaths"/>), or null for none.</summary>
+    private static void ReadPersonal(JsonElement value, List<string> personal, List<ValidationError> errors)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new("personal", $"must be a list of paths: {PersonalPaths.Grammar}"));
+            return;
+        }
+
+        var i = 0;
+        foreach (var path in value.EnumerateArray())
+        {
+            if (path.ValueKind == JsonValueKind.String)
+            {
+                personal.Add(path.GetString()!);
+            }
+            else
+            {
+                // Kept in place (and refused here, not again by the definition) so later paths keep their index.
+                personal.Add("");
+                errors.Add(new($"personal[{i}]", "must be a string"));
+            }
+
+            i++;
+        }
     }
 
     /// <summary>
@@ -258,7 +295,7 @@ public static class ActionsApi
     }
 
     private static ActionResponse ToResponse(ActionDefinition d, string layer) =>
-        new(d.Action, d.Category, d.Type, d.Crud, d.Template, d.Description, layer);
+        new(d.Action, d.Category, d.Type, d.Crud, d.Template, d.Description, layer) { Personal = d.Personal };
 
     private static List<string> Sorted(IEnumerable<string> values) => [.. values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
@@ -282,10 +319,22 @@ public static class ActionsApi
 /// <param name="Crud">create, read, update, delete or other.</param>
 /// <param name="Template">The message template, e.g. <c>Created a new inbox (#{{target.id}})</c>.</param>
 /// <param name="Description">The short label of the action in filter menus, e.g. <c>Create inbox</c>.</param>
-public sealed record ActionRequest(string Category, string Type, string Crud, string Template, string Description);
+public sealed record ActionRequest(string Category, string Type, string Crud, string Template, string Description)
+{
+    /// <summary>
+    /// Optional: paths of this action's events that hold personal values (docs/erasure.md): <c>targets[].name</c>,
+    /// <c>metadata[.key…]</c>, <c>changes.before[.key…]</c>, <c>changes.after[.key…]</c>. Every string at or under
+    /// them enters the leaf as a salted commitment and is erased with the subject. At most 16.
+    /// </summary>
+    public IReadOnlyList<string>? Personal { get; init; }
+}
 
 /// <summary>A catalog entry and the layer it comes from (<c>tenant</c> or <c>global</c>).</summary>
-public sealed record ActionResponse(string Action, string Category, string Type, string Crud, string Template, string Description, string Layer);
+public sealed record ActionResponse(string Action, string Category, string Type, string Crud, string Template, string Description, string Layer)
+{
+    /// <summary>The paths the entry marks personal (empty when none).</summary>
+    public IReadOnlyList<string> Personal { get; init; } = [];
+}
 
 /// <summary>A catalog listing: <c>layer</c> is merged, tenant or global; <c>tenant</c> is null for the global layer read with a global key.</summary>
 public sealed record ActionListResponse(string? Tenant, string Layer, IReadOnlyList<ActionResponse> Actions);

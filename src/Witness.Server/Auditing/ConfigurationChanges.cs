@@ -69,14 +69,28 @@ internal static class ConfigurationChanges
         var target = new EventTarget { Type = "catalog_entry", Id = action, Name = after?.Description ?? before?.Description };
         return RecordAsync(events, tenant, definition, target, Fields(before), Fields(after), null, actor, request, ct);
 
-        static JsonObject? Fields(ActionDefinition? d) => d is null ? null : new JsonObject
+        static JsonObject? Fields(ActionDefinition? d)
         {
-            ["category"] = d.Category,
-            ["type"] = d.Type,
-            ["crud"] = d.Crud,
-            ["template"] = d.Template,
-            ["description"] = d.Description,
-        };
+            if (d is null)
+            {
+                return null;
+            }
+
+            var fields = new JsonObject
+            {
+                ["category"] = d.Category,
+                ["type"] = d.Type,
+                ["crud"] = d.Crud,
+                ["template"] = d.Template,
+                ["description"] = d.Description,
+            };
+            if (d.Personal.Count > 0)
+            {
+                fields["personal"] = new JsonArray([.. d.Personal.Select(p => JsonValue.Create(p))]);
+            }
+
+            return fields;
+        }
     }
 
     /// <summary>An alert rule was created (<paramref name="before"/> null), replaced, or deleted (<paramref name="after"/> null).</summary>

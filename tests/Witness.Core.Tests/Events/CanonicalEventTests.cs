@@ -44,6 +44,47 @@ public sealed class CanonicalEventTests
         Assert.Equal(CanonicalEvent.Write(e with { Seq = seq, ReceivedAt = received }), spliced);
     }
 
+    [Theory]
+    [InlineData("""{"action":"a"}""", false)]
+    [InlineData("""{"action":"a","actor":{"id":"u_1","role":"R"},"context":{"source":"form"}}""", false)]
+    [InlineData("""{"action":"inbox.create","actor":{"id":"u_1","name":"Zoë \"Z\" <b>","email":"z@example.com"},"context":{"ip":"203.0.113.7","user_agent":"UA\u0001","location":{"country":"IT","city":"Milan"},"source":"form"},"metadata":{"k":"v"}}""", true)]
+    public void The_leaf_hash_of_sealed_parts_is_what_a_verifier_recomputes_from_the_body_and_its_record(string json, bool personal)
+    {
+        var e = Parse(json);
+        var received = Now.AddTicks(1234560);
+        var parts = CanonicalParts.Of(e);
+        parts.Seal();
+        var body = parts.Complete(3, received, out var leafHash);
+
+        Assert.Equal(CanonicalEvent.Write(e with { Seq = 3, ReceivedAt = received }), body);
+        Assert.Equal(personal, parts.Personal is not null);
+        Assert.Equal(Witness.Integrity.MerkleHash.Leaf(PersonalValues.Leaf(body, parts.Personal)), leafHash);
+        if (personal)
+        {
+            Assert.Equal(PersonalValues.Salted, parts.Personal![0]);
+            Assert.DoesNotContain("z@example.com", Encoding.UTF8.GetString(PersonalValues.Leaf(body, parts.Personal)));
+        }
+    }
+
+    [Fact]
+    public void Two_events_sealed_alike_get_different_salts()
+    {
+        var e = Parse("""{"action":"a","actor":{"email":"z@example.com"}}""");
+        var first = CanonicalParts.Of(e);
+        var second = CanonicalParts.Of(e);
+        first.Seal();
+        second.Seal();
+        Assert.Equal(1 + PersonalValues.SaltSize, first.Personal!.Length);
+        Assert.NotEqual(first.Personal, second.Personal);
+        Assert.NotEqual(Hash(first), Hash(second));
+
+        static byte[] Hash(CanonicalParts parts)
+        {
+            parts.Complete(1, Now, out var hash);
+            return hash;
+        }
+    }
+
     [Fact]
     public void Free_form_objects_are_written_with_sorted_keys_and_exact_numbers()
     {
