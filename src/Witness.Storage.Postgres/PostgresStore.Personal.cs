@@ -20,7 +20,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
             : EraseAsync(tenant, "e.tenant_id = $1 AND e.actor_id = $2", subject.ActorId!, subject, ct);
 
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
-        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) = 1", receivedBefore.UtcDateTime, null, ct);
+        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) IN (1, 129)", receivedBefore.UtcDateTime, null, ct);
 
     /// <summary>
     /// One transaction: reads the matching rows, rewrites them through <see cref="PersonalErasure"/> and writes them

@@ -58,7 +58,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
         EraseAsync(tenant, ct, async (connection, tx, tenantId) =>
         {
-            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) = x'01'", ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
+            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) IN (x'01', x'81')", ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
 
             // An email pair no event carries any more leaves the email index.
             await using var forget = Command(connection, tx,

@@ -83,4 +83,25 @@ public abstract partial class StoreConformanceTests
         Assert.True(after.Ok, after.Problem);
         Assert.Equal(ErasureCount.None, await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByActorId("u_erin"), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Personal_data_days_erase_the_values_at_catalog_marked_paths_too()
+    {
+        await using var store = await OpenStoreAsync();
+        var tenant = Submit.Tenant();
+        using var key = SigningKey.FromPem(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        var request = Submit.Request(RefundEvent(tenant, "u_erin"));
+        await store.AppendAsync([.. request.Select(s => s with { MarkedPaths = RefundPaths })]);
+
+        var count = await ((IPersonalDataStore)store).EraseReceivedBeforeAsync(tenant, Submit.Now.AddDays(1), CancellationToken.None);
+
+        Assert.Equal(1, count.Events);
+        var erased = (await store.FindBySeqAsync(tenant, 1, CancellationToken.None))!;
+        Assert.Equal(PersonalValues.Erased, erased.Event.Actor.Email);
+        Assert.Equal(PersonalValues.Erased, erased.Event.Targets[0].Name);
+        Assert.Equal(PersonalValues.Erased, erased.Event.Metadata!.Value.GetProperty("customer").GetProperty("email").GetString());
+        Assert.DoesNotContain("carl@example.com", Encoding.UTF8.GetString(erased.Body), StringComparison.Ordinal);
+        var verified = await VerifySignedAsync(store, tenant, key);
+        Assert.True(verified.Ok, verified.Problem);
+    }
 }
