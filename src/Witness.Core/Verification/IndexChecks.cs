@@ -52,8 +52,8 @@ internal static class IndexChecks
     }
 
     /// <summary>
-    /// What the store keeps beside rows and targets: no row of the tenant lies outside its log, and the
-    /// email index (where the store keeps one) holds exactly the (email, actor id) pairs of the log's events.
+    /// What the store keeps beside rows and targets: no row of the tenant lies outside its log, and what the store
+    /// keeps in its own layout (SQLite: the email index) holds exactly what the log's events carry (<see cref="ILogSnapshot.CheckLayoutAsync"/>).
     /// </summary>
     public static async Task<ChainVerification?> CheckLayoutAsync(ILogSnapshot snapshot, LogRecomputation state, long purged, CancellationToken ct)
     {
@@ -64,35 +64,9 @@ internal static class IndexChecks
                 $"the store holds {rows} rows of this tenant but its log holds {state.Size - purged}: rows were inserted outside the log", state.CheckpointsChecked);
         }
 
-        if (!snapshot.KeepsEmailIndex)
-        {
-            return null;
-        }
-
-        var stored = new HashSet<(string, string)>();
-        await foreach (var pair in snapshot.ReadActorEmailsAsync(ct))
-        {
-            stored.Add(pair);
-        }
-
-        var carried = new HashSet<(string, string)>();
-        foreach (var (pair, seq) in state.EmailPairs.All())
-        {
-            if (!stored.Contains(pair))
-            {
-                return ChainVerification.Bad(state.Size, seq,
-                    $"the email index lost the pair ({pair.Email}, {pair.ActorId}) of event {seq}: searches by that email would miss events", state.CheckpointsChecked);
-            }
-
-            carried.Add(pair);
-        }
-
-        // Retention removes the pairs no remaining event carries, so every stored pair is carried by an event.
-        var stray = stored.Where(p => !carried.Contains(p)).Order().FirstOrDefault();
-        return stray.Item1 is null
-            ? null
-            : ChainVerification.Bad(state.Size, null,
-                $"the email index holds the pair ({stray.Item1}, {stray.Item2}) that no event of the log carries: searches by that email would show other events", state.CheckpointsChecked);
+        return await snapshot.CheckLayoutAsync(state.EmailPairs.All(), ct) is { } problem
+            ? ChainVerification.Bad(state.Size, problem.Seq, problem.Problem, state.CheckpointsChecked)
+            : null;
     }
 
     public static async Task<ulong> StoredTargetDigestAsync(ILogSnapshot snapshot, CancellationToken ct)

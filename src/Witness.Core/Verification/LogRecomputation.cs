@@ -204,9 +204,9 @@ internal sealed class LogRecomputation(
         while (_nextCheckpoint < checkpoints.Count)
         {
             var checkpoint = checkpoints[_nextCheckpoint];
-            if (!checks.IsSigned(checkpoint))
+            if (checks.Unsigned(checkpoint) is { } unsigned)
             {
-                return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {checks.WhyUnsigned(checkpoint)}");
+                return BadCheckpoint(checkpoint.Size, unsigned);
             }
 
             if (checkpoint.Size > _frontier.Size)
@@ -240,9 +240,9 @@ internal sealed class LogRecomputation(
     {
         _nextCheckpoint++;
         var root = _frontier.Root();
-        if (!checks.IsSigned(checkpoint))
+        if (checks.Unsigned(checkpoint) is { } unsigned)
         {
-            return BadCheckpoint(checkpoint.Size, $"the checkpoint at size {checkpoint.Size} {checks.WhyUnsigned(checkpoint)}");
+            return BadCheckpoint(checkpoint.Size, unsigned);
         }
 
         if (!root.AsSpan().SequenceEqual(checkpoint.RootHash))
