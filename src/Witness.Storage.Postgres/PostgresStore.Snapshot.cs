@@ -65,8 +65,6 @@ public sealed partial class PostgresStore
 
         public long PurgedThrough => purged;
 
-        public bool KeepsEmailIndex => false;
-
         /// <summary>A connection of its own in the snapshot, for a stream read beside others.</summary>
         private async Task<NpgsqlConnection> ImportAsync(CancellationToken ct)
         {
@@ -202,11 +200,9 @@ public sealed partial class PostgresStore
             return (long)(await command.ExecuteScalarAsync(ct))!;
         }
 
-        public async IAsyncEnumerable<(string Email, string ActorId)> ReadActorEmailsAsync([EnumeratorCancellation] CancellationToken ct)
-        {
-            await Task.CompletedTask;
-            yield break;
-        }
+        /// <summary>Nothing to check: PostgreSQL keeps no index beside rows and targets that the rows do not already answer for (email search reads the actor_email column; event_ids is checked row by row).</summary>
+        public Task<LayoutProblem?> CheckLayoutAsync(IEnumerable<((string Email, string ActorId) Pair, long Seq)> emailPairs, CancellationToken ct) =>
+            Task.FromResult<LayoutProblem?>(null);
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();
     }

@@ -129,14 +129,31 @@ public sealed partial class SqliteStore
         public async Task<long> CountEventRowsAsync(CancellationToken ct) =>
             await QueryRowAsync(connection, null, "SELECT count(*) FROM events WHERE tenant_id = $p0", r => r.GetInt64(0), ct, _tenantId);
 
-        public bool KeepsEmailIndex => true;
-
-        public async IAsyncEnumerable<(string Email, string ActorId)> ReadActorEmailsAsync([EnumeratorCancellation] CancellationToken ct)
+        /// <summary>The email index (<c>actor_emails</c>) holds exactly the (email, actor id) pairs the log's events carry.</summary>
+        public async Task<LayoutProblem?> CheckLayoutAsync(IEnumerable<((string Email, string ActorId) Pair, long Seq)> emailPairs, CancellationToken ct)
         {
+            var stored = new HashSet<(string, string)>();
             foreach (var pair in await QueryListAsync(connection, null, "SELECT email, actor_id FROM actor_emails WHERE tenant_id = $p0", r => (r.GetString(0), r.GetString(1)), ct, _tenantId))
             {
-                yield return pair;
+                stored.Add(pair);
             }
+
+            var carried = new HashSet<(string, string)>();
+            foreach (var (pair, seq) in emailPairs)
+            {
+                if (!stored.Contains(pair))
+                {
+                    return new LayoutProblem(seq, $"the email index lost the pair ({pair.Email}, {pair.ActorId}) of event {seq}: searches by that email would miss events");
+                }
+
+                carried.Add(pair);
+            }
+
+            // Retention removes the pairs no remaining event carries, so every stored pair is carried by an event.
+            var stray = stored.Where(p => !carried.Contains(p)).Order().FirstOrDefault();
+            return stray.Item1 is null
+                ? null
+                : new LayoutProblem(null, $"the email index holds the pair ({stray.Item1}, {stray.Item2}) that no event of the log carries: searches by that email would show other events");
         }
 
         public async ValueTask DisposeAsync()

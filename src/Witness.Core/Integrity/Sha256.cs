@@ -1,51 +1,24 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Witness.Integrity;
 
 /// <summary>
 /// SHA-256 of a prefix byte and a message, for the many small inputs of a Merkle log (a leaf is a few
-/// hundred bytes, a node 65). Where OpenSSL's libcrypto 3 is loaded (Linux), it calls OpenSSL's own
-/// <c>SHA256_Init/Update/Final</c> with the context on the stack; .NET's <see cref="SHA256"/> runs the
-/// same OpenSSL code but sets up and frees an EVP context on every call, which took as long as hashing a
-/// 766-byte leaf and four times as long as hashing a node (bench/RESULTS.md). Elsewhere, or when the
-/// functions are missing or disagree with <see cref="SHA256.HashData(ReadOnlySpan{byte}, Span{byte})"/>
-/// on a test input at load, it is <see cref="SHA256"/>. Thread-safe.
+/// hundred bytes, a node 65), through one engine chosen once at startup (<see cref="Sha256Engine.Choose"/>):
+/// OpenSSL's libcrypto called directly where it loads (<see cref="OpenSslSha256"/>), else .NET's
+/// <see cref="SHA256"/> (<see cref="DotNetSha256"/>). Both give the same hashes; the first is faster on
+/// small inputs (bench/RESULTS.md). Thread-safe.
 /// </summary>
-internal static unsafe class Sha256
+internal static class Sha256
 {
-    // sizeof(SHA256_CTX) is 112 bytes in OpenSSL 1.1 and 3.x; the room is generous.
-    private const int ContextSize = 256;
+    private static readonly SemaphoreSlim Swapping = new(1, 1);
+    private static Sha256Engine s_engine = Sha256Engine.Choose();
 
-    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, int> Init;
-    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, nuint, int> UpdateShort;
-    private static readonly delegate* unmanaged[Cdecl]<byte*, byte*, nuint, int> Update;
-    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, int> Final;
-
-    /// <summary>Inputs up to this size are hashed without a GC transition (under a microsecond, as SuppressGCTransition asks); longer ones with one.</summary>
-    private const int ShortInput = 1024;
-
-    static Sha256()
-    {
-        if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad("libcrypto.so.3", out var library))
-        {
-            return;
-        }
-
-        if (NativeLibrary.TryGetExport(library, "SHA256_Init", out var init)
-            && NativeLibrary.TryGetExport(library, "SHA256_Update", out var update)
-            && NativeLibrary.TryGetExport(library, "SHA256_Final", out var final))
-        {
-            Init = (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, int>)init;
-            UpdateShort = (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, nuint, int>)update;
-            Update = (delegate* unmanaged[Cdecl]<byte*, byte*, nuint, int>)update;
-            Final = (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, int>)final;
-            IsNative = AgreesWithDotNet();
-        }
-    }
+    /// <summary>The engine every hash goes through.</summary>
+    public static Sha256Engine Engine => s_engine;
 
     /// <summary>Whether OpenSSL's functions are called directly (for the benchmark's report).</summary>
-    public static bool IsNative { get; }
+    public static bool IsNative => s_engine is OpenSslSha256;
 
     /// <summary>Writes <c>SHA-256(prefix ‖ message)</c> to the first 32 bytes of <paramref name="hash"/>, which may overlap the message.</summary>
     public static void Hash(byte prefix, ReadOnlySpan<byte> message, Span<byte> hash)
@@ -55,13 +28,7 @@ internal static unsafe class Sha256
             throw new ArgumentException($"The hash needs {MerkleHash.Size} bytes.", nameof(hash));
         }
 
-        if (!IsNative)
-        {
-            HashManaged(prefix, message, hash);
-            return;
-        }
-
-        HashNative(prefix, message, hash);
+        s_engine.Hash(prefix, message, hash);
     }
 
     /// <summary>Writes <c>SHA-256(message)</c> to the first 32 bytes of <paramref name="hash"/>, which must not overlap the message.</summary>
@@ -72,84 +39,32 @@ internal static unsafe class Sha256
             throw new ArgumentException($"The hash needs {MerkleHash.Size} bytes.", nameof(hash));
         }
 
-        if (!IsNative)
-        {
-            SHA256.HashData(message, hash);
-            return;
-        }
-
-        var context = stackalloc byte[ContextSize];
-        fixed (byte* data = message)
-        fixed (byte* digest = hash)
-        {
-            if (!(Init(context) == 1
-                && (message.Length <= ShortInput ? UpdateShort(context, data, (nuint)message.Length) : Update(context, data, (nuint)message.Length)) == 1
-                && Final(digest, context) == 1))
-            {
-                throw new CryptographicException("OpenSSL's SHA-256 failed.");
-            }
-        }
+        s_engine.Hash(message, hash);
     }
 
-    private static void HashNative(byte prefix, ReadOnlySpan<byte> message, Span<byte> hash)
+    /// <summary>
+    /// Hashes through <paramref name="engine"/> until the result is disposed, for tests that run the same work
+    /// through both engines. One swap at a time: a second waits for the first to be disposed.
+    /// </summary>
+    internal static IDisposable Use(Sha256Engine engine)
     {
-        var context = stackalloc byte[ContextSize];
-        var digest = stackalloc byte[MerkleHash.Size];
-        fixed (byte* data = message)
-        {
-            var ok = Init(context) == 1 && UpdateShort(context, &prefix, 1) == 1
-                && (message.Length <= ShortInput ? UpdateShort(context, data, (nuint)message.Length) : Update(context, data, (nuint)message.Length)) == 1
-                && Final(digest, context) == 1;
-            if (!ok)
-            {
-                throw new CryptographicException("OpenSSL's SHA-256 failed.");
-            }
-        }
-
-        new ReadOnlySpan<byte>(digest, MerkleHash.Size).CopyTo(hash);
+        Swapping.Wait();
+        var before = s_engine;
+        s_engine = engine;
+        return new Restore(before);
     }
 
-    private static void HashManaged(byte prefix, ReadOnlySpan<byte> message, Span<byte> hash)
+    private sealed class Restore(Sha256Engine before) : IDisposable
     {
-        const int StackLimit = 2048;
-        var length = message.Length + 1;
-        byte[]? rented = null;
-        var input = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length));
-        try
+        private int _disposed;
+
+        public void Dispose()
         {
-            input[0] = prefix;
-            message.CopyTo(input[1..]);
-            SHA256.HashData(input[..length], hash);
-        }
-        finally
-        {
-            if (rented is not null)
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                s_engine = before;
+                Swapping.Release();
             }
         }
-    }
-
-    private static bool AgreesWithDotNet()
-    {
-        Span<byte> native = stackalloc byte[MerkleHash.Size];
-        Span<byte> managed = stackalloc byte[MerkleHash.Size];
-        var message = new byte[5000]; // past ShortInput, so that both update calls are tried
-        for (var i = 0; i < message.Length; i++)
-        {
-            message[i] = (byte)(i * 31);
-        }
-
-        foreach (var length in (int[])[0, 64, 765, message.Length])
-        {
-            HashNative(0x01, message.AsSpan(0, length), native);
-            HashManaged(0x01, message.AsSpan(0, length), managed);
-            if (!native.SequenceEqual(managed))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

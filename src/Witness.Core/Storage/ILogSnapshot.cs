@@ -48,9 +48,15 @@ public interface ILogSnapshot : IAsyncDisposable
     /// <summary>How many event rows carry the tenant's id, wherever they lie (a row planted outside the log would be found by searches).</summary>
     Task<long> CountEventRowsAsync(CancellationToken ct);
 
-    /// <summary>Whether the store keeps an index of (email, actor id) pairs for email search (<see cref="ReadActorEmailsAsync"/>).</summary>
-    bool KeepsEmailIndex { get; }
-
-    /// <summary>The distinct (email, actor id) pairs the store keeps for email search (actor id "" for events without one); empty when it keeps none.</summary>
-    IAsyncEnumerable<(string Email, string ActorId)> ReadActorEmailsAsync(CancellationToken ct);
+    /// <summary>
+    /// Checks what the store keeps in its own layout beside the rows and the target index, which verification
+    /// does not know, against what the log's events carry: <paramref name="emailPairs"/>, each distinct (email,
+    /// actor id) pair of the log's events (actor id "" for events without one) with the first seq that carries it,
+    /// in log order, enumerated only by a store that keeps such an index (SQLite's <c>actor_emails</c>, for email
+    /// search). The first difference, or null; a store that keeps nothing of the kind returns null.
+    /// </summary>
+    Task<LayoutProblem?> CheckLayoutAsync(IEnumerable<((string Email, string ActorId) Pair, long Seq)> emailPairs, CancellationToken ct);
 }
+
+/// <summary>What <see cref="ILogSnapshot.CheckLayoutAsync"/> found: the first seq it concerns (when one does) and what differs.</summary>
+public sealed record LayoutProblem(long? Seq, string Problem);

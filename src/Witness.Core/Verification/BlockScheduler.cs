@@ -138,7 +138,7 @@ internal sealed class CheckedBlock(int capacity)
     /// <summary>Row i's leaf hash at [32·i, 32·i + 32).</summary>
     public byte[] Leaves { get; } = new byte[capacity * MerkleHash.Size];
 
-    public ChainVerifier.RowCheck[] Checks { get; } = new ChainVerifier.RowCheck[capacity];
+    public RowCheck[] Checks { get; } = new RowCheck[capacity];
 
     /// <summary>
     /// The (level, root) of the perfect subtrees the leaves make, in log order; empty when the block is

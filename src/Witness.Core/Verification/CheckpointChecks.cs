@@ -14,13 +14,25 @@ internal sealed class CheckpointChecks(CheckpointKeys keys, string keyName, stri
     /// <summary>The origin line of this tenant's checkpoints.</summary>
     public string Origin { get; } = Checkpoints.LogOrigins.Tenant(keyName, tenant);
 
-    /// <summary>The note verifies with a trusted key, is of this tenant's log, and says what the stored columns say.</summary>
+    /// <summary>
+    /// The one signature check of verification: the note verifies with a trusted key, is of this tenant's log, and
+    /// says what the stored columns say. Checkpoints given from outside pass the first two as they are read
+    /// (<see cref="ReadOutside"/>), through the same <see cref="TryVerify"/> and <see cref="Origin"/>.
+    /// </summary>
     public bool IsSigned(StoredCheckpoint checkpoint) =>
-        keys.TryVerify(checkpoint.Note, keyName, out var note, out _)
-        && note is not null && note.Origin == Origin && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
+        TryVerify(checkpoint.Note, out var note)
+        && note.Origin == Origin && note.Size == checkpoint.Size && note.RootHash.AsSpan().SequenceEqual(checkpoint.RootHash);
+
+    /// <summary>The problem with a checkpoint that is not <see cref="IsSigned"/>, naming it by its size; null when it is.</summary>
+    public string? Unsigned(StoredCheckpoint checkpoint) =>
+        IsSigned(checkpoint) ? null : $"the checkpoint at size {checkpoint.Size} {WhyUnsigned(checkpoint)}";
 
     /// <summary>Why a checkpoint's note does not verify, for a message about the checkpoint at its size.</summary>
     public string WhyUnsigned(StoredCheckpoint checkpoint) => keys.WhyUnsigned(checkpoint.Note);
+
+    /// <summary>The note's checkpoint when a trusted key signed it under the verifier's key name.</summary>
+    private bool TryVerify(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Checkpoint? note) =>
+        keys.TryVerify(text, keyName, out note, out _) && note is not null;
 
     /// <summary>
     /// Reads the checkpoints given from outside the store into <paramref name="outside"/>; the problem with the
@@ -30,7 +42,7 @@ internal sealed class CheckpointChecks(CheckpointKeys keys, string keyName, stri
     {
         foreach (var text in notes)
         {
-            if (!keys.TryVerify(text, keyName, out var note, out _) || note is null)
+            if (!TryVerify(text, out var note))
             {
                 var size = SizeInNote(text);
                 return ChainVerification.Bad(headSize, null,
@@ -106,9 +118,9 @@ internal sealed class CheckpointChecks(CheckpointKeys keys, string keyName, stri
         var count = 0;
         foreach (var checkpoint in checkpoints.Where(c => c.Size <= purged))
         {
-            if (!IsSigned(checkpoint))
+            if (Unsigned(checkpoint) is { } unsigned)
             {
-                return (count, ChainVerification.Bad(purged, null, $"the checkpoint at size {checkpoint.Size} {WhyUnsigned(checkpoint)}", count) with { CheckpointSize = checkpoint.Size });
+                return (count, ChainVerification.Bad(purged, null, unsigned, count) with { CheckpointSize = checkpoint.Size });
             }
 
             byte[] root;

@@ -30,7 +30,7 @@ internal static class RowBytesCheck
     /// <summary>
     /// True when the row is <paramref name="tenant"/>'s event at its position and every index column is
     /// what its body says; <paramref name="targetDigest"/> is then the sum of
-    /// <see cref="ChainVerifier.TargetDigest(long, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> over the event's distinct targets.
+    /// <see cref="IndexChecks.TargetDigest(long, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> over the event's distinct targets.
     /// </summary>
     public static bool Matches(LogRowBlock block, int row, ReadOnlySpan<byte> tenant, out ulong targetDigest)
     {
@@ -132,7 +132,7 @@ internal static class RowBytesCheck
 
             if (!repeated)
             {
-                targetDigest += ChainVerifier.TargetDigest(seq, targetType, targetId);
+                targetDigest += IndexChecks.TargetDigest(seq, targetType, targetId);
             }
         }
 

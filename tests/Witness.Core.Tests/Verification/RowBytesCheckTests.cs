@@ -36,7 +36,7 @@ public sealed class RowBytesCheckTests
             if (accepted)
             {
                 var keys = EventIndexKeys.From(CanonicalEvent.Read(row));
-                var expected = keys.Targets.Distinct().Aggregate(0UL, (sum, t) => sum + ChainVerifier.TargetDigest(e.Seq, t.Type, t.Id));
+                var expected = keys.Targets.Distinct().Aggregate(0UL, (sum, t) => sum + IndexChecks.TargetDigest(e.Seq, t.Type, t.Id));
                 Assert.Equal(expected, digest);
             }
         }
