@@ -97,6 +97,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
             erased += rewritten.Length;
         }
 
+        await ForgetKeyDaysAsync(connection, tx, tenantId.Value, ct);
         await tx.CommitAsync(ct);
         return new ErasureCount(erased, kept);
     }
