@@ -39,8 +39,10 @@ internal static class StatsBench
         ("q: free text + action", "q=user417 action:inbox.delete"),
     ];
 
-    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, bool histogramOnly, StringBuilder report)
+    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, bool histogramOnly, string? only, StringBuilder report)
     {
+        // --filters "name,name": only those rows of the table (names as in Filters).
+        var filters = only is null ? Filters : [.. Filters.Where(f => only.Split(',').Contains(f.Name, StringComparer.Ordinal))];
         var folder = sqliteFolder ?? Path.Combine(Path.GetTempPath(), $"witness-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var stores = new List<(string Name, IWitnessStore Store)>();
@@ -67,7 +69,7 @@ internal static class StatsBench
 
             var service = new EventStatsService(store, TimeProvider.System);
             var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Rome");
-            foreach (var (filterName, query) in Filters)
+            foreach (var (filterName, query) in filters)
             {
                 var parameters = query.Length == 0 ? [] : new[] { query }.ToDictionary(q => q.Split('=', 2)[0], q => q.Split('=', 2)[1]);
                 parameters["from"] = Rfc3339.Format(BenchEvents.End.AddDays(-30));
@@ -117,7 +119,7 @@ internal static class StatsBench
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"| filter | {string.Join(" | ", stores.Select(s => $"{s.Name} histogram p50 / p99 ms | process CPU ms | {s.Name} with top lists p50 / p99 ms (process CPU ms)"))} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| --- |{string.Concat(stores.Select(_ => " ---: | ---: | ---: |"))}");
-        foreach (var (filterName, _) in Filters)
+        foreach (var (filterName, _) in filters)
         {
             var cells = stores.Select(s => results[(s.Name, filterName)]).Select(r =>
                 $"{Stats.Percentile(r.Histogram, 50):N1} / {Stats.Percentile(r.Histogram, 99):N1} | {r.CpuMs:N1} | " +

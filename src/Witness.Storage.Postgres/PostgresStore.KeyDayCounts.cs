@@ -17,6 +17,13 @@ public sealed partial class PostgresStore
     private const int KeyDayLock = 23023;
 
     /// <summary>
+    /// The first key of the advisory lock (the tenant is the second) that fillers hold shared and a purge or an erasure
+    /// exclusive when it forgets a tenant's days: so no fill that read the events before a purge or an erasure
+    /// committed can write its counts after that forgot the day.
+    /// </summary>
+    private const int KeyDayTenantLock = 23024;
+
+    /// <summary>
     /// Fills the days of <paramref name="days"/> that hold events and cannot be read, one transaction per day. Fillers
     /// (of this and other instances) of the same day take turns on an advisory lock; the counts and the number of events
     /// they are checked against are written by one statement, so from one snapshot whatever appends commit meanwhile.
@@ -34,6 +41,7 @@ public sealed partial class PostgresStore
         foreach (var day in missing)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
+            await ExecuteAsync("SELECT pg_advisory_xact_lock_shared($1, $2)", KeyDayTenantLock, (int)tenantId);
             await ExecuteAsync("SELECT pg_advisory_xact_lock($1, $2)", KeyDayLock, (int)day);
             var (filled, current) = await KeyDayStateAsync(connection, tx, tenantId, (day, day + 1), ct);
             if (KeyDayCounts.ToFill((day, day + 1), filled, current).Count == 0)
@@ -41,7 +49,7 @@ public sealed partial class PostgresStore
                 continue;
             }
 
-            await ForgetKeyDaysAsync(connection, tx, tenantId, day, day + 1, ct);
+            await DeleteKeyDaysAsync(connection, tx, tenantId, day, day + 1, ct);
             await ExecuteAsync(
                 $"""
                 WITH scan AS (
@@ -146,9 +154,22 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// Forgets the filled days [<paramref name="firstDay"/>, <paramref name="endDay"/>) of a tenant's top-list counts, in the
-    /// caller's transaction: a purge for the days of its events, an erasure for all (it changes actors and IPs, no count).
+    /// caller's transaction, after waiting for the fills under way: a purge for the days of its events, an erasure for all
+    /// (it changes actors and IPs, no count).
     /// </summary>
     internal static async Task ForgetKeyDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, long firstDay, long endDay, CancellationToken ct)
+    {
+        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1, $2)", connection, tx))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = KeyDayTenantLock });
+            command.Parameters.Add(new NpgsqlParameter { Value = (int)tenantId });
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await DeleteKeyDaysAsync(connection, tx, tenantId, firstDay, endDay, ct);
+    }
+
+    private static async Task DeleteKeyDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, long firstDay, long endDay, CancellationToken ct)
     {
         foreach (var table in (string[])["key_count_days", "actor_day_counts", "ip_day_counts"])
         {

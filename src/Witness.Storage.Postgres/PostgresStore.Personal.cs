@@ -36,6 +36,9 @@ public sealed partial class PostgresStore : IPersonalDataStore
         }
 
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // The top lists' day counts keep actors' emails and IPs: all the tenant's filled days are forgotten (filled again when next counted).
+        await ForgetKeyDaysAsync(connection, tx, tenantId.Value, ct);
+
         var rows = new List<(long Seq, DateTime ReceivedAt, byte[] Body, byte[]? Personal, short? Omitted)>();
         await using (var select = new NpgsqlCommand(
             $"SELECT e.seq, e.received_at, e.body, e.personal, i.client_omitted FROM events e JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq WHERE {where}",
@@ -97,7 +100,6 @@ public sealed partial class PostgresStore : IPersonalDataStore
             erased += rewritten.Length;
         }
 
-        await ForgetKeyDaysAsync(connection, tx, tenantId.Value, ct);
         await tx.CommitAsync(ct);
         return new ErasureCount(erased, kept);
     }
