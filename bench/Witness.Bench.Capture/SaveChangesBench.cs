@@ -50,6 +50,8 @@ public class SaveChangesBench
 
     private async Task<int> PlainInTransactionAsync(string how)
     {
+        // The floor is BEGIN, the change, the INSERT and COMMIT: EF Core's savepoint around a save inside a transaction is not part of it.
+        _plain.Database.AutoSavepointsEnabled = false;
         var connection = _plain.Database.GetDbConnection();
         if (how == "raw")
         {
@@ -149,6 +151,35 @@ public class SaveChangesBench
         db.Tickets.AddRange(Enumerable.Range(0, 100).Select(i => new Ticket { Subject = $"Ticket {i}", Requester = $"user{i}@example.com", Priority = 0 }));
         db.SaveChanges();
         return (provider, db, [.. db.Tickets.OrderBy(t => t.Id)]);
+    }
+
+    /// <summary>The journal mode and synchronous setting a database created by EF Core has on a fresh connection, without pragmas of ours.</summary>
+    public static string DefaultConfiguration()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"witness-bench-ef-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var connection = $"Data Source={Path.Combine(folder, "app.db")}";
+            using (var db = new BenchDb(new DbContextOptionsBuilder<BenchDb>().UseSqlite(connection).Options))
+            {
+                db.Database.EnsureCreated();
+            }
+
+            using var fresh = new SqliteConnection(connection);
+            fresh.Open();
+            using var command = fresh.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode";
+            var journal = command.ExecuteScalar();
+            command.CommandText = "PRAGMA synchronous";
+            var synchronous = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) switch { 0 => "OFF", 1 => "NORMAL", 2 => "FULL", _ => "EXTRA" };
+            return $"journal_mode={journal}, synchronous={synchronous}";
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [GlobalCleanup]

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -27,11 +28,16 @@ public static class WitnessEntityFrameworkCoreExtensions
         return services;
     }
 
-    /// <summary>Adds the Witness interceptor to a context's options: <c>AddDbContext&lt;T&gt;((sp, o) =&gt; o.UseSqlite(…).AddWitnessInterceptor(sp))</c>.</summary>
+    /// <summary>
+    /// Adds the Witness interceptor to a context's options: <c>AddDbContext&lt;T&gt;((sp, o) =&gt; o.UseSqlite(…).AddWitnessInterceptor(sp))</c>.
+    /// It also replaces the context's <see cref="IAsyncQueryProvider"/> with EF Core's own provider extended to see
+    /// <c>ExecuteUpdate</c>/<c>ExecuteDelete</c>; a context that replaces that service itself cannot record them.
+    /// </summary>
     public static DbContextOptionsBuilder AddWitnessInterceptor(this DbContextOptionsBuilder builder, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(services);
-        return builder.AddInterceptors(services.GetRequiredService<WitnessInterceptor>());
+        return builder.AddInterceptors(services.GetRequiredService<WitnessInterceptor>())
+            .ReplaceService<IAsyncQueryProvider, WitnessQueryProvider>();
     }
 }

@@ -28,7 +28,7 @@ internal sealed class WitnessInterceptor(
     OutboxSignal signal,
     TimeProvider clock,
     IAuditLog? auditLog = null,
-    IAuditContextAccessor? contextAccessor = null) : ISaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
+    IAuditContextAccessor? contextAccessor = null) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
     private const string Redacted = "[redacted]";
     private readonly ConditionalWeakTable<DbContext, ContextState> _states = [];
@@ -77,6 +77,9 @@ internal sealed class WitnessInterceptor(
         /// <summary>True while the interceptor has turned the context's automatic change detection off for the rest of a save.</summary>
         public bool RestoreAutoDetect { get; set; }
 
+        /// <summary>True while the interceptor has turned automatic savepoints off for the save in its own transaction.</summary>
+        public bool RestoreSavepoints { get; set; }
+
         /// <summary>The outbox INSERT, prepared once and run again while its connection stays open (its parameters re-filled).</summary>
         public DbCommand? OutboxCommand { get; private set; }
 
@@ -112,6 +115,7 @@ internal sealed class WitnessInterceptor(
         if (Capture(eventData.Context) is { } state && _options.UseOutbox && eventData.Context!.Database.CurrentTransaction is null)
         {
             state.OwnTransaction = eventData.Context.Database.BeginTransaction();
+            NoSavepoints(eventData.Context, state);
         }
 
         return result;
@@ -122,6 +126,7 @@ internal sealed class WitnessInterceptor(
         if (Capture(eventData.Context) is { } state && _options.UseOutbox && eventData.Context!.Database.CurrentTransaction is null)
         {
             state.OwnTransaction = await eventData.Context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            NoSavepoints(eventData.Context, state);
         }
 
         return result;
@@ -207,42 +212,46 @@ internal sealed class WitnessInterceptor(
         return Task.CompletedTask;
     }
 
-    public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
+    /// <summary>
+    /// An <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> of <paramref name="clrType"/> has run (seen by <see cref="WitnessQueryProvider"/>):
+    /// one event with the affected count, in the outbox in the statement's transaction if there is one.
+    /// </summary>
+    internal void RecordBulk(DbContext context, string crud, Type clrType, int affected)
     {
-        if (BulkEvent(command, eventData, result) is { } found)
+        if (BulkEvent(context, crud, clrType, affected) is not { } found)
         {
-            var (context, state, bulk) = found;
-            if (_options.UseOutbox)
-            {
-                WriteOutbox(context, state, [BulkRow(bulk)]);
-                signal.Notify();
-            }
-            else
-            {
-                RecordOrHold(context, state, [bulk]);
-            }
+            return;
         }
 
-        return result;
+        var (state, bulk) = found;
+        if (_options.UseOutbox)
+        {
+            WriteOutbox(context, state, [BulkRow(bulk)]);
+            signal.Notify();
+        }
+        else
+        {
+            RecordOrHold(context, state, [bulk]);
+        }
     }
 
-    public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+    internal async Task RecordBulkAsync(DbContext context, string crud, Type clrType, int affected, CancellationToken cancellationToken)
     {
-        if (BulkEvent(command, eventData, result) is { } found)
+        if (BulkEvent(context, crud, clrType, affected) is not { } found)
         {
-            var (context, state, bulk) = found;
-            if (_options.UseOutbox)
-            {
-                await WriteOutboxAsync(context, state, [BulkRow(bulk)], cancellationToken).ConfigureAwait(false);
-                signal.Notify();
-            }
-            else
-            {
-                RecordOrHold(context, state, [bulk]);
-            }
+            return;
         }
 
-        return result;
+        var (state, bulk) = found;
+        if (_options.UseOutbox)
+        {
+            await WriteOutboxAsync(context, state, [BulkRow(bulk)], cancellationToken).ConfigureAwait(false);
+            signal.Notify();
+        }
+        else
+        {
+            RecordOrHold(context, state, [bulk]);
+        }
     }
 
     private ContextState? Capture(DbContext? context)
@@ -277,13 +286,13 @@ internal sealed class WitnessInterceptor(
         }
         catch
         {
-            RestoreAutoDetect(context, state);
+            RestoreContextSettings(context, state);
             throw;
         }
 
         if (state.Count == 0)
         {
-            RestoreAutoDetect(context, state);
+            RestoreContextSettings(context, state);
             return null;
         }
 
@@ -291,8 +300,26 @@ internal sealed class WitnessInterceptor(
         return state;
     }
 
-    private static void RestoreAutoDetect(DbContext context, ContextState state)
+    // EF Core wraps a save that runs inside a transaction in a savepoint (two more statements), so that a failed save leaves
+    // the caller's transaction usable. The interceptor's own transaction exists for this save only and rolls back whole when
+    // the save fails: a savepoint in it buys nothing.
+    private static void NoSavepoints(DbContext context, ContextState state)
     {
+        if (context.Database.AutoSavepointsEnabled)
+        {
+            context.Database.AutoSavepointsEnabled = false;
+            state.RestoreSavepoints = true;
+        }
+    }
+
+    private static void RestoreContextSettings(DbContext context, ContextState state)
+    {
+        if (state.RestoreSavepoints)
+        {
+            state.RestoreSavepoints = false;
+            context.Database.AutoSavepointsEnabled = true;
+        }
+
         if (state.RestoreAutoDetect)
         {
             state.RestoreAutoDetect = false;
@@ -595,7 +622,7 @@ internal sealed class WitnessInterceptor(
         state.Pending.Clear();
         if (!_options.UseOutbox)
         {
-            RestoreAutoDetect(context, state);
+            RestoreContextSettings(context, state);
             RecordOrHold(context, state, events);
             state.Busy = false;
             return null;
@@ -606,7 +633,7 @@ internal sealed class WitnessInterceptor(
 
     private void Finish(DbContext context, ContextState state)
     {
-        RestoreAutoDetect(context, state);
+        RestoreContextSettings(context, state);
         state.OutboxEvents.Clear();
         state.OwnTransaction?.Dispose();
         state.OwnTransaction = null;
@@ -621,7 +648,7 @@ internal sealed class WitnessInterceptor(
             return;
         }
 
-        RestoreAutoDetect(context, state);
+        RestoreContextSettings(context, state);
         state.Pending.Clear();
         state.OutboxEvents.Clear();
         state.OwnTransaction?.Dispose();
@@ -667,26 +694,14 @@ internal sealed class WitnessInterceptor(
         }
     }
 
-    private (DbContext Context, ContextState State, AuditEvent Event)? BulkEvent(DbCommand command, CommandExecutedEventData eventData, int affected)
+    private (ContextState State, AuditEvent Event)? BulkEvent(DbContext context, string crud, Type clrType, int affected)
     {
-        if (eventData.Context is not { } context || (_states.TryGetValue(context, out var existing) && existing.Busy))
+        if (_options.Find(clrType) is not { } map || (_states.TryGetValue(context, out var existing) && existing.Busy))
         {
             return null;
         }
 
-        var (crud, table) = BulkTarget(command.CommandText);
-        if (crud is null)
-        {
-            return null;
-        }
-
-        var entityType = context.Model.GetEntityTypes().FirstOrDefault(t => string.Equals(t.GetTableName(), table, StringComparison.OrdinalIgnoreCase) && _options.Find(t.ClrType) is not null);
-        if (entityType is null)
-        {
-            return null;
-        }
-
-        var map = _options.Find(entityType.ClrType)!;
+        var table = context.Model.FindEntityType(clrType)?.GetTableName();
         var noun = map.Prefix.Replace('_', ' ');
         // One statement, any number of rows: no single target, so the event names the type and the count instead.
         var auditEvent = new AuditEvent
@@ -699,46 +714,7 @@ internal sealed class WitnessInterceptor(
             Description = string.Create(CultureInfo.InvariantCulture, $"{(crud == "update" ? "Updated" : "Deleted")} {affected} {noun}{(affected == 1 ? "" : "s")} in one statement"),
         };
         WitnessClient.Stamp(auditEvent, clock);
-        return (context, _states.GetOrCreateValue(context), auditEvent);
-    }
-
-    /// <summary>What an <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> statement does and to which table, from the SQL relational providers write for them.</summary>
-    internal static (string? Crud, string? Table) BulkTarget(string sql)
-    {
-        var text = sql.AsSpan().TrimStart();
-        while (text.StartsWith("--"))
-        {
-            // EF Core puts query tags as comment lines first.
-            var end = text.IndexOf('\n');
-            text = end < 0 ? [] : text[(end + 1)..].TrimStart();
-        }
-
-        string crud;
-        if (text.StartsWith("UPDATE ", StringComparison.OrdinalIgnoreCase))
-        {
-            crud = "update";
-            text = text[7..];
-        }
-        else if (text.StartsWith("DELETE FROM ", StringComparison.OrdinalIgnoreCase))
-        {
-            crud = "delete";
-            text = text[12..];
-        }
-        else
-        {
-            return (null, null);
-        }
-
-        text = text.TrimStart();
-        var length = text.IndexOfAny(' ', '\n', '\r');
-        var name = (length < 0 ? text : text[..length]).ToString();
-        var dot = name.LastIndexOf('.');
-        if (dot >= 0)
-        {
-            name = name[(dot + 1)..];
-        }
-
-        return (crud, name.Trim('"', '[', ']', '`'));
+        return (_states.GetOrCreateValue(context), auditEvent);
     }
 
     private static (string FirstId, string Payload, int Count) BulkRow(AuditEvent bulk) =>

@@ -72,7 +72,8 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
             .Where(m => m.Error == null)
             .OrderBy(m => m.Id)
             .Take(batchSize)
-            .Select(m => new OutboxRow(m.Id, m.Payload, m.EventCount))
+            // Rows written before rows held arrays have no count (0 once the column was added): one event each.
+            .Select(m => new OutboxRow(m.Id, m.Payload, m.EventCount < 1 ? 1 : m.EventCount))
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<OutboxRow>();
         var events = 0;
@@ -125,7 +126,9 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
         {
             error = whole.Message;
             using var payload = JsonDocument.Parse(row.Payload);
-            var events = payload.RootElement.EnumerateArray().Select(e => e.GetRawText()).ToList();
+            var events = payload.RootElement.ValueKind == JsonValueKind.Array
+                ? payload.RootElement.EnumerateArray().Select(e => e.GetRawText()).ToList()
+                : [payload.RootElement.GetRawText()];
             if (events.Count == 1)
             {
                 refused.Add(events[0]);
@@ -161,7 +164,8 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
             cancellationToken).ConfigureAwait(false);
     }
 
-    // Each row holds a JSON array of events; a request is one {"events":[…]} of every row's events.
+    // Each row holds a JSON array of events (a row written by a version before arrays holds one event object); a request is
+    // one {"events":[…]} of every row's events.
     private static byte[] Batch(IEnumerable<string> payloads)
     {
         var body = new StringBuilder("{\"events\":[");
@@ -169,7 +173,7 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
         foreach (var payload in payloads)
         {
             var inner = payload.AsSpan().Trim();
-            inner = inner[1..^1].Trim();
+            inner = inner.StartsWith('[') ? inner[1..^1].Trim() : inner;
             if (inner.IsEmpty)
             {
                 continue;

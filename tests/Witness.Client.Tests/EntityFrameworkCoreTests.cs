@@ -204,6 +204,63 @@ public sealed class EntityFrameworkCoreTests : IClassFixture<ClientTests.Server>
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task An_outbox_written_by_earlier_versions_is_delivered_after_an_upgrade()
+    {
+        using var host = HelpDeskHost.Build(_witness);
+        var marker = Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        string Event(string name) => JsonSerializer.Serialize(new
+        {
+            id = WitnessClient.NewId(now),
+            action = "inbox.create",
+            occurred_at = now,
+            targets = new[] { new { type = "inbox", id = name, name = $"{name} {marker}" } },
+        });
+        await HelpDeskHost.WithContextAsync(host, async db =>
+        {
+            // The first outbox held one event object per row and had no event_count (0 once a migration adds the column);
+            // the next held each save's events as an array with their count.
+            await db.Database.ExecuteSqlAsync($"INSERT INTO witness_outbox (event_id, payload, event_count, created_at) VALUES ('a', {Event("one event a row")}, 0, {now})");
+            var array = $"[{Event("first of an array")},{Event("second of an array")}]";
+            return await db.Database.ExecuteSqlAsync($"INSERT INTO witness_outbox (event_id, payload, event_count, created_at) VALUES ('b', {array}, 2, {now})");
+        });
+
+        await host.StartAsync();
+        var events = await WaitForAsync(e => TargetName(e)?.EndsWith(marker, StringComparison.Ordinal) == true, 3);
+        await Eventually(async () => (await HelpDeskHost.OutboxRowsAsync(host)).Count == 0);
+        await host.StopAsync();
+
+        Assert.Equal([$"first of an array {marker}", $"one event a row {marker}", $"second of an array {marker}"], events.Select(e => e.Targets![0].Name!).Order());
+    }
+
+    [Fact]
+    public async Task A_save_that_fails_inside_the_callers_transaction_leaves_that_transaction_usable_and_records_only_what_commits()
+    {
+        using var host = HelpDeskHost.Build(_witness);
+        var marker = Guid.NewGuid().ToString("N")[..8];
+        await HelpDeskHost.WithContextAsync(host, async db =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            db.Inboxes.Add(new Inbox { Name = $"kept {marker}" });
+            await db.SaveChangesAsync();
+            var existing = new Inbox { Name = $"duplicate {marker}" };
+            db.Inboxes.Add(existing);
+            await db.SaveChangesAsync();
+            db.Entry(existing).State = EntityState.Detached;
+            // The same key again: the save fails and EF Core rolls back to its savepoint, not the whole transaction.
+            db.Inboxes.Add(new Inbox { Id = existing.Id, Name = $"refused {marker}" });
+            await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+            db.ChangeTracker.Clear();
+            await transaction.CommitAsync();
+            Assert.True(db.Database.AutoSavepointsEnabled);
+            return 0;
+        });
+
+        var names = (await HelpDeskHost.OutboxAsync(host)).Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("targets")[0].GetProperty("name").GetString()).ToList();
+        Assert.Equal([$"kept {marker}", $"duplicate {marker}"], names);
+    }
+
     private async Task<List<Witness.Client.AuditEvent>> WaitForAsync(Func<Witness.Client.AuditEvent, bool> match, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
