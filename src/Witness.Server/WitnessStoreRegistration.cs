@@ -16,5 +16,5 @@ public static class WitnessStoreRegistration
     public static IServiceCollection AddWitnessStore(this IServiceCollection services, string dataDirectory, string? postgresConnectionString, TimeProvider clock) =>
         postgresConnectionString is not null
             ? services.AddWitnessPostgres(new PostgresStoreOptions { ConnectionString = postgresConnectionString, Clock = clock })
-            : services.AddWitnessSqlite(SqliteStoreOptions.InFolder(dataDirectory));
+            : services.AddWitnessSqlite(SqliteStoreOptions.InFolder(dataDirectory, clock));
 }

@@ -76,5 +76,8 @@ internal static class PostgresEventCounts
         delete.Parameters.Add(new NpgsqlParameter { Value = firstSlot });
         delete.Parameters.Add(new NpgsqlParameter { Value = lastSlot });
         await delete.ExecuteNonQueryAsync(ct);
+
+        // The top lists' filled days of the purged events are forgotten: counts would change anyway, and no actor or IP may outlive its events.
+        await PostgresStore.ForgetKeyDaysAsync(connection, tx, tenantId, KeyDayCounts.OfSlot(firstSlot), KeyDayCounts.OfSlot(lastSlot) + 1, ct);
     }
 }

@@ -38,6 +38,9 @@ public sealed partial class PostgresStore : IPersonalDataStore
         }
 
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // The top lists' day counts keep actors' emails and IPs: all the tenant's filled days are forgotten (filled again when next counted).
+        await ForgetKeyDaysAsync(connection, tx, tenantId.Value, ct);
+
         var rows = new List<(long Seq, DateTime ReceivedAt, byte[] Body, byte[]? Personal, short? Omitted)>();
         var actors = new HashSet<string>(StringComparer.Ordinal);
         await using (var select = new NpgsqlCommand(

@@ -59,5 +59,7 @@ public sealed partial class SqliteStore
             """, ct, fromRid, throughRid);
         await ExecuteAsync(connection, tx, "DELETE FROM event_counts WHERE tenant_id = $p0 AND slot BETWEEN $p1 AND $p2 AND events <= 0", ct,
             span.Tenant, span.First, span.Last);
+        // The top lists' filled days of the purged events are forgotten: counts would change anyway, and no actor or IP may outlive its events.
+        await ForgetKeyDaysAsync(connection, tx, span.Tenant, KeyDayCounts.OfSlot(span.First), KeyDayCounts.OfSlot(span.Last) + 1, ct);
     }
 }

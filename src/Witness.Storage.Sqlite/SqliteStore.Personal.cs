@@ -125,6 +125,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
             {
                 await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
                 count = await work(connection, tx, tenantId.Value);
+                await ForgetKeyDaysAsync(connection, tx, tenantId.Value, ct);
                 await tx.CommitAsync(ct);
             }
             finally

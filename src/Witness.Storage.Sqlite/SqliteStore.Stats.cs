@@ -10,16 +10,24 @@ public sealed partial class SqliteStore : IEventStatsStore
     /// actions from the pre-aggregated counts (<c>event_counts</c>) for the range's whole quarter hours
     /// when the filter only tests what they hold (<see cref="EventCountSlots.Serve"/>), and grouped scans
     /// over the rows a search with the same filter reads (<see cref="SqliteSearch.Where"/>) for the rest
-    /// of the range, for other filters and for the top actors and IPs.
+    /// of the range, for other filters and for the top actors and IPs. When the filter tests the type alone,
+    /// the top actors and IPs of the range's closed UTC days come from the day counts (<see cref="KeyDayCounts"/>),
+    /// filled first, each in its own write, for the days not yet filled or changed since, and the rest is scanned.
     /// </summary>
-    public Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
+    public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
         if (filter.From is not { } from || filter.To is not { } to)
         {
             throw new ArgumentException("a count needs both From and To", nameof(filter));
         }
 
-        return ReadAsync(async connection =>
+        var closedDays = top > 0 && KeyDayCounts.Serve(filter) ? KeyDayCounts.ClosedDays(from, to, _options.Clock.GetUtcNow()) : null;
+        if (closedDays is { } toFill && await ReadAsync(connection => TenantIdAsync(connection, tenant, ct), ct) is { } filling)
+        {
+            await FillKeyDaysAsync(filling, toFill, ct);
+        }
+
+        return await ReadAsync(async connection =>
         {
             var tenantId = await TenantIdAsync(connection, tenant, ct);
             if (tenantId is null)
@@ -43,15 +51,29 @@ public sealed partial class SqliteStore : IEventStatsStore
 
             var actors = new List<KeyCount>();
             var ips = new List<KeyCount>();
-            if (top > 0)
+            IReadOnlyList<long> countedDays = [];
+            if (closedDays is { } days)
             {
-                await ReadGroupsAsync(filter, "coalesce(e.actor_id, e.actor_email)", 1, " AND coalesce(e.actor_id, e.actor_email) IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
+                var keys = new TopKeysBuilder();
+                countedDays = await ReadKeyDaysAsync(connection, transaction, tenantId.Value, filter, days, keys, ct);
+                foreach (var part in KeyDayCounts.Rest(filter, countedDays))
+                {
+                    await ReadGroupsAsync(part, ActorKeySql, 1, $" AND {ActorKeySql} IS NOT NULL", "", reader => keys.AddActor(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+                    await ReadGroupsAsync(part, "e.ip", 1, " AND e.ip IS NOT NULL", "", reader => keys.AddIp(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1), reader.GetInt64(2)));
+                }
+
+                actors.AddRange(keys.TopActors(top));
+                ips.AddRange(keys.TopIps(top));
+            }
+            else if (top > 0)
+            {
+                await ReadGroupsAsync(filter, ActorKeySql, 1, $" AND {ActorKeySql} IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
                     actors.Add(new KeyCount(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))));
                 await ReadGroupsAsync(filter, "e.ip", 1, " AND e.ip IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
                     ips.Add(new KeyCount(IpKeyText.Of(reader.GetFieldValue<byte[]>(0)), reader.GetInt64(1), reader.GetInt64(2))));
             }
 
-            return counts.Build(actors, ips);
+            return counts.Build(actors, ips) with { TopListDays = countedDays.Count };
 
             async Task ScanSlotsAndActionsAsync(EventFilter part)
             {

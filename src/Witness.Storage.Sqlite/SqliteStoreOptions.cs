@@ -27,6 +27,11 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public bool IndexTextBacklogAtStart { get; init; } = true;
 
-    public static SqliteStoreOptions InFolder(string dataDirectory) =>
-        new() { DatabasePath = Path.Combine(dataDirectory, "witness.db") };
+    /// <summary>
+    /// The log's clock: which UTC days are closed, so that the top lists' day counts (<see cref="KeyDayCounts"/>) may be filled for them.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    public static SqliteStoreOptions InFolder(string dataDirectory, TimeProvider? clock = null) =>
+        new() { DatabasePath = Path.Combine(dataDirectory, "witness.db"), Clock = clock ?? TimeProvider.System };
 }

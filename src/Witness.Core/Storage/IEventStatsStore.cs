@@ -33,9 +33,15 @@ public sealed record EventCounts(
 
     /// <summary>
     /// Whether the slots and the types and actions were read from the store's pre-aggregated counts
-    /// (<see cref="EventCountSlots"/>) rather than by scanning the events; the top actors and IPs are always scanned.
+    /// (<see cref="EventCountSlots"/>) rather than by scanning the events; see <see cref="TopListDays"/> for the top actors and IPs.
     /// </summary>
     public bool Aggregated { get; init; }
+
+    /// <summary>
+    /// How many closed UTC days of the range had their top actors and IPs read from the store's day counts
+    /// (<see cref="KeyDayCounts"/>) rather than scanned; the rest of the range is scanned.
+    /// </summary>
+    public int TopListDays { get; init; }
 }
 
 /// <summary>The events (and the failures among them) whose <c>occurred_at</c> is in the slot starting at <paramref name="Start"/>.</summary>

@@ -40,6 +40,13 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
         return store;
     }
 
+    protected override async Task<IWitnessStore> OpenStoreAsync(TimeProvider clock)
+    {
+        var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString, Clock = clock });
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
     protected override async Task<long> SqlAsync(string tenant, string sql) =>
         await fixture.Database.ScalarAsync(sql.Replace("{tenant}", $"(SELECT id FROM tenants WHERE name = '{tenant}')", StringComparison.Ordinal)) is long value ? value : 0;
 

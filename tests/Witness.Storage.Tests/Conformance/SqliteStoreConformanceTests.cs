@@ -22,6 +22,13 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
         return store;
     }
 
+    protected override async Task<IWitnessStore> OpenStoreAsync(TimeProvider clock)
+    {
+        var store = new SqliteStore(SqliteStoreOptions.InFolder(_folder, clock));
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
     protected override async Task<long> SqlAsync(string tenant, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={SqliteStoreOptions.InFolder(_folder).DatabasePath}");

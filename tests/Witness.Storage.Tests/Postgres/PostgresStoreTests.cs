@@ -106,6 +106,13 @@ public sealed class PostgresStoreTests
         await store.AppendAsync([Submit.Request(Submit.Event(tenant))], new DateTimeOffset(2029, 3, 5, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
         await store.AppendAsync([Submit.Request(Submit.Event(tenant))], new DateTimeOffset(2030, 11, 21, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.Equal(1L, await database.ScalarAsync("SELECT count(*) FROM events_2029_03"));
+        // Both events occurred on 2025-06-01, a closed day whose top-list counts a count fills.
+        var june = Witness.Search.EventFilterBinder.FromParameters(_ => null, TimeZoneInfo.Utc) with
+        {
+            From = new DateTimeOffset(2025, 5, 31, 0, 0, 0, TimeSpan.Zero), To = new DateTimeOffset(2025, 6, 3, 0, 0, 0, TimeSpan.Zero),
+        };
+        Assert.Equal(2, (await store.CountAsync(tenant, june, 3600, 10, CancellationToken.None)).Actors.Sum(a => a.Events));
+        Assert.Equal(1L, await database.ScalarAsync("SELECT count(*) FROM key_count_days"));
 
         await database.ScalarAsync("SET ROLE witness_retention; SELECT witness_drop_event_partitions('2029-04-01T00:00:00Z')");
 
@@ -117,6 +124,12 @@ public sealed class PostgresStoreTests
         // The dropped month's event left the pre-aggregated counts too; a row that reached zero is gone.
         Assert.Equal(1L, await database.ScalarAsync("SELECT sum(events)::bigint FROM event_counts"));
         Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM event_counts WHERE events <= 0"));
+        // And its day's top-list counts are forgotten, to be filled again from the event that is left.
+        Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM key_count_days"));
+        Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM actor_day_counts"));
+        var counts = await store.CountAsync(tenant, june, 3600, 10, CancellationToken.None);
+        Assert.Equal(1, counts.Actors.Sum(a => a.Events));
+        Assert.Equal(1, counts.TopListDays);
     }
 
     [Fact]
