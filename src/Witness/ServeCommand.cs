@@ -165,8 +165,10 @@ public static class ServeCommand
         };
         foreach (var text in parse.GetValue<string[]>(PresetOption) ?? [])
         {
-            PresetChoice.TryParse(text, out var choice, out _);
-            options.Presets.Add(choice!);
+            if (PresetChoice.TryParse(text, out var choice, out _))
+            {
+                options.Presets.Add(choice!);
+            }
         }
 
         ServeLimitOptions.Apply(parse, options);
