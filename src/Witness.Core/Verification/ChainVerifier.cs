@@ -135,7 +135,7 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         return null;
     }
 
-    private async Task<ChainVerification?> RecomputeAsync(ILogSnapshot snapshot, State state, long purged, CancellationToken ct)
+    private static async Task<ChainVerification?> RecomputeAsync(ILogSnapshot snapshot, State state, long purged, CancellationToken ct)
     {
         ulong storedTargets = 0;
         var problem = await BlockScheduler.RunAsync(
