@@ -15,7 +15,7 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary><c>witness serve</c>: runs the server until it is stopped.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {
