@@ -118,7 +118,8 @@ public sealed class WitnessClient
         var parameters = (query ?? new EventQuery()).Parameters().Prepend(new("format", format));
         using var response = await _http.GetAsync("v1/events/export" + QueryString(parameters), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var bodyLifetime = body.ConfigureAwait(false);
         await body.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
     }
 

@@ -841,7 +841,7 @@ internal sealed class WitnessInterceptor(
 
     private JsonEncodedText EncodedName(IProperty property) => _encodedNames.GetOrAdd(property, static p => JsonEncodedText.Encode(JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)));
 
-    private static JsonNode? Node(object? value) => value switch
+    private static JsonValue? Node(object? value) => value switch
     {
         null => null,
         string s => JsonValue.Create(s),

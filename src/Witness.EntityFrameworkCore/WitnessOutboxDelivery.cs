@@ -65,7 +65,8 @@ internal sealed partial class WitnessOutboxDelivery<TContext>(
     /// </summary>
     internal async Task<bool> DeliverOnceAsync(int batchSize, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeLifetime = scope.ConfigureAwait(false);
         var context = scope.ServiceProvider.GetRequiredService<TContext>();
         var client = scope.ServiceProvider.GetRequiredService<WitnessClient>();
         var candidates = await context.Set<WitnessOutboxMessage>().AsNoTracking()

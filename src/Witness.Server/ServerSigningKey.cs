@@ -3,7 +3,7 @@ using Witness.Integrity;
 namespace Witness.Server;
 
 /// <summary>Where a server (and the CLI commands that check its checkpoints) finds the checkpoint signing key.</summary>
-public static class ServerSigningKey
+internal static class ServerSigningKey
 {
     /// <summary>The environment variable naming a shared key file, for instances that share a PostgreSQL database.</summary>
     public const string FileVariable = "WITNESS_SIGNING_KEY_FILE";

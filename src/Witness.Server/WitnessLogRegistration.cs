@@ -12,7 +12,7 @@ namespace Witness.Server;
 /// What every entry point that writes to a log registers, the same way: <c>serve</c>
 /// (<see cref="WitnessServer.BuildAsync"/>) and each <c>witness</c> command that works on the store.
 /// </summary>
-public static class WitnessLogRegistration
+internal static class WitnessLogRegistration
 {
     /// <summary>
     /// Registers the store (<see cref="WitnessStoreRegistration.AddWitnessStore"/>: the container owns and

@@ -5,7 +5,7 @@ using Witness.Storage.Sqlite;
 namespace Witness.Server;
 
 /// <summary>The one choice of store, made the same way by <c>serve</c> and by every CLI command that works on the store.</summary>
-public static class WitnessStoreRegistration
+internal static class WitnessStoreRegistration
 {
     /// <summary>
     /// Registers PostgreSQL (<see cref="PostgresServiceCollectionExtensions.AddWitnessPostgres"/>) when

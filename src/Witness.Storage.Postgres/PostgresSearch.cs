@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Npgsql;
 using Witness.Search;
@@ -45,10 +46,10 @@ internal static class PostgresSearch
         {
             alias = "x";
             from = "event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.received_at = x.received_at AND e.seq = x.seq";
-            where.Append($"x.tenant_id = $1 AND x.target_id = {Param(driver.Value)}");
+            where.Append(CultureInfo.InvariantCulture, $"x.tenant_id = $1 AND x.target_id = {Param(driver.Value)}");
             if (driver.TargetType is not null)
             {
-                where.Append($" AND x.target_type = {Param(driver.TargetType)}");
+                where.Append(CultureInfo.InvariantCulture, $" AND x.target_type = {Param(driver.TargetType)}");
             }
         }
         else

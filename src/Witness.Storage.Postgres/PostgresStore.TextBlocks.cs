@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
@@ -90,24 +91,24 @@ public sealed partial class PostgresStore
                 $"AND b.trigrams @> ARRAY[{TenantElement(tenantId)}]::integer[] AND {TrigramSql(condition, command)}");
             if (filter.From is { } fromTime)
             {
-                sql.Append($" AND b.max_occurred >= {Param(fromTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
+                sql.Append(CultureInfo.InvariantCulture, $" AND b.max_occurred >= {Param(fromTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
             }
 
             if (filter.To is { } toTime)
             {
-                sql.Append($" AND b.min_occurred < {Param(toTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
+                sql.Append(CultureInfo.InvariantCulture, $" AND b.min_occurred < {Param(toTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
             }
 
             if (after is not null)
             {
-                sql.Append($" AND b.min_occurred <= {Param(PostgresTime.FromMicros(after.OccurredAtMicros), NpgsqlDbType.TimestampTz)}");
+                sql.Append(CultureInfo.InvariantCulture, $" AND b.min_occurred <= {Param(PostgresTime.FromMicros(after.OccurredAtMicros), NpgsqlDbType.TimestampTz)}");
             }
 
             // The same sample gates the candidate list on the server (a one-time filter): for a common term the
             // list would be most of the tenant's blocks, all sent to be thrown away, 15,625 rows at 1,000,000
             // events: the tail of the PostgreSQL free-text latencies in bench/RESULTS.md. The sample runs twice (about
             // 1 ms at that size): the separate count tells a common term (scan) from one in no block, in the same round trip.
-            sql.Append($" AND ({SampleCountSql(condition, command)}) * 2 <= {TextBlockSearch.SampleBlocks}");
+            sql.Append(CultureInfo.InvariantCulture, $" AND ({SampleCountSql(condition, command)}) * 2 <= {TextBlockSearch.SampleBlocks}");
             command.CommandText = sql.ToString();
             await using (var reader = await batch.ExecuteReaderAsync(ct))
             {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Witness.Search;
@@ -73,10 +74,10 @@ internal static class SqliteSearch
         {
             alias = "x";
             from = $"event_targets x JOIN events e ON e.rid = x.tenant_id * {SqliteStore.SeqsPerTenant} + x.seq";
-            where.Append($"x.tenant_id = $t AND x.target_id = {Param(driver.Value)}");
+            where.Append(CultureInfo.InvariantCulture, $"x.tenant_id = $t AND x.target_id = {Param(driver.Value)}");
             if (driver.TargetType is not null)
             {
-                where.Append($" AND x.target_type = {Param(driver.TargetType)}");
+                where.Append(CultureInfo.InvariantCulture, $" AND x.target_type = {Param(driver.TargetType)}");
             }
         }
         else
@@ -92,7 +93,7 @@ internal static class SqliteSearch
             where.Append("e.tenant_id = $t");
             if (driver?.Field == FilterField.Actor && IsEmail(driver.Value))
             {
-                where.Append($" AND e.actor_id = {Param(actorId!)}");
+                where.Append(CultureInfo.InvariantCulture, $" AND e.actor_id = {Param(actorId!)}");
             }
         }
 

@@ -7,7 +7,7 @@ namespace Witness.Storage.Sqlite;
 public sealed partial class SqliteStore : IPersonalDataStore
 {
     public Task<ErasureCount> EraseSubjectAsync(string tenant, ErasureSubject subject, CancellationToken ct) =>
-        EraseAsync(tenant, ct, async (connection, tx, tenantId) =>
+        EraseAsync(tenant, async (connection, tx, tenantId) =>
         {
             // By email: the actor ids seen with it (the email index), whose events are all the subject's, and the
             // events without an actor id that carry the email. By actor id: that actor's events.
@@ -53,10 +53,10 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 ("$tenant", tenant), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)));
             await unseen.ExecuteNonQueryAsync(ct);
             return count;
-        });
+        }, ct);
 
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
-        EraseAsync(tenant, ct, async (connection, tx, tenantId) =>
+        EraseAsync(tenant, async (connection, tx, tenantId) =>
         {
             var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) IN (x'01', x'81')", ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
 
@@ -65,7 +65,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 $"DELETE FROM actor_emails WHERE tenant_id = $t AND {StillCarried}", ("$t", tenantId), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)));
             await forget.ExecuteNonQueryAsync(ct);
             return count;
-        });
+        }, ct);
 
     private const int ErasureCacheSizeKib = 262_144;
 
@@ -107,7 +107,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
     /// pages the old values leave are zeroed), then a truncating WAL checkpoint, so no copy stays in the -wal
     /// file, retried while a reader keeps it from completing.
     /// </summary>
-    private Task<ErasureCount> EraseAsync(string tenant, CancellationToken ct, Func<SqliteConnection, SqliteTransaction, long, Task<ErasureCount>> work) =>
+    private Task<ErasureCount> EraseAsync(string tenant, Func<SqliteConnection, SqliteTransaction, long, Task<ErasureCount>> work, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
             var tenantId = await TenantIdAsync(connection, tenant, ct);

@@ -17,18 +17,18 @@ public sealed partial class SqliteStore : IStreamStore
         ReadAsync(async connection =>
             await QueryRowAsync(connection, null, $"SELECT {StoreRows.StreamColumns} FROM log_streams WHERE tenant = $p0 AND id = $p1", Rows.Stream, ct, tenant, id), ct);
 
-    public Task CreateStreamAsync(LogStream s, CancellationToken ct) =>
+    public Task CreateStreamAsync(LogStream stream, CancellationToken ct) =>
         WriteAsync(async connection =>
         {
             await ExecuteAsync(connection, null,
                 $"INSERT INTO log_streams ({StoreRows.StreamColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17, $p18, $p19, $p20, NULL, NULL)",
-                ct, s.Id, s.Tenant, s.Name, s.Kind, s.Url, s.Format, Db(s.Secret), Db(s.CaPem), Db(s.PinnedSha256), JsonList(s.Types), JsonList(s.Categories), s.Query,
-                s.Paused, s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Progress.DeliveredSeq, Db(s.Progress.DeliveredAt),
-                Db(s.Progress.LastError), Db(s.Progress.LastErrorAt), Db(s.Progress.FailingSince), s.Progress.FailureRecorded);
+                ct, stream.Id, stream.Tenant, stream.Name, stream.Kind, stream.Url, stream.Format, Db(stream.Secret), Db(stream.CaPem), Db(stream.PinnedSha256), JsonList(stream.Types), JsonList(stream.Categories), stream.Query,
+                stream.Paused, stream.CreatedAt.ToUnixTimeMilliseconds(), stream.UpdatedAt.ToUnixTimeMilliseconds(), stream.Progress.DeliveredSeq, Db(stream.Progress.DeliveredAt),
+                Db(stream.Progress.LastError), Db(stream.Progress.LastErrorAt), Db(stream.Progress.FailingSince), stream.Progress.FailureRecorded);
             return 0;
         }, ct);
 
-    public Task<bool> UpdateStreamAsync(LogStream s, CancellationToken ct) =>
+    public Task<bool> UpdateStreamAsync(LogStream stream, CancellationToken ct) =>
         WriteAsync(async connection =>
             (await QueryListAsync(connection, null,
                 """
@@ -36,8 +36,8 @@ public sealed partial class SqliteStore : IStreamStore
                     categories = $p9, query = $p10, paused = $p11, updated_at = $p12
                 WHERE tenant = $p0 AND id = $p1 RETURNING id
                 """,
-                r => r.GetString(0), ct, s.Tenant, s.Id, s.Name, s.Url, s.Format, Db(s.Secret), Db(s.CaPem), Db(s.PinnedSha256), JsonList(s.Types),
-                JsonList(s.Categories), s.Query, s.Paused, s.UpdatedAt.ToUnixTimeMilliseconds())).Count > 0, ct);
+                r => r.GetString(0), ct, stream.Tenant, stream.Id, stream.Name, stream.Url, stream.Format, Db(stream.Secret), Db(stream.CaPem), Db(stream.PinnedSha256), JsonList(stream.Types),
+                JsonList(stream.Categories), stream.Query, stream.Paused, stream.UpdatedAt.ToUnixTimeMilliseconds())).Count > 0, ct);
 
     public Task<bool> DeleteStreamAsync(string tenant, string id, CancellationToken ct) =>
         WriteAsync(async connection =>
@@ -59,14 +59,14 @@ public sealed partial class SqliteStore : IStreamStore
             return 0;
         }, ct);
 
-    public Task<bool> SaveStreamProgressAsync(string id, string owner, StreamProgress p, CancellationToken ct) =>
+    public Task<bool> SaveStreamProgressAsync(string id, string owner, StreamProgress progress, CancellationToken ct) =>
         WriteAsync(async connection =>
             (await QueryListAsync(connection, null,
                 """
                 UPDATE log_streams SET delivered_seq = $p2, delivered_at = $p3, last_error = $p4, last_error_at = $p5, failing_since = $p6, failure_recorded = $p7
                 WHERE id = $p0 AND lease_owner = $p1 RETURNING id
                 """,
-                r => r.GetString(0), ct, id, owner, p.DeliveredSeq, Db(p.DeliveredAt), Db(p.LastError), Db(p.LastErrorAt), Db(p.FailingSince), p.FailureRecorded)).Count > 0, ct);
+                r => r.GetString(0), ct, id, owner, progress.DeliveredSeq, Db(progress.DeliveredAt), Db(progress.LastError), Db(progress.LastErrorAt), Db(progress.FailingSince), progress.FailureRecorded)).Count > 0, ct);
 
     public Task<IReadOnlyList<StoredEvent>> ReadEventsAfterAsync(string tenant, long afterSeq, int max, CancellationToken ct) =>
         ReadAsync<IReadOnlyList<StoredEvent>>(async connection =>

@@ -16,7 +16,7 @@ namespace Witness.Cli;
 /// <see cref="EventIntake"/> with the tenant's catalog, as the API would. The host's container owns the
 /// store: disposing the host drains the ingestor, then closes the store.
 /// </summary>
-public sealed class CommandHost : IAsyncDisposable
+internal sealed class CommandHost : IAsyncDisposable
 {
     /// <summary>The environment variable holding a PostgreSQL connection string, the default of <c>--postgres</c>.</summary>
     public const string PostgresVariable = "WITNESS_POSTGRES";

@@ -7,7 +7,7 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary><c>witness erase --tenant T (--email E | --actor-id ID)</c>: a subject's personal values erased on the store directly (docs/erasure.md).</summary>
-public static class EraseCommand
+internal static class EraseCommand
 {
     public static Command Create()
     {

@@ -18,7 +18,7 @@ namespace Witness.Cli;
 /// the data folder directly (and recording the export in the tenant's log) or the API with a key.
 /// The file appears only when it is complete.
 /// </summary>
-public static class ExportCommand
+internal static class ExportCommand
 {
     private static readonly string[] Formats = ["csv", "json", "ndjson", "pdf"];
 

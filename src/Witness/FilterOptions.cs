@@ -7,7 +7,7 @@ namespace Witness.Cli;
 /// The search filters as command-line options, one per parameter of <c>GET /v1/events</c>
 /// (<c>--from</c>, <c>--action</c>, <c>--q</c> …), read by the same <see cref="EventFilterBinder"/>.
 /// </summary>
-public sealed class FilterOptions
+internal sealed class FilterOptions
 {
     private static readonly Dictionary<string, string> Descriptions = new(StringComparer.Ordinal)
     {

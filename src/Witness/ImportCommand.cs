@@ -15,7 +15,7 @@ namespace Witness.Cli;
 /// stored when one is bad; then events go in batches of up to 1,000 with a progress display.
 /// Idempotent on event ids: running it again after an interruption skips what is already there.
 /// </summary>
-public static class ImportCommand
+internal static class ImportCommand
 {
     public const int BatchSize = 1000;
     private const int ErrorsShown = 50;

@@ -4,7 +4,7 @@ using Witness.Access;
 namespace Witness.Cli;
 
 /// <summary><c>witness keys create</c>: makes an API key and prints it once, alone on the last line; <c>list</c> and <c>revoke</c> in <see cref="KeyAdminCommands"/>.</summary>
-public static class KeysCommand
+internal static class KeysCommand
 {
     public static Command Create()
     {

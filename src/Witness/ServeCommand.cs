@@ -15,7 +15,7 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary><c>witness serve</c>: runs the server until it is stopped.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {
@@ -165,8 +165,10 @@ public static class ServeCommand
         };
         foreach (var text in parse.GetValue<string[]>(PresetOption) ?? [])
         {
-            PresetChoice.TryParse(text, out var choice, out _);
-            options.Presets.Add(choice!);
+            if (PresetChoice.TryParse(text, out var choice, out _))
+            {
+                options.Presets.Add(choice!);
+            }
         }
 
         ServeLimitOptions.Apply(parse, options);

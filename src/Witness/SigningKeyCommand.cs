@@ -12,7 +12,7 @@ namespace Witness.Cli;
 /// signing keys (<see cref="SigningKeyRegistry"/>). Rotating registers the new key as current, endorsed by it for
 /// the old one, and puts it in the key file the instances read, keeping the old file beside it.
 /// </summary>
-public static class SigningKeyCommand
+internal static class SigningKeyCommand
 {
     public static Command Create()
     {

@@ -6,7 +6,7 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary><c>witness tenants list</c> and <c>witness tenants delete TENANT --yes</c>, on the store directly.</summary>
-public static class TenantsCommand
+internal static class TenantsCommand
 {
     public static Command Create()
     {

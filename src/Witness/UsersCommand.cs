@@ -5,7 +5,7 @@ using Witness.Storage;
 namespace Witness.Cli;
 
 /// <summary><c>witness users add</c>: creates a local account of the web console; the rest in <see cref="UserAdminCommands"/>.</summary>
-public static class UsersCommand
+internal static class UsersCommand
 {
     public static Command Create()
     {

@@ -13,7 +13,7 @@ namespace Witness.Cli;
 /// <c>witness verify --file F --public-key K</c>: checks a verifiable NDJSON export offline.
 /// Both exit 1 naming the first bad seq.
 /// </summary>
-public static class VerifyCommand
+internal static class VerifyCommand
 {
     public static Command Create()
     {

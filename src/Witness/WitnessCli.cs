@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Witness.Cli;
 
 /// <summary>The <c>witness</c> command line: every command, its options and its help.</summary>
-public static class WitnessCli
+internal static class WitnessCli
 {
     public static RootCommand Build()
     {

@@ -304,7 +304,7 @@ public sealed partial class EventParser(TimeProvider clock)
         };
     }
 
-    private static IReadOnlyList<EventTarget> ParseTargets(in ObjectFields element, string path, List<ValidationError> errors)
+    private static List<EventTarget> ParseTargets(in ObjectFields element, string path, List<ValidationError> errors)
     {
         if (!element.TryGetProperty("targets", out var targets) || targets.ValueKind == JsonValueKind.Null)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Witness.Storage;
 
@@ -48,18 +49,18 @@ public static class EventFilterSql
     {
         if (filter.From is { } fromTime)
         {
-            where.Append($" AND {alias}.occurred_at >= {param(dialect.Time(EventIndexKeys.Micros(fromTime)))}");
+            where.Append(CultureInfo.InvariantCulture, $" AND {alias}.occurred_at >= {param(dialect.Time(EventIndexKeys.Micros(fromTime)))}");
         }
 
         if (filter.To is { } toTime)
         {
-            where.Append($" AND {alias}.occurred_at < {param(dialect.Time(EventIndexKeys.Micros(toTime)))}");
+            where.Append(CultureInfo.InvariantCulture, $" AND {alias}.occurred_at < {param(dialect.Time(EventIndexKeys.Micros(toTime)))}");
         }
 
         if (after is not null)
         {
             var occurred = param(dialect.Time(after.OccurredAtMicros));
-            where.Append($" AND {dialect.Before(alias, occurred, param(after.Seq))}");
+            where.Append(CultureInfo.InvariantCulture, $" AND {dialect.Before(alias, occurred, param(after.Seq))}");
         }
 
         foreach (var term in filter.Terms)

@@ -94,7 +94,7 @@ public sealed class ChainVerifier(IWitnessStore store, CheckpointKeys keys, stri
         return result with { Purged = purged, OutsideCheckpoints = outside.Count };
     }
 
-    private async Task<ChainVerification?> RecomputeAsync(ILogSnapshot snapshot, LogRecomputation state, long purged, CancellationToken ct)
+    private static async Task<ChainVerification?> RecomputeAsync(ILogSnapshot snapshot, LogRecomputation state, long purged, CancellationToken ct)
     {
         ulong storedTargets = 0;
         var problem = await BlockScheduler.RunAsync(

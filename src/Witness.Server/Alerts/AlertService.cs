@@ -30,7 +30,7 @@ namespace Witness.Server.Alerts;
 /// already evaluated. Events Witness records about alerting and its own deliveries are never
 /// evaluated, so a rule cannot feed itself.
 /// </remarks>
-public sealed class AlertService : BackgroundService
+internal sealed class AlertService : BackgroundService
 {
     private static readonly TimeSpan CursorSaveInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RuleRefreshInterval = TimeSpan.FromSeconds(30);

@@ -23,7 +23,7 @@ namespace Witness.Server.Apis;
 /// A tenant-bound key never reads or writes another tenant's layer. Entries are catalog data only:
 /// deleting one never touches an event.
 /// </summary>
-public static class ActionsApi
+internal static class ActionsApi
 {
     private const string TenantLayer = "tenant";
     private const string GlobalLayer = "global";
@@ -319,7 +319,7 @@ public static class ActionsApi
 /// <param name="Crud">create, read, update, delete or other.</param>
 /// <param name="Template">The message template, e.g. <c>Created a new inbox (#{{target.id}})</c>.</param>
 /// <param name="Description">The short label of the action in filter menus, e.g. <c>Create inbox</c>.</param>
-public sealed record ActionRequest(string Category, string Type, string Crud, string Template, string Description)
+internal sealed record ActionRequest(string Category, string Type, string Crud, string Template, string Description)
 {
     /// <summary>
     /// Optional: paths of this action's events that hold personal values (docs/erasure.md): <c>targets[].name</c>,
@@ -330,17 +330,17 @@ public sealed record ActionRequest(string Category, string Type, string Crud, st
 }
 
 /// <summary>A catalog entry and the layer it comes from (<c>tenant</c> or <c>global</c>).</summary>
-public sealed record ActionResponse(string Action, string Category, string Type, string Crud, string Template, string Description, string Layer)
+internal sealed record ActionResponse(string Action, string Category, string Type, string Crud, string Template, string Description, string Layer)
 {
     /// <summary>The paths the entry marks personal (empty when none).</summary>
     public IReadOnlyList<string> Personal { get; init; } = [];
 }
 
 /// <summary>A catalog listing: <c>layer</c> is merged, tenant or global; <c>tenant</c> is null for the global layer read with a global key.</summary>
-public sealed record ActionListResponse(string? Tenant, string Layer, IReadOnlyList<ActionResponse> Actions);
+internal sealed record ActionListResponse(string? Tenant, string Layer, IReadOnlyList<ActionResponse> Actions);
 
 /// <summary>Filter-menu values for a tenant: present in its events or its merged catalog, each list sorted.</summary>
-public sealed record FacetsResponse(string Tenant, IReadOnlyList<string> Categories, IReadOnlyList<string> Types, IReadOnlyList<string> Crud, IReadOnlyList<FacetAction> Actions);
+internal sealed record FacetsResponse(string Tenant, IReadOnlyList<string> Categories, IReadOnlyList<string> Types, IReadOnlyList<string> Crud, IReadOnlyList<FacetAction> Actions);
 
 /// <summary>An action for the filter menus; the catalog fields are null for an action only seen in events.</summary>
-public sealed record FacetAction(string Action, string? Description, string? Category, string? Type, string? Crud, bool InCatalog, bool InData);
+internal sealed record FacetAction(string Action, string? Description, string? Category, string? Type, string? Crud, bool InCatalog, bool InData);

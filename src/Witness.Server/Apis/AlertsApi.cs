@@ -12,7 +12,7 @@ using Witness.Server.OpenApi;
 namespace Witness.Server.Apis;
 
 /// <summary>A tenant's alert rules: <c>/v1/alerts/rules</c> (admin scope); <see cref="AlertRuleService"/> checks, saves and records them.</summary>
-public static class AlertsApi
+internal static class AlertsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -83,8 +83,8 @@ public static class AlertsApi
         new(r.Id, r.Tenant, r.Name, r.Kind, r.Query, r.Threshold, r.WindowMinutes, r.GroupBy, r.Dimension, r.Enabled, r.CreatedAt, r.UpdatedAt);
 }
 
-public sealed record AlertRuleResponse(
+internal sealed record AlertRuleResponse(
     string Id, string Tenant, string Name, string Kind, string Query, int? Threshold, int? WindowMinutes, string? GroupBy, string? Dimension,
     bool Enabled, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-public sealed record AlertRuleList(IReadOnlyList<AlertRuleResponse> Rules);
+internal sealed record AlertRuleList(IReadOnlyList<AlertRuleResponse> Rules);

@@ -18,7 +18,7 @@ namespace Witness.Server.Apis;
 /// <c>GET /v1/events/stats</c>: the activity histogram and the summaries of the events a search with the
 /// same parameters lists, counted by the store (<see cref="EventStatsService"/>).
 /// </summary>
-public static class EventStatsApi
+internal static class EventStatsApi
 {
     /// <summary>Every parameter of the endpoint: the search's filters plus <c>bucket</c>, <c>top</c> and <c>tenant</c>.</summary>
     internal static readonly IReadOnlyList<string> Parameters = [.. EventFilterBinder.ParameterNames, "bucket", "top", "tenant"];
@@ -85,7 +85,7 @@ public static class EventStatsApi
 }
 
 /// <summary>The body of <c>GET /v1/events/stats</c>. Times are UTC; buckets start at the zone's wall-clock boundaries and are cut to [from, to).</summary>
-public sealed record StatsResponse(
+internal sealed record StatsResponse(
     string From,
     string To,
     string Bucket,
@@ -108,7 +108,7 @@ public sealed record StatsResponse(
 }
 
 /// <summary>The events of one bucket, [start, end), and the failures among them.</summary>
-public sealed record StatsBucketCount(string Start, string End, long Events, long Failures);
+internal sealed record StatsBucketCount(string Start, string End, long Events, long Failures);
 
 /// <summary>The events with one value (a type, actor id or email, action, IP address) and the failures among them; <c>top_failures</c> is ordered by failures.</summary>
-public sealed record StatsKeyCount(string Value, long Events, long Failures);
+internal sealed record StatsKeyCount(string Value, long Events, long Failures);

@@ -18,7 +18,7 @@ using Witness.Server.OpenApi;
 namespace Witness.Server.Apis;
 
 /// <summary>Sending, searching and reading events: <c>/v1/events</c>.</summary>
-public static class EventsApi
+internal static class EventsApi
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
@@ -265,13 +265,13 @@ public static class EventsApi
     }
 }
 
-public sealed record AppendResponse(IReadOnlyList<AppendedId> Events);
+internal sealed record AppendResponse(IReadOnlyList<AppendedId> Events);
 
 /// <summary>What became of one sent event: its id, its place in the tenant's log, its leaf hash (hex) and whether this request stored it.</summary>
-public sealed record AppendedId(string Id, long Seq, string Hash, string Status);
+internal sealed record AppendedId(string Id, long Seq, string Hash, string Status);
 
 /// <summary>The values of <see cref="AppendedId.Status"/>.</summary>
-public static class AppendStatus
+internal static class AppendStatus
 {
     /// <summary>Stored by this request.</summary>
     public const string Created = "created";
@@ -280,7 +280,7 @@ public static class AppendStatus
     public const string Existing = "existing";
 }
 
-public sealed record ProofResponse(string Id, long Seq, long LeafIndex, string LeafHash, long TreeSize, IReadOnlyList<string> Proof, CheckpointResponse Checkpoint)
+internal sealed record ProofResponse(string Id, long Seq, long LeafIndex, string LeafHash, long TreeSize, IReadOnlyList<string> Proof, CheckpointResponse Checkpoint)
 {
     /// <summary>The event's personal record (leaf version 2, docs/erasure.md), base64: with the event it gives the leaf bytes; null when the leaf is the event itself.</summary>
     public string? Personal { get; init; }

@@ -18,7 +18,7 @@ namespace Witness.Server.Apis;
 /// filters and errors as the search, streamed from the store in chunks, and recorded in the tenant's
 /// log as <c>audit_log.export</c> once the file has been sent.
 /// </summary>
-public static class ExportApi
+internal static class ExportApi
 {
     /// <summary>The parameters the export takes: the search's filters, <c>tenant</c> and <c>format</c>.</summary>
     internal static readonly IReadOnlyList<string> Parameters =

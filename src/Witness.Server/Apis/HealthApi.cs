@@ -6,7 +6,7 @@ using Witness.Storage;
 
 namespace Witness.Server.Apis;
 
-public static class HealthApi
+internal static class HealthApi
 {
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/healthz", (IWitnessStore store) => Results.Json(new HealthResponse("ok", store.Kind), WitnessJson.Api.HealthResponse))

@@ -15,7 +15,7 @@ using Witness.Verification;
 namespace Witness.Server.Apis;
 
 /// <summary>Proving the log intact: verification, checkpoints, consistency proofs and the public key.</summary>
-public static class IntegrityApi
+internal static class IntegrityApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -181,7 +181,7 @@ public static class IntegrityApi
         new(issuer.OriginOf(tenant), checkpoint.Size, Convert.ToBase64String(checkpoint.RootHash), checkpoint.Note, checkpoint.CreatedAt);
 }
 
-public sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, string? Problem, int CheckpointsChecked)
+internal sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, string? Problem, int CheckpointsChecked)
 {
     /// <summary>How many of the first events retention purged; they are vouched for by kept hashes, not recomputed.</summary>
     public long PurgedEvents { get; init; }
@@ -197,7 +197,7 @@ public sealed record VerifyResponse(bool Ok, long Events, long? FirstBadSeq, str
 }
 
 /// <summary>A signed checkpoint: the C2SP note text and its parts (root hash in base64, as in the note).</summary>
-public sealed record CheckpointResponse(string Origin, long Size, string RootHash, string Note, DateTimeOffset CreatedAt)
+internal sealed record CheckpointResponse(string Origin, long Size, string RootHash, string Note, DateTimeOffset CreatedAt)
 {
     /// <summary>GET /v1/checkpoints/latest: where this checkpoint is in the heads log, with its inclusion proof (docs/witnessing.md).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
@@ -205,14 +205,14 @@ public sealed record CheckpointResponse(string Origin, long Size, string RootHas
 }
 
 /// <summary>Proof hashes are hex; roots base64, as checkpoints write them.</summary>
-public sealed record ConsistencyResponse(long From, long To, string FromRoot, string ToRoot, IReadOnlyList<string> Proof);
+internal sealed record ConsistencyResponse(long From, long To, string FromRoot, string ToRoot, IReadOnlyList<string> Proof);
 
 /// <summary>The store's checkpoint signing keys, oldest first; the last is current.</summary>
-public sealed record PublicKeysResponse(IReadOnlyList<PublicKeyResponse> Keys);
+internal sealed record PublicKeysResponse(IReadOnlyList<PublicKeyResponse> Keys);
 
 /// <summary>
 /// One signing key: its C2SP key ID (8 hex digits, as checkpoint signature lines carry it), the key name of those
 /// lines, the SubjectPublicKeyInfo PEM, and when it was current (from <c>ValidFrom</c> until <c>ValidUntil</c>, null
 /// while current). <c>Endorsement</c> is the successor's base64 ECDSA signature over the key (docs/verification.md).
 /// </summary>
-public sealed record PublicKeyResponse(string KeyId, string KeyName, string PublicKeyPem, bool Current, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil, string? Endorsement);
+internal sealed record PublicKeyResponse(string KeyId, string KeyName, string PublicKeyPem, bool Current, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil, string? Endorsement);

@@ -11,7 +11,7 @@ namespace Witness.Server.Apis;
 /// disagree. The root validates an event as <c>POST /v1/events</c> accepts it; <c>#/$defs/Event</c> is an event
 /// as the API, exports and streams show it (with <c>seq</c>, <c>received_at</c> and <c>hash</c>).
 /// </summary>
-public static class SchemaApi
+internal static class SchemaApi
 {
     /// <summary>The schema's version: raised whenever the event's accepted or shown form changes.</summary>
     public const string Version = "1.0.0";

@@ -12,7 +12,7 @@ using Witness.Storage;
 namespace Witness.Server.Apis;
 
 /// <summary>A tenant's settings: retention, legal hold, time zone, strict mode; <see cref="SettingsService"/> checks, saves and records changes.</summary>
-public static class SettingsApi
+internal static class SettingsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -57,6 +57,6 @@ public static class SettingsApi
         Results.Json(new SettingsResponse(tenant, s.RetentionDays, s.TimeZone, s.StrictMode, s.LegalHold, s.PersonalDataDays), WitnessJson.Api.SettingsResponse);
 }
 
-public sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold, int? PersonalDataDays);
+internal sealed record SettingsResponse(string Tenant, int RetentionDays, string TimeZone, bool StrictMode, bool LegalHold, int? PersonalDataDays);
 
-public sealed record HealthResponse(string Status, string Store);
+internal sealed record HealthResponse(string Status, string Store);

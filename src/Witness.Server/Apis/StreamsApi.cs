@@ -17,7 +17,7 @@ namespace Witness.Server.Apis;
 /// A tenant's log streams: <c>/v1/streams</c> (admin scope). <see cref="StreamService"/> checks, saves,
 /// pauses, resumes, tests and reports; <see cref="StreamDeliveryService"/> delivers.
 /// </summary>
-public static class StreamsApi
+internal static class StreamsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -166,14 +166,14 @@ public static class StreamsApi
 /// A log stream. <c>secret</c> (http) appears only in the answer that set it; a Splunk token is never
 /// shown (<c>token_set</c> says one is kept).
 /// </summary>
-public sealed record StreamResponse(
+internal sealed record StreamResponse(
     string Id, string Tenant, string Name, string Kind, string Url, string Format, IReadOnlyList<string> Types, IReadOnlyList<string> Categories,
     string Query, bool Paused, string? CaPem, string? PinnedSha256, bool? TokenSet, string? Secret, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     StreamStatus Status);
 
-public sealed record StreamList(IReadOnlyList<StreamResponse> Streams);
+internal sealed record StreamList(IReadOnlyList<StreamResponse> Streams);
 
-public sealed record StreamTestResponse(bool Delivered);
+internal sealed record StreamTestResponse(bool Delivered);
 
 /// <summary>Source-generated JSON for the streams API's shapes.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

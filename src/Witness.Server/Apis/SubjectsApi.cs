@@ -12,7 +12,7 @@ using Witness.Server.Privacy;
 namespace Witness.Server.Apis;
 
 /// <summary><c>POST /v1/subjects/erase</c>: erase a person's personal values in the tenant, keeping every proof (docs/erasure.md).</summary>
-public static class SubjectsApi
+internal static class SubjectsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -59,11 +59,11 @@ public static class SubjectsApi
 }
 
 /// <summary>Whom to erase: exactly one of the two.</summary>
-public sealed record EraseRequest(string? Email, string? ActorId)
+internal sealed record EraseRequest(string? Email, string? ActorId)
 {
     internal IReadOnlyList<string> Unknown { get; init; } = [];
     internal IReadOnlyList<string> WrongType { get; init; } = [];
 }
 
 /// <summary>How many events had their personal values erased, how many of the subject's events were kept because they were stored in leaf version 1, and the seq of the privacy.erase event.</summary>
-public sealed record EraseResponse(string Tenant, long Events, long KeptVersion1, long? RecordSeq);
+internal sealed record EraseResponse(string Tenant, long Events, long KeptVersion1, long? RecordSeq);

@@ -13,7 +13,7 @@ using Witness.Storage;
 namespace Witness.Server.Apis;
 
 /// <summary>The tenants the store knows, for the operator: <c>/v1/tenants</c>, global admin keys only.</summary>
-public static class TenantsApi
+internal static class TenantsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -83,11 +83,11 @@ public static class TenantsApi
     }
 }
 
-public sealed record TenantSummary(string Name, long Events, long? CheckpointSize, string? CheckpointAt);
+internal sealed record TenantSummary(string Name, long Events, long? CheckpointSize, string? CheckpointAt);
 
-public sealed record TenantList(IReadOnlyList<TenantSummary> Tenants);
+internal sealed record TenantList(IReadOnlyList<TenantSummary> Tenants);
 
-public sealed record TenantDeleted(string Tenant, long Events, int ApiKeys, int Users);
+internal sealed record TenantDeleted(string Tenant, long Events, int ApiKeys, int Users);
 
 /// <summary>Source-generated JSON for the tenants API.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -11,7 +11,7 @@ using Witness.Server.Http;
 namespace Witness.Server.Apis;
 
 /// <summary><c>POST /v1/viewer-tokens</c>: a short-lived link to the read-only viewer of one tenant's audit log, for an iframe.</summary>
-public static class ViewerTokensApi
+internal static class ViewerTokensApi
 {
     private const int MaxBodyBytes = 4096;
 
@@ -110,6 +110,6 @@ public static class ViewerTokensApi
 
 /// <summary>The viewer's URL (to put in an iframe), the token alone, its tenant and when it stops working.</summary>
 /// <summary>The optional body of <c>POST /v1/viewer-tokens</c>: the tenant (required with a global key) and the token's lifetime (1–86400 s, default 900).</summary>
-public sealed record ViewerTokenRequest(string? Tenant, int? TtlSeconds);
+internal sealed record ViewerTokenRequest(string? Tenant, int? TtlSeconds);
 
-public sealed record ViewerTokenResponse(string Url, string Token, string Tenant, DateTimeOffset ExpiresAt);
+internal sealed record ViewerTokenResponse(string Url, string Token, string Tenant, DateTimeOffset ExpiresAt);

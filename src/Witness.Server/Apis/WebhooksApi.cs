@@ -17,7 +17,7 @@ namespace Witness.Server.Apis;
 /// A tenant's webhook endpoints and their delivery history: <c>/v1/webhooks</c> (admin scope);
 /// <see cref="WebhookService"/> checks, saves and records changes.
 /// </summary>
-public static class WebhooksApi
+internal static class WebhooksApi
 {
     private const int DefaultDeliveries = 50;
 
@@ -130,14 +130,14 @@ public static class WebhooksApi
 }
 
 /// <summary>A webhook; <c>secret</c> appears only in the answer that set it.</summary>
-public sealed record WebhookResponse(
+internal sealed record WebhookResponse(
     string Id, string Tenant, string Url, IReadOnlyList<string> EventTypes, bool Enabled, string? Description, string? Secret,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-public sealed record WebhookList(IReadOnlyList<WebhookResponse> Webhooks);
+internal sealed record WebhookList(IReadOnlyList<WebhookResponse> Webhooks);
 
-public sealed record DeliveryResponse(
+internal sealed record DeliveryResponse(
     string Id, string WebhookId, string MessageId, string EventType, string Status, int Attempts, int? LastStatus, string? LastError,
     DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
 
-public sealed record DeliveryList(IReadOnlyList<DeliveryResponse> Deliveries);
+internal sealed record DeliveryList(IReadOnlyList<DeliveryResponse> Deliveries);

@@ -17,7 +17,7 @@ namespace Witness.Server.Auditing;
 /// fields before and after, never a password or key secret: a new password shows only as
 /// <c>metadata.password_changed</c>.
 /// </summary>
-public sealed class AccessChanges(IWitnessStore store, SystemEvents events)
+internal sealed class AccessChanges(IWitnessStore store, SystemEvents events)
 {
     /// <summary>Stores <paramref name="record"/> (made by <see cref="ApiKeys.Create"/>) and records its creation.</summary>
     public async Task CreateKeyAsync(ApiKeyRecord record, EventActor actor, EventContext? request, CancellationToken ct)

@@ -10,7 +10,7 @@ namespace Witness.Server.Auditing;
 /// once per reader per 10 minutes, <c>audit_log.export</c> for every export; through the one ingest path
 /// (<see cref="EventIntake.RecordAsync"/>), like Witness's other own events.
 /// </summary>
-public sealed class ReadAuditor(EventIntake intake, TimeProvider clock)
+internal sealed class ReadAuditor(EventIntake intake, TimeProvider clock)
 {
     public static readonly TimeSpan ViewThrottle = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<(string Tenant, string Reader), DateTimeOffset> _lastView = new();

@@ -9,7 +9,7 @@ namespace Witness.Server.Auditing;
 /// deliveries) to a tenant's log through the one ingest path (<see cref="EventIntake.RecordAsync"/>),
 /// completed from the catalog like any submitted event.
 /// </summary>
-public sealed class SystemEvents(EventIntake intake)
+internal sealed class SystemEvents(EventIntake intake)
 {
     /// <summary>The actor of events Witness records by itself.</summary>
     public static EventActor Witness { get; } = new() { Type = ActorTypes.System, Id = "witness", Name = "Witness" };

@@ -7,7 +7,7 @@ namespace Witness.Server.Auditing;
 /// Tenant settings as the ingest path reads them: from memory, refreshed after a few seconds so
 /// that other instances' changes arrive, and at once when this instance saves them.
 /// </summary>
-public sealed class TenantSettingsCache(IWitnessStore store, TimeProvider clock) : Witness.Ingest.ITenantSettingsSource
+internal sealed class TenantSettingsCache(IWitnessStore store, TimeProvider clock) : Witness.Ingest.ITenantSettingsSource
 {
     private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, (TenantSettings Settings, DateTimeOffset ReadAt)> _cache = new(StringComparer.Ordinal);

@@ -14,7 +14,7 @@ namespace Witness.Server.Auth;
 /// Authenticates <c>Authorization: Bearer wk_…</c>. No or unknown key answers 401, a key without
 /// the endpoint's scope 403, both as problem+json.
 /// </summary>
-public sealed class ApiKeyAuthenticationHandler(
+internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,

@@ -7,7 +7,7 @@ namespace Witness.Server.Auth;
 /// Who is calling the API: the key's id (for a console session, the user's id), the tenant it is
 /// bound to (null for a global key or a platform administrator) and its scopes.
 /// </summary>
-public sealed record Caller(string KeyId, string? Tenant, IReadOnlyList<string> Scopes)
+internal sealed record Caller(string KeyId, string? Tenant, IReadOnlyList<string> Scopes)
 {
     public const string KeyIdClaim = "witness:key";
     public const string TenantClaim = "witness:tenant";

@@ -13,7 +13,7 @@ namespace Witness.Server.Auth;
 /// an API key or that cookie. A request with an <c>Authorization</c> header is always judged by its
 /// key, so API clients see exactly the API-key behavior (401/403 problem+json).
 /// </summary>
-public static class ConsoleAuthentication
+internal static class ConsoleAuthentication
 {
     public const string Scheme = "Console";
     public const string CookieName = "witness_console";

@@ -10,7 +10,7 @@ namespace Witness.Server.Auth;
 /// user whose role may view audit logs gets <c>events:read</c> for their tenant (a platform
 /// administrator for every tenant, naming it with <c>?tenant=</c> like a global key); a Member gets no scope.
 /// </summary>
-public static class ConsoleClaims
+internal static class ConsoleClaims
 {
     public const string UserIdClaim = "witness:user";
     public const string EmailClaim = "witness:email";

@@ -7,7 +7,7 @@ namespace Witness.Server.Auth;
 /// One authorization policy per scope, each satisfied by that scope or by <c>admin</c>. Reading
 /// (<c>events:read</c>) also accepts a console session, whose role grants the scope.
 /// </summary>
-public static class ScopePolicies
+internal static class ScopePolicies
 {
     public static void Add(AuthorizationOptions options)
     {

@@ -9,7 +9,7 @@ namespace Witness.Server.Auth;
 /// reached its limit until its window ends (<see cref="SignInThrottleOptions"/>). The check comes
 /// before the password is hashed, so a refused attempt costs one small query.
 /// </summary>
-public sealed class SignInThrottle(ISignInThrottleStore store, WitnessServerOptions options)
+internal sealed class SignInThrottle(ISignInThrottleStore store, WitnessServerOptions options)
 {
     private SignInThrottleOptions Limits => options.SignInThrottle;
 

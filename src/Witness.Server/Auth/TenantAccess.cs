@@ -9,7 +9,7 @@ namespace Witness.Server.Auth;
 /// Which tenant a read or admin request is about: a bound key's own tenant (naming another is 403),
 /// or for a global key the <c>tenant</c> query parameter, which it must give.
 /// </summary>
-public static class TenantAccess
+internal static class TenantAccess
 {
     public static bool TryResolve(HttpContext context, out string tenant, out IResult? error)
     {

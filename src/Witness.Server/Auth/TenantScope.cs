@@ -43,7 +43,7 @@ public sealed class TenantScope
             : new TenantScope(error!));
 }
 
-public static class TenantScopeExtensions
+internal static class TenantScopeExtensions
 {
     /// <summary>
     /// Answers a request whose <see cref="TenantScope"/> parameter was refused with the refusal, before the handler

@@ -15,7 +15,7 @@ namespace Witness.Server.Background;
 /// so events appended by anyone else (another instance, <c>witness import</c> into the same data folder)
 /// are signed within an interval too.
 /// </summary>
-public sealed class CheckpointService : BackgroundService
+internal sealed class CheckpointService : BackgroundService
 {
     private readonly CheckpointIssuer _issuer;
     private readonly WitnessServerOptions _options;

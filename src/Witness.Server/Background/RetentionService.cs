@@ -15,7 +15,7 @@ namespace Witness.Server.Background;
 /// seq range and count. A tenant under legal hold is skipped, and a hold placed while a purge runs
 /// stops it before its next batch.
 /// </summary>
-public sealed class RetentionService(
+internal sealed class RetentionService(
     IWitnessStore store, IRetentionStore retention, SystemEvents events, WitnessServerOptions options, ILogger<RetentionService> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _running = new(1, 1);

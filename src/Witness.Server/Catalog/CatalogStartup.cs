@@ -3,7 +3,7 @@ using Witness.Server.Demo;
 namespace Witness.Server.Catalog;
 
 /// <summary>The catalogs to load at start: presets (global or per tenant) then catalog files (global), in that order.</summary>
-public sealed record CatalogStartup(IReadOnlyList<PresetChoice> Presets, IReadOnlyList<string> Files)
+internal sealed record CatalogStartup(IReadOnlyList<PresetChoice> Presets, IReadOnlyList<string> Files)
 {
     /// <summary>What the options ask for; with the demo on, <see cref="DemoData.Presets"/> for the demo tenant come first.</summary>
     public static CatalogStartup From(WitnessServerOptions options)

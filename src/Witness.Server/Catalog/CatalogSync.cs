@@ -13,7 +13,7 @@ namespace Witness.Server.Catalog;
 /// shows in memory, and re-reads the store every <see cref="WitnessServerOptions.CatalogRefreshInterval"/>
 /// so that changes made by other instances on the same database arrive.
 /// </summary>
-public sealed class CatalogSync(ActionCatalog catalog, ICatalogStore store, WitnessServerOptions options, ILogger<CatalogSync> logger) : BackgroundService
+internal sealed class CatalogSync(ActionCatalog catalog, ICatalogStore store, WitnessServerOptions options, ILogger<CatalogSync> logger) : BackgroundService
 {
     // Writes and reloads take turns, so a reload that read the store before a write cannot hide it afterwards.
     private readonly SemaphoreSlim _turn = new(1, 1);

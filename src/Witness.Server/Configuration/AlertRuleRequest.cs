@@ -6,7 +6,7 @@ namespace Witness.Server.Configuration;
 /// An alert rule as sent: every field but kind and name is optional where its kind does not need it.
 /// The API reads it from JSON, the console from its form; <see cref="AlertRuleService"/> checks it.
 /// </summary>
-public sealed record AlertRuleRequest(string? Name, string? Kind, string? Query, int? Threshold, int? WindowMinutes, string? GroupBy, string? Dimension, bool? Enabled)
+internal sealed record AlertRuleRequest(string? Name, string? Kind, string? Query, int? Threshold, int? WindowMinutes, string? GroupBy, string? Dimension, bool? Enabled)
 {
     /// <summary>Fields sent that a rule does not have.</summary>
     [JsonIgnore]

@@ -6,7 +6,7 @@ namespace Witness.Server.Configuration;
 /// The settings to change; those left out keep their value. The API reads it from the body of
 /// <c>PATCH /v1/settings</c>, the console from its retention and legal hold forms; <see cref="SettingsService"/> checks it.
 /// </summary>
-public sealed record SettingsChange(int? RetentionDays, string? TimeZone, bool? StrictMode, bool? LegalHold)
+internal sealed record SettingsChange(int? RetentionDays, string? TimeZone, bool? StrictMode, bool? LegalHold)
 {
     /// <summary>Fields sent that are not settings.</summary>
     [JsonIgnore]

@@ -74,7 +74,7 @@ internal sealed class SettingsService(IWitnessStore store, TenantSettingsCache c
     }
 
     /// <summary>Placing and releasing a legal hold are themselves part of the tenant's record.</summary>
-    private Task RecordLegalHoldAsync(TenantScope scope, TenantSettings settings, CancellationToken ct) =>
+    private Task<AppendedEvent?> RecordLegalHoldAsync(TenantScope scope, TenantSettings settings, CancellationToken ct) =>
         events.RecordAsync(new AuditEvent
         {
             Id = "",

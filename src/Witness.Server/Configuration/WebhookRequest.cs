@@ -7,7 +7,7 @@ namespace Witness.Server.Configuration;
 /// when left out), enabled and a description. The API reads it from JSON, the console from its form;
 /// <see cref="WebhookService"/> checks it.
 /// </summary>
-public sealed record WebhookRequest(string? Url, string? Secret, IReadOnlyList<string?>? EventTypes, bool? Enabled, string? Description)
+internal sealed record WebhookRequest(string? Url, string? Secret, IReadOnlyList<string?>? EventTypes, bool? Enabled, string? Description)
 {
     /// <summary>Fields sent that a webhook does not have.</summary>
     [JsonIgnore]

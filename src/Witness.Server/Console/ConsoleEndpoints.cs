@@ -21,7 +21,7 @@ namespace Witness.Server.Console;
 /// Every page carries <see cref="ConsoleHeaders"/>; every POST needs an anti-forgery token
 /// (<c>UseAntiforgery()</c>, read by <see cref="ConsoleForms"/>).
 /// </summary>
-public static class ConsoleEndpoints
+internal static class ConsoleEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {

@@ -10,7 +10,7 @@ namespace Witness.Server.Console;
 /// Their random passwords are kept in the data folder (readable by its owner only), so every demo
 /// start prints the same credentials.
 /// </summary>
-public static class DemoUsers
+internal static class DemoUsers
 {
     public const string FileName = "demo-console-users";
 

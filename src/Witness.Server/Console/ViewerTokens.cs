@@ -12,7 +12,7 @@ namespace Witness.Server.Console;
 /// only). The payload names the tenant, the API key that asked for the token and the expiry; a
 /// token cannot be widened to another tenant or extended without the secret.
 /// </summary>
-public sealed class ViewerTokens(byte[] secret, TimeProvider clock)
+internal sealed class ViewerTokens(byte[] secret, TimeProvider clock)
 {
     public const string FileName = "viewer-token-secret";
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromMinutes(15);
@@ -93,9 +93,9 @@ public sealed class ViewerTokens(byte[] secret, TimeProvider clock)
 }
 
 /// <summary>What a valid token allows: reading <see cref="Tenant"/> until <see cref="ExpiresAt"/>; <see cref="IssuedBy"/> is the API key that asked for it.</summary>
-public sealed record ViewerGrant(string Tenant, string IssuedBy, DateTimeOffset ExpiresAt);
+internal sealed record ViewerGrant(string Tenant, string IssuedBy, DateTimeOffset ExpiresAt);
 
-public enum ViewerTokenStatus
+internal enum ViewerTokenStatus
 {
     Invalid,
     Expired,
@@ -103,7 +103,7 @@ public enum ViewerTokenStatus
 }
 
 /// <summary>The result of checking a token; <see cref="Grant"/> is set for valid and expired tokens.</summary>
-public sealed record ViewerTokenCheck(ViewerTokenStatus Status, ViewerGrant? Grant)
+internal sealed record ViewerTokenCheck(ViewerTokenStatus Status, ViewerGrant? Grant)
 {
     public static ViewerTokenCheck Invalid { get; } = new(ViewerTokenStatus.Invalid, null);
 }

@@ -12,7 +12,7 @@ namespace Witness.Server.Demo;
 /// the demo tenant's catalog (<see cref="Presets"/>) renders it at ingest, as it would for a product
 /// that relies on templates.
 /// </summary>
-public static class DemoData
+internal static class DemoData
 {
     public const string Tenant = "demo";
     public const int EventCount = 3000;

@@ -16,7 +16,7 @@ namespace Witness.Server.Health;
 /// new connection can write, commits are durable, every migration is applied, the signing key signs),
 /// as ASP.NET Core health checks: 200 when healthy, 503 with the failing check's description otherwise.
 /// </summary>
-public static class WitnessHealthChecks
+internal static class WitnessHealthChecks
 {
     private const string ReadyTag = "ready";
 

@@ -9,7 +9,7 @@ namespace Witness.Server.Http;
 /// Writes events straight from their stored canonical bytes (plus <c>hash</c>), so what the API
 /// shows is byte for byte what was hashed.
 /// </summary>
-public static class EventJson
+internal static class EventJson
 {
     public static async Task WritePageAsync(HttpResponse response, IReadOnlyList<StoredEvent> events, string? nextCursor)
     {

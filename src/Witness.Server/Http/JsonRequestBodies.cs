@@ -11,7 +11,7 @@ namespace Witness.Server.Http;
 /// routing gives an endpoint that declares <c>Accepts("application/json")</c>. Console forms live
 /// outside <c>/v1</c> and are not affected.
 /// </summary>
-public static class JsonRequestBodies
+internal static class JsonRequestBodies
 {
     public static void UseJsonRequestBodies(this WebApplication app) =>
         app.Use(async (context, next) =>

@@ -5,7 +5,7 @@ using Witness.Events;
 namespace Witness.Server.Http;
 
 /// <summary>RFC 9457 problem details, written the same way by every endpoint.</summary>
-public static class Problems
+internal static class Problems
 {
     public static Task Write(HttpContext context, int status, string title, string detail, IReadOnlyList<ValidationError>? errors = null)
     {
@@ -41,7 +41,7 @@ public static class Problems
 }
 
 /// <summary>The body of a problem response; <c>errors</c> lists each bad field.</summary>
-public sealed record ProblemBody(
+internal sealed record ProblemBody(
     string Type,
     string Title,
     int Status,

@@ -4,7 +4,7 @@ using Witness.Events;
 namespace Witness.Server.Http;
 
 /// <summary>The IP, user agent and request id of an HTTP request, for events that Witness records about its own use.</summary>
-public static class RequestContext
+internal static class RequestContext
 {
     public static EventContext Of(HttpContext context)
     {

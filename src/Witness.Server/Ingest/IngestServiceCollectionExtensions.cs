@@ -7,7 +7,7 @@ using Witness.Storage;
 namespace Witness.Server.Ingest;
 
 /// <summary>Registers the group-commit ingestor of the store in the container.</summary>
-public static class IngestServiceCollectionExtensions
+internal static class IngestServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="EventIngestor"/> over the registered <see cref="IWitnessStore"/>, its

@@ -17,7 +17,7 @@ namespace Witness.Server.Limits;
 /// by <see cref="RefuseIngest"/> once the request is parsed, since the cost is its event count. An
 /// answer over a limit is 429 problem+json with <c>Retry-After</c> in whole seconds.
 /// </summary>
-public sealed class RateLimits : IDisposable
+internal sealed class RateLimits : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? _keyEvents;
     private readonly PartitionedRateLimiter<string>? _tenantEvents;

@@ -15,7 +15,7 @@ namespace Witness.Server.OpenApi;
 /// <param name="Default">Its value when left out.</param>
 /// <param name="Enum">The only values it takes.</param>
 /// <param name="Required">Whether a request must give it.</param>
-public sealed record QueryParameter(
+internal sealed record QueryParameter(
     string Name,
     string Description,
     JsonSchemaType Type = JsonSchemaType.String,
@@ -30,7 +30,7 @@ public sealed record QueryParameter(
 /// What an endpoint declares for its OpenAPI description when a C# type cannot say it: bodies of
 /// the hand-written schemas in <c>EventSchemas.json</c>, query parameters, and examples.
 /// </summary>
-public static class OpenApiEndpointExtensions
+internal static class OpenApiEndpointExtensions
 {
     /// <summary>
     /// A JSON request body of one of the named component schemas (several make a <c>oneOf</c>),

@@ -22,7 +22,7 @@ namespace Witness.Server.OpenApi;
 /// own: <c>.Produces&lt;T&gt;</c>, <c>.ProducesProblem(status)</c>, <c>.Accepts&lt;T&gt;</c>, or the
 /// helpers of <see cref="OpenApiEndpointExtensions"/> for named schemas and query parameters.
 /// </summary>
-public static class WitnessOpenApi
+internal static class WitnessOpenApi
 {
     /// <summary>The security scheme of <c>Authorization: Bearer wk_…</c>.</summary>
     public const string ApiKeyScheme = "apiKey";

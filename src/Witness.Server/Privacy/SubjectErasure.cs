@@ -12,7 +12,7 @@ namespace Witness.Server.Privacy;
 /// <c>witness erase</c>: checks the request, erases through the store, and records a <c>privacy.erase</c>
 /// event that says how the subject was named and how many events were touched, never the erased value.
 /// </summary>
-public sealed class SubjectErasure(IWitnessStore store, SystemEvents events)
+internal sealed class SubjectErasure(IWitnessStore store, SystemEvents events)
 {
     /// <summary>The request's fields, as the API spells them.</summary>
     public static readonly string[] Fields = ["email", "actor_id"];

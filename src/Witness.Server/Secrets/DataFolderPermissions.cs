@@ -6,7 +6,7 @@ namespace Witness.Server.Secrets;
 /// start, so an install made before this rule is tightened too. Does nothing on Windows, whose ACLs
 /// the folder inherits.
 /// </summary>
-public static class DataFolderPermissions
+internal static class DataFolderPermissions
 {
     public const UnixFileMode Folder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     public const UnixFileMode File = UnixFileMode.UserRead | UnixFileMode.UserWrite;

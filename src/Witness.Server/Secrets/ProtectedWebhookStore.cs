@@ -8,7 +8,7 @@ namespace Witness.Server.Secrets;
 /// their way out (<see cref="SecretProtector"/>), so the rest of the server only ever sees plaintext
 /// and the store only ciphertext.
 /// </summary>
-public sealed class ProtectedWebhookStore(IWebhookStore inner, SecretProtector protector) : IWebhookStore
+internal sealed class ProtectedWebhookStore(IWebhookStore inner, SecretProtector protector) : IWebhookStore
 {
     public async Task<IReadOnlyList<Webhook>> ListWebhooksAsync(string tenant, CancellationToken ct) =>
         [.. (await inner.ListWebhooksAsync(tenant, ct)).Select(Open)];

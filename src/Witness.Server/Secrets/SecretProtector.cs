@@ -9,7 +9,7 @@ namespace Witness.Server.Secrets;
 /// <see cref="Prefix"/> is a plaintext secret from before encryption, read as it is until
 /// <see cref="ProtectedWebhookStore.ProtectStoredSecretsAsync"/> rewrites it.
 /// </summary>
-public sealed class SecretProtector(IDataProtectionProvider provider)
+internal sealed class SecretProtector(IDataProtectionProvider provider)
 {
     public const string Prefix = "enc1:";
 

@@ -7,7 +7,7 @@ namespace Witness.Server.Streams;
 /// <see cref="StartSeq"/> and <see cref="StartTime"/> (backfill) apply only when the stream is created;
 /// <see cref="Token"/> (Splunk HEC) and <see cref="Secret"/> (http) left out on an update keep the current one.
 /// </summary>
-public sealed record StreamRequest
+internal sealed record StreamRequest
 {
     public string? Name { get; init; }
     public string? Kind { get; init; }

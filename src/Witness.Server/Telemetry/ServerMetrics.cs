@@ -5,7 +5,7 @@ using Witness.Ingest;
 namespace Witness.Server.Telemetry;
 
 /// <summary>The server's instruments on the <c>Witness</c> meter, beside ingest's (<see cref="IngestMetrics"/>).</summary>
-public static class ServerMetrics
+internal static class ServerMetrics
 {
     private static readonly Meter Meter = new(IngestMetrics.MeterName);
     private static readonly double[] Seconds = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];

@@ -13,7 +13,7 @@ namespace Witness.Server.Telemetry;
 /// deliveries) and Npgsql's built-in meter and activity source. Metrics are scraped at <c>/metrics</c>
 /// (Prometheus text format); both are exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
 /// </summary>
-public static class WitnessTelemetry
+internal static class WitnessTelemetry
 {
     public const string MetricsPath = "/metrics";
 

@@ -10,7 +10,7 @@ namespace Witness.Server.Tenants;
 /// tenant <see cref="Tenant"/>: a log like any other, verified, checkpointed and exported the same way,
 /// that clients cannot send events to.
 /// </summary>
-public static class PlatformLog
+internal static class PlatformLog
 {
     /// <summary>The reserved tenant of platform events; events sent to it are refused (<see cref="EventIntake.ApplyAsync"/>).</summary>
     public const string Tenant = EventIntake.PlatformTenant;

@@ -17,7 +17,7 @@ namespace Witness.Server.Webhooks;
 /// to that webhook: otherwise each failure would grow the log, the growth would be signed and sent,
 /// and its failure recorded again, once a minute for as long as the address fails.
 /// </summary>
-public sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatcher dispatcher, IWitnessStore store, ILogger<CheckpointPublisher> logger) : IHostedService
+internal sealed class CheckpointPublisher(CheckpointIssuer issuer, WebhookDispatcher dispatcher, IWitnessStore store, ILogger<CheckpointPublisher> logger) : IHostedService
 {
     /// <summary>How far back from a checkpoint's size the log is read for delivery failures: more than any tenant's checkpoint webhooks.</summary>
     private const int MaxFailureTail = 64;

@@ -11,7 +11,7 @@ namespace Witness.Server.Webhooks;
 /// documentation ranges, and IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64,
 /// 6to4) whose IPv4 address is refused.
 /// </summary>
-public static class WebhookAddressPolicy
+internal static class WebhookAddressPolicy
 {
     private static readonly (byte[] Network, int Bits)[] RefusedV4 =
     [

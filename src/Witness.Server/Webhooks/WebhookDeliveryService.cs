@@ -17,7 +17,7 @@ namespace Witness.Server.Webhooks;
 /// attempts, saving every attempt so a restart resumes the count. A delivery that finally fails,
 /// or whose address the SSRF guard refuses, is recorded as a <c>webhook_failure</c> event.
 /// </summary>
-public sealed class WebhookDeliveryService : BackgroundService
+internal sealed class WebhookDeliveryService : BackgroundService
 {
     /// <summary>The action of the <c>webhook_failure</c> event that records a delivery that finally failed.</summary>
     internal const string FailureAction = "webhook.delivery_failed";

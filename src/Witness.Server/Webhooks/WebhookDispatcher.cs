@@ -10,7 +10,7 @@ namespace Witness.Server.Webhooks;
 /// Standard Webhooks' shape: <c>{"type", "timestamp", "data"}</c>; the bytes queued are the bytes
 /// signed and posted.
 /// </summary>
-public sealed class WebhookDispatcher(IWebhookStore store, TimeProvider clock)
+internal sealed class WebhookDispatcher(IWebhookStore store, TimeProvider clock)
 {
     /// <summary>Raised after deliveries were queued, so the worker starts at once.</summary>
     public event Action? Queued;

@@ -10,7 +10,7 @@ namespace Witness.Server.Webhooks;
 /// operator's allow-list, and then connects to exactly the addresses it checked, so a second DNS
 /// answer cannot swap in another.
 /// </summary>
-public static class WebhookHttpClient
+internal static class WebhookHttpClient
 {
     /// <param name="allowedHosts">Host names or IP literals allowed although not public (case-insensitive).</param>
     /// <param name="timeout">How long one request may take.</param>

@@ -7,7 +7,7 @@ namespace Witness.Server.Webhooks;
 /// Standard Webhooks signing: secrets are <c>whsec_&lt;base64 key&gt;</c>, and a message is signed as
 /// <c>v1,&lt;base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}" with the key&gt;</c>.
 /// </summary>
-public static class WebhookSignature
+internal static class WebhookSignature
 {
     public const string SecretPrefix = "whsec_";
     private const int MinKeyBytes = 24;

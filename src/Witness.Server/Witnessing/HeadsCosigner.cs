@@ -27,7 +27,7 @@ namespace Witness.Server.Witnessing;
 /// <c>integration_failure</c> event (<see cref="BehindAction"/>) in the platform log, where alert rules and webhooks
 /// pick it up, and the <c>witnessing</c> readiness check and the <c>witness.witnessing.*</c> metrics show it.
 /// </remarks>
-public sealed class HeadsCosigner : BackgroundService
+internal sealed class HeadsCosigner : BackgroundService
 {
     /// <summary>The action of the platform log's <c>integration_failure</c> event that records the heads log falling behind.</summary>
     public const string BehindAction = "witnessing.behind";
@@ -309,7 +309,7 @@ public sealed record WitnessingStatus(string Origin, long Size, int Policy, Cosi
 public sealed record WitnessStatus(string Name, string KeyId, string Url, long CosignedSize, DateTimeOffset? CosignedAt, string? Problem, bool Refused);
 
 /// <summary>The latest heads checkpoint cosigned by <paramref name="Policy"/> witnesses, and an entry's inclusion proof in it (null when it does not cover the entry).</summary>
-public sealed record HeadsWitnessed(CosignedHeads Checkpoint, int Policy, byte[][]? Proof);
+internal sealed record HeadsWitnessed(CosignedHeads Checkpoint, int Policy, byte[][]? Proof);
 
 /// <summary>What the metrics need of a status: the log's size, the witnessed size, since when checkpoints wait, how many witnesses refuse.</summary>
 internal sealed record WitnessingSnapshot(long Size, long WitnessedSize, DateTimeOffset? PendingSince, int Refusing);

@@ -6,7 +6,7 @@ namespace Witness.Server.Witnessing;
 /// A tenant checkpoint's place in the heads log: its entry (base64 SHA-256 of the checkpoint body), leaf index,
 /// the heads checkpoint the proof is against (signed note) and the inclusion proof (hex, RFC 6962 order).
 /// </summary>
-public sealed record HeadsInclusionResponse(string Origin, long Index, string Entry, string LeafHash, long TreeSize, string Checkpoint, IReadOnlyList<string> Proof)
+internal sealed record HeadsInclusionResponse(string Origin, long Index, string Entry, string LeafHash, long TreeSize, string Checkpoint, IReadOnlyList<string> Proof)
 {
     /// <summary>When the heads log was last witnessed by the policy's K witnesses; null when no witness is configured or none has cosigned yet.</summary>
     public HeadsWitnessedResponse? Witnessed { get; init; }
@@ -29,4 +29,4 @@ public sealed record HeadsInclusionResponse(string Origin, long Index, string En
 /// it reached them, the cosigned note, whether it covers this tenant checkpoint, and if so the inclusion proof of the
 /// entry in it (hex, RFC 6962 order), so a client keeping only cosigned heads checkpoints can check its checkpoint.
 /// </summary>
-public sealed record HeadsWitnessedResponse(long TreeSize, int Witnesses, int Policy, DateTimeOffset At, string Checkpoint, bool IncludesThisCheckpoint, IReadOnlyList<string>? Proof);
+internal sealed record HeadsWitnessedResponse(long TreeSize, int Witnesses, int Policy, DateTimeOffset At, string Checkpoint, bool IncludesThisCheckpoint, IReadOnlyList<string>? Proof);

@@ -11,7 +11,7 @@ namespace Witness.Server.Witnessing;
 /// queues it. A checkpoint missed here (a crash in between, another process's) is appended when a proof of it is
 /// asked for (<see cref="HeadsLog.ProveAsync"/>), so every checkpoint a tenant is shown is in the heads log.
 /// </summary>
-public sealed class HeadsLogService : BackgroundService
+internal sealed class HeadsLogService : BackgroundService
 {
     private readonly HeadsLog _heads;
     private readonly ILogger<HeadsLogService> _logger;

@@ -20,7 +20,7 @@ namespace Witness.Server.Witnessing;
 /// checkpoint for a few seconds. A tenant log's entries are its events' leaf bytes (what its leaves hash: the canonical bytes, personal values as commitments from leaf version 2 on);
 /// the heads log's are the 32-byte SHA-256 of tenant checkpoint bodies.
 /// </summary>
-public static class TilesApi
+internal static class TilesApi
 {
     private const int Width = 256;
     private const string Immutable = "public, max-age=31536000, immutable";

@@ -8,7 +8,7 @@ using Witness.Integrity;
 namespace Witness.Server.Witnessing;
 
 /// <summary>How a <c>witness witness</c> server runs.</summary>
-public sealed class WitnessRoleOptions
+internal sealed class WitnessRoleOptions
 {
     /// <summary>Its own folder: the Ed25519 key (<see cref="KeyFile"/>) and what it cosigned (<see cref="WitnessedLogs.StateFile"/>).</summary>
     public string DataDirectory { get; set; } = "witness-witness-data";
@@ -31,7 +31,7 @@ public sealed class WitnessRoleOptions
 /// A C2SP tlog-witness server: <c>POST /add-checkpoint</c> cosigns (C2SP tlog-cosignature, <c>cosignature/v1</c>)
 /// a checkpoint of a log it witnesses only when it is a consistent extension of the last one it cosigned.
 /// </summary>
-public static class WitnessRole
+internal static class WitnessRole
 {
     private const int MaxBody = 64 * 1024;
 

@@ -11,7 +11,7 @@ namespace Witness.Server.Witnessing;
 /// cosignature is returned. <see cref="AddCheckpoint"/> implements the checks of C2SP tlog-witness
 /// <c>add-checkpoint</c>; a check and the update it allows happen under one lock, so no rollback can slip between.
 /// </summary>
-public sealed class WitnessedLogs
+internal sealed class WitnessedLogs
 {
     public const string StateFile = "witnessed.json";
     private const int MaxProofLines = 63;

@@ -10,7 +10,7 @@ using Witness.Storage;
 namespace Witness.Server.Witnessing;
 
 /// <summary>The heads log, its cosigning by witnesses and the tiles, as one part of the server (docs/witnessing.md).</summary>
-public static class WitnessingRegistration
+internal static class WitnessingRegistration
 {
     /// <summary>Registers the heads log, the service that appends to it and the one that has witnesses cosign it.</summary>
     /// <exception cref="InvalidOperationException">The store keeps no heads log.</exception>

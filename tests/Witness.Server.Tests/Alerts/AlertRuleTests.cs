@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -28,7 +29,7 @@ public sealed class AlertRuleTests : IAsyncLifetime
             e["category"] = "Authentication";
             e["type"] = "access";
             e["outcome"] = outcome;
-            e["occurred_at"] = Start.AddMinutes(minute).ToString("yyyy-MM-ddTHH:mm:ssZ");
+            e["occurred_at"] = Start.AddMinutes(minute).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             e["actor"] = new JsonObject { ["type"] = "user", ["id"] = actor, ["name"] = actor };
             e["context"] = new JsonObject { ["ip"] = ip, ["location"] = new JsonObject { ["country"] = country } };
             e.Remove("targets");

@@ -105,7 +105,7 @@ public sealed class AccessChangeTests
         Assert.True(await users.TryCreateUserAsync(ada, CancellationToken.None));
         Assert.True(await users.TryCreateUserAsync(grace, CancellationToken.None));
         var key = await server.CreateKeyAsync(tenant);
-        ApiKeys.TryParse(key, out var keyId, out _);
+        Assert.True(ApiKeys.TryParse(key, out var keyId, out _));
 
         using var session = new ConsoleHttpSession(server.Address);
         Assert.Equal(HttpStatusCode.SeeOther, (await session.SignInAsync("ada@acme.example", Password)).StatusCode);

@@ -146,7 +146,7 @@ public sealed class AccessControlTests
         var key = await server.CreateKeyAsync(Tenant);
         using var api = server.Client(key);
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/v1/events")).StatusCode);
-        ApiKeys.TryParse(key, out var keyId, out _);
+        Assert.True(ApiKeys.TryParse(key, out var keyId, out _));
 
         Assert.Equal(0, await CliAsync(["keys", "revoke", keyId!, .. server.StoreArgs()]));
         var refused = await api.GetAsync("/v1/events");
@@ -181,7 +181,7 @@ public sealed class AccessControlTests
         var stranger = ConsoleUser.Create("sam@other.example", Password, ConsoleRoles.Auditor, "other", null, Now);
         Assert.True(await users.TryCreateUserAsync(stranger, CancellationToken.None));
         var key = await server.CreateKeyAsync(Tenant);
-        ApiKeys.TryParse(key, out var keyId, out _);
+        Assert.True(ApiKeys.TryParse(key, out var keyId, out _));
         using var api = server.Client(key);
 
         using var ada = new ConsoleHttpSession(server.Address);
@@ -229,7 +229,7 @@ public sealed class AccessControlTests
             var created = await WitnessProcess.RunAsync("keys", "create", "--tenant", Tenant, "--scopes", "events:read", "--name", "reporting", "--data", data);
             Assert.Equal(0, created.ExitCode);
             var key = created.Output.Trim().Split('\n')[^1];
-            ApiKeys.TryParse(key, out var keyId, out var secret);
+            Assert.True(ApiKeys.TryParse(key, out var keyId, out var secret));
             Assert.Equal(0, (await WitnessProcess.RunAsync("keys", "create", "--scopes", "admin", "--data", data)).ExitCode);
             Assert.Equal(0, (await WitnessProcess.RunAsync("keys", "revoke", key, "--data", data)).ExitCode);
 

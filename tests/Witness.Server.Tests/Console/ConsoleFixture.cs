@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
@@ -219,7 +220,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
                 e["id"] = $"evt-create-{minute:D2}";
                 e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_2", ["name"] = "Bruno Bianchi", ["email"] = "bruno@acme.example", ["role"] = "Agent" };
                 e["description"] = $"Created inbox Queue {minute:D2}";
-                e["occurred_at"] = new DateTimeOffset(2023, 6, 22, 14, 0, 0, TimeSpan.Zero).AddMinutes(-minute).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+                e["occurred_at"] = new DateTimeOffset(2023, 6, 22, 14, 0, 0, TimeSpan.Zero).AddMinutes(-minute).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
                 e.Remove("changes");
             }));
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -268,7 +269,7 @@ public sealed class ExportApiTests : IAsyncLifetime
         Assert.Contains("Łukasz Żółć", text);
         Assert.Contains("action = inbox.create", text);
         Assert.Contains("Page 1 of", text);
-        var pages = int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"Page 1 of (\d+)").Groups[1].Value);
+        var pages = int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"Page 1 of (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(pages >= 3, $"120 events fill more than one table page; got {pages} pages");
         Assert.Contains($"Page {pages} of {pages}", text);
         Assert.Contains("Renamed inbox number 119", text);

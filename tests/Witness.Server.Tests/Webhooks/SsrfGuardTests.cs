@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Witness.Server.Tests.Support;
 using Witness.Server.Webhooks;
@@ -30,7 +31,7 @@ public sealed class SsrfGuardTests : IAsyncLifetime
     public async Task Non_public_addresses_are_refused_before_connecting(string url)
     {
         using var client = WebhookHttpClient.Create([], TimeSpan.FromSeconds(5));
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(url.Replace("{port}", _receiver.Address.Port.ToString())));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(url.Replace("{port}", _receiver.Address.Port.ToString(CultureInfo.InvariantCulture))));
         Assert.IsType<WebhookAddressRefusedException>(ex.InnerException);
         Assert.Empty(_receiver.Requests);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -68,7 +69,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, signed));
         Assert.Contains(expected, request.Headers["webhook-signature"].Split(' '));
         Assert.StartsWith("msg_", id);
-        Assert.InRange(long.Parse(timestamp), DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds());
+        Assert.InRange(long.Parse(timestamp, CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds());
 
         var payload = JsonDocument.Parse(request.Body).RootElement;
         Assert.Equal("alert.fired", payload.GetProperty("type").GetString());

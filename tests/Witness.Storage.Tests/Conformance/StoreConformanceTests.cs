@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Witness.Access;
@@ -203,7 +204,7 @@ public abstract partial class StoreConformanceTests
         await Expect("target:in_a -type:access category:teams", 4);
         await Expect("created:2025-06-02..2025-06-03", 3, 2);
         await Expect("created:>=2025-06-04", 5, 4);
-        var window = new EventFilter { From = DateTimeOffset.Parse("2025-06-02T10:00:00Z"), To = DateTimeOffset.Parse("2025-06-04T10:00:00Z") };
+        var window = new EventFilter { From = DateTimeOffset.Parse("2025-06-02T10:00:00Z", CultureInfo.InvariantCulture), To = DateTimeOffset.Parse("2025-06-04T10:00:00Z", CultureInfo.InvariantCulture) };
         Assert.Equal([3L, 2L], await SeqsAsync(store, tenant, window));
     }
 
@@ -255,8 +256,8 @@ public abstract partial class StoreConformanceTests
     {
         await using var store = await OpenStoreAsync();
         var tenant = Submit.Tenant();
-        var start = DateTimeOffset.Parse("2025-06-01T00:00:00Z");
-        await store.AppendManyAsync(tenant, 25, i => Submit.Event(tenant, change: e => e["occurred_at"] = (start.AddMinutes(i % 7)).ToString("yyyy-MM-ddTHH:mm:ssZ")));
+        var start = DateTimeOffset.Parse("2025-06-01T00:00:00Z", CultureInfo.InvariantCulture);
+        await store.AppendManyAsync(tenant, 25, i => Submit.Event(tenant, change: e => e["occurred_at"] = (start.AddMinutes(i % 7)).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)));
 
         var seen = new List<long>();
         var page = await store.SearchAsync(tenant, EventFilter.All, 10, null, CancellationToken.None);
@@ -282,8 +283,8 @@ public abstract partial class StoreConformanceTests
     {
         await using var store = await OpenStoreAsync();
         var tenant = Submit.Tenant();
-        var start = DateTimeOffset.Parse("2025-05-01T00:00:00Z");
-        await store.AppendManyAsync(tenant, 2100, i => Submit.Event(tenant, i % 3 == 0 ? "inbox.delete" : "inbox.create", e => e["occurred_at"] = start.AddMinutes(i % 500).ToString("yyyy-MM-ddTHH:mm:ssZ")));
+        var start = DateTimeOffset.Parse("2025-05-01T00:00:00Z", CultureInfo.InvariantCulture);
+        await store.AppendManyAsync(tenant, 2100, i => Submit.Event(tenant, i % 3 == 0 ? "inbox.delete" : "inbox.create", e => e["occurred_at"] = start.AddMinutes(i % 500).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)));
 
         var streamed = new List<StoredEvent>();
         await foreach (var e in store.StreamAsync(tenant, SearchQueryParser.Parse("action:inbox.create", TimeZoneInfo.Utc), CancellationToken.None))
