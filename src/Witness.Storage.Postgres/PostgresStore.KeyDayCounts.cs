@@ -28,7 +28,7 @@ public sealed partial class PostgresStore
     /// (of this and other instances) of the same day take turns on an advisory lock; the counts and the number of events
     /// they are checked against are written by one statement, so from one snapshot whatever appends commit meanwhile.
     /// </summary>
-    private async Task FillKeyDaysAsync(NpgsqlConnection connection, long tenantId, (long First, long End) days, CancellationToken ct)
+    private static async Task FillKeyDaysAsync(NpgsqlConnection connection, long tenantId, (long First, long End) days, CancellationToken ct)
     {
         IReadOnlyList<long> missing;
         await using (var read = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
