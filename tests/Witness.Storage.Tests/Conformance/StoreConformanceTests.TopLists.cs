@@ -129,7 +129,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(4, (await AssertTopListsEqualSearchAsync(store, tenant, filter, 100)).TopListDays);
         var before = await SqlAsync(tenant, "SELECT events FROM key_count_days WHERE tenant_id = {tenant} AND day = 20177"); // 2025-03-30
 
-        await store.AppendManyAsync(tenant, 30, i => Submit.Event(tenant, "inbox.update", e =>
+        await store.AppendManyAsync(tenant, 150, i => Submit.Event(tenant, "inbox.update", e =>
         {
             e["occurred_at"] = "2025-03-30T12:00:00Z";
             e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_late" };
@@ -137,10 +137,10 @@ public abstract partial class StoreConformanceTests
         }));
 
         var counts = await AssertTopListsEqualSearchAsync(store, tenant, filter, 3);
-        Assert.Equal(new KeyCount("u_late", 30, 0), counts.Actors[0]);
-        Assert.Equal(new KeyCount("192.0.2.55", 30, 0), counts.Ips[0]);
+        Assert.Equal(new KeyCount("u_late", 150, 0), counts.Actors[0]);
+        Assert.Equal(new KeyCount("192.0.2.55", 150, 0), counts.Ips[0]);
         Assert.Equal(4, counts.TopListDays);
-        Assert.Equal(before + 30, await SqlAsync(tenant, "SELECT events FROM key_count_days WHERE tenant_id = {tenant} AND day = 20177"));
+        Assert.Equal(before + 150, await SqlAsync(tenant, "SELECT events FROM key_count_days WHERE tenant_id = {tenant} AND day = 20177"));
     }
 
     [Fact]
