@@ -132,17 +132,7 @@ public sealed partial class PostgresStore
         async Task ReadAsync(string table, string key, Action<NpgsqlDataReader> read, (long First, long End) run)
         {
             await using var command = new NpgsqlCommand { Connection = connection, Transaction = tx };
-            var parameters = command.Parameters;
-            parameters.Add(new NpgsqlParameter { Value = tenantId });
-            parameters.Add(new NpgsqlParameter { Value = run.First });
-            parameters.Add(new NpgsqlParameter { Value = run.End });
-            string Param(object value)
-            {
-                parameters.Add(new NpgsqlParameter { Value = value is string text ? EventIndexKeys.IndexText(text) : value });
-                return $"${parameters.Count}";
-            }
-
-            var terms = string.Concat(filter.Terms.Select(t => " AND " + PostgresSearch.Checked(t, Param)));
+            var terms = CountTerms(command, tenantId, filter, run);
             command.CommandText = $"SELECT {key}, sum(e.events)::bigint, sum(e.failures)::bigint FROM {table} e WHERE e.tenant_id = $1 AND e.day >= $2 AND e.day < $3{terms} GROUP BY {key}";
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))

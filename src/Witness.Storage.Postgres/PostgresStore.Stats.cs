@@ -137,6 +137,18 @@ public sealed partial class PostgresStore : IEventStatsStore
     /// </summary>
     internal static string AggregateSql(NpgsqlCommand command, long tenantId, EventFilter filter, (long First, long End) range, string keys)
     {
+        var terms = CountTerms(command, tenantId, filter, range);
+        return $"SELECT {keys}, sum(e.events)::bigint, coalesce(sum(e.events) FILTER (WHERE e.outcome = 'failure'), 0)::bigint FROM event_counts e " +
+               $"WHERE e.tenant_id = $1 AND e.slot >= $2 AND e.slot < $3{terms} GROUP BY {keys}";
+    }
+
+    /// <summary>
+    /// Binds <c>$1</c> (tenant), <c>$2</c> and <c>$3</c> (the range) of a read over pre-aggregated counts
+    /// (<c>event_counts</c>, the day counts) and returns the filter's terms as SQL, their parameters added by position,
+    /// mapped by the search's own <see cref="PostgresSearch.Checked"/>: the counts name their columns as the events do.
+    /// </summary>
+    private static string CountTerms(NpgsqlCommand command, long tenantId, EventFilter filter, (long First, long End) range)
+    {
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter { Value = tenantId });
         parameters.Add(new NpgsqlParameter { Value = range.First });
@@ -147,8 +159,6 @@ public sealed partial class PostgresStore : IEventStatsStore
             return $"${parameters.Count}";
         }
 
-        var terms = string.Concat(filter.Terms.Select(t => " AND " + PostgresSearch.Checked(t, Param)));
-        return $"SELECT {keys}, sum(e.events)::bigint, coalesce(sum(e.events) FILTER (WHERE e.outcome = 'failure'), 0)::bigint FROM event_counts e " +
-               $"WHERE e.tenant_id = $1 AND e.slot >= $2 AND e.slot < $3{terms} GROUP BY {keys}";
+        return string.Concat(filter.Terms.Select(t => " AND " + PostgresSearch.Checked(t, Param)));
     }
 }

@@ -116,19 +116,7 @@ public sealed partial class SqliteStore
     /// </summary>
     private static string DayCountsSql(SqliteCommand command, long tenantId, EventFilter filter, (long First, long End) days)
     {
-        var parameters = command.Parameters;
-        parameters.AddWithValue("$t", tenantId);
-        parameters.AddWithValue("$first", days.First);
-        parameters.AddWithValue("$end", days.End);
-        var n = 0;
-        string Param(object value)
-        {
-            var name = $"$c{n++}";
-            parameters.AddWithValue(name, value is string text ? EventIndexKeys.IndexText(text) : value);
-            return name;
-        }
-
-        var terms = string.Concat(filter.Terms.Select(t => " AND " + SqliteSearch.Checked(t, Param)));
+        var terms = CountTerms(command, tenantId, filter, days);
         return $"SELECT e.actor, sum(e.events), sum(e.failures) FROM actor_day_counts e WHERE e.tenant_id = $t AND e.day >= $first AND e.day < $end{terms} GROUP BY e.actor;" +
                $"SELECT e.ip, sum(e.events), sum(e.failures) FROM ip_day_counts e WHERE e.tenant_id = $t AND e.day >= $first AND e.day < $end{terms} GROUP BY e.ip";
     }

@@ -151,6 +151,18 @@ public sealed partial class SqliteStore : IEventStatsStore
     /// </summary>
     internal static string AggregateSql(SqliteCommand command, long tenantId, EventFilter filter, (long First, long End) range)
     {
+        var terms = CountTerms(command, tenantId, filter, range);
+        return "SELECT e.slot, e.type, e.action, sum(e.events), sum(CASE WHEN e.outcome = 'failure' THEN e.events ELSE 0 END) FROM event_counts e " +
+               $"WHERE e.tenant_id = $t AND e.slot >= $first AND e.slot < $end{terms} GROUP BY e.slot, e.type, e.action";
+    }
+
+    /// <summary>
+    /// Binds <c>$t</c>, <c>$first</c> and <c>$end</c> of a read over pre-aggregated counts (<c>event_counts</c>, the day
+    /// counts) and returns the filter's terms as SQL, mapped by the search's own <see cref="SqliteSearch.Checked"/>: the
+    /// counts name their columns as the events do, under the same alias.
+    /// </summary>
+    private static string CountTerms(SqliteCommand command, long tenantId, EventFilter filter, (long First, long End) range)
+    {
         var parameters = command.Parameters;
         parameters.AddWithValue("$t", tenantId);
         parameters.AddWithValue("$first", range.First);
@@ -163,8 +175,6 @@ public sealed partial class SqliteStore : IEventStatsStore
             return name;
         }
 
-        var terms = string.Concat(filter.Terms.Select(t => " AND " + SqliteSearch.Checked(t, Param)));
-        return "SELECT e.slot, e.type, e.action, sum(e.events), sum(CASE WHEN e.outcome = 'failure' THEN e.events ELSE 0 END) FROM event_counts e " +
-               $"WHERE e.tenant_id = $t AND e.slot >= $first AND e.slot < $end{terms} GROUP BY e.slot, e.type, e.action";
+        return string.Concat(filter.Terms.Select(t => " AND " + SqliteSearch.Checked(t, Param)));
     }
 }
