@@ -152,22 +152,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
             }
         }
 
-        var touched = new List<(long Id, long First, long Last)>();
-        var next = 0;
-        foreach (var block in blocks)
-        {
-            while (next < seqs.Count && seqs[next] < block.First)
-            {
-                next++;
-            }
-
-            if (next < seqs.Count && seqs[next] <= block.Last)
-            {
-                touched.Add(block);
-            }
-        }
-
-        foreach (var chunk in touched.Chunk(ErasureBatch / 4))
+        foreach (var chunk in TextBlocksHolding.Seqs(blocks, seqs).Chunk(ErasureBatch / 4))
         {
             // The search text of the chunk's blocks in one read, each block's seq range read on its own from every partition's
             // (tenant_id, seq) key as free-text search reads it (a join through event_ids let the planner hash-join whole

@@ -232,24 +232,8 @@ public sealed partial class SqliteStore : IPersonalDataStore
         await using var delete = Command(connection, tx, "DELETE FROM text_block_terms WHERE rowid = $id", ("$id", 0L));
         await using var insert = Command(connection, tx, "INSERT INTO text_block_terms (rowid, trigrams) VALUES ($id, $doc)", ("$id", 0L), ("$doc", ""));
         var trigrams = new HashSet<int>(4096);
-        var next = 0;
-        foreach (var (id, first, last) in blocks)
+        foreach (var (id, first, last) in TextBlocksHolding.Seqs(blocks, seqs))
         {
-            while (next < seqs.Count && seqs[next] < first)
-            {
-                next++;
-            }
-
-            if (next == seqs.Count)
-            {
-                break;
-            }
-
-            if (seqs[next] > last)
-            {
-                continue;
-            }
-
             trigrams.Clear();
             read.Parameters["$first"].Value = Rid(tenantId, first);
             read.Parameters["$last"].Value = Rid(tenantId, last);

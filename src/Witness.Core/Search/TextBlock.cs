@@ -69,3 +69,36 @@ public sealed class TextBlockBuilder(int maxEvents)
         _events = 0;
     }
 }
+
+/// <summary>Which stored blocks an erasure must write again.</summary>
+public static class TextBlocksHolding
+{
+    /// <summary>
+    /// The blocks, given by id and seq range in growing seq order, that hold at least one of <paramref name="seqs"/>
+    /// (ascending): one walk over both lists.
+    /// </summary>
+    public static List<(long Id, long First, long Last)> Seqs(IEnumerable<(long Id, long First, long Last)> blocks, IReadOnlyList<long> seqs)
+    {
+        var holding = new List<(long Id, long First, long Last)>();
+        var next = 0;
+        foreach (var block in blocks)
+        {
+            while (next < seqs.Count && seqs[next] < block.First)
+            {
+                next++;
+            }
+
+            if (next == seqs.Count)
+            {
+                break;
+            }
+
+            if (seqs[next] <= block.Last)
+            {
+                holding.Add(block);
+            }
+        }
+
+        return holding;
+    }
+}
