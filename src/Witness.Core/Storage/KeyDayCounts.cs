@@ -124,6 +124,19 @@ public static class KeyDayCounts
         }
     }
 
+    /// <summary>A filter's range cut at UTC midnights: one filter per day it touches, in order.</summary>
+    public static IEnumerable<EventFilter> ByDay(EventFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var (start, to) = (filter.From!.Value, filter.To!.Value);
+        while (start < to)
+        {
+            var end = EventIndexKeys.FromMicros(StartMicros(Of(EventIndexKeys.Micros(start)) + 1));
+            yield return filter with { From = start, To = end < to ? end : to };
+            start = end;
+        }
+    }
+
     /// <summary>The UTC day that holds a quarter-hour slot (<see cref="EventCountSlots"/>).</summary>
     public static long OfSlot(long slot) => (slot / SlotsPerDay) - (slot % SlotsPerDay < 0 ? 1 : 0);
 

@@ -15,7 +15,8 @@ public enum TopListKey
 /// <summary>
 /// The top actors and IPs of <see cref="IEventStatsStore.CountAsync"/>, assembled the same way by every store around
 /// its own reads: for a filter the day counts serve, the range's closed days from them (<see cref="KeyDayCounts"/>)
-/// and the rest of the range scanned and grouped by key, added up; else one grouped scan per key limited to the top.
+/// and the rest of the range scanned a UTC day at a time and grouped by key, added up; else one grouped scan per key
+/// limited to the top.
 /// </summary>
 public static class TopLists
 {
@@ -44,7 +45,9 @@ public static class TopLists
         if (closedDays is { } days)
         {
             counted = await readDays(days, keys);
-            foreach (var part in KeyDayCounts.Rest(filter, counted))
+            // A UTC day at a time: a day's groups (~33,000 rows at a million events a month) are sorted or hashed in memory,
+            // where a month's spill; measured at 1M events, 30 days one by one cost half the month's one scan on both stores.
+            foreach (var part in KeyDayCounts.Rest(filter, counted).SelectMany(KeyDayCounts.ByDay))
             {
                 await scan(part, TopListKey.Actor, null, keys);
                 await scan(part, TopListKey.Ip, null, keys);
