@@ -5,8 +5,9 @@ namespace Witness.Storage.Postgres;
 
 /// <summary>
 /// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled for closed days by the
-/// server's loop (<see cref="FillClosedDaysAsync"/>) or by a count that needs them, read while the day's events in <c>event_counts</c> are as many as when filled,
-/// forgotten by purges, dropped months, erasure and tenant deletion. Appends never touch them.
+/// server's loop (<see cref="FillClosedDaysAsync"/>) or by a count that needs them, read while the day's events in
+/// <c>event_counts</c> are as many as when filled, forgotten by purges, dropped months, erasure and tenant deletion.
+/// Appends never touch them.
 /// </summary>
 public sealed partial class PostgresStore : IKeyDayCountsStore
 {
@@ -18,8 +19,8 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
 
     /// <summary>
     /// The first key of the advisory lock (the tenant is the second) that fillers hold shared and a purge, an erasure or a
-    /// dropped month (<c>witness_drop_event_partitions</c>, migration 027) exclusive when it forgets a tenant's days: so no fill that read the events before a purge or an erasure
-    /// committed can write its counts after that forgot the day.
+    /// dropped month (<c>witness_drop_event_partitions</c>, migration 027) exclusive when it forgets a tenant's days: so no
+    /// fill that read the events before one of those committed can write its counts after that forgot the day.
     /// </summary>
     private const int KeyDayTenantLock = 23024;
 
