@@ -74,9 +74,9 @@ public static class PersonalValues
     public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf) => Seal(body, marked, out leaf, out _);
 
     /// <summary>
-    /// The seal, and in <paramref name="markedEmails"/> the
-    /// email addresses the values at <paramref name="marked"/> paths hold (<see cref="MarkedEmails"/>), lower-cased and
-    /// distinct, or null when there are none: what the store's index of marked emails gets for the event.
+    /// The seal, and in <paramref name="markedEmails"/> the email addresses the values at <paramref name="marked"/> paths
+    /// hold (<see cref="MarkedEmails"/>), lower-cased and distinct, or null when there are none: what the store's index
+    /// of marked emails gets for the event.
     /// </summary>
     public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails)
     {
