@@ -39,20 +39,58 @@ internal static class StatsBench
         ("q: free text + action", "q=user417 action:inbox.delete"),
     ];
 
-    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, bool histogramOnly, string? only, StringBuilder report, bool fillBehind = false)
+    public static async Task RunAsync(int count, string? sqliteFolder, string? postgres, int runs, bool histogramOnly, string? only, StringBuilder report, bool fillBehind = false, bool reindexText = false)
     {
         // --filters "name,name": only those rows of the table (names as in Filters).
         var filters = only is null ? Filters : [.. Filters.Where(f => only.Split(',').Contains(f.Name, StringComparer.Ordinal))];
         var folder = sqliteFolder ?? Path.Combine(Path.GetTempPath(), $"witness-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var stores = new List<(string Name, IWitnessStore Store)>();
-        var sqlite = new SqliteStore(new SqliteStoreOptions { DatabasePath = Path.Combine(folder, "witness.db"), FillKeyDaysOnCount = !fillBehind });
+        var sqlitePath = Path.Combine(folder, "witness.db");
+        if (reindexText && File.Exists(sqlitePath))
+        {
+            // --reindex-text: the free-text blocks are dropped and made again at start, in blocks of the store's default size
+            // (stores filled before blocks of 64 hold blocks of 256, four times the rows per candidate block).
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sqlitePath}");
+            await connection.OpenAsync();
+            await using var reset = connection.CreateCommand();
+            reset.CommandText =
+                """
+                BEGIN;
+                INSERT INTO text_block_terms (text_block_terms) VALUES ('delete-all');
+                DELETE FROM text_blocks;
+                DELETE FROM text_backlog;
+                INSERT INTO text_backlog (tenant_id, next_seq, end_seq) SELECT id, 1, log_size + 1 FROM tenants WHERE log_size > 0;
+                COMMIT;
+                """;
+            await reset.ExecuteNonQueryAsync();
+        }
+
+        var opened = Stopwatch.StartNew();
+        var sqlite = new SqliteStore(new SqliteStoreOptions { DatabasePath = sqlitePath, FillKeyDaysOnCount = !fillBehind });
         await sqlite.InitializeAsync(CancellationToken.None);
+        Console.WriteLine($"SQLite store opened (migrations{(reindexText ? ", free-text blocks made again" : "")}) in {opened.Elapsed.TotalSeconds:N1} s");
         stores.Add(("SQLite", sqlite));
         if (postgres is not null)
         {
+            if (reindexText)
+            {
+                await using var data = NpgsqlDataSource.Create(postgres);
+                await using var reset = data.CreateCommand(
+                    """
+                    BEGIN;
+                    TRUNCATE text_blocks;
+                    DELETE FROM text_backlog;
+                    INSERT INTO text_backlog (tenant_id, next_seq, end_seq) SELECT id, 1, log_size + 1 FROM tenants WHERE log_size > 0;
+                    COMMIT;
+                    """);
+                await reset.ExecuteNonQueryAsync();
+            }
+
+            opened.Restart();
             var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = postgres, FillKeyDaysOnCount = !fillBehind });
             await store.InitializeAsync(CancellationToken.None);
+            Console.WriteLine($"PostgreSQL store opened (migrations{(reindexText ? ", free-text blocks made again" : "")}) in {opened.Elapsed.TotalSeconds:N1} s");
             stores.Add(("PostgreSQL", store));
         }
 

@@ -37,6 +37,16 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+
+        // Free text without an actor or target term to drive: only the rows of the blocks that can hold a match are read.
+        long[][]? textRuns = null;
+        if (TextScanCondition(filter) is { } condition
+            && await TextCandidatesAsync(connection, transaction, tenantId.Value, condition, filter, ct) is { } candidates)
+        {
+            var runs = TextBlockSearch.SeqRuns(candidates);
+            textRuns = [[.. runs.Select(r => r.First)], [.. runs.Select(r => r.Last)]];
+        }
+
         var counts = new EventCountsBuilder(slotSeconds);
         await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
 
@@ -60,6 +70,18 @@ public sealed partial class PostgresStore : IEventStatsStore
         {
             await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
             var (source, alias, where) = ScanSource(command, tenantId.Value, part);
+            if (textRuns is not null)
+            {
+                // Each run is read on its own through the seq key (LATERAL, OFFSET 0 keeps it from being flattened into a walk of
+                // a whole index) and checked outside: with the range's conditions inside, the planner may read each run from the
+                // time index, the whole month once per run.
+                command.Parameters.Add(new NpgsqlParameter { Value = textRuns[0] });
+                command.Parameters.Add(new NpgsqlParameter { Value = textRuns[1] });
+                var n = command.Parameters.Count;
+                source = $"unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) CROSS JOIN LATERAL " +
+                         $"(SELECT {TextRowColumns} FROM events e WHERE e.tenant_id = $1 AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) e";
+            }
+
             var slotParameter = "";
             if (slot is { } seconds)
             {
@@ -112,6 +134,18 @@ public sealed partial class PostgresStore : IEventStatsStore
             ? ("event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq AND e.received_at = x.received_at", alias, where)
             : (from, alias, where);
     }
+
+    /// <summary>The columns of a block's rows a grouped scan reads: never the body.</summary>
+    private const string TextRowColumns =
+        "e.tenant_id, e.seq, e.received_at, e.occurred_at, e.type, e.action, e.outcome, e.category, e.actor_id, e.actor_email, e.ip, e.search_text";
+
+    /// <summary>
+    /// What the blocks must hold for a grouped scan to read only their rows (free-text blocks, migration 013): the
+    /// filter's free-text condition, when no positive actor or target term narrows the rows more through its index.
+    /// An exact action's index does not: its rows are read one by one all over the table, a block's in one stretch of the seq key.
+    /// </summary>
+    private static TextIndexCondition? TextScanCondition(EventFilter filter) =>
+        filter.Terms.Any(t => !t.Negated && t.Field is FilterField.Actor or FilterField.Target) ? null : TextIndexCondition.From(filter);
 
     /// <summary>
     /// The sum over <c>event_counts</c> grouped by <paramref name="keys"/> for a filter the counts serve, its parameters added to

@@ -74,42 +74,13 @@ public sealed partial class PostgresStore
             sample.CommandText = SampleCountSql(condition, sample);
             var command = new NpgsqlBatchCommand();
             batch.BatchCommands.Add(command);
-            string Param(object value, NpgsqlDbType? type = null)
-            {
-                var parameter = new NpgsqlParameter { Value = value };
-                if (type is { } t)
-                {
-                    parameter.NpgsqlDbType = t;
-                }
-
-                command.Parameters.Add(parameter);
-                return $"${command.Parameters.Count}";
-            }
-
-            var sql = new StringBuilder(
-                $"SELECT b.first_seq, b.last_seq, b.min_occurred, b.max_occurred FROM text_blocks b WHERE b.tenant_id + 0 = {Param(tenantId)} " +
-                $"AND b.trigrams @> ARRAY[{TenantElement(tenantId)}]::integer[] AND {TrigramSql(condition, command)}");
-            if (filter.From is { } fromTime)
-            {
-                sql.Append(CultureInfo.InvariantCulture, $" AND b.max_occurred >= {Param(fromTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
-            }
-
-            if (filter.To is { } toTime)
-            {
-                sql.Append(CultureInfo.InvariantCulture, $" AND b.min_occurred < {Param(toTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
-            }
-
-            if (after is not null)
-            {
-                sql.Append(CultureInfo.InvariantCulture, $" AND b.min_occurred <= {Param(PostgresTime.FromMicros(after.OccurredAtMicros), NpgsqlDbType.TimestampTz)}");
-            }
+            var sql = CandidateSql(tenantId, condition, filter, after, command);
 
             // The same sample gates the candidate list on the server (a one-time filter): for a common term the
             // list would be most of the tenant's blocks, all sent to be thrown away, 15,625 rows at 1,000,000
             // events: the tail of the PostgreSQL free-text latencies in bench/RESULTS.md. The sample runs twice (about
             // 1 ms at that size): the separate count tells a common term (scan) from one in no block, in the same round trip.
-            sql.Append(CultureInfo.InvariantCulture, $" AND ({SampleCountSql(condition, command)}) * 2 <= {TextBlockSearch.SampleBlocks}");
-            command.CommandText = sql.ToString();
+            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"{sql} AND ({SampleCountSql(condition, command)}) * 2 <= {TextBlockSearch.SampleBlocks}");
             await using (var reader = await batch.ExecuteReaderAsync(ct))
             {
                 await reader.ReadAsync(ct);
@@ -175,6 +146,86 @@ public sealed partial class PostgresStore
 
             return rows;
         }, ct);
+    }
+
+    /// <summary>
+    /// The query for the blocks that can hold a match of <paramref name="condition"/> within the filter's time range
+    /// (and before <paramref name="after"/>): first seq, last seq, min and max <c>occurred_at</c>, its parameters added
+    /// to <paramref name="command"/>. Run with seq scans off (the caller's <c>SET LOCAL</c>), so only the GIN index serves.
+    /// </summary>
+    private static string CandidateSql(long tenantId, TextIndexCondition condition, EventFilter filter, EventCursor? after, NpgsqlBatchCommand command)
+    {
+        string Param(object value, NpgsqlDbType? type = null)
+        {
+            var parameter = new NpgsqlParameter { Value = value };
+            if (type is { } t)
+            {
+                parameter.NpgsqlDbType = t;
+            }
+
+            command.Parameters.Add(parameter);
+            return $"${command.Parameters.Count}";
+        }
+
+        var sql = new StringBuilder(
+            $"SELECT b.first_seq, b.last_seq, b.min_occurred, b.max_occurred FROM text_blocks b WHERE b.tenant_id + 0 = {Param(tenantId)} " +
+            $"AND b.trigrams @> ARRAY[{TenantElement(tenantId)}]::integer[] AND {TrigramSql(condition, command)}");
+        if (filter.From is { } fromTime)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND b.max_occurred >= {Param(fromTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
+        }
+
+        if (filter.To is { } toTime)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND b.min_occurred < {Param(toTime.UtcDateTime, NpgsqlDbType.TimestampTz)}");
+        }
+
+        if (after is not null)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND b.min_occurred <= {Param(PostgresTime.FromMicros(after.OccurredAtMicros), NpgsqlDbType.TimestampTz)}");
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>
+    /// The blocks that can hold a match of <paramref name="condition"/> within the filter's time range, and the events not
+    /// yet in a block (<c>text_backlog</c>), read in <paramref name="tx"/>; null when that backlog is larger than
+    /// <see cref="MaxUnindexedRead"/>, so the caller scans instead. Every event of the filter is in one of them.
+    /// </summary>
+    private static async Task<List<TextBlockRange>?> TextCandidatesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, TextIndexCondition condition, EventFilter filter, CancellationToken ct)
+    {
+        var candidates = new List<TextBlockRange>();
+        await using (var batch = new NpgsqlBatch(connection, tx))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL enable_seqscan = off"));
+            var command = new NpgsqlBatchCommand();
+            command.CommandText = CandidateSql(tenantId, condition, filter, null, command);
+            batch.BatchCommands.Add(command);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL enable_seqscan TO DEFAULT"));
+            var backlog = new NpgsqlBatchCommand("SELECT next_seq, end_seq FROM text_backlog WHERE tenant_id = $1");
+            backlog.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            batch.BatchCommands.Add(backlog);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                candidates.Add(new TextBlockRange(reader.GetInt64(0), reader.GetInt64(1), PostgresTime.ToMicros(reader.GetDateTime(2)), PostgresTime.ToMicros(reader.GetDateTime(3))));
+            }
+
+            await reader.NextResultAsync(ct);
+            if (await reader.ReadAsync(ct) && reader.GetInt64(1) > reader.GetInt64(0))
+            {
+                if (reader.GetInt64(1) - reader.GetInt64(0) > MaxUnindexedRead)
+                {
+                    return null;
+                }
+
+                candidates.Add(TextBlockRange.Unindexed(reader.GetInt64(0), reader.GetInt64(1) - 1));
+            }
+        }
+
+        return candidates;
     }
 
     /// <summary>

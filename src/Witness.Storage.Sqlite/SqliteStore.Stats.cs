@@ -47,6 +47,14 @@ public sealed partial class SqliteStore : IEventStatsStore
                 }
             }
 
+            // Free text without a narrower index to drive: only the rows of the blocks that can hold a match are read, in rid order.
+            string? textRanges = null;
+            if (TextScanCondition(filter, emailActors) is { } condition
+                && await TextCandidatesAsync(connection, transaction, tenantId.Value, condition, filter, null, ct) is { } candidates)
+            {
+                textRanges = RidRangesJson(tenantId.Value, candidates);
+            }
+
             var counts = new EventCountsBuilder(slotSeconds);
             await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
 
@@ -72,6 +80,13 @@ public sealed partial class SqliteStore : IEventStatsStore
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
                 var (source, alias, where) = ScanSource(command, tenantId.Value, part, emailActors);
+                if (textRanges is not null)
+                {
+                    command.Parameters.AddWithValue("$ranges", textRanges);
+                    source = "json_each($ranges) j CROSS JOIN events e NOT INDEXED";
+                    where = $"e.rid BETWEEN (j.value ->> 0) AND (j.value ->> 1) AND {where}";
+                }
+
                 foreach (var (name, value) in extra)
                 {
                     command.Parameters.AddWithValue(name, value);
@@ -116,6 +131,24 @@ public sealed partial class SqliteStore : IEventStatsStore
         return alias == "x" && filter.Terms.All(InTimeIndex)
             ? ("event_targets x CROSS JOIN events e INDEXED BY ix_events_time ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq", alias, where)
             : (from, alias, where);
+    }
+
+    /// <summary>
+    /// What the blocks must hold for a grouped scan to read only their rows (free-text blocks, migration 013): the
+    /// filter's free-text condition, when the search would scan the time index or an exact action's index. An actor's
+    /// or a target's index narrows the rows more; an action's does not: its rows are read one by one all over the
+    /// table, a block's in one stretch of rids.
+    /// </summary>
+    private static TextIndexCondition? TextScanCondition(EventFilter filter, IReadOnlyList<string>? emailActors)
+    {
+        if (TextIndexCondition.From(filter) is not { } condition)
+        {
+            return null;
+        }
+
+        using var probe = new SqliteCommand();
+        var (from, alias, _) = SqliteSearch.Where(probe, 0, filter, null, emailActors);
+        return alias == "e" && (from.EndsWith("ix_events_time", StringComparison.Ordinal) || from.EndsWith("ix_events_action", StringComparison.Ordinal)) ? condition : null;
     }
 
     /// <summary>Whether the time index (migration 017) carries every column the term tests: all but free text.</summary>

@@ -96,19 +96,58 @@ public sealed partial class SqliteStore
             }
         }
 
+        var candidates = await TextCandidatesAsync(connection, null, tenantId, condition, filter, after, ct);
+        if (candidates is null)
+        {
+            return null;
+        }
+
+        if (candidates.Count > 16)
+        {
+            var blocks = (long)(await ScalarAsync(connection, $"SELECT count(*) FROM text_blocks WHERE tenant_id = {tenantId}", ct))!;
+            if (!TextBlockSearch.IsSelective(candidates.Count, blocks))
+            {
+                return null;
+            }
+        }
+
+        return await TextBlockSearch.PageAsync(candidates, limit, async (ranges, count, token) =>
+        {
+            await using var command = connection.CreateCommand();
+            BuildBlockRows(command, tenantId, filter, after, ranges, count, emailActors);
+            var rows = new List<(long, StoredEvent)>();
+            await using var reader = await command.ExecuteReaderAsync(token);
+            while (await reader.ReadAsync(token))
+            {
+                rows.Add((reader.GetInt64(1), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) }));
+            }
+
+            return rows;
+        }, ct);
+    }
+
+    /// <summary>
+    /// The blocks that can hold a match of <paramref name="condition"/> within the filter's time range (and before
+    /// <paramref name="after"/>), and the events not yet in a block (<c>text_backlog</c>); null when that backlog is
+    /// larger than <see cref="MaxUnindexedRead"/>, so the caller scans instead. Every event of the filter is in one of them.
+    /// </summary>
+    private static async Task<List<TextBlockRange>?> TextCandidatesAsync(
+        SqliteConnection connection, SqliteTransaction? tx, long tenantId, TextIndexCondition condition, EventFilter filter, EventCursor? after, CancellationToken ct)
+    {
         // CROSS JOIN keeps the index the outer loop: the other way round, FTS5 evaluates the whole MATCH again for each block row.
         // The tenant's own token is left out of the MATCH: it is in every block of the tenant, and ANDing it cost 4 times the
         // lookup of a rare word (bench/RESULTS.md); the join checks the tenant instead.
         var candidates = new List<TextBlockRange>();
         await using (var command = connection.CreateCommand())
         {
+            command.Transaction = tx;
             var sql = new StringBuilder(
                 """
                 SELECT r.first_seq, r.last_seq, r.min_occurred, r.max_occurred
                 FROM text_block_terms f CROSS JOIN text_blocks r ON r.block_id = f.rowid
                 WHERE text_block_terms MATCH $match AND r.tenant_id = $t
                 """);
-            command.Parameters.AddWithValue("$match", match);
+            command.Parameters.AddWithValue("$match", condition.ToFts5());
             command.Parameters.AddWithValue("$t", tenantId);
             if (filter.From is { } fromTime)
             {
@@ -136,16 +175,7 @@ public sealed partial class SqliteStore
             }
         }
 
-        if (candidates.Count > 16)
-        {
-            var blocks = (long)(await ScalarAsync(connection, $"SELECT count(*) FROM text_blocks WHERE tenant_id = {tenantId}", ct))!;
-            if (!TextBlockSearch.IsSelective(candidates.Count, blocks))
-            {
-                return null;
-            }
-        }
-
-        var backlog = await QueryRowAsync(connection, null, "SELECT next_seq, end_seq FROM text_backlog WHERE tenant_id = $p0",
+        var backlog = await QueryRowAsync(connection, tx, "SELECT next_seq, end_seq FROM text_backlog WHERE tenant_id = $p0",
             r => (Next: r.GetInt64(0), End: r.GetInt64(1)), ct, tenantId);
         if (backlog.End > backlog.Next)
         {
@@ -157,19 +187,7 @@ public sealed partial class SqliteStore
             candidates.Add(TextBlockRange.Unindexed(backlog.Next, backlog.End - 1));
         }
 
-        return await TextBlockSearch.PageAsync(candidates, limit, async (ranges, count, token) =>
-        {
-            await using var command = connection.CreateCommand();
-            BuildBlockRows(command, tenantId, filter, after, ranges, count, emailActors);
-            var rows = new List<(long, StoredEvent)>();
-            await using var reader = await command.ExecuteReaderAsync(token);
-            while (await reader.ReadAsync(token))
-            {
-                rows.Add((reader.GetInt64(1), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) }));
-            }
-
-            return rows;
-        }, ct);
+        return candidates;
     }
 
     /// <summary>
@@ -179,18 +197,19 @@ public sealed partial class SqliteStore
     internal static void BuildBlockRows(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, IReadOnlyList<TextBlockRange> ranges, int count, IReadOnlyList<string>? emailActors)
     {
         var (_, _, where) = SqliteSearch.Where(command, tenantId, filter, after, emailActors);
-        var json = new StringBuilder("[");
-        foreach (var range in ranges)
-        {
-            json.Append(json.Length > 1 ? "," : "").Append('[').Append(Rid(tenantId, range.FirstSeq)).Append(',').Append(Rid(tenantId, range.LastSeq)).Append(']');
-        }
-
-        command.Parameters.AddWithValue("$ranges", json.Append(']').ToString());
+        command.Parameters.AddWithValue("$ranges", RidRangesJson(tenantId, ranges));
         command.CommandText =
             "SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM json_each($ranges) j CROSS JOIN events e NOT INDEXED " +
             $"WHERE e.rid BETWEEN (j.value ->> 0) AND (j.value ->> 1) AND {where} " +
             $"ORDER BY e.occurred_at DESC, e.seq DESC LIMIT {count}";
     }
+
+    /// <summary>
+    /// The rid ranges of blocks as a JSON array of <c>[first, last]</c> pairs for <c>json_each</c>, in rid order,
+    /// blocks that follow one another joined into one range (fewer seeks of the table).
+    /// </summary>
+    internal static string RidRangesJson(long tenantId, IEnumerable<TextBlockRange> ranges) =>
+        "[" + string.Join(",", TextBlockSearch.SeqRuns(ranges).Select(r => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[{Rid(tenantId, r.First)},{Rid(tenantId, r.Last)}]"))) + "]";
 
     /// <summary>
     /// Indexes the events stored before the block index existed (<c>text_backlog</c>), a chunk per

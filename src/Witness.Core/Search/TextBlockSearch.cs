@@ -30,6 +30,28 @@ public static class TextBlockSearch
     public const int SampleBlocks = 128;
 
     /// <summary>
+    /// The seq ranges of <paramref name="ranges"/> in seq order, ranges that follow one another or overlap joined
+    /// into one: what a count reads, each run in one stretch of the store's seq order.
+    /// </summary>
+    public static List<(long First, long Last)> SeqRuns(IEnumerable<TextBlockRange> ranges)
+    {
+        var runs = new List<(long First, long Last)>();
+        foreach (var range in ranges.OrderBy(r => r.FirstSeq))
+        {
+            if (runs.Count > 0 && range.FirstSeq <= runs[^1].Last + 1)
+            {
+                runs[^1] = (runs[^1].First, Math.Max(runs[^1].Last, range.LastSeq));
+            }
+            else
+            {
+                runs.Add((range.FirstSeq, range.LastSeq));
+            }
+        }
+
+        return runs;
+    }
+
+    /// <summary>
     /// Reads the page. <paramref name="readRows"/> returns, for a batch of ranges, the matching rows in
     /// search order (<c>occurred_at</c> desc, seq desc), at most the count it is given.
     /// </summary>

@@ -99,4 +99,20 @@ public sealed class TextBlockTests
             Assert.Equal(expected, found);
         }
     }
+
+    [Fact]
+    public void A_counts_runs_join_blocks_that_follow_one_another_and_keep_apart_those_that_do_not()
+    {
+        var runs = TextBlockSearch.SeqRuns(
+        [
+            new TextBlockRange(129, 192, 5, 9),
+            new TextBlockRange(1, 64, 1, 2),
+            new TextBlockRange(65, 128, 3, 4),
+            new TextBlockRange(257, 320, 10, 11),
+            TextBlockRange.Unindexed(300, 400),
+        ]);
+
+        Assert.Equal([(1L, 192L), (257L, 400L)], runs);
+        Assert.Empty(TextBlockSearch.SeqRuns([]));
+    }
 }

@@ -12,7 +12,8 @@ public abstract partial class StoreConformanceTests
     /// <summary>
     /// Events every 20 minutes over the two Rome weekends of 2024 whose Sundays change the clocks
     /// (31 March: 23 hours, 27 October: 25 hours), with five actors (one known only by email, and
-    /// system events without one), three IPs, two targets, failures every seventh event.
+    /// system events without one), three IPs, two targets, failures every seventh event. The description's
+    /// "quarterly audit" is in every third run of 64 events (one free-text block of each three), "deskN" in every block.
     /// </summary>
     private static async Task<string> AppendDstWeekendsAsync(IWitnessStore store)
     {
@@ -34,6 +35,7 @@ public abstract partial class StoreConformanceTests
             };
             e["context"] = new JsonObject { ["ip"] = (i % 3) switch { 0 => "203.0.113.7", 1 => "198.51.100.9", _ => "2001:db8::7" } };
             e["targets"] = new JsonArray(new JsonObject { ["type"] = "inbox", ["id"] = i % 2 == 0 ? "24725" : "24726" });
+            e["description"] = $"{(i / 64 % 3 == 0 ? "Quarterly audit" : "Routine change")} at desk{i % 5}";
         }));
         return tenant;
     }
@@ -57,6 +59,21 @@ public abstract partial class StoreConformanceTests
     [InlineData("q=ip:198.51.100.9 target:24726")]
     [InlineData("q=action:inbox.* -ip:198.51.100.9")]
     [InlineData("q=(type:access OR ip:2001:db8::/32) -category:Teams")]
+    [InlineData("ip=2001:db8::/32")]
+    [InlineData("q=ip:203.0.113.7 -ip:203.0.113.7")]
+    [InlineData("q=quarterly")]
+    [InlineData("q=\"quarterly audit\"")]
+    [InlineData("q=desk3")]
+    [InlineData("q=quarterly OR desk4")]
+    [InlineData("q=\"audit at desk2\" OR \"change at desk1\"")]
+    [InlineData("q=desk3 action:user.login")]
+    [InlineData("q=quarterly action:inbox.update -outcome:failure")]
+    [InlineData("q=quarterly -desk1")]
+    [InlineData("q=quarterly ip:203.0.113.0/24")]
+    [InlineData("q=desk2 actor:u_2")]
+    [InlineData("q=desk2 target:24725")]
+    [InlineData("q=zzzzzz")]
+    [InlineData("q=k3")]
     public async Task Counts_per_day_and_hour_in_the_tenants_zone_equal_what_a_search_with_the_same_filter_lists(string parameters)
     {
         await using var store = await OpenStoreAsync();

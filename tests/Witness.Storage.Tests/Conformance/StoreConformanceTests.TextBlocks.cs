@@ -83,6 +83,33 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task A_free_text_histogram_counts_the_rows_of_the_blocks_and_of_the_backlog_not_every_event()
+    {
+        await using var store = await OpenStoreAsync(textBlockEvents: 8, indexTextBacklogAtStart: false);
+        var tenant = Submit.Tenant();
+        var stored = await AppendWordsAsync(store, tenant, 400);
+        var service = new Witness.Stats.EventStatsService(store, TimeProvider.System);
+        var range = new EventFilter { From = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero), To = new DateTimeOffset(2025, 6, 1, 1, 0, 0, TimeSpan.Zero) };
+        async Task<long> CountAsync(string q) =>
+            (await service.CountAsync(tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc) with { From = range.From, To = range.To }, TimeZoneInfo.Utc, Witness.Stats.StatsBucket.Minute, 0, CancellationToken.None)).Events;
+
+        long Matching(string q) => stored.Count(x => EventFilterMatcher.Matches(SearchQueryParser.Parse(q, TimeZoneInfo.Utc), x.Event, EventIndexKeys.From(x.Event)));
+        var rare = Matching("rarity");
+        Assert.True(rare > 0);
+        Assert.Equal(rare, await CountAsync("rarity"));
+
+        // Blocks removed behind the store's back: the rows only they led to are no longer counted; a term too short
+        // to narrow (no trigram) still scans every event.
+        await SqlAsync(tenant, "DELETE FROM text_blocks WHERE tenant_id = {tenant}");
+        Assert.Equal(0, await CountAsync("rarity"));
+        Assert.Equal(Matching("ra"), await CountAsync("ra"));
+
+        // The same events named as not yet indexed (as migration 013 leaves a store): counted again, from the backlog's rows.
+        await SqlAsync(tenant, "INSERT INTO text_backlog (tenant_id, next_seq, end_seq) VALUES ({tenant}, 1, 401)");
+        Assert.Equal(rare, await CountAsync("rarity"));
+    }
+
+    [Fact]
     public async Task Events_stored_before_the_index_are_found_before_and_after_the_backlog_is_indexed()
     {
         var tenant = Submit.Tenant();
