@@ -8,6 +8,7 @@ namespace Witness.Bench.Capture;
 /// plain / with capture on the same two contexts, and each row gives the median of the rounds. On a loaded machine the
 /// process's CPU time per save (user + system, all its threads) moves far less than the wall time does. Blocks alternate
 /// for <c>--warmup-seconds</c> (default 3) before the timed rounds, so that both paths run tiered-up code.
+/// <c>--entities N</c> and <c>--synchronous FULL|NORMAL</c> run only that row.
 /// </summary>
 internal static class SaveChangesCpu
 {
@@ -22,9 +23,12 @@ internal static class SaveChangesCpu
         Console.WriteLine($"EF Core's own SQLite configuration (EnsureCreated, no pragmas): {SaveChangesBench.DefaultConfiguration()}");
         Console.WriteLine("| entities | synchronous | plain µs/save (CPU) | capture µs/save (CPU) | CPU ratio | plain µs/save (wall) | capture µs/save (wall) | wall ratio | plain KB/save | capture KB/save |");
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var entities in new[] { 1, 100 })
+        // --entities N and --synchronous S pick one row (for long runs of the row being worked on); by default all four.
+        var onlyEntities = Arg("--entities", 0);
+        var onlySynchronous = args.SkipWhile(a => a != "--synchronous").Skip(1).FirstOrDefault();
+        foreach (var entities in new[] { 1, 100 }.Where(e => onlyEntities == 0 || e == onlyEntities))
         {
-            foreach (var synchronous in new[] { "FULL", "NORMAL" })
+            foreach (var synchronous in new[] { "FULL", "NORMAL" }.Where(s => onlySynchronous is null || s == onlySynchronous))
             {
                 var bench = new SaveChangesBench { Entities = entities, Synchronous = synchronous };
                 bench.Setup();
