@@ -8,7 +8,7 @@ using Witness.Bench.Capture;
 
 // The .NET capture libraries' costs (issue 18's measures):
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges     SaveChanges with capture (outbox) vs plain EF Core
-//   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-cpu [--rounds N] [--saves N] [--warmup-seconds N]   the same, CPU and wall time of alternating blocks
+//   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-cpu [--rounds N] [--saves N] [--warmup-seconds N] [--entities N] [--synchronous S]   the same, CPU and wall time of alternating blocks
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- savechanges-profile [--capture] [--entities N] [--synchronous S] [--seconds N]   one kind of save in a loop, for perf
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- record          IAuditLog.Record on the request path
 //   dotnet run -c Release --project bench/Witness.Bench.Capture -- throughput [--events N] [--clients N] [--warmup N] [--rounds N] [--in-flight N]
@@ -35,7 +35,7 @@ switch (mode)
     case "throughput":
         return await ThroughputBench.RunAsync(args);
     default:
-        Console.Error.WriteLine("usage: Witness.Bench.Capture savechanges | savechanges-cpu [--rounds N] [--saves N] [--warmup-seconds N] | record | throughput [--events N] [--clients N] [--warmup N] [--rounds N] [--in-flight N] | savechanges-profile [--capture] [--entities N] [--synchronous S] [--seconds N]");
+        Console.Error.WriteLine("usage: Witness.Bench.Capture savechanges | savechanges-cpu [--rounds N] [--saves N] [--warmup-seconds N] [--entities N] [--synchronous S] | record | throughput [--events N] [--clients N] [--warmup N] [--rounds N] [--in-flight N] | savechanges-profile [--capture] [--entities N] [--synchronous S] [--seconds N]");
         return 2;
 }
 

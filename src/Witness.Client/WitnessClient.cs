@@ -170,6 +170,20 @@ public sealed class WitnessClient
     internal static string NewId(DateTimeOffset now)
     {
         Span<byte> bytes = stackalloc byte[16];
+        NewIdBytes(now, bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    /// <summary>The same id written as its 32 UTF-8 hex digits into <paramref name="utf8"/>, without a string.</summary>
+    internal static void NewId(DateTimeOffset now, Span<byte> utf8)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        NewIdBytes(now, bytes);
+        Convert.TryToHexStringLower(bytes, utf8, out _);
+    }
+
+    private static void NewIdBytes(DateTimeOffset now, Span<byte> bytes)
+    {
         Random.Shared.NextBytes(bytes[6..]);
         var milliseconds = now.ToUnixTimeMilliseconds();
         for (var i = 5; i >= 0; i--)
@@ -180,7 +194,6 @@ public sealed class WitnessClient
 
         bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F));
         bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
-        return Convert.ToHexStringLower(bytes);
     }
 
     private async Task<T> GetJsonAsync<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)

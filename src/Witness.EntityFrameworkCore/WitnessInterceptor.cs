@@ -12,6 +12,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.EntityFrameworkCore.Update;
 using Microsoft.Extensions.Options;
 using Witness.Client;
 
@@ -34,7 +35,9 @@ internal sealed class WitnessInterceptor(
     private readonly ConditionalWeakTable<DbContext, ContextState> _states = [];
     private readonly WitnessEntityOptions _options = entityOptions.Value;
     private readonly ConcurrentDictionary<IProperty, string> _names = new();
-    private readonly ConcurrentDictionary<IProperty, JsonEncodedText> _encodedNames = new();
+
+    // Per entity type of each model, dropped with the model; a weak table is safe for concurrent readers and writers.
+    private readonly ConditionalWeakTable<IEntityType, EntityShape> _shapes = [];
     private static readonly JsonEncodedText IdName = JsonEncodedText.Encode("id");
     private static readonly JsonEncodedText TenantName = JsonEncodedText.Encode("tenant");
     private static readonly JsonEncodedText ActionName = JsonEncodedText.Encode("action");
@@ -63,6 +66,32 @@ internal sealed class WitnessInterceptor(
         /// <summary>Outbox mode: one row's payload, reused from save to save.</summary>
         public ArrayBufferWriter<byte> Row { get; } = new();
 
+        /// <summary>Outbox mode: the 32 UTF-8 hex digits of each event's id, in the order of <see cref="OutboxEvents"/>.</summary>
+        public ArrayBufferWriter<byte> Ids { get; } = new();
+
+        /// <summary>
+        /// Outbox mode: what every event of the save shares, written once per save: <c>occurred_at</c>'s JSON string, then
+        /// the actor's and the request context's JSON (each empty when there is none).
+        /// </summary>
+        public ArrayBufferWriter<byte> Shared { get; } = new();
+
+        public int OccurredAtEnd { get; set; }
+
+        public int ActorEnd { get; set; }
+
+        public ReadOnlySpan<byte> OccurredAt => Shared.WrittenSpan[..OccurredAtEnd];
+
+        public ReadOnlySpan<byte> Actor => Shared.WrittenSpan[OccurredAtEnd..ActorEnd];
+
+        public ReadOnlySpan<byte> RequestContext => Shared.WrittenSpan[ActorEnd..];
+
+        public ReadOnlySpan<byte> Id(int index) => Ids.WrittenSpan.Slice(index * IdLength, IdLength);
+
+        /// <summary>The last entity type seen and its shape: the entries of a save are mostly of one type.</summary>
+        public IEntityType? LastType { get; set; }
+
+        public EntityShape? LastShape { get; set; }
+
         public Utf8JsonWriter? Writer { get; set; }
 
         /// <summary>Outbox mode: when the save began, the time of all its events.</summary>
@@ -83,9 +112,17 @@ internal sealed class WitnessInterceptor(
         /// <summary>The outbox INSERT, prepared once and run again while its connection stays open (its parameters re-filled).</summary>
         public DbCommand? OutboxCommand { get; private set; }
 
-        public void KeepOutboxCommand(DbCommand command, DbConnection connection)
+        /// <summary>True when <see cref="OutboxCommand"/> casts its payload to text (SQLite), so that it may be bound as UTF-8 bytes.</summary>
+        public bool OutboxCastsPayload { get; private set; }
+
+        /// <summary>Whether the open connection's SQLite database stores text as UTF-8; null until asked.</summary>
+        public bool? Utf8Database { get; set; }
+
+        public void KeepOutboxCommand(DbCommand command, bool castsPayload, DbConnection connection)
         {
             OutboxCommand = command;
+            OutboxCastsPayload = castsPayload;
+            Utf8Database = null;
             // A closed connection may come back with another pooled handle, and a provider's prepared statements belong
             // to the old one: the command lives only as long as this open connection.
             connection.StateChange += DropOutboxCommand;
@@ -98,6 +135,7 @@ internal sealed class WitnessInterceptor(
                 connection.StateChange -= DropOutboxCommand;
                 OutboxCommand?.Dispose();
                 OutboxCommand = null;
+                Utf8Database = null;
             }
         }
 
@@ -108,7 +146,15 @@ internal sealed class WitnessInterceptor(
     private sealed record PendingChange(EntityEntry Entry, EntityAuditMap Map, string Crud, AuditEvent Event, bool OriginalsUnknown);
 
     /// <summary>One event of an outbox save: written already (<see cref="Length"/> bytes at <see cref="Start"/> of the state's buffer), or a create to write once the keys are known.</summary>
-    private readonly record struct OutboxEvent(string Id, int Start, int Length, EntityEntry? Created, EntityAuditMap? Map);
+    private readonly record struct OutboxEvent(int Start, int Length, EntityEntry? Created, EntityShape? Shape);
+
+    /// <summary>One outbox row: its first event's id, its events as a UTF-8 JSON array, how many.</summary>
+    private readonly record struct OutboxRow(string FirstId, ReadOnlyMemory<byte> Payload, int Count);
+
+    /// <summary>From this size on a row's payload is bound as UTF-8 bytes where the INSERT can take them (see <see cref="PayloadValue"/>).</summary>
+    private const int LargePayload = 16 * 1024;
+
+    private const int IdLength = 32;
 
     public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -270,6 +316,7 @@ internal sealed class WitnessInterceptor(
         state.Pending.Clear();
         state.OutboxEvents.Clear();
         state.Written.ResetWrittenCount();
+        state.Ids.ResetWrittenCount();
         var tracker = context.ChangeTracker;
         if (tracker.AutoDetectChangesEnabled)
         {
@@ -332,6 +379,7 @@ internal sealed class WitnessInterceptor(
         var actor = contextAccessor?.Actor;
         var requestContext = contextAccessor?.Context;
         var now = state.Now = clock.GetUtcNow();
+        var shared = false;
         foreach (var entry in context.ChangeTracker.Entries())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted) || _options.Find(entry.Metadata.ClrType) is not { } map)
@@ -341,7 +389,13 @@ internal sealed class WitnessInterceptor(
 
             if (_options.UseOutbox)
             {
-                WriteOutboxEvent(state, entry, map, actor, requestContext, now);
+                if (!shared)
+                {
+                    WriteShared(state, actor, requestContext, now);
+                    shared = true;
+                }
+
+                WriteOutboxEvent(state, entry, Shape(state, entry.Metadata));
                 continue;
             }
 
@@ -413,35 +467,64 @@ internal sealed class WitnessInterceptor(
     /// serializes to, without building an <see cref="AuditEvent"/> and its <see cref="JsonObject"/> snapshots. An update
     /// or delete is written now, before the save accepts its values; a create once the database has given it its key.
     /// </summary>
-    private void WriteOutboxEvent(ContextState state, EntityEntry entry, EntityAuditMap map, AuditActor? actor, AuditContext? requestContext, DateTimeOffset now)
+    private void WriteOutboxEvent(ContextState state, EntityEntry entry, EntityShape shape)
     {
-        var id = WitnessClient.NewId(now);
-        if (entry.State == EntityState.Added)
+        var index = state.OutboxEvents.Count;
+        WitnessClient.NewId(state.Now, state.Ids.GetSpan(IdLength)[..IdLength]);
+        state.Ids.Advance(IdLength);
+        var entityState = entry.State;
+        if (entityState == EntityState.Added)
         {
-            state.OutboxEvents.Add(new OutboxEvent(id, 0, 0, entry, map));
+            state.OutboxEvents.Add(new OutboxEvent(0, 0, entry, shape));
             return;
+        }
+
+        var update = EntityShape.UpdateEntry(entry);
+        var properties = shape.Properties;
+        // Per property: 1 = marked modified, 2 = its value changed. Before/after hold the changed ones; when properties are
+        // marked modified but none changed (an entity attached with Update()), the originals are unknown and after holds
+        // the modified ones.
+        Span<byte> marks = properties.Length <= 256 ? stackalloc byte[properties.Length] : new byte[properties.Length];
+        var modified = entityState == EntityState.Modified;
+        var originalsUnknown = false;
+        if (modified)
+        {
+            var anyModified = false;
+            var anyChanged = false;
+            for (var i = 0; i < properties.Length; i++)
+            {
+                if (update.IsModified(properties[i].Property))
+                {
+                    anyModified = true;
+                    marks[i] = 1;
+                    if (properties[i].Differs(update))
+                    {
+                        anyChanged = true;
+                        marks[i] = 3;
+                    }
+                }
+            }
+
+            originalsUnknown = anyModified && !anyChanged;
         }
 
         var start = state.Written.WrittenCount;
         var writer = Writer(state, state.Written);
-        var modified = entry.State == EntityState.Modified;
-        var originalsUnknown = false;
-        var changed = modified ? Changed(entry, out originalsUnknown) : null;
-        WriteEventStart(writer, id, modified ? map.UpdateAction : map.DeleteAction, actor, now);
-        WriteTarget(writer, entry, map);
-        WriteContext(writer, requestContext);
+        WriteEventStart(writer, state, state.Id(index), modified ? shape.UpdateAction : shape.DeleteAction);
+        WriteTarget(writer, entry, update, shape);
+        WriteContext(writer, state);
         writer.WritePropertyName(ChangesName);
         writer.WriteStartObject();
         if (!originalsUnknown)
         {
             writer.WritePropertyName(BeforeName);
-            WriteSnapshot(writer, changed ?? (IEnumerable<PropertyEntry>)entry.Properties, map, original: true);
+            WriteSnapshot(writer, shape, update, marks, modified ? (byte)2 : (byte)0, original: true);
         }
 
         if (modified)
         {
             writer.WritePropertyName(AfterName);
-            WriteSnapshot(writer, changed!, map, original: false);
+            WriteSnapshot(writer, shape, update, marks, originalsUnknown ? (byte)1 : (byte)2, original: false);
         }
 
         writer.WriteEndObject();
@@ -455,10 +538,48 @@ internal sealed class WitnessInterceptor(
 
         writer.WriteEndObject();
         writer.Flush();
-        state.OutboxEvents.Add(new OutboxEvent(id, start, state.Written.WrittenCount - start, null, null));
+        state.OutboxEvents.Add(new OutboxEvent(start, state.Written.WrittenCount - start, null, null));
     }
 
-    private void WriteEventStart(Utf8JsonWriter writer, string id, string action, AuditActor? actor, DateTimeOffset now)
+    private EntityShape Shape(ContextState state, IEntityType entityType)
+    {
+        if (!ReferenceEquals(state.LastType, entityType))
+        {
+            state.LastShape = _shapes.GetValue(entityType, NewShape);
+            state.LastType = entityType;
+        }
+
+        return state.LastShape!;
+    }
+
+    private EntityShape NewShape(IEntityType entityType) =>
+        new(entityType, _options.Find(entityType.ClrType) ?? throw new InvalidOperationException($"{entityType.ClrType} is not mapped for Witness."));
+
+    /// <summary>What every event of the save shares, written once: the time, the actor, the request context.</summary>
+    private static void WriteShared(ContextState state, AuditActor? actor, AuditContext? requestContext, DateTimeOffset now)
+    {
+        state.Shared.ResetWrittenCount();
+        var writer = Writer(state, state.Shared);
+        writer.WriteStringValue(now);
+        writer.Flush();
+        state.OccurredAtEnd = state.Shared.WrittenCount;
+        if (actor is not null)
+        {
+            writer = Writer(state, state.Shared);
+            JsonSerializer.Serialize(writer, actor, ClientJson.Default.AuditActor);
+            writer.Flush();
+        }
+
+        state.ActorEnd = state.Shared.WrittenCount;
+        if (requestContext is not null)
+        {
+            writer = Writer(state, state.Shared);
+            JsonSerializer.Serialize(writer, requestContext, ClientJson.Default.AuditContext);
+            writer.Flush();
+        }
+    }
+
+    private void WriteEventStart(Utf8JsonWriter writer, ContextState state, ReadOnlySpan<byte> id, JsonEncodedText action)
     {
         writer.WriteStartObject();
         writer.WriteString(IdName, id);
@@ -468,70 +589,51 @@ internal sealed class WitnessInterceptor(
         }
 
         writer.WriteString(ActionName, action);
-        writer.WriteString(OccurredAtName, now);
-        if (actor is not null)
+        writer.WritePropertyName(OccurredAtName);
+        writer.WriteRawValue(state.OccurredAt, skipInputValidation: true);
+        if (!state.Actor.IsEmpty)
         {
             writer.WritePropertyName(ActorName);
-            JsonSerializer.Serialize(writer, actor, ClientJson.Default.AuditActor);
+            writer.WriteRawValue(state.Actor, skipInputValidation: true);
         }
 
         writer.WritePropertyName(TargetsName);
     }
 
-    private static void WriteTarget(Utf8JsonWriter writer, EntityEntry entry, EntityAuditMap map)
+    private static void WriteTarget(Utf8JsonWriter writer, EntityEntry entry, IUpdateEntry update, EntityShape shape)
     {
-        var target = Target(entry, map);
         writer.WriteStartArray();
         writer.WriteStartObject();
-        writer.WriteString(TypeName, target.Type);
-        if (target.Id is not null)
+        writer.WriteString(TypeName, shape.TargetType);
+        shape.WriteId(writer, IdName, update);
+        if (shape.Map.Name is { } name && name(entry.Entity) is { } targetName)
         {
-            writer.WriteString(IdName, target.Id);
-        }
-
-        if (target.Name is not null)
-        {
-            writer.WriteString(NameName, target.Name);
+            writer.WriteString(NameName, targetName);
         }
 
         writer.WriteEndObject();
         writer.WriteEndArray();
     }
 
-    private static void WriteContext(Utf8JsonWriter writer, AuditContext? requestContext)
+    private static void WriteContext(Utf8JsonWriter writer, ContextState state)
     {
-        if (requestContext is not null)
+        if (!state.RequestContext.IsEmpty)
         {
             writer.WritePropertyName(ContextName);
-            JsonSerializer.Serialize(writer, requestContext, ClientJson.Default.AuditContext);
+            writer.WriteRawValue(state.RequestContext, skipInputValidation: true);
         }
     }
 
-    private void WriteSnapshot(Utf8JsonWriter writer, IEnumerable<PropertyEntry> properties, EntityAuditMap map, bool original)
+    /// <summary>The properties whose <paramref name="marks"/> have a bit of <paramref name="mask"/> (every property for 0).</summary>
+    private static void WriteSnapshot(Utf8JsonWriter writer, EntityShape shape, IUpdateEntry update, ReadOnlySpan<byte> marks, byte mask, bool original)
     {
         writer.WriteStartObject();
-        foreach (var p in properties)
+        var properties = shape.Properties;
+        for (var i = 0; i < properties.Length; i++)
         {
-            writer.WritePropertyName(EncodedName(p.Metadata));
-            if (map.Sensitive.Contains(p.Metadata.Name))
+            if (mask == 0 || (marks[i] & mask) != 0)
             {
-                writer.WriteStringValue(Redacted);
-                continue;
-            }
-
-            switch (original ? p.OriginalValue : p.CurrentValue)
-            {
-                case null: writer.WriteNullValue(); break;
-                case string v: writer.WriteStringValue(v); break;
-                case bool v: writer.WriteBooleanValue(v); break;
-                case int v: writer.WriteNumberValue(v); break;
-                case long v: writer.WriteNumberValue(v); break;
-                case short v: writer.WriteNumberValue(v); break;
-                case byte v: writer.WriteNumberValue(v); break;
-                case decimal v: writer.WriteNumberValue(v); break;
-                case double v: writer.WriteNumberValue(v); break;
-                case float v: writer.WriteNumberValue(v); break;
-                case var v: writer.WriteStringValue(Text(v)); break;
+                properties[i].Write(writer, update, original);
             }
         }
 
@@ -553,11 +655,8 @@ internal sealed class WitnessInterceptor(
     }
 
     /// <summary>Outbox mode, after the save: the rows' payloads, creates written now that their keys are known.</summary>
-    private IEnumerable<(string FirstId, string Payload, int Count)> OutboxPayloads(ContextState state)
+    private IEnumerable<OutboxRow> OutboxPayloads(ContextState state)
     {
-        var actor = contextAccessor?.Actor;
-        var requestContext = contextAccessor?.Context;
-        var now = state.Now;
         var events = state.OutboxEvents;
         var rowSize = _options.OutboxBatchSize;
         for (var start = 0; start < events.Count; start += rowSize)
@@ -571,13 +670,14 @@ internal sealed class WitnessInterceptor(
                 var e = events[i];
                 if (e.Created is { } entry)
                 {
-                    WriteEventStart(writer, e.Id, e.Map!.CreateAction, actor, now);
-                    WriteTarget(writer, entry, e.Map);
-                    WriteContext(writer, requestContext);
+                    var update = EntityShape.UpdateEntry(entry);
+                    WriteEventStart(writer, state, state.Id(i), e.Shape!.CreateAction);
+                    WriteTarget(writer, entry, update, e.Shape);
+                    WriteContext(writer, state);
                     writer.WritePropertyName(ChangesName);
                     writer.WriteStartObject();
                     writer.WritePropertyName(AfterName);
-                    WriteSnapshot(writer, entry.Properties, e.Map, original: false);
+                    WriteSnapshot(writer, e.Shape, update, default, 0, original: false);
                     writer.WriteEndObject();
                     writer.WriteEndObject();
                 }
@@ -589,7 +689,7 @@ internal sealed class WitnessInterceptor(
 
             writer.WriteEndArray();
             writer.Flush();
-            yield return (events[start].Id, Encoding.UTF8.GetString(state.Row.WrittenSpan), count);
+            yield return new OutboxRow(Encoding.ASCII.GetString(state.Id(start)), state.Row.WrittenMemory, count);
         }
     }
 
@@ -717,10 +817,10 @@ internal sealed class WitnessInterceptor(
         return (_states.GetOrCreateValue(context), auditEvent);
     }
 
-    private static (string FirstId, string Payload, int Count) BulkRow(AuditEvent bulk) =>
-        (bulk.Id!, JsonSerializer.Serialize([bulk], ClientJson.Default.ListAuditEvent), 1);
+    private static OutboxRow BulkRow(AuditEvent bulk) =>
+        new(bulk.Id!, JsonSerializer.SerializeToUtf8Bytes([bulk], ClientJson.Default.ListAuditEvent), 1);
 
-    private void WriteOutbox(DbContext context, ContextState state, IEnumerable<(string FirstId, string Payload, int Count)> rows)
+    private void WriteOutbox(DbContext context, ContextState state, IEnumerable<OutboxRow> rows)
     {
         var busy = state.Busy;
         state.Busy = true;
@@ -739,7 +839,7 @@ internal sealed class WitnessInterceptor(
         }
     }
 
-    private async Task WriteOutboxAsync(DbContext context, ContextState state, IEnumerable<(string FirstId, string Payload, int Count)> rows, CancellationToken cancellationToken)
+    private async Task WriteOutboxAsync(DbContext context, ContextState state, IEnumerable<OutboxRow> rows, CancellationToken cancellationToken)
     {
         var busy = state.Busy;
         state.Busy = true;
@@ -763,26 +863,50 @@ internal sealed class WitnessInterceptor(
     // interception cost more than the insert itself. The command is built once and kept while the context's connection
     // stays open: a provider that keeps prepared statements per command (Microsoft.Data.Sqlite) then prepares the INSERT
     // once for all the saves of that open connection. Names come from the model, quoted by the provider.
-    private DbCommand OutboxInsert(DbContext context, ContextState state, (string FirstId, string Payload, int Count) row)
+    private DbCommand OutboxInsert(DbContext context, ContextState state, OutboxRow row)
     {
         var connection = context.Database.GetDbConnection();
         var command = state.OutboxCommand;
         if (command is null || command.Connection != connection)
         {
             command?.Dispose();
-            command = NewOutboxInsert(context, connection);
-            state.KeepOutboxCommand(command, connection);
+            var (created, castsPayload) = NewOutboxInsert(context, connection);
+            command = created;
+            state.KeepOutboxCommand(command, castsPayload, connection);
         }
 
         command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
         command.Parameters[0].Value = row.FirstId;
-        command.Parameters[1].Value = row.Payload;
+        command.Parameters[1].Value = PayloadValue(command, state, row.Payload);
         command.Parameters[2].Value = row.Count;
         command.Parameters[3].Value = clock.GetUtcNow();
         return command;
     }
 
-    private static DbCommand NewOutboxInsert(DbContext context, DbConnection connection)
+    // The payload is written as UTF-8, and a string parameter costs it twice over: the string made from it (twice its size),
+    // and on SQLite the UTF-8 copy the provider makes of that string to bind it. For a large row (a save of many entities)
+    // on SQLite the bytes themselves are bound and the INSERT casts them to TEXT, which SQLite does by taking them as text
+    // in the database's encoding: the same stored text, made once. Only where that encoding is UTF-8 (asked once per open
+    // connection; a UTF-16 database would read the bytes as UTF-16) and only for large rows, which pay the question back.
+    private static object PayloadValue(DbCommand command, ContextState state, ReadOnlyMemory<byte> payload)
+    {
+        if (state.OutboxCastsPayload && payload.Length >= LargePayload && (state.Utf8Database ??= StoresUtf8(command)))
+        {
+            return payload.ToArray();
+        }
+
+        return Encoding.UTF8.GetString(payload.Span);
+    }
+
+    private static bool StoresUtf8(DbCommand insert)
+    {
+        using var command = insert.Connection!.CreateCommand();
+        command.Transaction = insert.Transaction;
+        command.CommandText = "PRAGMA encoding";
+        return command.ExecuteScalar() is string encoding && string.Equals(encoding, "UTF-8", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static (DbCommand Command, bool CastsPayload) NewOutboxInsert(DbContext context, DbConnection connection)
     {
         var entity = context.Model.FindEntityType(typeof(WitnessOutboxMessage))
             ?? throw new InvalidOperationException($"The outbox is not in {context.GetType().Name}'s model: call modelBuilder.AddWitnessOutbox() in OnModelCreating.");
@@ -790,11 +914,14 @@ internal sealed class WitnessInterceptor(
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!);
 
+        // CAST of a text value to TEXT leaves it as it is, so a string bound instead of bytes stores the same.
+        var castsPayload = connection.GetType().FullName == "Microsoft.Data.Sqlite.SqliteConnection";
+        var payload = sql.GenerateParameterNamePlaceholder("p1");
         var command = connection.CreateCommand();
         command.CommandText =
             $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} " +
             $"({Column(nameof(WitnessOutboxMessage.EventId))}, {Column(nameof(WitnessOutboxMessage.Payload))}, {Column(nameof(WitnessOutboxMessage.EventCount))}, {Column(nameof(WitnessOutboxMessage.CreatedAt))}) " +
-            $"VALUES ({sql.GenerateParameterNamePlaceholder("p0")}, {sql.GenerateParameterNamePlaceholder("p1")}, {sql.GenerateParameterNamePlaceholder("p2")}, {sql.GenerateParameterNamePlaceholder("p3")})";
+            $"VALUES ({sql.GenerateParameterNamePlaceholder("p0")}, {(castsPayload ? $"CAST({payload} AS TEXT)" : payload)}, {sql.GenerateParameterNamePlaceholder("p2")}, {sql.GenerateParameterNamePlaceholder("p3")})";
         for (var i = 0; i < 4; i++)
         {
             var parameter = command.CreateParameter();
@@ -802,7 +929,7 @@ internal sealed class WitnessInterceptor(
             command.Parameters.Add(parameter);
         }
 
-        return command;
+        return (command, castsPayload);
     }
 
     private static AuditTarget Target(EntityEntry entry, EntityAuditMap map)
@@ -839,8 +966,6 @@ internal sealed class WitnessInterceptor(
     // Converted once per property of a model, not once per property of every event.
     private string Name(IProperty property) => _names.GetOrAdd(property, static p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name));
 
-    private JsonEncodedText EncodedName(IProperty property) => _encodedNames.GetOrAdd(property, static p => JsonEncodedText.Encode(JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)));
-
     private static JsonValue? Node(object? value) => value switch
     {
         null => null,
@@ -856,12 +981,5 @@ internal sealed class WitnessInterceptor(
         _ => JsonValue.Create(Text(value)),
     };
 
-    private static string? Text(object? value) => value switch
-    {
-        null => null,
-        DateTimeOffset d => d.ToString("O", CultureInfo.InvariantCulture),
-        DateTime d => d.ToString("O", CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString(),
-    };
+    private static string? Text(object? value) => PropertyShape.Text(value);
 }
