@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Witness.Client;
 
 /// <summary>
-/// One audit event as Witness takes and returns it (SPEC §2). Only <see cref="Action"/> is required, and
+/// One audit event as Witness takes and returns it (docs/events.md). Only <see cref="Action"/> is required, and
 /// <see cref="Tenant"/> unless the API key is bound to one. <see cref="Id"/> makes a send idempotent: the
 /// client and the background sender fill it in when it is empty, so a retried send is stored once.
 /// The server fills <see cref="Seq"/>, <see cref="ReceivedAt"/>, <see cref="Hash"/> and, when empty, <see cref="Description"/>.

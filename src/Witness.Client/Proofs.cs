@@ -12,7 +12,7 @@ public sealed record ConsistencyProof(long From, long To, string FromRoot, strin
 /// <summary>A checkpoint whose signature verified: origin, tree size and root hash.</summary>
 public sealed record VerifiedCheckpoint(string Origin, long Size, byte[] RootHash);
 
-/// <summary>Which events to search or export. Every filter is optional; see SPEC §4 for their meaning.</summary>
+/// <summary>Which events to search or export. Every filter is optional; they mean what the filters of <c>GET /v1/events</c> mean (README, Searching).</summary>
 public sealed record EventQuery
 {
     public DateTimeOffset? From { get; init; }
@@ -36,7 +36,7 @@ public sealed record EventQuery
 
     public string? Ip { get; init; }
 
-    /// <summary>A search-language query (SPEC §5).</summary>
+    /// <summary>A query in the search language (README, Searching).</summary>
     public string? Q { get; init; }
 
     /// <summary>Events per page, 1–1,000.</summary>

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace Witness.Client;
 
 /// <summary>
-/// The Witness HTTP API (SPEC §4, §7) as a typed client. Get it from DI after
+/// The Witness HTTP API (README, <c>GET /openapi/v1.json</c>) as a typed client. Get it from DI after
 /// <see cref="WitnessServiceCollectionExtensions.AddWitnessClient"/>: its <see cref="HttpClient"/> comes from
 /// <c>IHttpClientFactory</c> with the standard resilience handler, so transient failures are retried; that is
 /// safe for sends because every event carries an id. Every method throws <see cref="WitnessApiException"/>

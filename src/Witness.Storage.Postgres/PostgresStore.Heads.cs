@@ -6,7 +6,12 @@ namespace Witness.Storage.Postgres;
 public sealed partial class PostgresStore : IHeadsLogStore
 {
     // The advisory lock that serializes heads-log appends of every instance ('heads' in ASCII).
-    private const long HeadsLockKey = 0x6865616473;
+    internal const long HeadsLockKey = 0x6865616473;
+
+    // This process's appends take turns here before opening a connection: each waiter on the advisory lock held a pooled
+    // connection, so a burst of proof requests for checkpoints not yet in the log (more than the pool holds) emptied the
+    // pool. The advisory lock still orders one instance's append against another's.
+    private readonly SemaphoreSlim _headsAppends = new(1, 1);
 
     public INodeSource HeadsNodes => new PostgresHeadsNodes(this);
 
@@ -14,6 +19,19 @@ public sealed partial class PostgresStore : IHeadsLogStore
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(plan);
+        await _headsAppends.WaitAsync(ct);
+        try
+        {
+            return await AppendHeadInTurnAsync(entry, plan, ct);
+        }
+        finally
+        {
+            _headsAppends.Release();
+        }
+    }
+
+    private async Task<long> AppendHeadInTurnAsync(byte[] entry, Func<MerkleFrontier, HeadsAppendPlan> plan, CancellationToken ct)
+    {
         await using var connection = await Data.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using (var lockCommand = Command(connection, "SELECT pg_advisory_xact_lock($1)", [HeadsLockKey]))

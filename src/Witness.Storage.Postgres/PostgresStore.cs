@@ -256,5 +256,6 @@ public sealed partial class PostgresStore : IWitnessStore, ISharedLogStore
         }
 
         await _owner.DisposeAsync();
+        _headsAppends.Dispose();
     }
 }

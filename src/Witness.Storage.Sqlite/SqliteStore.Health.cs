@@ -12,7 +12,7 @@ public sealed partial class SqliteStore : IStoreHealth
         var applied = Convert.ToInt32(await ScalarAsync(connection, "SELECT count(*) FROM schema_migrations", ct), System.Globalization.CultureInfo.InvariantCulture);
         var known = typeof(SqliteStore).Assembly.GetManifestResourceNames().Count(n => n.EndsWith(".sql", StringComparison.Ordinal));
         // SQLite hands a new connection a descriptor it kept open from before, so a file that became
-        // read-only is found by opening it for writing here; the folder must take new files (the WAL).
+        // read-only is found by asking for write access here; the folder must take new files (the WAL).
         var writeError = FilesRefuseWrites();
         try
         {
@@ -36,9 +36,19 @@ public sealed partial class SqliteStore : IStoreHealth
         {
             foreach (var file in (string[])[database, database + "-wal"])
             {
-                if (File.Exists(file))
+                if (!File.Exists(file))
+                {
+                    continue;
+                }
+
+                if (OperatingSystem.IsWindows())
                 {
                     using var opened = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                }
+                else if (FileWriteAccess.Refusal(file) is { } refusal)
+                {
+                    // Asked, not opened: closing a descriptor of a file SQLite has open drops its locks (FileWriteAccess).
+                    return refusal;
                 }
             }
 

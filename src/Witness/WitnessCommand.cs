@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +21,8 @@ internal static class WitnessCommand
         var command = new Command(Name, "Run a witness (C2SP tlog-witness): POST /add-checkpoint cosigns a log's checkpoint only when it is a consistent extension of the last one it cosigned.")
         {
             data, name, config, urls, WitnessCli.VerboseOption,
+            // Parsed as a root of its own (WitnessCli.RunAsync), so it gets no --help unless it adds one.
+            new HelpOption(),
         };
         command.SetAction(async (parse, ct) =>
         {

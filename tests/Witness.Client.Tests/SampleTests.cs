@@ -13,7 +13,8 @@ public sealed class SampleTests
     public async Task Create_update_and_delete_through_the_sample_appear_in_Witness_with_actor_changes_and_descriptions()
     {
         await using var witness = await WitnessServer.CreateAsync();
-        var folder = Folder();
+        using var temp = new TempDirectory("helpdesk");
+        var folder = temp.Path;
         await using var sample = await StartSampleAsync(witness, folder);
         using var http = SampleHttp(sample, "ada@example.com");
 
@@ -50,7 +51,8 @@ public sealed class SampleTests
     public async Task Witness_killed_during_500_changes_the_sample_still_answers_and_every_change_arrives_exactly_once()
     {
         await using var witness = await WitnessServer.CreateAsync();
-        var folder = Folder();
+        using var temp = new TempDirectory("helpdesk");
+        var folder = temp.Path;
         await using var sample = await StartSampleAsync(witness, folder);
         using var http = SampleHttp(sample, "bob@example.com");
 
@@ -92,18 +94,21 @@ public sealed class SampleTests
     public async Task The_sample_killed_with_events_in_its_outbox_loses_none_after_a_restart()
     {
         await using var witness = await WitnessServer.CreateAsync(start: false);
-        var folder = Folder();
-        var first = await StartSampleAsync(witness, folder);
-        using (var http = SampleHttp(first, "cy@example.com"))
+        using var temp = new TempDirectory("helpdesk");
+        var folder = temp.Path;
+        await using (var first = await StartSampleAsync(witness, folder))
         {
-            for (var i = 0; i < 40; i++)
+            using (var http = SampleHttp(first, "cy@example.com"))
             {
-                Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/automation-rules", new { name = $"rule {i}" })).StatusCode);
+                for (var i = 0; i < 40; i++)
+                {
+                    Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/automation-rules", new { name = $"rule {i}" })).StatusCode);
+                }
             }
+
+            await first.KillAsync();
         }
 
-        await first.KillAsync();
-        await first.DisposeAsync();
         Assert.Equal(40, OutboxCount(folder));
 
         await witness.StartAsync();
@@ -120,13 +125,6 @@ public sealed class SampleTests
         }
 
         Assert.Equal(0, OutboxCount(folder));
-    }
-
-    private static string Folder()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), $"helpdesk-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        return folder;
     }
 
     private static Task<ChildProcess> StartSampleAsync(WitnessServer witness, string folder) =>

@@ -61,11 +61,20 @@ public sealed class RunningServer : IAsyncDisposable
             options.PostgresConnectionString = database.ConnectionString;
         }
 
-        configure?.Invoke(options);
-        var app = await WitnessServer.BuildAsync(options);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new RunningServer(app, new Uri(address), dataDirectory, options, ownsData);
+        try
+        {
+            configure?.Invoke(options);
+            var app = await WitnessServer.BuildAsync(options);
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            return new RunningServer(app, new Uri(address), dataDirectory, options, ownsData);
+        }
+        catch when (ownsData)
+        {
+            // A server that did not start is not disposed by the test: what it made for itself goes here.
+            await DeleteOwnDataAsync(dataDirectory);
+            throw;
+        }
     }
 
     /// <summary>
@@ -111,12 +120,17 @@ public sealed class RunningServer : IAsyncDisposable
         await _app.DisposeAsync();
         if (_ownsData)
         {
-            if (Databases.TryRemove(DataDirectory, out var database))
-            {
-                await (await database.Value).DisposeAsync();
-            }
-
-            TempFolder.Delete(DataDirectory);
+            await DeleteOwnDataAsync(DataDirectory);
         }
+    }
+
+    private static async Task DeleteOwnDataAsync(string dataDirectory)
+    {
+        if (Databases.TryRemove(dataDirectory, out var database))
+        {
+            await (await database.Value).DisposeAsync();
+        }
+
+        TempFolder.Delete(dataDirectory);
     }
 }

@@ -334,7 +334,7 @@ internal sealed partial class StreamService(
         CheckList(errors, "categories", r.WrongType.Contains("categories"), r.Categories, c => c.Length is >= 1 and <= 128 && !c.Any(char.IsControl), "must be a category name of 1 to 128 characters");
         if (r.WrongType.Contains("query") || r.Query?.Length > 2000)
         {
-            errors.Add(new("query", "must be a search (SPEC §5) of at most 2000 characters"));
+            errors.Add(new("query", "must be a search in the search language (README, Searching) of at most 2000 characters"));
         }
         else if (!string.IsNullOrWhiteSpace(r.Query))
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HelpDesk;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,12 +9,48 @@ using Witness.EntityFrameworkCore;
 
 namespace Witness.Client.Tests.Support;
 
-/// <summary>The sample's DbContext in a host of the test's own, on a fresh SQLite file, capturing into the outbox.</summary>
-public static class HelpDeskHost
+/// <summary>
+/// The sample's DbContext in a host of the test's own, on a fresh SQLite file, capturing into the outbox. Disposing it
+/// disposes the host and deletes the file with its <c>-wal</c> and <c>-shm</c>.
+/// </summary>
+public sealed class HelpDeskHost : IHost
 {
-    public static IHost Build(WitnessServer witness, string? databasePath = null)
+    private readonly IHost _host;
+    private readonly string _databasePath;
+    private readonly string _connectionString;
+
+    private HelpDeskHost(IHost host, string databasePath, string connectionString)
     {
-        databasePath ??= Path.Combine(Path.GetTempPath(), $"helpdesk-{Guid.NewGuid():N}.db");
+        _host = host;
+        _databasePath = databasePath;
+        _connectionString = connectionString;
+    }
+
+    public IServiceProvider Services => _host.Services;
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _host.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _host.StopAsync(cancellationToken);
+
+    public void Dispose()
+    {
+        _host.Dispose();
+        // Pooled connections keep the file open (and would write its -wal and -shm again when they close).
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+        {
+            File.Delete(_databasePath + suffix);
+        }
+    }
+
+    public static HelpDeskHost Build(WitnessServer witness)
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"helpdesk-{Guid.NewGuid():N}.db");
+        var connectionString = $"Data Source={databasePath};Default Timeout=60";
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddWitnessClient(
@@ -32,14 +69,22 @@ public static class HelpDeskHost
             o.Map<InboxWebhook>("inbox_webhook", w => w.Url);
         });
         builder.Services.AddDbContext<HelpDeskDb>((sp, o) => o
-            .UseSqlite($"Data Source={databasePath};Default Timeout=60")
+            .UseSqlite(connectionString)
             .AddWitnessInterceptor(sp));
-        var host = builder.Build();
-        using var scope = host.Services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<HelpDeskDb>();
-        db.Database.EnsureCreated();
-        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
-        return host;
+        var host = new HelpDeskHost(builder.Build(), databasePath, connectionString);
+        try
+        {
+            using var scope = host.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<HelpDeskDb>();
+            db.Database.EnsureCreated();
+            db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The events waiting in the outbox, in order: each row holds the events of one SaveChanges as a JSON array.</summary>

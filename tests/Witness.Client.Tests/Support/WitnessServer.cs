@@ -34,16 +34,34 @@ public sealed class WitnessServer : IAsyncDisposable
     {
         var data = Path.Combine(Path.GetTempPath(), $"witness-client-{Guid.NewGuid():N}");
         Directory.CreateDirectory(data);
-        var tenant = "t" + Guid.NewGuid().ToString("N")[..8];
-        var (exit, output, error) = await ChildProcess.RunAsync("witness.dll", "keys", "create", "--tenant", tenant, "--scopes", "events:write,events:read", "--data", data);
-        Assert.True(exit == 0, output + error);
-        var server = new WitnessServer(data, ChildProcess.FreePort(), tenant, output.Trim().Split('\n')[^1].Trim());
-        if (start)
+        WitnessServer? server = null;
+        try
         {
-            await server.StartAsync();
-        }
+            var tenant = "t" + Guid.NewGuid().ToString("N")[..8];
+            var (exit, output, error) = await ChildProcess.RunAsync("witness.dll", "keys", "create", "--tenant", tenant, "--scopes", "events:write,events:read", "--data", data);
+            Assert.True(exit == 0, output + error);
+            server = new WitnessServer(data, ChildProcess.FreePort(), tenant, output.Trim().Split('\n')[^1].Trim());
+            if (start)
+            {
+                await server.StartAsync();
+            }
 
-        return server;
+            return server;
+        }
+        catch
+        {
+            // A server that never started is not disposed by the test: its folder goes here.
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+            else
+            {
+                TempDirectory.Delete(data);
+            }
+
+            throw;
+        }
     }
 
     public async Task StartAsync() =>
@@ -112,13 +130,6 @@ public sealed class WitnessServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
-        try
-        {
-            Directory.Delete(Data, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held open; the temp cleaner will take it.
-        }
+        TempDirectory.Delete(Data);
     }
 }

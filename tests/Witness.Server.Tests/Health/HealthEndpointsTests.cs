@@ -52,6 +52,33 @@ public sealed class HealthEndpointsTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/ready")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_readiness_probe_keeps_the_servers_sqlite_locks_so_a_command_beside_it_leaves_its_wal_and_sees_its_commits()
+    {
+        await using var server = await RunningServer.StartAsync(sqliteOnly: true);
+        var tenant = Some.Tenant();
+        using var client = await server.ClientForAsync(tenant);
+        await Some.SendManyAsync(client, tenant, 2);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client().GetAsync("/healthz/ready")).StatusCode);
+
+        // Another process opens and closes the database, as any witness command beside a running server does.
+        var before = await EventsSeenByAnotherProcessAsync(server, tenant);
+        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "witness.db-wal")), "the server's WAL was deleted");
+        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "witness.db-shm")), "the server's shared memory was deleted");
+
+        await Some.SendManyAsync(client, tenant, 3);
+
+        Assert.Equal(before + 3, await EventsSeenByAnotherProcessAsync(server, tenant));
+    }
+
+    private static async Task<long> EventsSeenByAnotherProcessAsync(RunningServer server, string tenant)
+    {
+        var listed = await WitnessProcess.RunAsync(["tenants", "list", .. server.StoreArgs()]);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        var line = listed.Output.Split('\n').Single(l => l.StartsWith(tenant + "\t", StringComparison.Ordinal));
+        return long.Parse(line.Split('\t')[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Write-protects the file: by mode bits, which root ignores, so as root by the immutable attribute.</summary>
     private static async Task MakeReadOnlyAsync(string file, bool readOnly)
     {

@@ -64,7 +64,7 @@ internal sealed class SyslogReceiver : IAsyncDisposable
         var file = Path.Combine(folder, "rsyslog.conf");
         await File.WriteAllTextAsync(file, config);
         var receiver = new SyslogReceiver(folder, file, port, syslogNg: false);
-        await receiver.StartAsync();
+        await StartOrDeleteAsync(receiver);
         return receiver;
     }
 
@@ -84,8 +84,22 @@ internal sealed class SyslogReceiver : IAsyncDisposable
         var file = Path.Combine(folder, "syslog-ng.conf");
         await File.WriteAllTextAsync(file, config);
         var receiver = new SyslogReceiver(folder, file, port, syslogNg: true);
-        await receiver.StartAsync();
+        await StartOrDeleteAsync(receiver);
         return receiver;
+    }
+
+    // A daemon that did not start is not disposed by the test: its folder goes here.
+    private static async Task StartOrDeleteAsync(SyslogReceiver receiver)
+    {
+        try
+        {
+            await receiver.StartAsync();
+        }
+        catch
+        {
+            await receiver.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The unpacked syslog-ng's version (its module folder's name, such as 3.38).</summary>

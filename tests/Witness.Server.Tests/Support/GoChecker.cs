@@ -10,6 +10,14 @@ public static class GoChecker
 {
     private static readonly Lazy<Task<string>> Binary = new(BuildAsync);
 
+    // The binary and the notes of this test run, in one folder deleted when the run ends (however its tests ended).
+    private static readonly Lazy<string> Work = new(() =>
+    {
+        var folder = TempFolder.Create("witnesscheck");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TempFolder.Delete(folder);
+        return folder;
+    });
+
     /// <summary>Runs the checker; exit 0 and a line starting with OK when the check passed.</summary>
     public static Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunWithBearerAsync(null, args);
 
@@ -24,7 +32,7 @@ public static class GoChecker
     /// <summary>Writes <paramref name="text"/> to a temporary file for the checker to read.</summary>
     public static string WriteNote(string text)
     {
-        var path = Path.Combine(TempFolder.Create("witness-note"), "note");
+        var path = Path.Combine(Work.Value, $"note-{Guid.NewGuid():N}");
         File.WriteAllText(path, text);
         return path;
     }
@@ -39,8 +47,7 @@ public static class GoChecker
         }
 
         var gopath = Path.Combine(source?.FullName ?? throw new InvalidOperationException("the repository (Witness.slnx) was not found"), "tests", "Witness.Server.Tests", "Witnessing", "go");
-        var output = TempFolder.Create("witnesscheck");
-        var binary = Path.Combine(output, "witnesscheck");
+        var binary = Path.Combine(Work.Value, "witnesscheck");
         var (exit, text) = await RunProcessAsync("go", ["build", "-o", binary, "witnesscheck"], new()
         {
             ["GOPATH"] = $"{gopath}:/usr/share/gocode",

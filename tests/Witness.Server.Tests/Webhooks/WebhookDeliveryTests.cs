@@ -145,33 +145,45 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     {
         _receiver.Respond = n => n == 0 ? 503 : 200;
         var data = TempFolder.Create("witness-restart");
-        var first = await StartServerAsync(o => o.WebhookRetryDelay = o.WebhookMaxRetryDelay = TimeSpan.FromHours(1), data);
-        var tenant = Some.Tenant();
-        var key = await first.CreateKeyAsync(tenant);
-        using (var client = first.Client(key))
+        try
         {
-            var subscribed = await SubscribeAsync(client);
-            await client.PostAsync(Some.Event(tenant, "secret.delete"));
-            await _receiver.WaitForAsync(1);
-            await Eventually.GetValueAsync<JsonElement>(async () =>
+            var first = await StartServerAsync(o => o.WebhookRetryDelay = o.WebhookMaxRetryDelay = TimeSpan.FromHours(1), data);
+            var tenant = Some.Tenant();
+            string key;
+            try
             {
-                var list = await (await client.GetAsync($"/v1/webhooks/{subscribed}/deliveries")).JsonAsync();
-                return list.GetProperty("deliveries").EnumerateArray().FirstOrDefault(d => d.GetProperty("attempts").GetInt32() == 1) is { ValueKind: JsonValueKind.Object } d ? d : null;
-            }, "the failed first attempt to be saved");
+                key = await first.CreateKeyAsync(tenant);
+                using var client = first.Client(key);
+                var subscribed = await SubscribeAsync(client);
+                await client.PostAsync(Some.Event(tenant, "secret.delete"));
+                await _receiver.WaitForAsync(1);
+                await Eventually.GetValueAsync<JsonElement>(async () =>
+                {
+                    var list = await (await client.GetAsync($"/v1/webhooks/{subscribed}/deliveries")).JsonAsync();
+                    return list.GetProperty("deliveries").EnumerateArray().FirstOrDefault(d => d.GetProperty("attempts").GetInt32() == 1) is { ValueKind: JsonValueKind.Object } d ? d : null;
+                }, "the failed first attempt to be saved");
+            }
+            finally
+            {
+                await first.StopKeepingDataAsync();
+            }
+
+            Assert.Single(_receiver.Requests);
+
+            await using var second = await StartServerAsync(dataDirectory: data);
+            await _receiver.WaitForAsync(2);
+            Assert.Equal(_receiver.Requests[0].Headers["webhook-id"], _receiver.Requests[1].Headers["webhook-id"]);
+            using var after = second.Client(key);
+            var webhook = (await (await after.GetAsync("/v1/webhooks")).JsonAsync()).GetProperty("webhooks")[0].GetProperty("id").GetString()!;
+            var delivery = await FinishedDeliveryAsync(after, webhook);
+            Assert.Equal("succeeded", delivery.GetProperty("status").GetString());
+            Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
+            Assert.Single(await RetentionTests.SearchAsync(after, "action:alert.fired"));
         }
-
-        await first.StopKeepingDataAsync();
-        Assert.Single(_receiver.Requests);
-
-        await using var second = await StartServerAsync(dataDirectory: data);
-        await _receiver.WaitForAsync(2);
-        Assert.Equal(_receiver.Requests[0].Headers["webhook-id"], _receiver.Requests[1].Headers["webhook-id"]);
-        using var after = second.Client(key);
-        var webhook = (await (await after.GetAsync("/v1/webhooks")).JsonAsync()).GetProperty("webhooks")[0].GetProperty("id").GetString()!;
-        var delivery = await FinishedDeliveryAsync(after, webhook);
-        Assert.Equal("succeeded", delivery.GetProperty("status").GetString());
-        Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
-        Assert.Single(await RetentionTests.SearchAsync(after, "action:alert.fired"));
+        finally
+        {
+            TempFolder.Delete(data);
+        }
     }
 
     [Fact]
