@@ -22,12 +22,13 @@ internal static class WitnessLogRegistration
     /// the tenants' settings, and the recorders of Witness's own events (<see cref="SystemEvents"/>,
     /// <see cref="ReadAuditor"/>, <see cref="AccessChanges"/>), which all append through the intake.
     /// Throws <see cref="InvalidOperationException"/> when the connection string is not valid or the
-    /// store keeps no action catalog.
+    /// store keeps no action catalog. With <paramref name="keyDaysFilledBehind"/> (the server, which runs the fill loop),
+    /// the store's counts leave the top lists' day counts to that loop.
     /// </summary>
-    public static IServiceCollection AddWitnessLog(this IServiceCollection services, WitnessServerOptions options)
+    public static IServiceCollection AddWitnessLog(this IServiceCollection services, WitnessServerOptions options, bool keyDaysFilledBehind = false)
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.AddWitnessStore(options.DataDirectory, options.PostgresConnectionString, options.Clock);
+        services.AddWitnessStore(options.DataDirectory, options.PostgresConnectionString, options.Clock, keyDaysFilledBehind);
         if (!services.Any(d => d.ServiceType == typeof(ICatalogStore)))
         {
             throw new InvalidOperationException("the store does not keep an action catalog");

@@ -66,7 +66,7 @@ public static class WitnessServer
         Directory.CreateDirectory(options.DataDirectory);
         var key = ServerSigningKey.Load(options);
         var services = builder.Services;
-        services.AddWitnessLog(options);
+        services.AddWitnessLog(options, keyDaysFilledBehind: true);
         // Session cookies, anti-forgery tokens and the secrets kept in the store are sealed with keys
         // kept beside the signing key, so a restart keeps everyone signed in (SecretProtector.KeyRingFolder).
         OwnerOnlyKeyRing.Use(services.AddDataProtection().SetApplicationName("witness"), SecretProtector.KeyRingFolder(options));
@@ -84,6 +84,12 @@ public static class WitnessServer
         services.AddSingleton<CheckpointService>();
         Witnessing.WitnessingRegistration.AddWitnessing(services);
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
+        // The top lists' day counts are filled behind the counts, which scan the days not yet filled (WitnessLogRegistration).
+        if (Registered<IKeyDayCountsStore>(services))
+        {
+            services.AddSingleton<KeyDayCountService>();
+            services.AddHostedService(sp => sp.GetRequiredService<KeyDayCountService>());
+        }
         services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));

@@ -61,6 +61,17 @@ public sealed class WitnessServerOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the top lists' day counts are filled behind the counts (<see cref="Background.KeyDayCountService"/>): the days
+    /// closed since the last pass and those a late event, a purge or an erasure changed. Default 10 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan KeyDayFillInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How many days back the fill loop keeps the top lists' day counts filled (older days are scanned when asked for). Default 92.</summary>
+    [Range(1, 3660)]
+    public int KeyDayFillDays { get; set; } = 92;
+
     /// <summary>The most events one purge transaction removes (whole blocks of 256), so ingest waits at most one short transaction. Default 1,024.</summary>
     [Range(1, 1_000_000)]
     public int RetentionBatchSize { get; set; } = 1024;

@@ -12,9 +12,11 @@ internal static class WitnessStoreRegistration
     /// <paramref name="postgresConnectionString"/> is given, else SQLite in <paramref name="dataDirectory"/>
     /// (<see cref="SqliteServiceCollectionExtensions.AddWitnessSqlite"/>). Throws
     /// <see cref="InvalidOperationException"/> when the connection string is not valid.
+    /// With <paramref name="keyDaysFilledBehind"/>, the store's counts leave the top lists' day counts to the server's fill loop.
     /// </summary>
-    public static IServiceCollection AddWitnessStore(this IServiceCollection services, string dataDirectory, string? postgresConnectionString, TimeProvider clock) =>
+    public static IServiceCollection AddWitnessStore(
+        this IServiceCollection services, string dataDirectory, string? postgresConnectionString, TimeProvider clock, bool keyDaysFilledBehind = false) =>
         postgresConnectionString is not null
-            ? services.AddWitnessPostgres(new PostgresStoreOptions { ConnectionString = postgresConnectionString, Clock = clock })
-            : services.AddWitnessSqlite(SqliteStoreOptions.InFolder(dataDirectory, clock));
+            ? services.AddWitnessPostgres(new PostgresStoreOptions { ConnectionString = postgresConnectionString, Clock = clock, FillKeyDaysOnCount = !keyDaysFilledBehind })
+            : services.AddWitnessSqlite(new SqliteStoreOptions { DatabasePath = SqliteStoreOptions.InFolder(dataDirectory).DatabasePath, Clock = clock, FillKeyDaysOnCount = !keyDaysFilledBehind });
 }

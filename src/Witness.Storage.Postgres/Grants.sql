@@ -8,7 +8,7 @@ BEGIN
         GRANT SELECT, INSERT ON events, event_ids, event_targets, merkle_nodes, checkpoints, api_keys TO witness_app;
         -- Erasure (docs/erasure.md) rewrites an event's personal values and what is derived from them; its leaf stays.
         GRANT UPDATE (body, personal, actor_email, ip, search_text) ON events TO witness_app;
-        GRANT UPDATE (content_digest) ON event_ids TO witness_app;
+        GRANT UPDATE (content_digest, marked_emails) ON event_ids TO witness_app;
         -- Keys are revoked (revoked_at), never deleted; failed sign-ins are counted and forgotten.
         GRANT UPDATE ON api_keys TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_failures TO witness_app;

@@ -414,7 +414,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
 
     private async Task CopyEventIdsAsync(CancellationToken ct)
     {
-        await using var writer = await _connection.BeginBinaryImportAsync("COPY event_ids (tenant_id, event_id, seq, received_at, content_digest, client_omitted) FROM STDIN (FORMAT BINARY)", ct);
+        await using var writer = await _connection.BeginBinaryImportAsync("COPY event_ids (tenant_id, event_id, seq, received_at, content_digest, client_omitted, marked_emails) FROM STDIN (FORMAT BINARY)", ct);
         foreach (var (tenantId, entry) in _events)
         {
             await writer.StartRowAsync(ct);
@@ -424,6 +424,14 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
             await writer.WriteAsync(PostgresTime.FromMicros(entry.Keys.ReceivedAtMicros), NpgsqlDbType.TimestampTz, ct);
             await writer.WriteAsync(entry.ContentDigest, NpgsqlDbType.Bytea, ct);
             await writer.WriteAsync((short)entry.Omitted, NpgsqlDbType.Smallint, ct);
+            if (entry.MarkedEmails is { } emails)
+            {
+                await writer.WriteAsync(emails, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+            }
+            else
+            {
+                await writer.WriteNullAsync(ct);
+            }
         }
 
         await writer.CompleteAsync(ct);

@@ -4,11 +4,12 @@ using Witness.Search;
 namespace Witness.Storage.Postgres;
 
 /// <summary>
-/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled lazily for closed days
-/// by a count that needs them, read while the day's events in <c>event_counts</c> are as many as when filled,
-/// forgotten by purges, dropped months, erasure and tenant deletion. Appends never touch them.
+/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled for closed days by the
+/// server's loop (<see cref="FillClosedDaysAsync"/>) or by a count that needs them, read while the day's events in
+/// <c>event_counts</c> are as many as when filled, forgotten by purges, dropped months, erasure and tenant deletion.
+/// Appends never touch them.
 /// </summary>
-public sealed partial class PostgresStore
+public sealed partial class PostgresStore : IKeyDayCountsStore
 {
     /// <summary>The actor of an event in the top lists: its id, else its email (the key of <c>actor_day_counts</c>).</summary>
     private const string ActorKeySql = "coalesce(e.actor_id, e.actor_email)";
@@ -17,18 +18,32 @@ public sealed partial class PostgresStore
     private const int KeyDayLock = 23023;
 
     /// <summary>
-    /// The first key of the advisory lock (the tenant is the second) that fillers hold shared and a purge or an erasure
-    /// exclusive when it forgets a tenant's days: so no fill that read the events before a purge or an erasure
-    /// committed can write its counts after that forgot the day.
+    /// The first key of the advisory lock (the tenant is the second) that fillers hold shared and a purge, an erasure or a
+    /// dropped month (<c>witness_drop_event_partitions</c>, migration 027) exclusive when it forgets a tenant's days: so no
+    /// fill that read the events before one of those committed can write its counts after that forgot the day.
     /// </summary>
     private const int KeyDayTenantLock = 23024;
 
+    /// <inheritdoc/>
+    public async Task<int> FillClosedDaysAsync(string tenant, int days, CancellationToken ct)
+    {
+        var now = _options.Clock.GetUtcNow();
+        if (KeyDayCounts.ClosedDays(now.AddDays(-days), now, now) is not { } closed)
+        {
+            return 0;
+        }
+
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        return await TenantIdAsync(connection, tenant, ct) is { } tenantId ? await FillKeyDaysAsync(connection, tenantId, closed, ct) : 0;
+    }
+
     /// <summary>
-    /// Fills the days of <paramref name="days"/> that hold events and cannot be read, one transaction per day. Fillers
-    /// (of this and other instances) of the same day take turns on an advisory lock; the counts and the number of events
-    /// they are checked against are written by one statement, so from one snapshot whatever appends commit meanwhile.
+    /// Fills the days of <paramref name="days"/> that hold events and cannot be read, newest first, one transaction per
+    /// day; answers how many it filled. Fillers (of this and other instances) of the same day take turns on an advisory
+    /// lock; the counts and the number of events they are checked against are written by one statement, so from one
+    /// snapshot whatever appends commit meanwhile. Appends never wait for a fill.
     /// </summary>
-    private static async Task FillKeyDaysAsync(NpgsqlConnection connection, long tenantId, (long First, long End) days, CancellationToken ct)
+    private static async Task<int> FillKeyDaysAsync(NpgsqlConnection connection, long tenantId, (long First, long End) days, CancellationToken ct)
     {
         IReadOnlyList<long> missing;
         await using (var read = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
@@ -38,7 +53,8 @@ public sealed partial class PostgresStore
             await read.CommitAsync(ct);
         }
 
-        foreach (var day in missing)
+        var filledDays = 0;
+        foreach (var day in missing.Reverse())
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             await ExecuteAsync("SELECT pg_advisory_xact_lock_shared($1, $2)", KeyDayTenantLock, (int)tenantId);
@@ -67,6 +83,7 @@ public sealed partial class PostgresStore
                 tenantId, day, EventIndexKeys.FromMicros(KeyDayCounts.StartMicros(day)).UtcDateTime, EventIndexKeys.FromMicros(KeyDayCounts.StartMicros(day + 1)).UtcDateTime,
                 day * KeyDayCounts.SlotsPerDay, (day + 1) * KeyDayCounts.SlotsPerDay);
             await tx.CommitAsync(ct);
+            filledDays++;
 
             async Task ExecuteAsync(string sql, params object[] values)
             {
@@ -79,6 +96,8 @@ public sealed partial class PostgresStore
                 await command.ExecuteNonQueryAsync(ct);
             }
         }
+
+        return filledDays;
     }
 
     /// <summary>

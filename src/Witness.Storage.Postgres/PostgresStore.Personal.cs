@@ -20,13 +20,14 @@ public sealed partial class PostgresStore : IPersonalDataStore
             : EraseAsync(tenant, "e.tenant_id = $1 AND e.actor_id = $2", subject.ActorId!, subject, ct);
 
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
-        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) IN (1, 129)", receivedBefore.UtcDateTime, null, ct);
+        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) IN (1, 129, 3, 131)", receivedBefore.UtcDateTime, null, ct);
 
     /// <summary>
     /// One transaction: reads the matching rows, rewrites them through <see cref="PersonalErasure"/> and writes them
-    /// back in batches (<c>events</c> and the content digest in <c>event_ids</c>), rebuilds the free-text blocks holding
-    /// them and, for a subject, forgets what first-seen alert rules remember of it. The old row versions stay in the
-    /// table files until VACUUM reclaims them (docs/erasure.md).
+    /// back in batches (<c>events</c>, and the content digest and marked emails in <c>event_ids</c>), rebuilds the
+    /// free-text blocks holding them and, for a subject, erases the values at catalog-marked paths of other actors'
+    /// events that hold one of its emails (found through <c>event_ids.marked_emails</c>) and forgets what first-seen
+    /// alert rules remember of it. The old row versions stay in the table files until VACUUM reclaims them (docs/erasure.md).
     /// </summary>
     private async Task<ErasureCount> EraseAsync(string tenant, string where, object value, ErasureSubject? subject, CancellationToken ct)
     {
@@ -41,20 +42,78 @@ public sealed partial class PostgresStore : IPersonalDataStore
         // The top lists' day counts keep actors' emails and IPs: all the tenant's filled days are forgotten (filled again when next counted).
         await ForgetKeyDaysAsync(connection, tx, tenantId.Value, ct);
 
-        var rows = new List<(long Seq, DateTime ReceivedAt, byte[] Body, byte[]? Personal, short? Omitted)>();
         var actors = new HashSet<string>(StringComparer.Ordinal);
+        var emails = new HashSet<string>(StringComparer.Ordinal);
+        var (erased, kept) = await RewriteAsync(connection, tx, tenantId.Value, where, value, null, actors, emails, ct);
+        if (subject is not null)
+        {
+            // Other actors' events whose marked values hold one of the subject's emails (the one it was named by, and those
+            // its events carried): only those values, and their copies in a rendered description, are erased.
+            if (subject.Email is { } email)
+            {
+                emails.Add(email);
+            }
+
+            var seqs = new List<long>();
+            if (emails.Count > 0)
+            {
+                await using var find = new NpgsqlCommand("SELECT seq FROM event_ids WHERE tenant_id = $1 AND marked_emails && $2::text[]", connection, tx);
+                find.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
+                find.Parameters.Add(new NpgsqlParameter { Value = emails.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                await using var reader = await find.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    seqs.Add(reader.GetInt64(0));
+                }
+            }
+
+            if (seqs.Count > 0)
+            {
+                erased += (await RewriteAsync(connection, tx, tenantId.Value, "e.tenant_id = $1 AND e.seq = ANY($2)", seqs.ToArray(), emails, null, null, ct)).Erased;
+            }
+
+            // What first-seen alert rules remember of the subject: AlertService keys an actor by its id, or by the
+            // lower-case email of an event without one; the IPs or countries seen with it go with the key.
+            actors.UnionWith([subject.Email ?? subject.ActorId!]);
+            await using var unseen = new NpgsqlCommand(
+                "DELETE FROM alert_seen WHERE rule_id IN (SELECT id FROM alert_rules WHERE tenant = $1) AND actor = ANY($2)", connection, tx);
+            unseen.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            unseen.Parameters.Add(new NpgsqlParameter { Value = actors.ToArray() });
+            await unseen.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return new ErasureCount(erased, kept);
+    }
+
+    /// <summary>
+    /// Rewrites the rows matching <paramref name="where"/> (<c>$1</c> the tenant id, <c>$2</c> <paramref name="value"/>):
+    /// every personal value (<paramref name="onlyEmails"/> null), or only the marked values holding one of
+    /// <paramref name="onlyEmails"/>; then rebuilds the free-text blocks holding them. Collects the actor ids and emails
+    /// of the rows read into <paramref name="actors"/> and <paramref name="actorEmails"/> when given.
+    /// </summary>
+    private static async Task<(long Erased, long Kept)> RewriteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, string where, object value, IReadOnlySet<string>? onlyEmails,
+        HashSet<string>? actors, HashSet<string>? actorEmails, CancellationToken ct)
+    {
+        var rows = new List<(long Seq, DateTime ReceivedAt, byte[] Body, byte[]? Personal, short? Omitted)>();
         await using (var select = new NpgsqlCommand(
-            $"SELECT e.seq, e.received_at, e.body, e.personal, i.client_omitted, e.actor_id FROM events e JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq WHERE {where}",
+            $"SELECT e.seq, e.received_at, e.body, e.personal, i.client_omitted, e.actor_id, e.actor_email FROM events e JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq WHERE {where}",
             connection, tx))
         {
-            select.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
+            select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
             select.Parameters.Add(new NpgsqlParameter { Value = value });
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                if (!reader.IsDBNull(5))
+                if (actors is not null && !reader.IsDBNull(5))
                 {
                     actors.Add(reader.GetString(5));
+                }
+
+                if (actorEmails is not null && !reader.IsDBNull(6))
+                {
+                    actorEmails.Add(reader.GetString(6));
                 }
 
                 var personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
@@ -68,11 +127,22 @@ public sealed partial class PostgresStore : IPersonalDataStore
         }
 
         long erased = 0;
-        var kept = rows.Count(r => r.Personal is null);
-        var seqs = rows.Where(r => r.Personal is not null).Select(r => r.Seq).Order().ToList();
+        var kept = onlyEmails is null ? rows.Count(r => r.Personal is null) : 0;
+        var seqs = new List<long>();
         foreach (var batch in rows.Where(r => r.Personal is not null).Chunk(ErasureBatch))
         {
-            var rewritten = batch.Select(r => (r.Seq, r.ReceivedAt, Row: PersonalErasure.Rewrite(r.Body, r.Personal!, r.Omitted is { } flags ? (Events.ClientOmitted)flags : null)!)).ToArray();
+            var rewritten = batch
+                .Select(r => (r.Seq, r.ReceivedAt, r.Body, r.Personal, Row: onlyEmails is null
+                    ? PersonalErasure.Rewrite(r.Body, r.Personal!, r.Omitted is { } flags ? (Events.ClientOmitted)flags : null)
+                    : PersonalErasure.RewriteEmails(r.Body, r.Personal!, r.Omitted is { } only ? (Events.ClientOmitted)only : null, onlyEmails)))
+                .Where(r => r.Row is not null)
+                .Select(r => (r.Seq, r.ReceivedAt, r.Body, r.Personal, Row: r.Row!))
+                .ToArray();
+            if (rewritten.Length == 0)
+            {
+                continue;
+            }
+
             await using (var update = new NpgsqlCommand(
                 """
                 UPDATE events e SET body = u.body, personal = u.personal, actor_email = u.email, ip = u.ip, search_text = u.text
@@ -80,7 +150,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
                 WHERE e.tenant_id = $1 AND e.seq = u.seq AND e.received_at = u.received_at
                 """, connection, tx))
             {
-                update.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
+                update.Parameters.Add(new NpgsqlParameter { Value = tenantId });
                 update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Seq).ToArray() });
                 update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.ReceivedAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
                 update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Row.Body).ToArray() });
@@ -100,30 +170,36 @@ public sealed partial class PostgresStore : IPersonalDataStore
                     FROM unnest($2::bigint[], $3::bytea[]) AS u(seq, digest)
                     WHERE i.tenant_id = $1 AND i.seq = u.seq
                     """, connection, tx);
-                update.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
+                update.Parameters.Add(new NpgsqlParameter { Value = tenantId });
                 update.Parameters.Add(new NpgsqlParameter { Value = digests.Select(r => r.Seq).ToArray() });
                 update.Parameters.Add(new NpgsqlParameter { Value = digests.Select(r => r.Row.ContentDigest!).ToArray() });
                 await update.ExecuteNonQueryAsync(ct);
             }
 
+            // The marked emails an event's values no longer hold leave the index (only events with marked paths have any).
+            var marked = rewritten.Where(r => (r.Personal![0] & Events.PersonalValues.Marked) != 0).ToArray();
+            if (marked.Length > 0)
+            {
+                await using var batchUpdate = new NpgsqlBatch(connection, tx);
+                foreach (var r in marked)
+                {
+                    var command = new NpgsqlBatchCommand("UPDATE event_ids SET marked_emails = $3 WHERE tenant_id = $1 AND seq = $2 AND marked_emails IS NOT NULL");
+                    command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+                    command.Parameters.Add(new NpgsqlParameter { Value = r.Seq });
+                    command.Parameters.Add(new NpgsqlParameter { Value = (object?)r.Row.MarkedEmails ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                    batchUpdate.BatchCommands.Add(command);
+                }
+
+                await batchUpdate.ExecuteNonQueryAsync(ct);
+            }
+
+            seqs.AddRange(rewritten.Select(r => r.Seq));
             erased += rewritten.Length;
         }
 
-        await RebuildTextBlocksAsync(connection, tx, tenantId.Value, seqs, ct);
-        if (subject is not null)
-        {
-            // What first-seen alert rules remember of the subject: AlertService keys an actor by its id, or by the
-            // lower-case email of an event without one; the IPs or countries seen with it go with the key.
-            actors.UnionWith([subject.Email ?? subject.ActorId!]);
-            await using var unseen = new NpgsqlCommand(
-                "DELETE FROM alert_seen WHERE rule_id IN (SELECT id FROM alert_rules WHERE tenant = $1) AND actor = ANY($2)", connection, tx);
-            unseen.Parameters.Add(new NpgsqlParameter { Value = tenant });
-            unseen.Parameters.Add(new NpgsqlParameter { Value = actors.ToArray() });
-            await unseen.ExecuteNonQueryAsync(ct);
-        }
-
-        await tx.CommitAsync(ct);
-        return new ErasureCount(erased, kept);
+        seqs.Sort();
+        await RebuildTextBlocksAsync(connection, tx, tenantId, seqs, ct);
+        return (erased, kept);
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ public sealed partial class PostgresStore : IEventStatsStore
     /// scans over the rows a search with the same filter reads (<see cref="PostgresSearch.Where"/>) for the
     /// rest of the range, for other filters and for the top actors and IPs. When the filter tests the type alone,
     /// the top actors and IPs of the range's closed UTC days come from the day counts (<see cref="KeyDayCounts"/>),
-    /// filled first, one transaction per day, for the days not yet filled or changed since, and the rest is scanned.
+    /// filled first, one transaction per day, for the days not yet filled or changed since (unless the server's loop fills
+    /// them behind, <see cref="PostgresStoreOptions.FillKeyDaysOnCount"/>), and the rest is scanned (<see cref="TopLists"/>).
     /// </summary>
     public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
@@ -30,7 +31,7 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         var closedDays = top > 0 && KeyDayCounts.Serve(filter) ? KeyDayCounts.ClosedDays(from, to, _options.Clock.GetUtcNow()) : null;
-        if (closedDays is { } toFill)
+        if (_options.FillKeyDaysOnCount && closedDays is { } toFill)
         {
             await FillKeyDaysAsync(connection, tenantId.Value, toFill, ct);
         }
@@ -39,32 +40,14 @@ public sealed partial class PostgresStore : IEventStatsStore
         var counts = new EventCountsBuilder(slotSeconds);
         await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
 
-        var actors = new List<KeyCount>();
-        var ips = new List<KeyCount>();
-        IReadOnlyList<long> countedDays = [];
-        if (closedDays is { } days)
-        {
-            var keys = new TopKeysBuilder();
-            countedDays = await ReadKeyDaysAsync(connection, transaction, tenantId.Value, filter, days, keys, ct);
-            foreach (var part in KeyDayCounts.Rest(filter, countedDays))
-            {
-                await ReadGroupsAsync(part, ActorKeySql, 1, $" AND {ActorKeySql} IS NOT NULL", "", reader => keys.AddActor(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
-                await ReadGroupsAsync(part, "e.ip", 1, " AND e.ip IS NOT NULL", "", reader => keys.AddIp(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1), reader.GetInt64(2)));
-            }
-
-            actors.AddRange(keys.TopActors(top));
-            ips.AddRange(keys.TopIps(top));
-        }
-        else if (top > 0)
-        {
-            await ReadGroupsAsync(filter, ActorKeySql, 1, $" AND {ActorKeySql} IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
-                actors.Add(new KeyCount(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))));
-            await ReadGroupsAsync(filter, "e.ip", 1, " AND e.ip IS NOT NULL", $" ORDER BY 2 DESC, 1 LIMIT {top}", reader =>
-                ips.Add(new KeyCount(IpKeyText.Of(reader.GetFieldValue<byte[]>(0)), reader.GetInt64(1), reader.GetInt64(2))));
-        }
-
+        var (actors, ips, days) = await TopLists.CountAsync(filter, top, closedDays,
+            (closed, keys) => ReadKeyDaysAsync(connection, transaction, tenantId.Value, filter, closed, keys, ct), ScanKeysAsync);
         await transaction.CommitAsync(ct);
-        return counts.Build(actors, ips) with { TopListDays = countedDays.Count };
+        return counts.Build(actors, ips) with { TopListDays = days };
+
+        Task ScanKeysAsync(EventFilter part, TopListKey key, int? limit, TopKeysBuilder keys) => key == TopListKey.Actor
+            ? ReadGroupsAsync(part, ActorKeySql, 1, $" AND {ActorKeySql} IS NOT NULL", TopLists.LimitSql(limit), reader => keys.AddActor(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)))
+            : ReadGroupsAsync(part, "e.ip", 1, " AND e.ip IS NOT NULL", TopLists.LimitSql(limit), reader => keys.AddIp(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1), reader.GetInt64(2)));
 
         async Task ScanSlotsAndActionsAsync(EventFilter part)
         {

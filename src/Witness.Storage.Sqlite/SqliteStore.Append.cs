@@ -35,6 +35,7 @@ public sealed partial class SqliteStore
         private SqliteEventRows? _eventRows;
         private SqliteInsertStatement? _insertNode;
         private SqliteInsertStatement? _insertActorEmail;
+        private SqliteInsertStatement? _insertMarkedEmail;
         private SqliteCommand? _findById;
 
         /// <summary>What the accepted requests add to the pre-aggregated counts, written before the commit.</summary>
@@ -109,6 +110,18 @@ public sealed partial class SqliteStore
                 _insertActorEmail.Bind(2, k.ActorEmail);
                 _insertActorEmail.Bind(3, k.ActorId ?? "");
                 _insertActorEmail.Execute();
+            }
+
+            if (entry.MarkedEmails is { } emails)
+            {
+                _insertMarkedEmail ??= new SqliteInsertStatement(connection, "INSERT OR IGNORE INTO marked_emails (tenant_id, email, seq) VALUES (?1, ?2, ?3)");
+                foreach (var email in emails)
+                {
+                    _insertMarkedEmail.Bind(1, head.TenantId);
+                    _insertMarkedEmail.Bind(2, email);
+                    _insertMarkedEmail.Bind(3, entry.Seq);
+                    _insertMarkedEmail.Execute();
+                }
             }
 
             return ValueTask.CompletedTask;
@@ -196,6 +209,7 @@ public sealed partial class SqliteStore
             _eventRows?.Dispose();
             _insertNode?.Dispose();
             _insertActorEmail?.Dispose();
+            _insertMarkedEmail?.Dispose();
             if (_findById is not null)
             {
                 await _findById.DisposeAsync();

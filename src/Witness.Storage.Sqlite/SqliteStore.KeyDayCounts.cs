@@ -4,21 +4,30 @@ using Witness.Search;
 namespace Witness.Storage.Sqlite;
 
 /// <summary>
-/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled lazily for closed days
-/// by a count that needs them, read while the day's events in <c>event_counts</c> are as many as when filled,
+/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled for closed days by the
+/// server's loop (<see cref="FillClosedDaysAsync"/>) or by a count that needs them, read while the day's events in <c>event_counts</c> are as many as when filled,
 /// forgotten by purges, erasure and tenant deletion. Appends never touch them.
 /// </summary>
-public sealed partial class SqliteStore
+public sealed partial class SqliteStore : IKeyDayCountsStore
 {
     /// <summary>The actor of an event in the top lists: its id, else its email (the key of <c>actor_day_counts</c>).</summary>
     private const string ActorKeySql = "coalesce(e.actor_id, e.actor_email)";
 
+    /// <inheritdoc/>
+    public async Task<int> FillClosedDaysAsync(string tenant, int days, CancellationToken ct)
+    {
+        var now = _options.Clock.GetUtcNow();
+        return KeyDayCounts.ClosedDays(now.AddDays(-days), now, now) is { } closed && await ReadAsync(connection => TenantIdAsync(connection, tenant, ct), ct) is { } tenantId
+            ? await FillKeyDaysAsync(tenantId, closed, ct)
+            : 0;
+    }
+
     /// <summary>
-    /// Fills the days of <paramref name="days"/> that hold events and cannot be read, one write transaction per
-    /// day (a day of a million-event month is ~33,000 rows of the time index, tens of milliseconds), so that
-    /// appends wait for one day at most.
+    /// Fills the days of <paramref name="days"/> that hold events and cannot be read, newest first, one write transaction
+    /// per day (a day of a million-event month is ~33,000 rows of the time index, tens of milliseconds), so that
+    /// appends wait for one day at most; answers how many it filled.
     /// </summary>
-    private async Task FillKeyDaysAsync(long tenantId, (long First, long End) days, CancellationToken ct)
+    private async Task<int> FillKeyDaysAsync(long tenantId, (long First, long End) days, CancellationToken ct)
     {
         var missing = await ReadAsync(async connection =>
         {
@@ -26,15 +35,16 @@ public sealed partial class SqliteStore
             var (filled, current) = await KeyDayStateAsync(connection, tx, tenantId, days, ct);
             return KeyDayCounts.ToFill(days, filled, current);
         }, ct);
-        foreach (var day in missing)
+        var filledDays = 0;
+        foreach (var day in missing.Reverse())
         {
-            await WriteAsync(async connection =>
+            filledDays += await WriteAsync(async connection =>
             {
                 await using var tx = connection.BeginTransaction();
                 var (filled, current) = await KeyDayStateAsync(connection, tx, tenantId, (day, day + 1), ct);
                 if (KeyDayCounts.ToFill((day, day + 1), filled, current).Count == 0)
                 {
-                    return false;
+                    return 0;
                 }
 
                 await ForgetKeyDaysAsync(connection, tx, tenantId, day, day + 1, ct);
@@ -54,9 +64,11 @@ public sealed partial class SqliteStore
                 await ExecuteAsync(connection, tx, "INSERT INTO key_count_days (tenant_id, day, events) VALUES ($p0, $p1, $p2)", ct,
                     tenantId, day, current.GetValueOrDefault(day));
                 await tx.CommitAsync(ct);
-                return true;
+                return 1;
             }, ct);
         }
+
+        return filledDays;
     }
 
     /// <summary>

@@ -33,7 +33,25 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 where = $"({where}) OR (rid >= $lo AND rid < $hi AND actor_id IS NULL AND actor_email = $e)";
             }
 
-            var count = await RewriteAsync(connection, tx, tenantId, where, ct, ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$e", subject.Email ?? ""));
+            var emails = new HashSet<string>(StringComparer.Ordinal);
+            var count = await RewriteAsync(connection, tx, tenantId, where, null, emails, ct, ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$e", subject.Email ?? ""));
+
+            // Other actors' events whose marked values hold one of the subject's emails (the one it was named by, and those
+            // its events carried), through the index of marked emails: only those values, and their copies in a rendered
+            // description, are erased.
+            if (subject.Email is { } namedEmail)
+            {
+                emails.Add(namedEmail);
+            }
+
+            if (emails.Count > 0)
+            {
+                var holding = await RewriteAsync(connection, tx, tenantId,
+                    "rid IN (SELECT $base + seq FROM marked_emails WHERE tenant_id = $t AND email IN (SELECT value FROM json_each($emails)))", emails, null, ct,
+                    ("$base", Rid(tenantId, 0)), ("$emails", System.Text.Json.JsonSerializer.Serialize(emails)));
+                count = new ErasureCount(count.Events + holding.Events, count.Kept);
+            }
+
             // The subject's pairs leave the email index unless an event still carries them (one kept in leaf version 1).
             await using var forget = Command(connection, tx,
                 $$"""
@@ -58,7 +76,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
         EraseAsync(tenant, async (connection, tx, tenantId) =>
         {
-            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) IN (x'01', x'81')", ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
+            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) IN (x'01', x'81', x'03', x'83')", null, null, ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
 
             // An email pair no event carries any more leaves the email index.
             await using var forget = Command(connection, tx,
@@ -153,13 +171,17 @@ public sealed partial class SqliteStore : IPersonalDataStore
 
     /// <summary>
     /// Rewrites the tenant's events matching <paramref name="where"/> (<c>$t</c>, <c>$lo</c>, <c>$hi</c> given) through
-    /// <see cref="PersonalErasure"/> with one prepared UPDATE, then rebuilds the free-text blocks holding them.
+    /// <see cref="PersonalErasure"/> with one prepared UPDATE: every personal value (<paramref name="onlyEmails"/> null), or
+    /// only the marked values holding one of <paramref name="onlyEmails"/>; keeps the index of marked emails to what the
+    /// values still hold, then rebuilds the free-text blocks holding them. Collects the actor emails of the rows it
+    /// erases into <paramref name="actorEmails"/> when given.
     /// </summary>
     private static async Task<ErasureCount> RewriteAsync(
-        SqliteConnection connection, SqliteTransaction tx, long tenantId, string where, CancellationToken ct, params (string Name, object Value)[] parameters)
+        SqliteConnection connection, SqliteTransaction tx, long tenantId, string where, IReadOnlySet<string>? onlyEmails, HashSet<string>? actorEmails,
+        CancellationToken ct, params (string Name, object Value)[] parameters)
     {
         var rows = new List<(long Rid, byte[] Body, byte[]? Personal, long? Omitted)>();
-        await using (var select = Command(connection, tx, $"SELECT rid, body, personal, client_omitted FROM events WHERE {where}",
+        await using (var select = Command(connection, tx, $"SELECT rid, body, personal, client_omitted, actor_email FROM events WHERE {where}",
             [("$t", tenantId), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)), .. parameters.Where(p => where.Contains(p.Name, StringComparison.Ordinal))]))
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
@@ -169,6 +191,11 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 if (personal is not null && Events.PersonalValues.IsCommitted(personal))
                 {
                     continue;
+                }
+
+                if (actorEmails is not null && !reader.IsDBNull(4))
+                {
+                    actorEmails.Add(reader.GetString(4));
                 }
 
                 rows.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), personal, reader.IsDBNull(3) ? null : reader.GetInt64(3)));
@@ -183,15 +210,22 @@ public sealed partial class SqliteStore : IPersonalDataStore
         await using var update = Command(connection, tx,
             "UPDATE events SET body = $body, personal = $personal, actor_email = $email, ip = $ip, search_text = $text, content_digest = coalesce($digest, content_digest) WHERE rid = $rid",
             ("$body", Array.Empty<byte>()), ("$personal", Array.Empty<byte>()), ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$digest", DBNull.Value), ("$rid", 0L));
+        await using var unmark = Command(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $t AND email = $e AND seq = $seq", ("$t", tenantId), ("$e", ""), ("$seq", 0L));
         foreach (var (rid, body, personal, omitted) in rows)
         {
             if (personal is null)
             {
-                kept++;
+                kept += onlyEmails is null ? 1 : 0;
                 continue;
             }
 
-            var row = PersonalErasure.Rewrite(body, personal, omitted is { } flags ? (Events.ClientOmitted)flags : null)!;
+            var flags = omitted is { } o ? (Events.ClientOmitted)o : (Events.ClientOmitted?)null;
+            var row = onlyEmails is null ? PersonalErasure.Rewrite(body, personal, flags) : PersonalErasure.RewriteEmails(body, personal, flags, onlyEmails);
+            if (row is null)
+            {
+                continue;
+            }
+
             update.Parameters["$body"].Value = row.Body;
             update.Parameters["$personal"].Value = row.Personal;
             update.Parameters["$email"].Value = (object?)row.Keys.ActorEmail ?? DBNull.Value;
@@ -201,7 +235,19 @@ public sealed partial class SqliteStore : IPersonalDataStore
             update.Parameters["$rid"].Value = rid;
             await update.ExecuteNonQueryAsync(ct);
 
-            erased.Add(rid - Rid(tenantId, 0));
+            // The marked emails its values no longer hold leave the index (only events with marked paths have any).
+            var seq = rid - Rid(tenantId, 0);
+            if ((personal[0] & Events.PersonalValues.Marked) != 0 && Events.PersonalValues.MarkedEmails(body, personal) is { } before)
+            {
+                foreach (var email in before.Except(row.MarkedEmails ?? [], StringComparer.Ordinal))
+                {
+                    unmark.Parameters["$e"].Value = email;
+                    unmark.Parameters["$seq"].Value = seq;
+                    await unmark.ExecuteNonQueryAsync(ct);
+                }
+            }
+
+            erased.Add(seq);
         }
 
         await RebuildTextBlocksAsync(connection, tx, tenantId, erased, ct);

@@ -93,6 +93,7 @@ public sealed partial class SqliteStore : IRetentionStore
                 r => (Email: r.GetString(0), ActorId: r.GetString(1)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await SubtractEventCountsAsync(connection, tx, Rid(h.Id, h.Purged), Rid(h.Id, end), ct);
             await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
+            await ExecuteAsync(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2", ct, h.Id, h.Purged, end);
             await PurgeTextBlocksAsync(connection, tx, h.Id, end, ct);
             foreach (var (email, actorId) in pairs)
             {

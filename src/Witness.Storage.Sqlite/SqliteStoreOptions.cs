@@ -32,6 +32,13 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Whether a count fills the closed days it needs whose day counts (<see cref="KeyDayCounts"/>) are missing or changed
+    /// before it reads them (default), or scans those days and leaves the fill to a loop that runs behind
+    /// (<see cref="IKeyDayCountsStore.FillClosedDaysAsync"/>, the server's), so that no request waits for a fill.
+    /// </summary>
+    public bool FillKeyDaysOnCount { get; init; } = true;
+
     public static SqliteStoreOptions InFolder(string dataDirectory, TimeProvider? clock = null) =>
         new() { DatabasePath = Path.Combine(dataDirectory, "witness.db"), Clock = clock ?? TimeProvider.System };
 }

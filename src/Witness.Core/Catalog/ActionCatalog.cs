@@ -50,6 +50,15 @@ public sealed class ActionCatalog
     /// <summary>The personal paths of the entry <see cref="Find"/> returns (<see cref="ActionDefinition.Personal"/>), or null when it marks none or the action is unknown.</summary>
     public PersonalPaths? FindPersonalPaths(string tenant, string action) => FindEntry(tenant, action)?.Personal;
 
+    /// <summary>
+    /// The paths an event of the action is sealed with: <see cref="FindPersonalPaths(string, string)"/>, and
+    /// <see cref="PersonalPaths.Description"/> when the catalog <paramref name="rendered"/> the event's description from a
+    /// template that reads a personal value (<see cref="PersonalPaths.ReadsPersonal"/>), so the copy the description holds
+    /// is sealed and erased with the values (docs/erasure.md).
+    /// </summary>
+    public PersonalPaths? FindPersonalPaths(string tenant, string action, bool rendered) =>
+        FindEntry(tenant, action) is { } entry ? (rendered ? entry.PersonalWhenRendered : entry.Personal) : null;
+
     /// <summary>The compiled template of the entry <see cref="Find"/> returns, or null for an unknown action.</summary>
     public CompiledTemplate? FindTemplate(string tenant, string action) => FindEntry(tenant, action)?.Template;
 

@@ -246,7 +246,8 @@ internal sealed partial class TemplatePlaceholder
         }
     }
 
-    private static string? Clean(string? value)
+    /// <summary>A value as a description shows it: one line, at most <see cref="EventLimits.MaxShortText"/> characters; null when blank.</summary>
+    internal static string? Clean(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
         {

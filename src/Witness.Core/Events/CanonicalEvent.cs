@@ -20,6 +20,18 @@ public static class CanonicalEvent
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>A string as the canonical form writes it in a body: a JSON string token, quotes included.</summary>
+    internal static byte[] StringToken(string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStringValue(value);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     // The writer and its buffer are reused per thread: every ingested event is written here at least once.
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;

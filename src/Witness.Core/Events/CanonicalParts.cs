@@ -83,7 +83,7 @@ public sealed class CanonicalParts
         SeqName.Length + digits + ReceivedAtName.Length + received + OccurredAtName.Length + occurred + 1 - (_tail - _split);
 
     /// <summary>
-    /// Seals the parts (<see cref="PersonalValues.Seal"/>): fresh salts for the built-in personal values
+    /// Seals the parts (<c>PersonalValues.Seal</c>): fresh salts for the built-in personal values
     /// and those at <paramref name="marked"/> paths, and the leaf form, kept for
     /// <see cref="Complete(long, DateTimeOffset, out byte[])"/> and <see cref="Personal"/>. Call once, on the
     /// request's thread, before the parts are handed to the writer; calling again keeps the first seal.
@@ -92,13 +92,17 @@ public sealed class CanonicalParts
     {
         if (!_sealed)
         {
-            Personal = PersonalValues.Seal(_bytes, marked, out _leaf);
+            Personal = PersonalValues.Seal(_bytes, marked, out _leaf, out var emails);
+            MarkedEmails = emails;
             _sealed = true;
         }
     }
 
     /// <summary>The personal record of the sealed event (salts), or null when it has no personal value. Set by <see cref="Seal"/>.</summary>
     public byte[]? Personal { get; private set; }
+
+    /// <summary>The email addresses the values at the sealed event's marked paths hold (<see cref="PersonalValues.MarkedEmails"/>), or null. Set by <see cref="Seal"/>.</summary>
+    public string[]? MarkedEmails { get; private set; }
 
     /// <summary>
     /// <see cref="Complete(long, DateTimeOffset)"/>, and the event's leaf hash <c>SHA-256(0x00 ‖ leaf bytes)</c>

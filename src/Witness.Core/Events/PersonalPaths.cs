@@ -21,6 +21,12 @@ public sealed partial class PersonalPaths
     /// <summary>The one path that marks the targets' names.</summary>
     public const string TargetNames = "targets[].name";
 
+    /// <summary>
+    /// The path of a record (never of a catalog entry) whose event's <c>description</c> was rendered by the catalog from a
+    /// template that reads a personal value: the description is then a personal value itself (docs/erasure.md).
+    /// </summary>
+    public const string Description = "description";
+
     /// <summary>What a valid path looks like, for error messages.</summary>
     public const string Grammar = "targets[].name, metadata[.key…] or changes.before|after[.key…], keys of A-Z a-z 0-9 _ -";
 
@@ -31,6 +37,7 @@ public sealed partial class PersonalPaths
     {
         Paths = paths;
         MarksTargetNames = paths.Contains(TargetNames, StringComparer.Ordinal);
+        MarksDescription = paths.Contains(Description, StringComparer.Ordinal);
         Segments = [.. paths.Where(p => p != TargetNames).Select(p => p.Split('.').Select(Encoding.UTF8.GetBytes).ToArray())];
         var header = new List<byte> { (byte)paths.Count };
         foreach (var path in paths)
@@ -46,6 +53,9 @@ public sealed partial class PersonalPaths
     public IReadOnlyList<string> Paths { get; }
 
     internal bool MarksTargetNames { get; }
+
+    /// <summary>Whether the record's event has its rendered description as a personal value (<see cref="Description"/>).</summary>
+    public bool MarksDescription { get; }
 
     /// <summary>The <c>metadata</c> and <c>changes</c> paths, split at their dots (the first segment is the member of the event).</summary>
     internal byte[][][] Segments { get; }
@@ -75,11 +85,60 @@ public sealed partial class PersonalPaths
         return new PersonalPaths([.. paths]);
     }
 
+    /// <summary>
+    /// These paths and <see cref="Description"/>, for an event whose description the catalog rendered from a template
+    /// that reads a personal value (<see cref="ReadsPersonal"/>); null <paramref name="paths"/> gives the description alone.
+    /// </summary>
+    public static PersonalPaths WithDescription(PersonalPaths? paths) =>
+        paths is { MarksDescription: true } ? paths : new PersonalPaths([.. paths?.Paths ?? [], Description]);
+
+    /// <summary>
+    /// Whether a template placeholder (<c>actor.email</c>, <c>targets[1].name</c>, <c>metadata.customer</c>…) reads a
+    /// personal value: a built-in one (<c>actor.name|email</c>, <c>context.ip|user_agent|location.*</c>) or one at or
+    /// under (or holding) a path of <paramref name="marked"/>.
+    /// </summary>
+    public static bool ReadsPersonal(string placeholder, PersonalPaths? marked)
+    {
+        if (placeholder is "actor.name" or "actor.email" or "context.ip" or "context.user_agent" or "context.location.country" or "context.location.city")
+        {
+            return true;
+        }
+
+        if (marked is null)
+        {
+            return false;
+        }
+
+        var path = IndexSuffix().Replace(placeholder, "");
+        if (marked.MarksTargetNames && (path is "target.name" or "targets.name"))
+        {
+            return true;
+        }
+
+        foreach (var p in marked.Paths)
+        {
+            if (p is TargetNames or Description)
+            {
+                continue;
+            }
+
+            if (path == p || path.StartsWith(p + ".", StringComparison.Ordinal) || p.StartsWith(path + ".", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [GeneratedRegex(@"\[[0-9]+\]")]
+    private static partial Regex IndexSuffix();
+
     /// <summary>Reads the paths at the start of a record's header (after its kind byte); returns the bytes read, or -1 when they are not valid paths.</summary>
     internal static int TryRead(ReadOnlySpan<byte> header, out PersonalPaths? paths)
     {
         paths = null;
-        if (header.Length == 0 || header[0] is 0 or > MaxPaths)
+        if (header.Length == 0 || header[0] is 0 or > MaxPaths + 1)
         {
             return -1;
         }
@@ -99,8 +158,9 @@ public sealed partial class PersonalPaths
 
         try
         {
-            paths = Of(list);
-            return at;
+            // The description path is written by the intake, never by a catalog entry: it may come on top of the entry's paths.
+            paths = list.Remove(Description) ? WithDescription(Of(list)) : Of(list);
+            return paths is null ? -1 : at;
         }
         catch (ArgumentException)
         {

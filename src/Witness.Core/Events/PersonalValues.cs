@@ -31,6 +31,12 @@ public static class PersonalValues
     /// <summary>The record holds commitments: the body's personal values read <see cref="Erased"/>.</summary>
     public const byte Committed = 2;
 
+    /// <summary>
+    /// The record holds both (an erasure by email took some catalog-marked values of another actor's event): each entry
+    /// is a tag byte, <see cref="Salted"/> followed by a salt or <see cref="Committed"/> followed by a commitment.
+    /// </summary>
+    public const byte Partly = 3;
+
     public const int SaltSize = 16;
 
     public const int CommitmentSize = 32;
@@ -48,8 +54,15 @@ public static class PersonalValues
     private static readonly byte[] CommitmentStart = "{\"sha256\":\""u8.ToArray();
     private static readonly byte[] CommitmentEnd = "\"}"u8.ToArray();
 
-    /// <summary>A personal value's place in a body: its JSON string token, quotes included.</summary>
-    private readonly record struct Slot(int Start, int End, bool Escaped);
+    /// <summary>
+    /// A personal value's place in a body: its JSON string token, quotes included, and what made it personal
+    /// (<see cref="BuiltIn"/>, <see cref="AtMarkedPath"/> or <see cref="RenderedDescription"/>).
+    /// </summary>
+    private readonly record struct Slot(int Start, int End, bool Escaped, byte Source);
+
+    private const byte BuiltIn = 0;
+    private const byte AtMarkedPath = 1;
+    private const byte RenderedDescription = 2;
 
     /// <summary>
     /// Seals canonical bytes: fresh salts for their personal values (the built-in ones and those at
@@ -58,8 +71,16 @@ public static class PersonalValues
     /// <paramref name="leaf"/> null) when the bytes hold no personal value: their leaf is then the bytes
     /// themselves. Done on the request's thread (<see cref="CanonicalParts"/>), so the log's one writer only hashes.
     /// </summary>
-    public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf)
+    public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf) => Seal(body, marked, out leaf, out _);
+
+    /// <summary>
+    /// The seal, and in <paramref name="markedEmails"/> the email addresses the values at <paramref name="marked"/> paths
+    /// hold (<see cref="MarkedEmails"/>), lower-cased and distinct, or null when there are none: what the store's index
+    /// of marked emails gets for the event.
+    /// </summary>
+    public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails)
     {
+        markedEmails = null;
         Slot[]? rented = null;
         var slots = marked is null ? stackalloc Slot[MaxSlots] : (rented = ArrayPool<Slot>.Shared.Rent(Capacity(body)));
         try
@@ -69,6 +90,11 @@ public static class PersonalValues
             {
                 leaf = null;
                 return null;
+            }
+
+            if (marked is not null)
+            {
+                markedEmails = EmailsAt(body, slots[..count], null);
             }
 
             var header = marked?.Header ?? [];
@@ -122,7 +148,7 @@ public static class PersonalValues
             return true;
         }
 
-        if (!TryReadRecord(record, out var salted, out var marked, out var entries))
+        if (!TryReadRecord(record, out var kind, out var marked, out var entries))
         {
             return false;
         }
@@ -141,19 +167,23 @@ public static class PersonalValues
                 return false;
             }
 
-            var size = salted ? SaltSize : CommitmentSize;
-            if (count == 0 || entries.Length != count * size)
+            if (count == 0)
             {
                 return false;
             }
 
             Span<byte> commitment = stackalloc byte[CommitmentSize];
             var at = 0;
+            var read = 0;
             for (var i = 0; i < count; i++)
             {
+                if (!TryNextEntry(kind, entries, ref read, out var salted, out var entry))
+                {
+                    return false;
+                }
+
                 var slot = slots[i];
                 leaf.Write(body[at..slot.Start]);
-                var entry = entries.Slice(i * size, size);
                 if (salted)
                 {
                     Commit(entry, Value(body, slot), commitment);
@@ -165,6 +195,11 @@ public static class PersonalValues
 
                 leaf.Advance(WriteCommitted(commitment, leaf.GetSpan(CommittedLength)));
                 at = slot.End;
+            }
+
+            if (read != entries.Length)
+            {
+                return false;
             }
 
             leaf.Write(body[at..]);
@@ -198,68 +233,260 @@ public static class PersonalValues
         TryReadRecord(record, out _, out var marked, out _) ? marked : null;
 
     /// <summary>
-    /// The body with every personal value replaced by <see cref="Erased"/>, and the record of their
-    /// commitments (with the same marked paths), so that <see cref="Leaf"/> of the result gives the same
-    /// bytes as before. A record already of commitments is kept (erasing twice changes nothing).
+    /// The body with every personal value replaced by <see cref="Erased"/> (a rendered description keeps its text with
+    /// the copies of those values replaced), and the record of their commitments (with the same marked paths), so that
+    /// <see cref="Leaf"/> of the result gives the same bytes as before. A record already of commitments is kept
+    /// (erasing twice changes nothing).
     /// </summary>
-    public static (byte[] Body, byte[] Record) Erase(byte[] body, byte[] record)
+    public static (byte[] Body, byte[] Record) Erase(byte[] body, byte[] record) =>
+        Rewrite(body, record, null) ?? (body, record);
+
+    /// <summary>
+    /// Erases, in an event of another subject, only the values at catalog-marked paths that hold one of
+    /// <paramref name="emails"/> (lower-case; <see cref="MarkedEmails"/> says what "hold" means), and their copies in a
+    /// rendered description; the event's other values keep their salts (the record becomes <see cref="Partly"/> erased,
+    /// or <see cref="Committed"/> when nothing salted is left). Null when no such value is there.
+    /// </summary>
+    public static (byte[] Body, byte[] Record)? EraseEmails(byte[] body, byte[] record, IReadOnlySet<string> emails) =>
+        Rewrite(body, record, emails);
+
+    /// <summary>
+    /// The distinct lower-case email addresses the values at catalog-marked paths still hold (their salts kept, so
+    /// not erased): an address counts wherever it stands in the value (<c>ada@example.com</c>, <c>Ada &lt;ada@example.com&gt;</c>),
+    /// as a run of characters other than spaces, quotes, brackets, commas, semicolons and colons around one <c>@</c>.
+    /// Null when there are none, or the record carries no marked paths or does not fit the body.
+    /// </summary>
+    public static string[]? MarkedEmails(byte[] body, byte[]? record)
     {
-        if (!TryReadRecord(record, out var salted, out var marked, out var entries))
+        if (record is null || !TryReadRecord(record, out var kind, out var marked, out var entries) || marked is null)
+        {
+            return null;
+        }
+
+        var slots = new Slot[Capacity(body)];
+        int count;
+        try
+        {
+            count = Find(body, marked, slots);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        var salted = new bool[count];
+        var read = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (!TryNextEntry(kind, entries, ref read, out salted[i], out _))
+            {
+                return null;
+            }
+        }
+
+        return EmailsAt(body, slots.AsSpan(0, count), salted);
+    }
+
+    /// <summary>The email addresses in the marked slots (those still <paramref name="salted"/>, when given), or null.</summary>
+    private static string[]? EmailsAt(ReadOnlySpan<byte> body, ReadOnlySpan<Slot> slots, bool[]? salted)
+    {
+        HashSet<string>? emails = null;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var slot = slots[i];
+            if (slot.Source == AtMarkedPath && (salted is null || salted[i]) && body[slot.Start..slot.End].Contains((byte)'@'))
+            {
+                EmailTokens.Add(System.Text.Encoding.UTF8.GetString(Value(body, slot)), emails ??= new HashSet<string>(StringComparer.Ordinal));
+            }
+        }
+
+        return emails is { Count: > 0 } ? [.. emails] : null;
+    }
+
+    /// <summary>
+    /// Erases the personal values of a stored event: all of them (<paramref name="emails"/> null), or only the marked
+    /// values holding one of <paramref name="emails"/>. A rendered description is never replaced whole: once any value
+    /// is erased, its copies in the description read <see cref="Erased"/> and the description's own entry becomes its
+    /// commitment. Null when nothing changes.
+    /// </summary>
+    private static (byte[] Body, byte[] Record)? Rewrite(byte[] body, byte[] record, IReadOnlySet<string>? emails)
+    {
+        if (!TryReadRecord(record, out var kind, out var marked, out var entries))
         {
             throw new InvalidDataException("the personal record does not fit the event's personal values");
         }
 
         var slots = marked is null ? new Slot[MaxSlots] : new Slot[Capacity(body)];
         var count = Find(body, marked, slots);
-        var size = salted ? SaltSize : CommitmentSize;
-        if (entries.Length != count * size)
+        var salts = new byte[count][];
+        var commitments = new byte[count][];
+        var read = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (!TryNextEntry(kind, entries, ref read, out var salted, out var entry))
+            {
+                throw new InvalidDataException("the personal record does not fit the event's personal values");
+            }
+
+            if (salted)
+            {
+                salts[i] = entry.ToArray();
+            }
+            else
+            {
+                commitments[i] = entry.ToArray();
+            }
+        }
+
+        if (read != entries.Length)
         {
             throw new InvalidDataException("the personal record does not fit the event's personal values");
         }
 
+        // The values erased now, and the slot of a rendered description.
+        var erasing = new bool[count];
+        var erasedValues = new List<string>();
+        var description = -1;
+        for (var i = 0; i < count; i++)
+        {
+            if (slots[i].Source == RenderedDescription)
+            {
+                description = i;
+                continue;
+            }
+
+            if (salts[i] is null)
+            {
+                continue;
+            }
+
+            var value = System.Text.Encoding.UTF8.GetString(Value(body, slots[i]));
+            if (emails is null || (slots[i].Source == AtMarkedPath && value.Contains('@', StringComparison.Ordinal) && EmailTokens.AnyIn(value, emails)))
+            {
+                erasing[i] = true;
+                erasedValues.Add(value);
+            }
+        }
+
+        // Nothing to erase: by email, no marked value holds one; in full, every entry is a commitment already.
+        if (erasedValues.Count == 0 && (emails is not null || Array.TrueForAll(salts, s => s is null)))
+        {
+            return null;
+        }
+
+        byte[]? describedAs = null;
+        if (description >= 0 && (erasedValues.Count > 0 || salts[description] is not null))
+        {
+            describedAs = CanonicalEvent.StringToken(Described(ReadString(body, slots[description]), erasedValues));
+            erasing[description] = true;
+        }
+
         var header = record.Length - entries.Length;
-        var committed = new byte[header + (count * CommitmentSize)];
-        record.AsSpan(0, header).CopyTo(committed);
-        committed[0] = (byte)(Committed | (marked is null ? 0 : Marked));
-        var erased = new ArrayBufferWriter<byte>(body.Length);
+        var output = new ArrayBufferWriter<byte>(header + (count * (1 + CommitmentSize)));
+        output.Write(record.AsSpan(0, header));
+        var committedAll = true;
+        for (var i = 0; i < count; i++)
+        {
+            committedAll &= erasing[i] || salts[i] is null;
+        }
+
+        var newKind = committedAll ? Committed : Partly;
+        var erasedBody = new ArrayBufferWriter<byte>(body.Length);
         var at = 0;
         for (var i = 0; i < count; i++)
         {
             var slot = slots[i];
-            var target = committed.AsSpan(header + (i * CommitmentSize), CommitmentSize);
-            if (salted)
+            var commitment = commitments[i];
+            if (erasing[i] && salts[i] is not null)
             {
-                Commit(entries.Slice(i * SaltSize, SaltSize), Value(body, slot), target);
-            }
-            else
-            {
-                entries.Slice(i * CommitmentSize, CommitmentSize).CopyTo(target);
+                commitment = new byte[CommitmentSize];
+                Commit(salts[i], Value(body, slot), commitment);
             }
 
-            erased.Write(body.AsSpan(at, slot.Start - at));
-            erased.Write(ErasedJson);
+            if (newKind == Partly)
+            {
+                output.GetSpan(1)[0] = commitment is null ? Salted : Committed;
+                output.Advance(1);
+            }
+
+            output.Write(commitment ?? salts[i]);
+            erasedBody.Write(body.AsSpan(at, slot.Start - at));
+            erasedBody.Write(i == description && describedAs is not null ? describedAs : erasing[i] ? ErasedJson : body.AsSpan(slot.Start, slot.End - slot.Start));
             at = slot.End;
         }
 
-        erased.Write(body.AsSpan(at));
-        return (erased.WrittenSpan.ToArray(), committed);
+        erasedBody.Write(body.AsSpan(at));
+        var result = output.WrittenSpan.ToArray();
+        result[0] = (byte)(newKind | (marked is null ? 0 : Marked));
+        return (erasedBody.WrittenSpan.ToArray(), result);
+    }
+
+    /// <summary>A rendered description with every copy of the erased values (as written, and as a template renders them) read as <see cref="Erased"/>.</summary>
+    private static string Described(string description, List<string> erased)
+    {
+        var forms = erased.SelectMany(v => new[] { v, Catalog.TemplatePlaceholder.Clean(v) })
+            .Where(v => !string.IsNullOrWhiteSpace(v) && v != Erased)
+            .Distinct(StringComparer.Ordinal)
+            .OrderByDescending(v => v!.Length);
+        foreach (var form in forms)
+        {
+            description = description.Replace(form!, Erased, StringComparison.Ordinal);
+        }
+
+        return description;
+    }
+
+    private static string ReadString(ReadOnlySpan<byte> body, Slot slot)
+    {
+        var reader = new Utf8JsonReader(body[slot.Start..slot.End]);
+        reader.Read();
+        return reader.GetString()!;
+    }
+
+    /// <summary>
+    /// The next entry of a record's entries of <paramref name="kind"/> at <paramref name="at"/>: a salt or a commitment,
+    /// told by the kind or, in a <see cref="Partly"/> erased record, by the entry's tag byte. False past the end.
+    /// </summary>
+    private static bool TryNextEntry(byte kind, ReadOnlySpan<byte> entries, ref int at, out bool salted, out ReadOnlySpan<byte> entry)
+    {
+        entry = default;
+        salted = kind == Salted;
+        if (kind == Partly)
+        {
+            if (at >= entries.Length || entries[at] is not (Salted or Committed))
+            {
+                return false;
+            }
+
+            salted = entries[at++] == Salted;
+        }
+
+        var size = salted ? SaltSize : CommitmentSize;
+        if (at + size > entries.Length)
+        {
+            return false;
+        }
+
+        entry = entries.Slice(at, size);
+        at += size;
+        return true;
     }
 
     /// <summary>Whether a record holds commitments (its values were erased).</summary>
     public static bool IsCommitted(ReadOnlySpan<byte> record) => record.Length > 0 && (record[0] & ~Marked) == Committed;
 
     /// <summary>Splits a record into its kind, its marked paths and its entries; false when it is not a record.</summary>
-    private static bool TryReadRecord(ReadOnlySpan<byte> record, out bool salted, out PersonalPaths? marked, out ReadOnlySpan<byte> entries)
+    private static bool TryReadRecord(ReadOnlySpan<byte> record, out byte kind, out PersonalPaths? marked, out ReadOnlySpan<byte> entries)
     {
-        salted = false;
+        kind = 0;
         marked = null;
         entries = default;
-        if (record.Length == 0 || (record[0] & ~Marked) is not (Salted or Committed))
+        if (record.Length == 0 || (record[0] & ~Marked) is not (Salted or Committed or Partly))
         {
             return false;
         }
 
-        salted = (record[0] & ~Marked) == Salted;
+        kind = (byte)(record[0] & ~Marked);
         var at = 1;
         if ((record[0] & Marked) != 0)
         {
@@ -343,7 +570,7 @@ public static class PersonalValues
             if (r.ValueTextEquals("actor"u8))
             {
                 r.Read();
-                ReadObject(ref r, slots, ref count, static name => name.SequenceEqual("name"u8) || name.SequenceEqual("email"u8));
+                ReadObject(ref r, slots, ref count, BuiltIn, static name => name.SequenceEqual("name"u8) || name.SequenceEqual("email"u8));
             }
             else if (r.ValueTextEquals("context"u8))
             {
@@ -358,7 +585,7 @@ public static class PersonalValues
                     if (r.ValueTextEquals("location"u8))
                     {
                         r.Read();
-                        ReadObject(ref r, slots, ref count, static name => name.SequenceEqual("country"u8) || name.SequenceEqual("city"u8));
+                        ReadObject(ref r, slots, ref count, BuiltIn, static name => name.SequenceEqual("country"u8) || name.SequenceEqual("city"u8));
                     }
                     else
                     {
@@ -366,7 +593,7 @@ public static class PersonalValues
                         r.Read();
                         if (personal && r.TokenType == JsonTokenType.String)
                         {
-                            Add(ref r, slots, ref count);
+                            Add(ref r, slots, ref count, BuiltIn);
                         }
                         else
                         {
@@ -387,7 +614,7 @@ public static class PersonalValues
                 {
                     while (r.Read() && r.TokenType == JsonTokenType.StartObject)
                     {
-                        ReadObject(ref r, slots, ref count, static name => name.SequenceEqual("name"u8));
+                        ReadObject(ref r, slots, ref count, AtMarkedPath, static name => name.SequenceEqual("name"u8));
                     }
                 }
                 else
@@ -411,8 +638,9 @@ public static class PersonalValues
                     }
                 }
 
+                var source = r.ValueTextEquals("description"u8) ? RenderedDescription : AtMarkedPath;
                 r.Read();
-                Walk(ref r, candidates, 1, slots, ref count);
+                Walk(ref r, candidates, 1, slots, ref count, source);
             }
             else
             {
@@ -429,7 +657,7 @@ public static class PersonalValues
     /// <paramref name="paths"/>: marks every string under it when one of the paths ends here, else
     /// follows the members the paths name further.
     /// </summary>
-    private static void Walk(ref Utf8JsonReader r, List<byte[][]> paths, int depth, Span<Slot> slots, ref int count)
+    private static void Walk(ref Utf8JsonReader r, List<byte[][]> paths, int depth, Span<Slot> slots, ref int count, byte source)
     {
         if (paths.Count == 0)
         {
@@ -439,7 +667,7 @@ public static class PersonalValues
 
         if (paths.Exists(p => p.Length == depth))
         {
-            MarkAll(ref r, slots, ref count);
+            MarkAll(ref r, slots, ref count, source);
             return;
         }
 
@@ -461,16 +689,16 @@ public static class PersonalValues
             }
 
             r.Read();
-            Walk(ref r, next, depth + 1, slots, ref count);
+            Walk(ref r, next, depth + 1, slots, ref count, source);
         }
     }
 
     /// <summary>Adds every string value at or under the current token (member names are not values).</summary>
-    private static void MarkAll(ref Utf8JsonReader r, Span<Slot> slots, ref int count)
+    private static void MarkAll(ref Utf8JsonReader r, Span<Slot> slots, ref int count, byte source)
     {
         if (r.TokenType == JsonTokenType.String)
         {
-            Add(ref r, slots, ref count);
+            Add(ref r, slots, ref count, source);
             return;
         }
 
@@ -484,7 +712,7 @@ public static class PersonalValues
         {
             if (r.TokenType == JsonTokenType.String)
             {
-                Add(ref r, slots, ref count);
+                Add(ref r, slots, ref count, source);
             }
             else if (r.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && r.CurrentDepth == depth)
             {
@@ -493,7 +721,7 @@ public static class PersonalValues
         }
     }
 
-    private static void ReadObject(ref Utf8JsonReader r, Span<Slot> slots, ref int count, Func<ReadOnlySpan<byte>, bool> isPersonal)
+    private static void ReadObject(ref Utf8JsonReader r, Span<Slot> slots, ref int count, byte source, Func<ReadOnlySpan<byte>, bool> isPersonal)
     {
         if (r.TokenType != JsonTokenType.StartObject)
         {
@@ -506,7 +734,7 @@ public static class PersonalValues
             r.Read();
             if (personal && r.TokenType == JsonTokenType.String)
             {
-                Add(ref r, slots, ref count);
+                Add(ref r, slots, ref count, source);
             }
             else
             {
@@ -515,7 +743,7 @@ public static class PersonalValues
         }
     }
 
-    private static void Add(ref Utf8JsonReader r, Span<Slot> slots, ref int count)
+    private static void Add(ref Utf8JsonReader r, Span<Slot> slots, ref int count, byte source)
     {
         if (count == slots.Length)
         {
@@ -523,6 +751,6 @@ public static class PersonalValues
         }
 
         var start = checked((int)r.TokenStartIndex);
-        slots[count++] = new Slot(start, checked((int)r.BytesConsumed), r.ValueIsEscaped);
+        slots[count++] = new Slot(start, checked((int)r.BytesConsumed), r.ValueIsEscaped, source);
     }
 }

@@ -47,7 +47,7 @@ public sealed class EventIntake(EventIngestor ingestor, ActionCatalog catalog, I
             }
 
             var completed = catalog.Apply(e.Tenant, e, submitted.TypeGiven);
-            var marked = catalog.FindPersonalPaths(e.Tenant, e.Action);
+            var marked = catalog.FindPersonalPaths(e.Tenant, e.Action, rendered: e.Description is null && completed.Description is not null);
             applied.Add(ReferenceEquals(completed, e) && marked is null ? submitted : submitted with { Event = completed, MarkedPaths = marked });
         }
 
@@ -87,7 +87,8 @@ public sealed class EventIntake(EventIngestor ingestor, ActionCatalog catalog, I
                 Id = e.Id.Length == 0 ? EventParser.NewId(now) : e.Id,
                 OccurredAt = e.OccurredAt == default ? EventParser.Truncate(now) : EventParser.Truncate(e.OccurredAt),
             }, typeWasGiven: true);
-            submitted.Add(new SubmittedEvent(completed, CanonicalEvent.ContentDigest(completed), ClientChoseId: idempotent) { MarkedPaths = catalog.FindPersonalPaths(e.Tenant, e.Action) });
+            var marked = catalog.FindPersonalPaths(e.Tenant, e.Action, rendered: e.Description is null && completed.Description is not null);
+            submitted.Add(new SubmittedEvent(completed, CanonicalEvent.ContentDigest(completed), ClientChoseId: idempotent) { MarkedPaths = marked });
         }
 
         return ingestor.AppendAsync(submitted, ct);

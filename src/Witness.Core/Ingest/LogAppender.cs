@@ -122,7 +122,7 @@ public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBl
                 }
             });
 
-            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, prepared.Keys with { ReceivedAtMicros = EventIndexKeys.Micros(received) }) { Omitted = submitted.Omitted, Personal = personal }, ct);
+            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, prepared.Keys with { ReceivedAtMicros = EventIndexKeys.Micros(received) }) { Omitted = submitted.Omitted, Personal = personal, MarkedEmails = prepared.Parts.MarkedEmails }, ct);
             _requestText.Add((tenantId, stored.Seq, prepared.Keys.OccurredAtMicros, prepared.Keys.SearchText));
             var appended = new AppendedEvent(e.Tenant, e.Id, stored.Seq, hash, body, Replayed: false);
             seenInRequest[(e.Tenant, e.Id)] = (appended, submitted.ContentDigest);

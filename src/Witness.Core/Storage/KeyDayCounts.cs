@@ -8,7 +8,8 @@ namespace Witness.Storage;
 /// The per-day counts a store keeps for the top lists of <see cref="IEventStatsStore"/> (migration 023):
 /// per tenant, UTC day of <c>occurred_at</c>, type, and actor (id, else email) or IP address, how many
 /// events and failures. Appends do not write them: a store fills a <em>closed</em> day (one that ended
-/// <see cref="LateMargin"/> or more before now) the first time a count needs it, and records beside it how
+/// <see cref="LateMargin"/> or more before now) when the server's loop asks (<see cref="IKeyDayCountsStore"/>), or
+/// alone (<c>FillKeyDaysOnCount</c>) the first time a count needs it, and records beside it how
 /// many events the day held then (<c>key_count_days</c>). A day is read from them only while the
 /// pre-aggregated counts (<see cref="EventCountSlots"/>, which every append keeps) still hold that many
 /// events for it, so a late event dated in a filled day makes the day scanned until it is filled again.
@@ -121,6 +122,19 @@ public static class KeyDayCounts
         if (start < filter.To!.Value)
         {
             yield return filter with { From = start };
+        }
+    }
+
+    /// <summary>A filter's range cut at UTC midnights: one filter per day it touches, in order.</summary>
+    public static IEnumerable<EventFilter> ByDay(EventFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var (start, to) = (filter.From!.Value, filter.To!.Value);
+        while (start < to)
+        {
+            var end = EventIndexKeys.FromMicros(StartMicros(Of(EventIndexKeys.Micros(start)) + 1));
+            yield return filter with { From = start, To = end < to ? end : to };
+            start = end;
         }
     }
 

@@ -12,6 +12,12 @@ public sealed record LogEntry(AuditEvent Event, byte[] Body, byte[] Hash, byte[]
 
     /// <summary>The salts of the event's personal values (<see cref="PersonalValues"/>), stored beside the body; null when it has none.</summary>
     public byte[]? Personal { get; init; }
+
+    /// <summary>
+    /// The lower-case email addresses the values at catalog-marked paths hold (<see cref="PersonalValues.MarkedEmails"/>),
+    /// which the store indexes with the event so an erasure by email finds them; null when none (most events).
+    /// </summary>
+    public string[]? MarkedEmails { get; init; }
 }
 
 /// <summary>An event already in the log under a client id: enough to answer a retry (same body) or a conflict (other body).</summary>

@@ -40,9 +40,9 @@ public sealed class PostgresStoreConformanceTests(PostgresDatabaseFixture fixtur
         return store;
     }
 
-    protected override async Task<IWitnessStore> OpenStoreAsync(TimeProvider clock)
+    protected override async Task<IWitnessStore> OpenStoreAsync(TimeProvider clock, bool fillKeyDaysOnCount = true)
     {
-        var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString, Clock = clock });
+        var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString, Clock = clock, FillKeyDaysOnCount = fillKeyDaysOnCount });
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }

@@ -22,9 +22,9 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests, IDispos
         return store;
     }
 
-    protected override async Task<IWitnessStore> OpenStoreAsync(TimeProvider clock)
+    protected override async Task<IWitnessStore> OpenStoreAsync(TimeProvider clock, bool fillKeyDaysOnCount = true)
     {
-        var store = new SqliteStore(SqliteStoreOptions.InFolder(_folder, clock));
+        var store = new SqliteStore(new SqliteStoreOptions { DatabasePath = SqliteStoreOptions.InFolder(_folder).DatabasePath, Clock = clock, FillKeyDaysOnCount = fillKeyDaysOnCount });
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }

@@ -15,8 +15,11 @@ public abstract partial class StoreConformanceTests
 {
     private static readonly DateTimeOffset TopListsStart = new(2025, 3, 29, 18, 0, 0, TimeSpan.Zero);
 
-    /// <summary>A store whose log runs on <paramref name="clock"/>, which tells it which days are closed.</summary>
-    protected abstract Task<IWitnessStore> OpenStoreAsync(TimeProvider clock);
+    /// <summary>
+    /// A store whose log runs on <paramref name="clock"/>, which tells it which days are closed; with <paramref name="fillKeyDaysOnCount"/>
+    /// false, its counts leave the day counts to a fill loop (<see cref="IKeyDayCountsStore.FillClosedDaysAsync"/>), as the server's store does.
+    /// </summary>
+    protected abstract Task<IWitnessStore> OpenStoreAsync(TimeProvider clock, bool fillKeyDaysOnCount = true);
 
     /// <summary>
     /// An event every 13 minutes for three days from <see cref="TopListsStart"/> (across the change to summer time in
@@ -118,6 +121,47 @@ public abstract partial class StoreConformanceTests
         }
 
         Assert.Equal(days, await FilledDaysAsync(tenant));
+    }
+
+    [Fact]
+    public async Task A_store_that_fills_behind_scans_the_days_not_filled_and_the_fill_loop_fills_each_day_once_it_closes()
+    {
+        // Half an hour into 2025-03-31: 2025-03-29 is closed, 2025-03-30 ended less than the late margin ago.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 31, 0, 30, 0, TimeSpan.Zero));
+        await using var store = await OpenStoreAsync(clock, fillKeyDaysOnCount: false);
+        var fill = (IKeyDayCountsStore)store;
+        var tenant = await AppendTopListDaysAsync(store);
+        var filter = TopListsFilter("", "2025-03-29T00:00:00Z", "2025-04-02T00:00:00Z");
+
+        // The count scans the whole range and fills nothing: the loop does.
+        Assert.Equal(0, (await AssertTopListsEqualSearchAsync(store, tenant, filter, 100)).TopListDays);
+        Assert.Equal(0, await FilledDaysAsync(tenant));
+        Assert.Equal(1, await fill.FillClosedDaysAsync(tenant, 92, CancellationToken.None));
+        Assert.Equal(0, await fill.FillClosedDaysAsync(tenant, 92, CancellationToken.None));
+        Assert.Equal(1, (await AssertTopListsEqualSearchAsync(store, tenant, filter, 3)).TopListDays);
+
+        // 2025-03-30 closes: the next pass fills it, and only it.
+        clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, await fill.FillClosedDaysAsync(tenant, 92, CancellationToken.None));
+        Assert.Equal(2, (await AssertTopListsEqualSearchAsync(store, tenant, filter, 100)).TopListDays);
+
+        // A late event makes its day scanned until the next pass fills it again.
+        await store.AppendManyAsync(tenant, 150, i => Submit.Event(tenant, "inbox.update", e =>
+        {
+            e["occurred_at"] = "2025-03-30T12:00:00Z";
+            e["actor"] = new JsonObject { ["type"] = "user", ["id"] = "u_late" };
+        }));
+        var scanned = await AssertTopListsEqualSearchAsync(store, tenant, filter, 3);
+        Assert.Equal(new KeyCount("u_late", 150, 0), scanned.Actors[0]);
+        Assert.Equal(1, scanned.TopListDays);
+        Assert.Equal(1, await fill.FillClosedDaysAsync(tenant, 92, CancellationToken.None));
+        Assert.Equal(2, (await AssertTopListsEqualSearchAsync(store, tenant, filter, 3)).TopListDays);
+
+        // Only the last days are filled, and a tenant that does not exist has none.
+        clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(0, await fill.FillClosedDaysAsync(tenant, 10, CancellationToken.None));
+        Assert.Equal(0, await fill.FillClosedDaysAsync(Submit.Tenant(), 92, CancellationToken.None));
+        Assert.Equal(2, (await AssertTopListsEqualSearchAsync(store, tenant, filter, 100)).TopListDays);
     }
 
     [Fact]

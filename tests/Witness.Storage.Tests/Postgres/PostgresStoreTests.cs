@@ -133,6 +133,52 @@ public sealed class PostgresStoreTests
     }
 
     [Fact]
+    public async Task Dropping_a_month_waits_for_a_day_count_fill_under_way_and_forgets_what_it_wrote()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 11, 20, 0, 0, 0, TimeSpan.Zero));
+        await using var store = Open(database.ConnectionString, clock);
+        await store.InitializeAsync(CancellationToken.None);
+        var tenant = Submit.Tenant();
+        // Received in March 2029 (the month dropped below), occurred on 2025-06-01 (day 20240), a closed day.
+        await store.AppendAsync([Submit.Request(Submit.Event(tenant))], new DateTimeOffset(2029, 3, 5, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        var tenantId = (long)(await database.ScalarAsync($"SELECT id FROM tenants WHERE name = '{tenant}'"))!;
+
+        // A fill under way: it holds its tenant's day-count lock shared and has written the day's counts, not yet committed.
+        await using var fill = new NpgsqlConnection(database.ConnectionString);
+        await fill.OpenAsync();
+        await using var tx = await fill.BeginTransactionAsync();
+        foreach (var sql in new[] { "SELECT pg_advisory_xact_lock_shared(23024, $1::integer)", "INSERT INTO key_count_days (tenant_id, day, events) VALUES ($1, 20240, 1)" })
+        {
+            await using var command = new NpgsqlCommand(sql, fill, tx);
+            command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var drop = database.ScalarAsync("SET ROLE witness_retention; SELECT witness_drop_event_partitions('2029-04-01T00:00:00Z')");
+        // The drop waits on the advisory lock for as long as the fill runs.
+        var waited = false;
+        for (var i = 0; i < 600 && !waited && !drop.IsCompleted; i++)
+        {
+            waited = (long)(await database.ScalarAsync(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 23024 AND objid = " + tenantId))! > 0;
+            if (!waited)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(waited, "the drop did not wait for the fill's tenant lock");
+        Assert.False(drop.IsCompleted);
+        await tx.CommitAsync();
+
+        Assert.Equal(1, (int)(await drop)!);
+        Assert.Null(await database.ScalarAsync("SELECT to_regclass('events_2029_03')::text"));
+        // The fill's counts for the dropped month's day are gone with it, so the day is filled again from what is left.
+        Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM key_count_days"));
+    }
+
+    [Fact]
     public async Task Two_stores_appending_to_one_tenant_at_once_keep_seq_gap_free_and_the_log_verifiable()
     {
         await using var database = await PostgresTestDatabase.CreateAsync();
