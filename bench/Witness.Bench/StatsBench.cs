@@ -110,8 +110,8 @@ internal static class StatsBench
             foreach (var (filterName, query) in filters)
             {
                 var parameters = query.Length == 0 ? [] : new[] { query }.ToDictionary(q => q.Split('=', 2)[0], q => q.Split('=', 2)[1]);
-                parameters["from"] = Rfc3339.Format(BenchEvents.End.AddDays(-30));
-                parameters["to"] = Rfc3339.Format(BenchEvents.End);
+                parameters["from"] = Rfc3339.FormatTrimmed(BenchEvents.End.AddDays(-30));
+                parameters["to"] = Rfc3339.FormatTrimmed(BenchEvents.End);
                 var filter = EventFilterBinder.FromParameters(n => parameters.GetValueOrDefault(n), zone);
                 var histogram = new List<double>();
                 var full = new List<double>();

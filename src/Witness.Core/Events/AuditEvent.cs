@@ -21,6 +21,13 @@ public sealed record AuditEvent
 
     public required DateTimeOffset OccurredAt { get; init; }
 
+    /// <summary>
+    /// How the canonical bytes write <see cref="ReceivedAt"/> and <see cref="OccurredAt"/>: <see cref="TimeForm.Fixed"/>
+    /// for every new event; <see cref="TimeForm.Trimmed"/> when the event was read from bytes an earlier release
+    /// stored, so that writing it again gives those bytes back.
+    /// </summary>
+    public TimeForm TimeForm { get; init; }
+
     /// <summary>One of <see cref="LogTypes"/>.</summary>
     public required string Type { get; init; }
 

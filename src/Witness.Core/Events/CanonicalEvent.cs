@@ -41,8 +41,17 @@ public static class CanonicalEvent
 
     private const int MaxReusedBuffer = 256 * 1024;
 
-    /// <summary>The canonical bytes of an event.</summary>
-    public static byte[] Write(AuditEvent e)
+    /// <summary>The canonical bytes of an event, its times in its <see cref="AuditEvent.TimeForm"/>.</summary>
+    public static byte[] Write(AuditEvent e) => WriteIn(e, e.TimeForm);
+
+    /// <summary>
+    /// The bytes the content digest is taken of (<see cref="ContentDigest"/>) for an event whose seq is 0 and
+    /// received_at open, as the parser has it: its times in <see cref="TimeForm.Trimmed"/>. They are also the
+    /// event's canonical parts (<see cref="CanonicalParts.FromUnsequenced"/>), which write the times again in its own form.
+    /// </summary>
+    internal static byte[] WriteUnsequenced(AuditEvent e) => WriteIn(e, TimeForm.Trimmed);
+
+    private static byte[] WriteIn(AuditEvent e, TimeForm form)
     {
         var buffer = t_buffer ?? new ArrayBufferWriter<byte>(1024);
         var w = t_writer ?? new Utf8JsonWriter(buffer, WriterOptions);
@@ -50,7 +59,7 @@ public static class CanonicalEvent
         t_writer = null;
         buffer.ResetWrittenCount();
         w.Reset(buffer);
-        WriteObject(w, e);
+        WriteObject(w, e, form);
         w.Flush();
         var bytes = buffer.WrittenSpan.ToArray();
         if (buffer.Capacity <= MaxReusedBuffer)
@@ -62,9 +71,13 @@ public static class CanonicalEvent
         return bytes;
     }
 
-    /// <summary>The digest of what a client sent, without the fields the server adds: two submissions with the same id are "the same body" when these match.</summary>
+    /// <summary>
+    /// The digest of what a client sent, without the fields the server adds: two submissions with the same id are
+    /// "the same body" when these match. Its times are always written in <see cref="TimeForm.Trimmed"/>, whatever the
+    /// event's own form, so the digests stored before the fixed form keep judging retries and verifying.
+    /// </summary>
     public static byte[] ContentDigest(AuditEvent e) =>
-        SHA256.HashData(Write(e with { Seq = 0, ReceivedAt = default }));
+        SHA256.HashData(WriteIn(e with { Seq = 0, ReceivedAt = default }, TimeForm.Trimmed));
 
     /// <summary>Member names encoded once: the same bytes as writing the names as strings.</summary>
     private static class Names
@@ -102,14 +115,14 @@ public static class CanonicalEvent
         public static readonly JsonEncodedText Description = JsonEncodedText.Encode("description", WriterOptions.Encoder);
     }
 
-    private static void WriteObject(Utf8JsonWriter w, AuditEvent e)
+    private static void WriteObject(Utf8JsonWriter w, AuditEvent e, TimeForm form)
     {
         w.WriteStartObject();
         w.WriteString(Names.Id, e.Id);
         w.WriteString(Names.Tenant, e.Tenant);
         w.WriteNumber(Names.Seq, e.Seq);
-        WriteTime(w, Names.ReceivedAt, e.ReceivedAt);
-        WriteTime(w, Names.OccurredAt, e.OccurredAt);
+        WriteTime(w, Names.ReceivedAt, e.ReceivedAt, form);
+        WriteTime(w, Names.OccurredAt, e.OccurredAt, form);
         w.WriteString(Names.Type, e.Type);
         w.WriteString(Names.Action, e.Action);
         WriteOptional(w, Names.Category, e.Category);
@@ -185,10 +198,10 @@ public static class CanonicalEvent
         w.WriteEndObject();
     }
 
-    private static void WriteTime(Utf8JsonWriter w, JsonEncodedText name, DateTimeOffset time)
+    private static void WriteTime(Utf8JsonWriter w, JsonEncodedText name, DateTimeOffset time, TimeForm form)
     {
         Span<byte> text = stackalloc byte[Rfc3339.MaxFormattedLength];
-        w.WriteString(name, text[..Rfc3339.FormatUtf8(time, text)]);
+        w.WriteString(name, text[..Rfc3339.FormatUtf8(time, form, text)]);
     }
 
     private static void WriteOptional(Utf8JsonWriter w, JsonEncodedText name, string? value)
@@ -242,13 +255,16 @@ public static class CanonicalEvent
                 changes = new EventChanges { Before = Obj(ch, "before"), After = Obj(ch, "after") };
             }
 
+            var receivedAt = Str(r, "received_at")!;
+            var occurredAt = Str(r, "occurred_at")!;
             return new AuditEvent
             {
                 Id = Str(r, "id")!,
                 Tenant = Str(r, "tenant")!,
                 Seq = r.GetProperty("seq").GetInt64(),
-                ReceivedAt = DateTimeOffset.Parse(Str(r, "received_at")!, System.Globalization.CultureInfo.InvariantCulture),
-                OccurredAt = DateTimeOffset.Parse(Str(r, "occurred_at")!, System.Globalization.CultureInfo.InvariantCulture),
+                ReceivedAt = DateTimeOffset.Parse(receivedAt, System.Globalization.CultureInfo.InvariantCulture),
+                OccurredAt = DateTimeOffset.Parse(occurredAt, System.Globalization.CultureInfo.InvariantCulture),
+                TimeForm = CanonicalEventReader.FormOf(receivedAt, occurredAt),
                 Type = Str(r, "type")!,
                 Action = Str(r, "action")!,
                 Category = Str(r, "category"),

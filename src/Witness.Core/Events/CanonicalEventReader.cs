@@ -54,6 +54,7 @@ internal static class CanonicalEventReader
             Seq = seq,
             ReceivedAt = Time(receivedAt ?? throw Missing("received_at")),
             OccurredAt = Time(occurredAt ?? throw Missing("occurred_at")),
+            TimeForm = FormOf(receivedAt, occurredAt),
             Type = type ?? throw Missing("type"),
             Action = action ?? throw Missing("action"),
             Category = category,
@@ -169,7 +170,15 @@ internal static class CanonicalEventReader
         }
     }
 
-    /// <summary>Parses the one time format Witness writes (<see cref="Rfc3339.Format"/>), exactly.</summary>
+    /// <summary>
+    /// The form the bytes wrote their times in: <see cref="TimeForm.Fixed"/> when both have six fraction digits,
+    /// else the first form. A time whose six digits end in no zero reads the same in both, so an event of the
+    /// first form with two such times is written back alike in either.
+    /// </summary>
+    public static TimeForm FormOf(string receivedAt, string occurredAt) =>
+        Rfc3339.FormOf(receivedAt.Length) == TimeForm.Fixed && Rfc3339.FormOf(occurredAt.Length) == TimeForm.Fixed ? TimeForm.Fixed : TimeForm.Trimmed;
+
+    /// <summary>Parses the time forms Witness writes (<see cref="TimeForm"/>: 1 to 6 fraction digits, or none), exactly.</summary>
     private static DateTimeOffset Time(string text) =>
         DateTimeOffset.ParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 

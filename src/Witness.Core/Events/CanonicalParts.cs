@@ -7,64 +7,80 @@ namespace Witness.Events;
 /// <summary>
 /// An event's canonical bytes with the two values only the log assigns (<c>seq</c> and
 /// <c>received_at</c>) left open, so the costly part is written on the request's thread and the
-/// single writer only splices. The bytes come from <see cref="CanonicalEvent.Write"/> itself; the
-/// splice gives exactly what it would write for the complete event.
+/// single writer only splices. The bytes are those the content digest is taken of
+/// (<see cref="CanonicalEvent.WriteUnsequenced"/>: times in <see cref="TimeForm.Trimmed"/>); the splice
+/// writes seq, received_at and occurred_at, which follow each other, in the event's own
+/// <see cref="AuditEvent.TimeForm"/>, and so gives exactly what <see cref="CanonicalEvent.Write"/> writes for the
+/// complete event.
 /// </summary>
 public sealed class CanonicalParts
 {
-    // Written for Seq = 0 and ReceivedAt = default; nothing inside a JSON string can look like this,
-    // because quotes in values are escaped, so the first match is the structural one.
-    private static readonly byte[] Placeholder = ",\"seq\":0,\"received_at\":\"0001-01-01T00:00:00Z\""u8.ToArray();
+    // Written for Seq = 0 and ReceivedAt = default, occurred_at's text after it up to its closing quote;
+    // nothing inside a JSON string can look like this, because quotes in values are escaped, so the first
+    // match is the structural one.
+    private static readonly byte[] Placeholder = ",\"seq\":0,\"received_at\":\"0001-01-01T00:00:00Z\",\"occurred_at\":\""u8.ToArray();
 
     private static readonly byte[] SeqName = ",\"seq\":"u8.ToArray();
     private static readonly byte[] ReceivedAtName = ",\"received_at\":\""u8.ToArray();
+    private static readonly byte[] OccurredAtName = "\",\"occurred_at\":\""u8.ToArray();
 
     private readonly byte[] _bytes;
     private readonly int _split;
+    private readonly int _tail;
     private byte[]? _leaf;
     private bool _sealed;
 
-    private CanonicalParts(AuditEvent source, byte[] bytes, int split)
+    private CanonicalParts(AuditEvent source, byte[] bytes, int split, int tail)
     {
         Source = source;
         _bytes = bytes;
         _split = split;
+        _tail = tail;
     }
 
     /// <summary>The event object these parts were written from: parts belong to that object, not to a changed copy.</summary>
     internal AuditEvent Source { get; }
 
     /// <summary>The parts of <paramref name="e"/>; its own seq and received time are ignored.</summary>
-    public static CanonicalParts Of(AuditEvent e) => FromUnsequenced(e, CanonicalEvent.Write(e with { Seq = 0, ReceivedAt = default }));
+    public static CanonicalParts Of(AuditEvent e) => FromUnsequenced(e, CanonicalEvent.WriteUnsequenced(e with { Seq = 0, ReceivedAt = default }));
 
     /// <summary>
-    /// The parts from bytes already written by <see cref="CanonicalEvent.Write"/> for <paramref name="e"/>
+    /// The parts from bytes already written by <see cref="CanonicalEvent.WriteUnsequenced"/> for <paramref name="e"/>
     /// with seq 0 and the default received time (the parser writes them for the content digest).
     /// </summary>
     internal static CanonicalParts FromUnsequenced(AuditEvent e, byte[] unsequenced)
     {
         var split = unsequenced.AsSpan().IndexOf(Placeholder);
-        if (split < 0)
+        var occurredEnd = split < 0 ? -1 : unsequenced.AsSpan(split + Placeholder.Length).IndexOf((byte)'"');
+        if (occurredEnd < 0)
         {
-            throw new InvalidOperationException("the canonical form no longer starts with id, tenant, seq, received_at");
+            throw new InvalidOperationException("the canonical form no longer starts with id, tenant, seq, received_at, occurred_at");
         }
 
-        return new CanonicalParts(e, unsequenced, split);
+        return new CanonicalParts(e, unsequenced, split, split + Placeholder.Length + occurredEnd + 1);
     }
 
     /// <summary>The canonical bytes of the event at <paramref name="seq"/>, received at <paramref name="receivedAt"/> (whole microseconds, UTC).</summary>
     public byte[] Complete(long seq, DateTimeOffset receivedAt)
     {
-        Span<byte> time = stackalloc byte[Rfc3339.MaxFormattedLength];
-        var timeLength = Rfc3339.FormatUtf8(receivedAt, time);
+        Span<byte> times = stackalloc byte[2 * Rfc3339.MaxFormattedLength];
+        var (received, occurred) = Times(receivedAt, times);
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(seq, digits, out var digitsLength);
 
         // Written at its exact size: no growing buffer and no copy at the end.
-        var result = new byte[_bytes.Length - Placeholder.Length + SeqName.Length + digitsLength + ReceivedAtName.Length + timeLength + 1];
-        Splice(_bytes, digits[..digitsLength], time[..timeLength], result);
+        var result = new byte[_bytes.Length + Spliced(digitsLength, received, occurred)];
+        Splice(_bytes, digits[..digitsLength], times[..received], times.Slice(Rfc3339.MaxFormattedLength, occurred), result);
         return result;
     }
+
+    /// <summary>received_at and the source's occurred_at in its time form, into the two halves of <paramref name="times"/>; their lengths.</summary>
+    private (int Received, int Occurred) Times(DateTimeOffset receivedAt, Span<byte> times) =>
+        (Rfc3339.FormatUtf8(receivedAt, Source.TimeForm, times), Rfc3339.FormatUtf8(Source.OccurredAt, Source.TimeForm, times[Rfc3339.MaxFormattedLength..]));
+
+    /// <summary>How many bytes the complete event has more than the unsequenced ones.</summary>
+    private int Spliced(int digits, int received, int occurred) =>
+        SeqName.Length + digits + ReceivedAtName.Length + received + OccurredAtName.Length + occurred + 1 - (_tail - _split);
 
     /// <summary>
     /// Seals the parts (<c>PersonalValues.Seal</c>): fresh salts for the built-in personal values
@@ -96,14 +112,16 @@ public sealed class CanonicalParts
     public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash)
     {
         Seal();
-        Span<byte> time = stackalloc byte[Rfc3339.MaxFormattedLength];
-        time = time[..Rfc3339.FormatUtf8(receivedAt, time)];
+        Span<byte> times = stackalloc byte[2 * Rfc3339.MaxFormattedLength];
+        var (receivedLength, occurredLength) = Times(receivedAt, times);
+        var received = times[..receivedLength];
+        var occurred = times.Slice(Rfc3339.MaxFormattedLength, occurredLength);
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(seq, digits, out var digitsLength);
         digits = digits[..digitsLength];
-        var spliced = SeqName.Length + digitsLength + ReceivedAtName.Length + time.Length + 1 - Placeholder.Length;
+        var spliced = Spliced(digitsLength, receivedLength, occurredLength);
         var body = new byte[_bytes.Length + spliced];
-        Splice(_bytes, digits, time, body);
+        Splice(_bytes, digits, received, occurred, body);
         if (_leaf is null)
         {
             leafHash = MerkleHash.Leaf(body);
@@ -113,7 +131,7 @@ public sealed class CanonicalParts
         var length = _leaf.Length + spliced;
         byte[]? rented = null;
         var leaf = length <= 4096 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        Splice(_leaf, digits, time, leaf);
+        Splice(_leaf, digits, received, occurred, leaf);
         leafHash = MerkleHash.Leaf(leaf);
         if (rented is not null)
         {
@@ -123,12 +141,12 @@ public sealed class CanonicalParts
         return body;
     }
 
-    // Personal values come after seq and received_at (actor and context follow them), so the leaf form
-    // has the placeholder where the bytes have it.
-    private void Splice(byte[] source, ReadOnlySpan<byte> digits, ReadOnlySpan<byte> time, Span<byte> at)
+    // Personal values come after seq, received_at and occurred_at (actor and context follow them), so the
+    // leaf form has the placeholder where the bytes have it.
+    private void Splice(byte[] source, ReadOnlySpan<byte> digits, ReadOnlySpan<byte> received, ReadOnlySpan<byte> occurred, Span<byte> at)
     {
         var head = source.AsSpan(0, _split);
-        var tail = source.AsSpan(_split + Placeholder.Length);
+        var tail = source.AsSpan(_tail);
         head.CopyTo(at);
         at = at[head.Length..];
         SeqName.CopyTo(at);
@@ -137,8 +155,12 @@ public sealed class CanonicalParts
         at = at[digits.Length..];
         ReceivedAtName.CopyTo(at);
         at = at[ReceivedAtName.Length..];
-        time.CopyTo(at);
-        at[time.Length] = (byte)'"';
-        tail.CopyTo(at[(time.Length + 1)..]);
+        received.CopyTo(at);
+        at = at[received.Length..];
+        OccurredAtName.CopyTo(at);
+        at = at[OccurredAtName.Length..];
+        occurred.CopyTo(at);
+        at[occurred.Length] = (byte)'"';
+        tail.CopyTo(at[(occurred.Length + 1)..]);
     }
 }

@@ -253,7 +253,7 @@ public sealed partial class EventParser(TimeProvider clock)
 
         // The bytes the digest is made of are the event's canonical parts too (seq and received_at still
         // open): written once, they serve both.
-        var unsequenced = CanonicalEvent.Write(parsed);
+        var unsequenced = CanonicalEvent.WriteUnsequenced(parsed);
         return new SubmittedEvent(parsed, SHA256.HashData(unsequenced), ClientChoseId: id is not null, TypeGiven: type is not null)
         {
             Omitted = omitted,

@@ -135,10 +135,10 @@ public sealed class NdjsonExportWriter : IExportWriter
                 w.WriteStartObject();
                 w.WriteString("key_id", key.KeyId);
                 w.WriteString("public_key_pem", key.PublicKeyPem);
-                w.WriteString("valid_from", Rfc3339.Format(key.ValidFrom));
+                w.WriteString("valid_from", Rfc3339.FormatFixed(key.ValidFrom));
                 if (key.ValidUntil is { } until)
                 {
-                    w.WriteString("valid_until", Rfc3339.Format(until));
+                    w.WriteString("valid_until", Rfc3339.FormatFixed(until));
                 }
                 else
                 {

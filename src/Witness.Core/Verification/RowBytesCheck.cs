@@ -149,7 +149,7 @@ internal static class RowBytesCheck
     private static byte[] OpenTimeUtf8()
     {
         Span<byte> text = stackalloc byte[Rfc3339.MaxFormattedLength];
-        return text[..Rfc3339.FormatUtf8(default, text)].ToArray();
+        return text[..Rfc3339.FormatUtf8(default, TimeForm.Trimmed, text)].ToArray();
     }
 
     private enum Replacement
@@ -165,7 +165,8 @@ internal static class RowBytesCheck
     /// <summary>
     /// Whether <paramref name="stored"/> is the digest of what the client sent (<see cref="ClientContent.Digest"/>),
     /// made by editing the canonical body in place of writing the event again: seq to 0, received_at (and an
-    /// omitted occurred_at) to the open time, an omitted type to <c>activity</c>, an omitted category and
+    /// omitted occurred_at) to the open time, a given occurred_at to its trimmed form (the digest's, whatever
+    /// the body's: <see cref="TimeForm.Trimmed"/>), an omitted type to <c>activity</c>, an omitted category and
     /// description removed. False when the body is not laid out as expected; the full check then decides.
     /// </summary>
     private static bool ContentDigestMatches(ReadOnlySpan<byte> body, in Fields f, ClientOmitted omitted, ReadOnlySpan<byte> stored)
@@ -182,6 +183,11 @@ internal static class RowBytesCheck
         if (omitted.HasFlag(ClientOmitted.OccurredAt))
         {
             edits[count++] = new Edit(f.OccurredAt.Start, f.OccurredAt.Start + f.OccurredAt.Length, Replacement.OpenTime);
+        }
+        else if (Rfc3339.TrimmedLength(Text(body, f.OccurredAt)) is var trimmed && trimmed < f.OccurredAt.Length)
+        {
+            // The fraction's trailing zeros (and a point left alone) go; the Z stays.
+            edits[count++] = new Edit(f.OccurredAt.Start + trimmed - 1, f.OccurredAt.Start + f.OccurredAt.Length - 1, Replacement.Nothing);
         }
 
         if (omitted.HasFlag(ClientOmitted.Type))

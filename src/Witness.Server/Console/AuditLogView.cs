@@ -121,7 +121,7 @@ public sealed class AuditLogView
         if (span is { } back)
         {
             var from = now - back;
-            parameters.Add(("from", Rfc3339.Format(from.AddTicks(-(from.Ticks % TimeSpan.TicksPerSecond)))));
+            parameters.Add(("from", Rfc3339.FormatTrimmed(from.AddTicks(-(from.Ticks % TimeSpan.TicksPerSecond)))));
         }
         else if (Range == "custom")
         {

@@ -26,7 +26,7 @@ internal static class EventExamples
           "tenant": "acme",
           "seq": 1,
           "received_at": "2023-06-22T15:06:00.412807Z",
-          "occurred_at": "2023-06-22T15:06:00Z",
+          "occurred_at": "2023-06-22T15:06:00.000000Z",
           "type": "activity",
           "action": "inbox.create",
           "category": "Inboxes",

@@ -25,7 +25,24 @@ public sealed class Rfc3339Tests
         var time = new DateTimeOffset(ticks, TimeSpan.Zero);
         Span<byte> utf8 = stackalloc byte[Rfc3339.MaxFormattedLength];
         var length = Rfc3339.FormatUtf8(time, utf8);
-        Assert.Equal(Rfc3339.Format(time), Encoding.UTF8.GetString(utf8[..length]));
+        Assert.Equal(Rfc3339.FormatFixed(time), Encoding.UTF8.GetString(utf8[..length]));
+        Assert.Equal(Rfc3339.FixedLength, length);
+        length = Rfc3339.FormatUtf8(time, TimeForm.Trimmed, utf8);
+        Assert.Equal(Rfc3339.FormatTrimmed(time), Encoding.UTF8.GetString(utf8[..length]));
+        Assert.Equal(length, Rfc3339.TrimmedLength(Encoding.UTF8.GetBytes(Rfc3339.FormatFixed(time))));
+    }
+
+    [Theory]
+    [InlineData("2026-12-05T12:00:00.500000Z", "2026-12-05T12:00:00.5Z")]
+    [InlineData("2026-12-05T12:00:00.000000Z", "2026-12-05T12:00:00Z")]
+    [InlineData("2026-12-05T12:00:00.000001Z", "2026-12-05T12:00:00.000001Z")]
+    [InlineData("2026-12-05T12:00:00.120300Z", "2026-12-05T12:00:00.1203Z")]
+    [InlineData("2026-12-05T12:00:00.5Z", "2026-12-05T12:00:00.5Z")]
+    [InlineData("2026-12-05T12:00:00Z", "2026-12-05T12:00:00Z")]
+    public void A_time_in_either_form_trims_to_the_first_form(string text, string trimmed)
+    {
+        Assert.Equal(trimmed.Length, Rfc3339.TrimmedLength(Encoding.UTF8.GetBytes(text)));
+        Assert.Equal(text.Length == 27 ? TimeForm.Fixed : TimeForm.Trimmed, Rfc3339.FormOf(text.Length));
     }
 
     [Fact]
@@ -38,7 +55,9 @@ public sealed class Rfc3339Tests
             var time = new DateTimeOffset(random.NextInt64(DateTimeOffset.MinValue.UtcTicks + TimeSpan.TicksPerDay, DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay), TimeSpan.Zero)
                 .ToOffset(TimeSpan.FromMinutes(random.Next(-14 * 60, 14 * 60)));
             var length = Rfc3339.FormatUtf8(time, utf8);
-            Assert.Equal(Rfc3339.Format(time), Encoding.UTF8.GetString(utf8[..length]));
+            Assert.Equal(Rfc3339.FormatFixed(time), Encoding.UTF8.GetString(utf8[..length]));
+            length = Rfc3339.FormatUtf8(time, TimeForm.Trimmed, utf8);
+            Assert.Equal(Rfc3339.FormatTrimmed(time), Encoding.UTF8.GetString(utf8[..length]));
         }
     }
 }

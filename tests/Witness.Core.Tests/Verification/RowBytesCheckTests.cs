@@ -123,6 +123,8 @@ public sealed class RowBytesCheckTests
     [InlineData("0001-01-01T00:00:00Z")]
     [InlineData("9999-12-31T23:59:59.999999Z")]
     [InlineData("2024-02-29T12:00:00Z")]
+    [InlineData("2023-06-22T15:06:00.000000Z")]
+    [InlineData("2023-06-22T15:06:00.500000Z")]
     public void A_time_in_Witness_form_reads_as_the_full_reader_reads_it(string text)
     {
         var expected = EventIndexKeys.Micros(DateTimeOffset.ParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
@@ -204,6 +206,9 @@ public sealed class RowBytesCheckTests
                     _ => null,
                 },
                 Description = Maybe(Text()),
+
+                // Every other event as an earlier release stored it (trimmed times), the rest as stored since.
+                TimeForm = i % 2 == 0 ? TimeForm.Trimmed : TimeForm.Fixed,
             };
             var row = CanonicalEvent.Write(e);
             yield return (CanonicalEvent.Read(row), row);

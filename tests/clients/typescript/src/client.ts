@@ -85,7 +85,7 @@ assert.equal(one.response.status, 200, JSON.stringify(one.error));
 assert.equal(one.data?.seq, batch.data?.events[1]?.seq);
 assert.equal(one.data?.context?.location?.city, "Berlin");
 assert.equal(one.data?.actor.email, "ada@acme.example");
-assert.match(one.data?.received_at ?? "", /Z$/);
+assert.match(one.data?.received_at ?? "", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
 
 // A missing one: a 404 problem.
 const missing = await client.GET("/v1/events/{id}", { params: { path: { id: "nope" } } });
