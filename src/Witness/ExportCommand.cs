@@ -69,7 +69,7 @@ internal static class ExportCommand
                 }
 
                 File.Move(partial, target, overwrite: true);
-                Console.WriteLine(rows >= 0 ? $"Exported {rows} {(rows == 1 ? "event" : "events")} of tenant '{name}' to {target}" : $"Exported tenant '{name}' to {target}");
+                Console.WriteLine(rows >= 0 ? $"Exported {Counted.Of(rows, "event")} of tenant '{name}' to {target}" : $"Exported tenant '{name}' to {target}");
                 return 0;
             }
             catch (CliException ex)

@@ -116,7 +116,7 @@ internal static class ImportCommand
                 await Console.Error.WriteLineAsync($"… and {problems.Count - ErrorsShown} more");
             }
 
-            await Console.Error.WriteLineAsync($"witness import: nothing was imported: {problems.Count} problems in {file.Name}; fix them and run the import again.");
+            await Console.Error.WriteLineAsync($"witness import: nothing was imported: {Counted.Of(problems.Count, "problem")} in {file.Name}; fix them and run the import again.");
             return 1;
         }
 
@@ -184,7 +184,7 @@ internal static class ImportCommand
             await ImportAllAsync(n =>
             {
                 done += n;
-                Console.WriteLine($"Sent {done} of {events} events");
+                Console.WriteLine($"Sent {done} of {Counted.Of(events, "event")}");
             });
         }
 
@@ -193,7 +193,7 @@ internal static class ImportCommand
             await Console.Error.WriteLineAsync(problem);
         }
 
-        Console.WriteLine($"Imported {added} events into tenant '{tenant}'; {already} were already there; {rejected.Count} rejected.");
+        Console.WriteLine($"Imported {Counted.Of(added, "event")} into tenant '{tenant}'; {already} {(already == 1 ? "was" : "were")} already there; {rejected.Count} rejected.");
         if (await target.FinishAsync(tenant, ct) is { } signed)
         {
             Console.WriteLine(signed);

@@ -31,7 +31,7 @@ internal static class TenantsCommand
                 {
                     var size = (await store.GetFrontierAsync(tenant, ct))?.Size ?? 0;
                     var checkpoint = await store.LatestCheckpointAsync(tenant, ct);
-                    Console.WriteLine($"{tenant}\t{size} events\t{(checkpoint is null ? "no checkpoint" : $"checkpoint at {checkpoint.Size}")}");
+                    Console.WriteLine($"{tenant}\t{Counted.Of(size, "event")}\t{(checkpoint is null ? "no checkpoint" : $"checkpoint at {checkpoint.Size}")}");
                 }
 
                 return 0;
@@ -84,7 +84,7 @@ internal static class TenantsCommand
                 var actor = new EventActor { Type = ActorTypes.Service, Id = "witness-cli", Name = $"witness tenants delete ({Environment.UserName})" };
                 await PlatformLog.RecordTenantDeletedAsync(host.Intake, TimeProvider.System, name, removed, actor, ct);
 
-                Console.WriteLine($"Deleted tenant '{name}': {removed.Events} events, {removed.ApiKeys} API keys, {removed.Users} console users. Recorded in the {PlatformLog.Tenant} log.");
+                Console.WriteLine($"Deleted tenant '{name}': {Counted.Of(removed.Events, "event")}, {Counted.Of(removed.ApiKeys, "API key")}, {Counted.Of(removed.Users, "console user")}. Recorded in the {PlatformLog.Tenant} log.");
                 return 0;
             }
             catch (CliException ex)

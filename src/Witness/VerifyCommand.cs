@@ -136,7 +136,7 @@ internal static class VerifyCommand
             {
                 var purged = result.Purged > 0 ? $" ({result.Purged} purged by retention, vouched for by their kept hashes)" : "";
                 var outside = result.OutsideCheckpoints > 0 ? $" and {result.OutsideCheckpoints} kept outside" : "";
-                Console.WriteLine($"OK: tenant '{name}': {result.Events} events{purged} verified against {result.CheckpointsChecked} signed checkpoint(s){outside}, as of size {result.Size}.");
+                Console.WriteLine($"OK: tenant '{name}': {Counted.Of(result.Events, "event")}{purged} verified against {Counted.Of(result.CheckpointsChecked, "signed checkpoint")}{outside}, as of size {result.Size}.");
                 return 0;
             }
 
@@ -220,7 +220,7 @@ internal static class VerifyCommand
 
             if (result.Ok)
             {
-                Console.WriteLine($"OK: export of tenant '{result.Tenant}': {result.Events} events verified against the signed checkpoint of size {result.CheckpointSize}.");
+                Console.WriteLine($"OK: export of tenant '{result.Tenant}': {Counted.Of(result.Events, "event")} verified against the signed checkpoint of size {result.CheckpointSize}.");
                 return 0;
             }
 

@@ -75,7 +75,7 @@ public sealed class CliEdgeTests : IAsyncLifetime
 
         var import = await WitnessProcess.RunAsync(["import", file, "--tenant", Some.Tenant(), .. _server.StoreArgs()]);
         Assert.True(import.ExitCode == 0, import.ToString());
-        Assert.Contains("Sent 1 of 1 events", import.Output);
+        Assert.Contains("Sent 1 of 1 event", import.Output);
         Assert.DoesNotContain("\u001b[", import.Output + import.Error);
     }
 }

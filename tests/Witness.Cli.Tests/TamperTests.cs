@@ -464,7 +464,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     {
         var (exitCode, output) = await TamperAndVerifyAsync(_ => { }, "--checkpoint", _log.KeptAt300, "--checkpoint", _log.KeptAt600);
         Assert.Equal(0, exitCode);
-        Assert.Contains("against 2 signed checkpoint(s) and 2 kept outside, as of size 600", output);
+        Assert.Contains("against 2 signed checkpoints and 2 kept outside, as of size 600", output);
     }
 
     [Fact]

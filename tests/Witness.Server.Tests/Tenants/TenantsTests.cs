@@ -133,7 +133,7 @@ public sealed class TenantsTests : IAsyncLifetime
         var run = await WitnessProcess.RunAsync(["tenants", "delete", tenant, "--yes", .. _server.StoreArgs()]);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("3 events, 1 API keys", run.Output);
+        Assert.Contains("3 events, 1 API key", run.Output);
         Assert.Null(await _server.Store.GetFrontierAsync(tenant, CancellationToken.None));
         var platform = new List<AuditEvent>();
         await foreach (var row in _server.Store.ReadLogAsync("_platform", 1, CancellationToken.None))
