@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Witness.Storage;
 
@@ -14,53 +13,22 @@ namespace Witness.Server.Background;
 /// and never on PostgreSQL.
 /// </summary>
 internal sealed class KeyDayCountService(
-    IWitnessStore store, IKeyDayCountsStore days, WitnessServerOptions options, ILogger<KeyDayCountService> logger) : BackgroundService
+    IWitnessStore store, IKeyDayCountsStore days, WitnessServerOptions options, ILogger<KeyDayCountService> logger)
+    : TenantPassService(store, options, logger)
 {
-    private readonly SemaphoreSlim _running = new(1, 1);
+    protected override TimeSpan Interval => Options.KeyDayFillInterval;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string PassName => "Filling the top lists' day counts";
+
+    /// <summary>Fills the tenant's closed days not yet filled; returns how many it filled.</summary>
+    protected override async Task<long> RunTenantAsync(string tenant, CancellationToken ct) =>
+        await days.FillClosedDaysAsync(tenant, Options.KeyDayFillDays, ct);
+
+    protected override void PassCompleted(long total)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        if (total > 0)
         {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-                await Task.Delay(options.KeyDayFillInterval, options.Clock, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Filling the top lists' day counts failed; it runs again in {Interval}", options.KeyDayFillInterval);
-                await Task.Delay(options.KeyDayFillInterval, options.Clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    /// <summary>One pass over every tenant; returns how many days it filled. Passes never overlap.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
-    {
-        await _running.WaitAsync(ct);
-        try
-        {
-            var filled = 0;
-            foreach (var tenant in await store.ListTenantsAsync(ct))
-            {
-                filled += await days.FillClosedDaysAsync(tenant, options.KeyDayFillDays, ct);
-            }
-
-            if (filled > 0)
-            {
-                logger.LogInformation("Filled the top lists' day counts of {Days} days", filled);
-            }
-
-            return filled;
-        }
-        finally
-        {
-            _running.Release();
+            Logger.LogInformation("Filled the top lists' day counts of {Days} days", total);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Witness.Catalog;
 using Witness.Events;
@@ -16,62 +15,28 @@ namespace Witness.Server.Background;
 /// stops it before its next batch.
 /// </summary>
 internal sealed class RetentionService(
-    IWitnessStore store, IRetentionStore retention, SystemEvents events, WitnessServerOptions options, ILogger<RetentionService> logger) : BackgroundService
+    IWitnessStore store, IRetentionStore retention, SystemEvents events, WitnessServerOptions options, ILogger<RetentionService> logger)
+    : TenantPassService(store, options, logger)
 {
-    private readonly SemaphoreSlim _running = new(1, 1);
+    protected override TimeSpan Interval => Options.RetentionInterval;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string PassName => "Retention";
+
+    /// <summary>
+    /// Purges the tenant's events past its retention days and erases its personal values past its personal-data days;
+    /// returns how many events it purged.
+    /// </summary>
+    protected override async Task<long> RunTenantAsync(string tenant, CancellationToken ct)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-                await Task.Delay(options.RetentionInterval, options.Clock, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Retention failed; it runs again in {Interval}", options.RetentionInterval);
-                await Task.Delay(options.RetentionInterval, options.Clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    /// <summary>One pass over every tenant; returns how many events it purged. Passes never overlap.</summary>
-    public async Task<long> RunOnceAsync(CancellationToken ct)
-    {
-        await _running.WaitAsync(ct);
-        try
-        {
-            long purged = 0;
-            foreach (var tenant in await store.ListTenantsAsync(ct))
-            {
-                purged += await PurgeTenantAsync(tenant, ct);
-            }
-
-            return purged;
-        }
-        finally
-        {
-            _running.Release();
-        }
-    }
-
-    private async Task<long> PurgeTenantAsync(string tenant, CancellationToken ct)
-    {
-        var settings = await store.GetSettingsAsync(tenant, ct);
+        var settings = await Store.GetSettingsAsync(tenant, ct);
         var prefix = await retention.GetPurgedPrefixAsync(tenant, ct);
         var from = prefix.RecordedThrough + 1;
         var through = prefix.PurgedThrough;
         long count = 0;
         while (!settings.LegalHold)
         {
-            var cutoff = options.Clock.GetUtcNow().AddDays(-settings.RetentionDays);
-            var batch = await retention.PurgeAsync(tenant, cutoff, options.RetentionBatchSize, ct);
+            var cutoff = Options.Clock.GetUtcNow().AddDays(-settings.RetentionDays);
+            var batch = await retention.PurgeAsync(tenant, cutoff, Options.RetentionBatchSize, ct);
             if (batch is null)
             {
                 break;
@@ -80,12 +45,12 @@ internal sealed class RetentionService(
             through = batch.ToSeq;
             count += batch.Count;
             Telemetry.ServerMetrics.PurgedEvents(batch.Count);
-            settings = await store.GetSettingsAsync(tenant, ct);
+            settings = await Store.GetSettingsAsync(tenant, ct);
         }
 
-        if (!settings.LegalHold && settings.PersonalDataDays is { } days && store is IPersonalDataStore personal)
+        if (!settings.LegalHold && settings.PersonalDataDays is { } days && Store is IPersonalDataStore personal)
         {
-            var erased = await personal.EraseReceivedBeforeAsync(tenant, options.Clock.GetUtcNow().AddDays(-days), ct);
+            var erased = await personal.EraseReceivedBeforeAsync(tenant, Options.Clock.GetUtcNow().AddDays(-days), ct);
             if (erased.Events > 0)
             {
                 await events.RecordAsync(new AuditEvent
@@ -104,7 +69,7 @@ internal sealed class RetentionService(
                         ["personal_data_days"] = days,
                     }),
                 }, idempotent: false, ct);
-                logger.LogInformation("Erased the personal values of {Count} events of tenant {Tenant} older than {Days} days", erased.Events, tenant, days);
+                Logger.LogInformation("Erased the personal values of {Count} events of tenant {Tenant} older than {Days} days", erased.Events, tenant, days);
             }
         }
 
@@ -113,7 +78,7 @@ internal sealed class RetentionService(
         {
             await RecordAsync(tenant, from, through, settings.RetentionDays, ct);
             await retention.MarkPurgeRecordedAsync(tenant, through, ct);
-            logger.LogInformation("Retention purged events {From} to {Through} of tenant {Tenant}", from, through, tenant);
+            Logger.LogInformation("Retention purged events {From} to {Through} of tenant {Tenant}", from, through, tenant);
         }
 
         return count;
