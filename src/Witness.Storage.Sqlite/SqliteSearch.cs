@@ -28,6 +28,12 @@ internal static class SqliteSearch
             : null;
 
     /// <summary>
+    /// The side row of a split event (migration 029), joined to the events row <c>e</c> as <c>p</c>: at most one row per
+    /// event, so SQLite leaves the join out of a query that reads none of its columns.
+    /// </summary>
+    public const string PersonalJoin = "LEFT JOIN event_personal p ON p.rid = e.rid";
+
+    /// <summary>
     /// Writes the query for one page into <paramref name="command"/>. <paramref name="emailActors"/> are the
     /// actor ids seen with <see cref="DrivingEmail"/> ('' for events with no actor id), when it is not null.
     /// </summary>
@@ -35,7 +41,7 @@ internal static class SqliteSearch
     {
         var (from, alias, where) = Where(command, tenantId, filter, after, emailActors);
         command.CommandText =
-            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM {from} WHERE {where} " +
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, p.record FROM {from} {PersonalJoin} WHERE {where} " +
             $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
     }
 
@@ -98,8 +104,17 @@ internal static class SqliteSearch
         }
 
         EventFilterSql.AppendConditions(where, Dialect.Instance, Param, filter, after, alias, driver?.Field == FilterField.Target ? driver : null);
-        return (from, alias, where.ToString());
+        return (from, alias, SplitColumns(where.ToString()));
     }
+
+    /// <summary>
+    /// The conditions with the actor email and IP read from the event row, or for a split event (whose row holds NULL
+    /// there) from its side row <c>p</c> (<see cref="PersonalJoin"/>, which every query of <see cref="Where"/> carries).
+    /// The SQL holds placeholders, never values, so only the mapping's own column names are replaced.
+    /// </summary>
+    private static string SplitColumns(string where) => where
+        .Replace("e.actor_email = ", "coalesce(e.actor_email, p.email) = ", StringComparison.Ordinal)
+        .Replace("e.ip BETWEEN ", "coalesce(e.ip, p.ip) BETWEEN ", StringComparison.Ordinal);
 
     /// <summary>The condition of one term (<see cref="EventFilterSql.Checked"/> in SQLite's dialect).</summary>
     internal static string Checked(FilterTerm term, Func<object, string> param) => EventFilterSql.Checked(term, Dialect.Instance, param);
@@ -114,7 +129,11 @@ internal static class SqliteSearch
 
         public object Time(long micros) => micros;
 
-        public string Contains(string text, string term) => $"instr({text}, {term}) > 0";
+        // A split event's personal values are in its side row's text, one per line like the row's own text, so a term
+        // matches one or the other, never across both.
+        public string Contains(string text, string term) => text == "e.search_text"
+            ? $"(instr(e.search_text, {term}) > 0 OR instr(p.text, {term}) > 0)"
+            : $"instr({text}, {term}) > 0";
 
         public string CategoryEquals(string category, string value) => $"{category} = {value} COLLATE NOCASE";
 

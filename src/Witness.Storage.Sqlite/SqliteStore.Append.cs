@@ -63,29 +63,34 @@ public sealed partial class SqliteStore
 
         public async ValueTask<ExistingEvent?> FindByIdAsync(long tenantId, string id, CancellationToken ct)
         {
-            _findById ??= Command("SELECT seq, content_digest, body, hash FROM events WHERE tenant_id = $t AND event_id = $id", "$t", "$id");
+            _findById ??= Command($"SELECT e.seq, e.content_digest, e.body, e.hash, e.personal, p.record FROM events e {SqliteSearch.PersonalJoin} WHERE e.tenant_id = $t AND e.event_id = $id", "$t", "$id");
             _findById.Parameters["$t"].Value = tenantId;
             _findById.Parameters["$id"].Value = id;
             await using var reader = await _findById.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct)
-                ? new ExistingEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3))
-                : null;
+            return await reader.ReadAsync(ct) ? Existing(reader, 0) : null;
         }
 
         public async ValueTask<IReadOnlyDictionary<string, ExistingEvent>> FindByIdsAsync(long tenantId, IReadOnlyCollection<string> ids, CancellationToken ct)
         {
             await using var select = Command(
-                "SELECT event_id, seq, content_digest, body, hash FROM events WHERE tenant_id = $t AND event_id IN (SELECT value FROM json_each($ids))");
+                $"SELECT e.event_id, e.seq, e.content_digest, e.body, e.hash, e.personal, p.record FROM events e {SqliteSearch.PersonalJoin} WHERE e.tenant_id = $t AND e.event_id IN (SELECT value FROM json_each($ids))");
             select.Parameters.AddWithValue("$t", tenantId);
             select.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(ids));
             var found = new Dictionary<string, ExistingEvent>(StringComparer.Ordinal);
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                found[reader.GetString(0)] = new ExistingEvent(reader.GetInt64(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
+                found[reader.GetString(0)] = Existing(reader, 1);
             }
 
             return found;
+        }
+
+        /// <summary>An event read as <c>seq, content_digest, body, hash, personal, record</c> from <paramref name="at"/> on, its body joined back for a split row.</summary>
+        private static ExistingEvent Existing(SqliteDataReader reader, int at)
+        {
+            var (body, _) = Joined(reader.GetFieldValue<byte[]>(at + 2), reader.IsDBNull(at + 4) ? null : reader.GetFieldValue<byte[]>(at + 4), reader.IsDBNull(at + 5) ? null : reader.GetFieldValue<byte[]>(at + 5));
+            return new ExistingEvent(reader.GetInt64(at), reader.GetFieldValue<byte[]>(at + 1), body, reader.GetFieldValue<byte[]>(at + 3));
         }
 
         public ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)

@@ -11,7 +11,11 @@ namespace Witness.Storage.Sqlite;
 public sealed partial class SqliteStore : IKeyDayCountsStore
 {
     /// <summary>The actor of an event in the top lists: its id, else its email (the key of <c>actor_day_counts</c>).</summary>
-    private const string ActorKeySql = "coalesce(e.actor_id, e.actor_email)";
+    /// <remarks>A split event (migration 029) keeps its email in its side row, looked up only for an event without an actor id.</remarks>
+    private const string ActorKeySql = "coalesce(e.actor_id, e.actor_email, (SELECT q.email FROM event_personal q WHERE q.rid = e.rid))";
+
+    /// <summary>The IP of an event in the top lists: its row's, or a split event's side row's (migration 029).</summary>
+    private const string IpKeySql = "coalesce(e.ip, (SELECT q.ip FROM event_personal q WHERE q.rid = e.rid))";
 
     /// <inheritdoc/>
     public async Task<int> FillClosedDaysAsync(string tenant, int days, CancellationToken ct)
@@ -56,10 +60,10 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
                     WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND {ActorKeySql} IS NOT NULL GROUP BY 3, 4
                     """, ct, tenantId, day, lo, hi);
                 await ExecuteAsync(connection, tx,
-                    """
+                    $"""
                     INSERT INTO ip_day_counts (tenant_id, day, type, ip, events, failures)
-                    SELECT $p0, $p1, e.type, e.ip, count(*), sum(e.outcome = 'failure') FROM events e INDEXED BY ix_events_time
-                    WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND e.ip IS NOT NULL GROUP BY 3, 4
+                    SELECT $p0, $p1, e.type, {IpKeySql}, count(*), sum(e.outcome = 'failure') FROM events e INDEXED BY ix_events_time
+                    WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND {IpKeySql} IS NOT NULL GROUP BY 3, 4
                     """, ct, tenantId, day, lo, hi);
                 await ExecuteAsync(connection, tx, "INSERT INTO key_count_days (tenant_id, day, events) VALUES ($p0, $p1, $p2)", ct,
                     tenantId, day, current.GetValueOrDefault(day));

@@ -27,14 +27,39 @@ public sealed partial class SqliteStore : IPersonalDataStore
             }
 
             var named = ids.Where(id => id.Length > 0).ToList();
-            var where = "tenant_id = $t AND actor_id IN (SELECT value FROM json_each($ids))";
-            if (subject.Email is not null && ids.Contains(""))
+            var idsJson = System.Text.Json.JsonSerializer.Serialize(named);
+            var old = Rid(tenantId, await UnsplitThroughAsync(connection, tx, tenantId, ct));
+            var emails = new HashSet<string>(StringComparer.Ordinal);
+            var erased = new List<long>();
+
+            // Rows of the old layout (up to the seq the log had at migration 029) are rewritten as before.
+            var count = ErasureCount.None;
+            if (old > Rid(tenantId, 0))
             {
-                where = $"({where}) OR (rid >= $lo AND rid < $hi AND actor_id IS NULL AND actor_email = $e)";
+                var where = "tenant_id = $t AND actor_id IN (SELECT value FROM json_each($ids)) AND rid <= $old";
+                if (subject.Email is not null && ids.Contains(""))
+                {
+                    where = $"({where}) OR (rid >= $lo AND rid <= $old AND actor_id IS NULL AND actor_email = $e)";
+                }
+
+                count = await RewriteAsync(connection, tx, tenantId, where, null, emails, ct, ("$ids", idsJson), ("$e", subject.Email ?? ""), ("$old", old));
             }
 
-            var emails = new HashSet<string>(StringComparer.Ordinal);
-            var count = await RewriteAsync(connection, tx, tenantId, where, null, emails, ct, ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$e", subject.Email ?? ""));
+            // Split rows: only their side rows change. The actor's events through the actor index (its entries carry the rid,
+            // so an event without a side row costs no table read), those without an actor id through the side rows' emails.
+            var split = await EraseSplitAsync(connection, tx, tenantId,
+                $"""
+                SELECT e.rid, e.body, e.personal, p.record, p.email FROM events e CROSS JOIN event_personal p ON p.rid = e.rid
+                WHERE e.tenant_id = $t AND e.actor_id IN (SELECT value FROM json_each($ids)) AND e.rid > $old
+                """, null, emails, erased, ct, ("$ids", idsJson), ("$old", old));
+            if (subject.Email is not null && ids.Contains(""))
+            {
+                split += await EraseSplitAsync(connection, tx, tenantId,
+                    """
+                    SELECT e.rid, e.body, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
+                    WHERE p.rid > $old AND p.rid < $hi AND p.email = $e AND e.actor_id IS NULL
+                    """, null, emails, erased, ct, ("$e", subject.Email), ("$old", old));
+            }
 
             // Other actors' events whose marked values hold one of the subject's emails (the one it was named by, and those
             // its events carried), through the index of marked emails: only those values, and their copies in a rendered
@@ -46,11 +71,23 @@ public sealed partial class SqliteStore : IPersonalDataStore
 
             if (emails.Count > 0)
             {
-                var holding = await RewriteAsync(connection, tx, tenantId,
-                    "rid IN (SELECT $base + seq FROM marked_emails WHERE tenant_id = $t AND email IN (SELECT value FROM json_each($emails)))", emails, null, ct,
-                    ("$base", Rid(tenantId, 0)), ("$emails", System.Text.Json.JsonSerializer.Serialize(emails)));
+                var emailsJson = System.Text.Json.JsonSerializer.Serialize(emails);
+                var holding = old > Rid(tenantId, 0)
+                    ? await RewriteAsync(connection, tx, tenantId,
+                        "rid IN (SELECT $base + seq FROM marked_emails WHERE tenant_id = $t AND email IN (SELECT value FROM json_each($emails))) AND rid <= $old", emails, null, ct,
+                        ("$base", Rid(tenantId, 0)), ("$emails", emailsJson), ("$old", old))
+                    : ErasureCount.None;
+                split += await EraseSplitAsync(connection, tx, tenantId,
+                    """
+                    SELECT DISTINCT e.rid, e.body, e.personal, p.record, p.email FROM marked_emails m CROSS JOIN events e ON e.rid = $base + m.seq
+                    CROSS JOIN event_personal p ON p.rid = e.rid
+                    WHERE m.tenant_id = $t AND m.email IN (SELECT value FROM json_each($emails)) AND e.rid > $old
+                    """, emails, null, erased, ct, ("$base", Rid(tenantId, 0)), ("$emails", emailsJson), ("$old", old));
                 count = new ErasureCount(count.Events + holding.Events, count.Kept);
             }
+
+            count = new ErasureCount(count.Events + split, count.Kept);
+            await MarkTextBlocksStaleAsync(connection, tx, tenantId, erased, ct);
 
             // The subject's pairs leave the email index unless an event still carries them (one kept in leaf version 1).
             await using var forget = Command(connection, tx,
@@ -58,7 +95,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 DELETE FROM actor_emails WHERE tenant_id = $t AND (email = $e OR (actor_id <> '' AND actor_id IN (SELECT value FROM json_each($ids))))
                 AND {{StillCarried}}
                 """,
-                ("$t", tenantId), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)));
+                ("$t", tenantId), ("$e", subject.Email ?? ""), ("$ids", idsJson), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)), ("$old", old));
             await forget.ExecuteNonQueryAsync(ct);
 
             // What first-seen alert rules remember of the subject (the actor key is the actor id, or the email of an
@@ -68,7 +105,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 DELETE FROM alert_seen WHERE rule_id IN (SELECT id FROM alert_rules WHERE tenant = $tenant)
                 AND (actor = $e OR actor IN (SELECT value FROM json_each($ids)))
                 """,
-                ("$tenant", tenant), ("$e", subject.Email ?? ""), ("$ids", System.Text.Json.JsonSerializer.Serialize(named)));
+                ("$tenant", tenant), ("$e", subject.Email ?? ""), ("$ids", idsJson));
             await unseen.ExecuteNonQueryAsync(ct);
             return count;
         }, ct);
@@ -76,11 +113,25 @@ public sealed partial class SqliteStore : IPersonalDataStore
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
         EraseAsync(tenant, async (connection, tx, tenantId) =>
         {
-            var count = await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid < $hi AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) IN (x'01', x'81', x'03', x'83')", null, null, ct, ("$before", EventIndexKeys.Micros(receivedBefore)));
+            var old = Rid(tenantId, await UnsplitThroughAsync(connection, tx, tenantId, ct));
+            var before = EventIndexKeys.Micros(receivedBefore);
+            var count = old > Rid(tenantId, 0)
+                ? await RewriteAsync(connection, tx, tenantId, "rid >= $lo AND rid <= $old AND received_at < $before AND personal IS NOT NULL AND substr(personal, 1, 1) IN (x'01', x'81', x'03', x'83')", null, null, ct, ("$before", before), ("$old", old))
+                : ErasureCount.None;
+
+            // Split rows: the tenant's side rows (fewer and smaller than its events), each event's received time read beside.
+            var erased = new List<long>();
+            var split = await EraseSplitAsync(connection, tx, tenantId,
+                """
+                SELECT e.rid, e.body, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
+                WHERE p.rid > $old AND p.rid < $hi AND e.received_at < $before
+                """, null, null, erased, ct, ("$before", before), ("$old", old));
+            count = new ErasureCount(count.Events + split, count.Kept);
+            await MarkTextBlocksStaleAsync(connection, tx, tenantId, erased, ct);
 
             // An email pair no event carries any more leaves the email index.
             await using var forget = Command(connection, tx,
-                $"DELETE FROM actor_emails WHERE tenant_id = $t AND {StillCarried}", ("$t", tenantId), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)));
+                $"DELETE FROM actor_emails WHERE tenant_id = $t AND {StillCarried}", ("$t", tenantId), ("$lo", Rid(tenantId, 1)), ("$hi", Rid(tenantId + 1, 0)), ("$old", old));
             await forget.ExecuteNonQueryAsync(ct);
             return count;
         }, ct);
@@ -111,13 +162,16 @@ public sealed partial class SqliteStore : IPersonalDataStore
     }
 
     /// <summary>
-    /// An <c>actor_emails</c> row no event carries any more (<c>$t</c>, <c>$lo</c>, <c>$hi</c> given): through the
-    /// actor index for a pair with an actor id, a scan of the tenant's rows for one without.
+    /// An <c>actor_emails</c> row no event carries any more (<c>$t</c>, <c>$lo</c>, <c>$hi</c> and <c>$old</c>, the rid of the
+    /// last row of the old layout, given): through the actor index for a pair with an actor id (an old row's email in the
+    /// row, a split row's in its side row), a scan of the tenant's rows for one without.
     /// </summary>
     private const string StillCarried =
         """
-        NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND e.actor_email = actor_emails.email)
-        AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM events e WHERE e.rid >= $lo AND e.rid < $hi AND e.actor_id IS NULL AND e.actor_email = actor_emails.email))
+        NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND e.rid <= $old AND e.actor_email = actor_emails.email)
+        AND NOT EXISTS (SELECT 1 FROM events e CROSS JOIN event_personal p ON p.rid = e.rid WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND p.email = actor_emails.email)
+        AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM events e WHERE e.rid >= $lo AND e.rid <= $old AND e.actor_id IS NULL AND e.actor_email = actor_emails.email))
+        AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM event_personal p CROSS JOIN events e ON e.rid = p.rid WHERE p.rid > $old AND p.rid < $hi AND p.email = actor_emails.email AND e.actor_id IS NULL))
         """;
 
     /// <summary>
@@ -270,15 +324,25 @@ public sealed partial class SqliteStore : IPersonalDataStore
         var blocks = await QueryListAsync(connection, tx,
             "SELECT block_id, first_seq, last_seq FROM text_blocks WHERE tenant_id = $p0 AND last_seq >= $p1 AND first_seq <= $p2 ORDER BY last_seq",
             r => (Id: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2)), ct, tenantId, seqs[0], seqs[^1]);
+        await WriteTextBlocksAsync(connection, tx, tenantId, TextBlocksHolding.Seqs(blocks, seqs), ct);
+    }
+
+    /// <summary>
+    /// Writes the free-text document of each of <paramref name="blocks"/> again from its events' text as it reads now (a
+    /// split event's public text and its side row's text): the FTS5 row is deleted (secure_delete zeroes the cells it
+    /// leaves) and inserted again under the same rowid; the block's seq and time ranges do not change.
+    /// </summary>
+    private static async Task WriteTextBlocksAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, IEnumerable<(long Id, long First, long Last)> blocks, CancellationToken ct)
+    {
         // FTS5 buffers new documents in memory up to 'hashsize' bytes, then writes a segment, and merges segments as
         // they add up ('automerge'), reading every tombstone of the deleted documents each time: rebuilding thousands of
         // blocks cost more than the rest of the erasure. One buffer for the whole rebuild and one merge at the end.
         await ExecuteAsync(connection, tx, "INSERT INTO text_block_terms (text_block_terms, rank) VALUES ('hashsize', $p0), ('automerge', 0)", ct, 256L << 20);
-        await using var read = Command(connection, tx, "SELECT search_text FROM events WHERE rid >= $first AND rid <= $last", ("$first", 0L), ("$last", 0L));
+        await using var read = Command(connection, tx, $"SELECT {TextSql} FROM events e {SqliteSearch.PersonalJoin} WHERE e.rid >= $first AND e.rid <= $last", ("$first", 0L), ("$last", 0L));
         await using var delete = Command(connection, tx, "DELETE FROM text_block_terms WHERE rowid = $id", ("$id", 0L));
         await using var insert = Command(connection, tx, "INSERT INTO text_block_terms (rowid, trigrams) VALUES ($id, $doc)", ("$id", 0L), ("$doc", ""));
         var trigrams = new HashSet<int>(4096);
-        foreach (var (id, first, last) in TextBlocksHolding.Seqs(blocks, seqs))
+        foreach (var (id, first, last) in blocks)
         {
             trigrams.Clear();
             read.Parameters["$first"].Value = Rid(tenantId, first);

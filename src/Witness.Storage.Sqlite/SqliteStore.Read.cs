@@ -70,7 +70,7 @@ public sealed partial class SqliteStore
                         return new EventPage(events, new EventCursor(lastOccurred, last.Seq));
                     }
 
-                    events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) });
+                    events.Add(ReadEvent(reader, 0, 2));
                     lastOccurred = reader.GetInt64(1);
                 }
             }
@@ -111,10 +111,10 @@ public sealed partial class SqliteStore
     }
 
     public Task<StoredEvent?> FindAsync(string tenant, string id, CancellationToken ct) =>
-        FindOneAsync(tenant, "event_id = $key", id, ct);
+        FindOneAsync(tenant, "e.event_id = $key", id, ct);
 
     public Task<StoredEvent?> FindBySeqAsync(string tenant, long seq, CancellationToken ct) =>
-        FindOneAsync(tenant, $"rid = $t * {SeqsPerTenant} + $key AND seq = $key", seq, ct);
+        FindOneAsync(tenant, $"e.rid = $t * {SeqsPerTenant} + $key AND e.seq = $key", seq, ct);
 
     private Task<StoredEvent?> FindOneAsync(string tenant, string condition, object key, CancellationToken ct) =>
         ReadAsync(async connection =>
@@ -126,12 +126,12 @@ public sealed partial class SqliteStore
             }
 
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT seq, body, hash, personal FROM events WHERE tenant_id = $t AND {condition}";
+            command.CommandText = $"SELECT e.seq, e.body, e.hash, e.personal, p.record FROM events e {SqliteSearch.PersonalJoin} WHERE e.tenant_id = $t AND {condition}";
             command.Parameters.AddWithValue("$t", tenantId.Value);
             command.Parameters.AddWithValue("$key", key);
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await reader.ReadAsync(ct)
-                ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2)) { Personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3) }
+                ? ReadEvent(reader, 0, 1)
                 : null;
         }, ct);
 

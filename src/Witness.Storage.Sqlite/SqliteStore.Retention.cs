@@ -61,8 +61,9 @@ public sealed partial class SqliteStore : IRetentionStore
 
             // The target index has no seq key, so its rows are found from the events' own targets.
             var targets = await QueryListAsync(connection, tx,
-                "SELECT seq, occurred_at, body FROM events WHERE rid > $p0 AND rid <= $p1",
-                r => (Seq: r.GetInt64(0), Occurred: r.GetInt64(1), Body: r.GetFieldValue<byte[]>(2)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
+                $"SELECT e.seq, e.occurred_at, e.body, e.personal, p.record FROM events e {SqliteSearch.PersonalJoin} WHERE e.rid > $p0 AND e.rid <= $p1",
+                r => (Seq: r.GetInt64(0), Occurred: r.GetInt64(1), Body: Joined(r.GetFieldValue<byte[]>(2), r.IsDBNull(3) ? null : r.GetFieldValue<byte[]>(3), r.IsDBNull(4) ? null : r.GetFieldValue<byte[]>(4)).Body),
+                ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await using (var delete = connection.CreateCommand())
             {
                 delete.Transaction = tx;
@@ -89,10 +90,11 @@ public sealed partial class SqliteStore : IRetentionStore
             // The (email, actor id) pairs of the purged events; after the delete, those no remaining event
             // carries leave actor_emails, so filter menus and email searches only know emails still in the log.
             var pairs = await QueryListAsync(connection, tx,
-                "SELECT DISTINCT actor_email, coalesce(actor_id, '') FROM events WHERE rid > $p0 AND rid <= $p1 AND actor_email IS NOT NULL",
+                $"SELECT DISTINCT coalesce(e.actor_email, p.email), coalesce(e.actor_id, '') FROM events e {SqliteSearch.PersonalJoin} WHERE e.rid > $p0 AND e.rid <= $p1 AND coalesce(e.actor_email, p.email) IS NOT NULL",
                 r => (Email: r.GetString(0), ActorId: r.GetString(1)), ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await SubtractEventCountsAsync(connection, tx, Rid(h.Id, h.Purged), Rid(h.Id, end), ct);
             await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
+            await ExecuteAsync(connection, tx, "DELETE FROM event_personal WHERE rid > $p0 AND rid <= $p1", ct, Rid(h.Id, h.Purged), Rid(h.Id, end));
             await ExecuteAsync(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $p0 AND seq > $p1 AND seq <= $p2", ct, h.Id, h.Purged, end);
             await PurgeTextBlocksAsync(connection, tx, h.Id, end, ct);
             foreach (var (email, actorId) in pairs)
@@ -101,8 +103,8 @@ public sealed partial class SqliteStore : IRetentionStore
                 // one (rare: an email but no id) scan the tenant's events for the email.
                 var remains = await QueryRowAsync(connection, tx,
                     actorId.Length > 0
-                        ? "SELECT 1 FROM events WHERE tenant_id = $p0 AND actor_id = $p2 AND actor_email = $p1"
-                        : "SELECT 1 FROM events WHERE tenant_id = $p0 AND actor_id IS NULL AND actor_email = $p1",
+                        ? $"SELECT 1 FROM events e {SqliteSearch.PersonalJoin} WHERE e.tenant_id = $p0 AND e.actor_id = $p2 AND coalesce(e.actor_email, p.email) = $p1"
+                        : $"SELECT 1 FROM events e {SqliteSearch.PersonalJoin} WHERE e.tenant_id = $p0 AND e.actor_id IS NULL AND coalesce(e.actor_email, p.email) = $p1",
                     r => true, ct, h.Id, email, actorId);
                 if (!remains)
                 {

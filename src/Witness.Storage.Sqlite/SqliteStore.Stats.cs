@@ -64,7 +64,7 @@ public sealed partial class SqliteStore : IEventStatsStore
 
             Task ScanKeysAsync(EventFilter part, TopListKey key, int? limit, TopKeysBuilder keys) => key == TopListKey.Actor
                 ? ReadGroupsAsync(part, ActorKeySql, 1, $" AND {ActorKeySql} IS NOT NULL", TopLists.LimitSql(limit), reader => keys.AddActor(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)))
-                : ReadGroupsAsync(part, "e.ip", 1, " AND e.ip IS NOT NULL", TopLists.LimitSql(limit), reader => keys.AddIp(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1), reader.GetInt64(2)));
+                : ReadGroupsAsync(part, IpKeySql, 1, $" AND {IpKeySql} IS NOT NULL", TopLists.LimitSql(limit), reader => keys.AddIp(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1), reader.GetInt64(2)));
 
             async Task ScanSlotsAndActionsAsync(EventFilter part)
             {
@@ -83,7 +83,7 @@ public sealed partial class SqliteStore : IEventStatsStore
                 if (textRanges is not null)
                 {
                     command.Parameters.AddWithValue("$ranges", textRanges);
-                    source = "json_each($ranges) j CROSS JOIN events e NOT INDEXED";
+                    source = $"json_each($ranges) j CROSS JOIN events e NOT INDEXED {SqliteSearch.PersonalJoin}";
                     where = $"e.rid BETWEEN (j.value ->> 0) AND (j.value ->> 1) AND {where}";
                 }
 
@@ -129,8 +129,8 @@ public sealed partial class SqliteStore : IEventStatsStore
     {
         var (from, alias, where) = SqliteSearch.Where(command, tenantId, filter, null, emailActors);
         return alias == "x" && filter.Terms.All(InTimeIndex)
-            ? ("event_targets x CROSS JOIN events e INDEXED BY ix_events_time ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq", alias, where)
-            : (from, alias, where);
+            ? ($"event_targets x CROSS JOIN events e INDEXED BY ix_events_time ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq {SqliteSearch.PersonalJoin}", alias, where)
+            : ($"{from} {SqliteSearch.PersonalJoin}", alias, where);
     }
 
     /// <summary>

@@ -77,8 +77,9 @@ public sealed partial class SqliteStore : IStreamStore
             }
 
             // The tenant's log is the rid range [tenant_id * 2^40 + 1, (tenant_id + 1) * 2^40): a range scan in seq order.
-            return await QueryListAsync(connection, null, "SELECT seq, body, hash FROM events WHERE rid > $p0 AND rid < $p1 ORDER BY rid LIMIT $p2",
-                r => new StoredEvent(r.GetInt64(0), (byte[])r[1], (byte[])r[2]), ct, Rid(tenantId, Math.Max(afterSeq, 0)), Rid(tenantId + 1, 0), max);
+            return await QueryListAsync(connection, null,
+                $"SELECT e.seq, e.body, e.hash, e.personal, p.record FROM events e {SqliteSearch.PersonalJoin} WHERE e.rid > $p0 AND e.rid < $p1 ORDER BY e.rid LIMIT $p2",
+                r => ReadEvent(r, 0, 1), ct, Rid(tenantId, Math.Max(afterSeq, 0)), Rid(tenantId + 1, 0), max);
         }, ct);
 
     private static object Db(string? value) => (object?)value ?? DBNull.Value;

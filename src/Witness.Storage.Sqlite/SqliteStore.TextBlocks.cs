@@ -119,7 +119,7 @@ public sealed partial class SqliteStore
             await using var reader = await command.ExecuteReaderAsync(token);
             while (await reader.ReadAsync(token))
             {
-                rows.Add((reader.GetInt64(1), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) }));
+                rows.Add((reader.GetInt64(1), ReadEvent(reader, 0, 2)));
             }
 
             return rows;
@@ -199,7 +199,7 @@ public sealed partial class SqliteStore
         var (_, _, where) = SqliteSearch.Where(command, tenantId, filter, after, emailActors);
         command.Parameters.AddWithValue("$ranges", RidRangesJson(tenantId, ranges));
         command.CommandText =
-            "SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM json_each($ranges) j CROSS JOIN events e NOT INDEXED " +
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, p.record FROM json_each($ranges) j CROSS JOIN events e NOT INDEXED {SqliteSearch.PersonalJoin} " +
             $"WHERE e.rid BETWEEN (j.value ->> 0) AND (j.value ->> 1) AND {where} " +
             $"ORDER BY e.occurred_at DESC, e.seq DESC LIMIT {count}";
     }
@@ -233,7 +233,8 @@ public sealed partial class SqliteStore
 
                 var end = Math.Min(backlog.End, backlog.Next + BacklogChunk);
                 var builder = new TextBlockBuilder(_options.TextBlockEvents);
-                var rows = await QueryListAsync(connection, tx, "SELECT seq, occurred_at, search_text FROM events WHERE rid >= $p0 AND rid < $p1 ORDER BY rid",
+                var rows = await QueryListAsync(connection, tx,
+                    $"SELECT e.seq, e.occurred_at, {TextSql} FROM events e {SqliteSearch.PersonalJoin} WHERE e.rid >= $p0 AND e.rid < $p1 ORDER BY e.rid",
                     r => (Seq: r.GetInt64(0), Occurred: r.GetInt64(1), Text: r.GetString(2)), ct, Rid(backlog.Tenant, backlog.Next), Rid(backlog.Tenant, end));
                 foreach (var row in rows)
                 {
@@ -267,6 +268,7 @@ public sealed partial class SqliteStore
         await ExecuteAsync(connection, tx,
             """
             DELETE FROM text_block_terms WHERE rowid IN (SELECT block_id FROM text_blocks WHERE tenant_id = $p0 AND last_seq <= $p1);
+            DELETE FROM stale_text_blocks WHERE block_id IN (SELECT block_id FROM text_blocks WHERE tenant_id = $p0 AND last_seq <= $p1);
             DELETE FROM text_blocks WHERE tenant_id = $p0 AND last_seq <= $p1;
             UPDATE text_backlog SET next_seq = max(next_seq, $p1 + 1) WHERE tenant_id = $p0;
             DELETE FROM text_backlog WHERE tenant_id = $p0 AND next_seq >= end_seq;

@@ -1,0 +1,187 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Witness.Events;
+using Witness.Search;
+
+namespace Witness.Storage.Sqlite;
+
+/// <summary>
+/// Split rows (migration 029, docs/erasure.md): an event appended since keeps its leaf in <c>events.body</c>, the shape of
+/// its personal record in <c>events.personal</c> and its values in <c>event_personal</c>; every reader joins them back
+/// (<see cref="PersonalSplit.Join"/>) into the body and record rows of the old layout still have, so nothing downstream
+/// tells the two apart.
+/// </summary>
+public sealed partial class SqliteStore : IStaleTextBlocksStore
+{
+    /// <summary>Stale free-text blocks written again per transaction, so appends wait for one batch at most.</summary>
+    private const int StaleBlocksPerBatch = 256;
+
+    /// <summary>
+    /// The free text of an events row <c>e</c> joined with its side row <c>p</c> (<see cref="SqliteSearch.PersonalJoin"/>),
+    /// for the free-text blocks: the row's text, and a split event's personal text after it.
+    /// </summary>
+    private const string TextSql = "e.search_text || coalesce(p.text, '')";
+
+    /// <summary>
+    /// The event of a row read as <c>seq, …, body, hash, personal, record</c>: <paramref name="seq"/> is the ordinal of
+    /// the seq, <paramref name="body"/> that of the body, the hash, the personal column and the side row's record
+    /// (NULL without one) following it.
+    /// </summary>
+    private static StoredEvent ReadEvent(DbDataReader reader, int seq, int body)
+    {
+        var (bytes, personal) = Joined(
+            reader.GetFieldValue<byte[]>(body),
+            reader.IsDBNull(body + 2) ? null : reader.GetFieldValue<byte[]>(body + 2),
+            reader.IsDBNull(body + 3) ? null : reader.GetFieldValue<byte[]>(body + 3));
+        return new StoredEvent(reader.GetInt64(seq), bytes, reader.GetFieldValue<byte[]>(body + 1)) { Personal = personal };
+    }
+
+    /// <summary>The body and personal record of a row: as stored for the old layout, joined from leaf, shape and values for a split row.</summary>
+    private static (byte[] Body, byte[]? Personal) Joined(byte[] body, byte[]? personal, byte[]? values) =>
+        personal is not null && PersonalSplit.IsShape(personal)
+            ? PersonalSplit.Join(body, personal, values)
+            : (body, personal);
+
+    /// <summary>The last seq of the tenant's log stored before migration 029 (0: none), whose rows may keep personal values in the events row.</summary>
+    private static async Task<long> UnsplitThroughAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, CancellationToken ct) =>
+        await QueryRowAsync(connection, tx, "SELECT through_seq FROM unsplit_logs WHERE tenant_id = $p0", r => r.GetInt64(0), ct, tenantId);
+
+    /// <summary>
+    /// Erases the split events <paramref name="sql"/> selects (<c>rid, body, personal, record, email</c>; <c>$t</c> and
+    /// <c>$hi</c> given) through <see cref="PersonalSplit.Erase"/>: every personal value (<paramref name="onlyEmails"/> null), or
+    /// only the marked values holding one of <paramref name="onlyEmails"/>. Only the side row changes: deleted when nothing is
+    /// left to keep, rewritten otherwise; the marked-email index keeps what the values still hold. Adds each erased seq to
+    /// <paramref name="erased"/> and the actor email the row had to <paramref name="actorEmails"/> when given; answers how many
+    /// events changed.
+    /// </summary>
+    private static async Task<long> EraseSplitAsync(
+        SqliteConnection connection, SqliteTransaction tx, long tenantId, string sql, IReadOnlySet<string>? onlyEmails, HashSet<string>? actorEmails,
+        List<long> erased, CancellationToken ct, params (string Name, object Value)[] parameters)
+    {
+        var rows = new List<(long Rid, byte[] Leaf, byte[] Shape, byte[] Values, string? Email)>();
+        await using (var select = Command(connection, tx, sql, [("$t", tenantId), ("$hi", Rid(tenantId + 1, 0)), .. parameters]))
+        await using (var reader = await select.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                if (!reader.IsDBNull(2) && reader.GetFieldValue<byte[]>(2) is var shape && PersonalSplit.IsShape(shape))
+                {
+                    rows.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), shape, reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                }
+            }
+        }
+
+        // In row id order, so each page of the side table is read and dirtied once.
+        rows.Sort((a, b) => a.Rid.CompareTo(b.Rid));
+        await using var delete = Command(connection, tx, "DELETE FROM event_personal WHERE rid = $rid", ("$rid", 0L));
+        await using var update = Command(connection, tx, "UPDATE event_personal SET email = $email, ip = $ip, text = $text, record = $record WHERE rid = $rid",
+            ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$record", Array.Empty<byte>()), ("$rid", 0L));
+        await using var unmark = Command(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $t AND seq = $seq AND email NOT IN (SELECT value FROM json_each($keep))",
+            ("$t", tenantId), ("$seq", 0L), ("$keep", "[]"));
+        long count = 0;
+        foreach (var (rid, leaf, shape, values, email) in rows)
+        {
+            if (PersonalSplit.Erase(leaf, shape, values, onlyEmails) is not { } result)
+            {
+                continue;
+            }
+
+            if (actorEmails is not null && email is not null)
+            {
+                actorEmails.Add(email);
+            }
+
+            if (result.Values is null)
+            {
+                delete.Parameters["$rid"].Value = rid;
+                await delete.ExecuteNonQueryAsync(ct);
+            }
+            else
+            {
+                update.Parameters["$email"].Value = (object?)result.ActorEmail ?? DBNull.Value;
+                update.Parameters["$ip"].Value = (object?)result.Ip ?? DBNull.Value;
+                update.Parameters["$text"].Value = result.PersonalText;
+                update.Parameters["$record"].Value = result.Values;
+                update.Parameters["$rid"].Value = rid;
+                await update.ExecuteNonQueryAsync(ct);
+            }
+
+            // The marked emails its values no longer hold leave the index (only events with marked paths have any).
+            var seq = rid - Rid(tenantId, 0);
+            if ((shape[0] & PersonalValues.Marked) != 0)
+            {
+                unmark.Parameters["$seq"].Value = seq;
+                unmark.Parameters["$keep"].Value = System.Text.Json.JsonSerializer.Serialize(result.MarkedEmails ?? []);
+                await unmark.ExecuteNonQueryAsync(ct);
+            }
+
+            erased.Add(seq);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Records the tenant's free-text blocks holding one of <paramref name="seqs"/> as stale (<c>stale_text_blocks</c>), in the
+    /// erasure's transaction: <see cref="RebuildStaleTextBlocksAsync"/> writes them again later.
+    /// </summary>
+    private static async Task MarkTextBlocksStaleAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, List<long> seqs, CancellationToken ct)
+    {
+        if (seqs.Count == 0)
+        {
+            return;
+        }
+
+        seqs.Sort();
+        var blocks = await QueryListAsync(connection, tx,
+            "SELECT block_id, first_seq, last_seq FROM text_blocks WHERE tenant_id = $p0 AND last_seq >= $p1 AND first_seq <= $p2 ORDER BY last_seq",
+            r => (Id: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2)), ct, tenantId, seqs[0], seqs[^1]);
+        await using var insert = Command(connection, tx, "INSERT OR IGNORE INTO stale_text_blocks (block_id, tenant_id) VALUES ($id, $t)", ("$id", 0L), ("$t", tenantId));
+        foreach (var (id, _, _) in TextBlocksHolding.Seqs(blocks, seqs))
+        {
+            insert.Parameters["$id"].Value = id;
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> RebuildStaleTextBlocksAsync(string tenant, CancellationToken ct)
+    {
+        long rebuilt = 0;
+        while (true)
+        {
+            var batch = await WriteAsync(async connection =>
+            {
+                if (await TenantIdAsync(connection, tenant, ct) is not { } tenantId)
+                {
+                    return 0;
+                }
+
+                await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+                var blocks = await QueryListAsync(connection, tx,
+                    "SELECT b.block_id, b.first_seq, b.last_seq FROM stale_text_blocks s CROSS JOIN text_blocks b ON b.block_id = s.block_id WHERE s.tenant_id = $p0 ORDER BY s.block_id LIMIT $p1",
+                    r => (Id: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2)), ct, tenantId, StaleBlocksPerBatch);
+                if (blocks.Count == 0)
+                {
+                    // Rows whose block is gone (none are expected: purges and tenant deletions remove both) end here too.
+                    await ExecuteAsync(connection, tx, "DELETE FROM stale_text_blocks WHERE tenant_id = $p0", ct, tenantId);
+                    await tx.CommitAsync(ct);
+                    return 0;
+                }
+
+                await WriteTextBlocksAsync(connection, tx, tenantId, blocks, ct);
+                await ExecuteAsync(connection, tx, "DELETE FROM stale_text_blocks WHERE block_id IN (SELECT value FROM json_each($p0))", ct,
+                    System.Text.Json.JsonSerializer.Serialize(blocks.Select(b => b.Id)));
+                await tx.CommitAsync(ct);
+                return blocks.Count;
+            }, ct);
+            if (batch == 0)
+            {
+                return rebuilt;
+            }
+
+            rebuilt += batch;
+        }
+    }
+}
