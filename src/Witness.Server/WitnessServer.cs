@@ -90,6 +90,13 @@ public static class WitnessServer
             services.AddSingleton<KeyDayCountService>();
             services.AddHostedService(sp => sp.GetRequiredService<KeyDayCountService>());
         }
+
+        // The free-text blocks an erasure left stale are written again behind it (docs/erasure.md).
+        if (Registered<IStaleTextBlocksStore>(services))
+        {
+            services.AddSingleton<StaleTextBlockService>();
+            services.AddHostedService(sp => sp.GetRequiredService<StaleTextBlockService>());
+        }
         services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));

@@ -36,6 +36,7 @@ public sealed partial class SqliteStore
         private SqliteInsertStatement? _insertNode;
         private SqliteInsertStatement? _insertActorEmail;
         private SqliteInsertStatement? _insertMarkedEmail;
+        private SqliteInsertStatement? _insertPersonal;
         private SqliteCommand? _findById;
 
         /// <summary>What the accepted requests add to the pre-aggregated counts, written before the commit.</summary>
@@ -101,8 +102,29 @@ public sealed partial class SqliteStore
             }
 
             var k = entry.Keys;
+            var rid = Rid(head.TenantId, entry.Seq);
             _eventRows ??= new SqliteEventRows(connection);
-            _eventRows.Insert(Rid(head.TenantId, entry.Seq), head.TenantId, entry.Seq, entry.Event.Id, k, entry.ContentDigest, entry.Hash, entry.Body, entry.Omitted, entry.Personal);
+            if (entry.Split is { } split && entry.Leaf is { } leaf)
+            {
+                // A split row (migration 029): the leaf, its shape and the public text in the row, the rest beside it.
+                _eventRows.Insert(rid, head.TenantId, entry.Seq, entry.Event.Id, k with { ActorEmail = null, Ip = null, SearchText = split.PublicText },
+                    entry.ContentDigest, entry.Hash, leaf, entry.Omitted, split.Shape);
+                if (split.Values is { } values)
+                {
+                    _insertPersonal ??= new SqliteInsertStatement(connection, "INSERT INTO event_personal (rid, email, ip, text, record) VALUES (?1, ?2, ?3, ?4, ?5)");
+                    _insertPersonal.Bind(1, rid);
+                    _insertPersonal.Bind(2, split.ActorEmail);
+                    _insertPersonal.Bind(3, split.Ip);
+                    _insertPersonal.Bind(4, split.PersonalText);
+                    _insertPersonal.Bind(5, values);
+                    _insertPersonal.Execute();
+                }
+            }
+            else
+            {
+                _eventRows.Insert(rid, head.TenantId, entry.Seq, entry.Event.Id, k, entry.ContentDigest, entry.Hash, entry.Body, entry.Omitted, entry.Personal);
+            }
+
             Counts.Add(head.TenantId, k);
 
             if (k.ActorEmail is not null
@@ -215,6 +237,7 @@ public sealed partial class SqliteStore
             _insertNode?.Dispose();
             _insertActorEmail?.Dispose();
             _insertMarkedEmail?.Dispose();
+            _insertPersonal?.Dispose();
             if (_findById is not null)
             {
                 await _findById.DisposeAsync();

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using Witness.Events;
 using Witness.Storage;
 
 namespace Witness.Storage.Sqlite;
@@ -35,13 +36,15 @@ public sealed partial class SqliteStore
     private sealed class SqliteLogRowReader(SqliteStore store, string tenant, long fromSeq, SnapshotRef? snapshot) : ILogRowReader
     {
         // The same rows and columns as ReadLogAsync: a range scan of the table in log order.
+        // A split row's email and IP come from its side row (as searches read them), and its values are joined back below.
         private const string Sql =
-            """
-            SELECT rid, seq, tenant_id, occurred_at, received_at, event_id, body, hash, type, action, category, outcome,
-                   actor_id, actor_email, ip, search_text, content_digest, client_omitted, personal
-            FROM events
-            WHERE rid >= ?1 AND rid < ?2
-            ORDER BY rid
+            $"""
+            SELECT e.rid, e.seq, e.tenant_id, e.occurred_at, e.received_at, e.event_id, e.body, e.hash, e.type, e.action, e.category, e.outcome,
+                   e.actor_id, coalesce(e.actor_email, p.email), coalesce(e.ip, p.ip), e.search_text, e.content_digest, e.client_omitted, e.personal,
+                   p.record, p.text
+            FROM events e {SqliteSearch.PersonalJoin}
+            WHERE e.rid >= ?1 AND e.rid < ?2
+            ORDER BY e.rid
             """;
 
         private static readonly LogColumn[] ByteColumns =
@@ -86,20 +89,56 @@ public sealed partial class SqliteStore
                     block.Set(LogColumn.ContentDigest, rows.Bytes(16));
                 }
 
-                if (!rows.IsNull(17))
-                {
-                    block.SetClientOmitted((int)rows.Int64(17));
-                }
-
+                var erasedSplit = false;
                 if (!rows.IsNull(18))
                 {
-                    block.Set(LogColumn.Personal, rows.Bytes(18));
+                    var personal = rows.Bytes(18);
+                    if (PersonalSplit.IsShape(personal))
+                    {
+                        erasedSplit = SetSplit(block, rows);
+                    }
+                    else
+                    {
+                        block.Set(LogColumn.Personal, personal);
+                    }
+                }
+
+                // A split event whose values were erased keeps the digest of what its client sent (an erasure writes no
+                // events row), which its erased body can no longer give: the digest is not checked, as for older rows.
+                if (!rows.IsNull(17) && !erasedSplit)
+                {
+                    block.SetClientOmitted((int)rows.Int64(17));
                 }
 
                 ct.ThrowIfCancellationRequested();
             }
 
             return block.Count > 0;
+        }
+
+        /// <summary>
+        /// The columns of a split row as the verifier reads any other: the body and personal record joined from the leaf,
+        /// shape and values, and the search text that stands for the row's public text and its side row's personal text
+        /// (<see cref="SplitSearchText"/>). A shape or values record that cannot be joined leaves the leaf and the shape,
+        /// whose leaf hash then cannot match: the event is named as changed. Answers whether any of its values is erased.
+        /// </summary>
+        private static bool SetSplit(LogRowBlock block, RawRows rows)
+        {
+            var leaf = rows.Bytes(6).ToArray();
+            var shape = rows.Bytes(18).ToArray();
+            try
+            {
+                var (body, record) = PersonalSplit.Join(leaf, shape, rows.IsNull(19) ? null : rows.Bytes(19).ToArray());
+                block.Set(LogColumn.Body, body);
+                block.Set(LogColumn.Personal, record);
+                block.Set(LogColumn.SearchText, SplitSearchText(body, record, System.Text.Encoding.UTF8.GetString(rows.Bytes(15)), rows.IsNull(20) ? "" : System.Text.Encoding.UTF8.GetString(rows.Bytes(20))));
+                return (record[0] & ~PersonalValues.Marked) != PersonalValues.Salted;
+            }
+            catch (InvalidDataException)
+            {
+                block.Set(LogColumn.Personal, shape);
+                return false;
+            }
         }
 
         private async Task<bool> OpenAsync(CancellationToken ct)

@@ -158,28 +158,45 @@ public sealed partial class SqliteStore
     // The tenant's log is the table's rid range [tenant_id * 2^40 + 1, (tenant_id + 1) * 2^40): a range
     // scan of the table in log order. Each row's position is its rid; the seq column is reported beside
     // it, so a row whose seq column was changed, or that was moved, is caught.
+    // A split row (migration 029) is read with its side row, as the raw reader (SqliteLogRowReader) reads it.
     private const string ReadLogSql =
-        """
-        SELECT rid, seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
-               actor_id, actor_email, ip, search_text, tenant_id, personal
-        FROM events
-        WHERE rid >= $p0 AND rid < $p1
-        ORDER BY rid
+        $"""
+        SELECT e.rid, e.seq, e.event_id, e.body, e.hash, e.occurred_at, e.received_at, e.type, e.action, e.category, e.outcome,
+               e.actor_id, coalesce(e.actor_email, p.email), coalesce(e.ip, p.ip), e.search_text, e.tenant_id, e.personal, p.record, p.text
+        FROM events e {SqliteSearch.PersonalJoin}
+        WHERE e.rid >= $p0 AND e.rid < $p1
+        ORDER BY e.rid
         """;
 
     /// <summary>A row of <see cref="ReadLogSql"/>; <paramref name="start"/> is the rid of the tenant's seq 0.</summary>
     private static StoredRow ReadLogRow(SqliteDataReader reader, long start, long tenantId)
     {
+        var body = reader.GetFieldValue<byte[]>(3);
+        var personal = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16);
+        var searchText = reader.GetString(14);
+        if (personal is not null && Events.PersonalSplit.IsShape(personal))
+        {
+            try
+            {
+                (body, personal) = Events.PersonalSplit.Join(body, personal, reader.IsDBNull(17) ? null : reader.GetFieldValue<byte[]>(17));
+                searchText = SplitSearchText(body, personal, searchText, reader.IsDBNull(18) ? "" : reader.GetString(18));
+            }
+            catch (InvalidDataException)
+            {
+                // Left as stored: the leaf and a shape, whose leaf hash cannot match, so the event is named as changed.
+            }
+        }
+
         var keys = new EventIndexKeys(
             reader.GetInt64(5), reader.GetInt64(6), reader.GetString(7), reader.GetString(8),
             reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10),
             reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
-            reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), reader.GetString(14), []);
-        return new StoredRow(reader.GetInt64(0) - start, reader.GetString(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), keys)
+            reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), searchText, []);
+        return new StoredRow(reader.GetInt64(0) - start, reader.GetString(2), body, reader.GetFieldValue<byte[]>(4), keys)
         {
             SeqColumn = reader.GetInt64(1),
             TenantColumnMatches = reader.GetInt64(15) == tenantId,
-            Personal = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
+            Personal = personal,
         };
     }
 

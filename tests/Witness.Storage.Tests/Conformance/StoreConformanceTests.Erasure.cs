@@ -208,6 +208,13 @@ public abstract partial class StoreConformanceTests
 
         await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("zoe.quixby@example.com"), CancellationToken.None);
 
+        // A store that leaves the blocks stale finds nothing before it writes them again, then writes them again.
+        Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
+        if (store is IStaleTextBlocksStore stale)
+        {
+            Assert.True(await stale.RebuildStaleTextBlocksAsync(tenant, CancellationToken.None) > 0);
+        }
+
         // Afterwards no block holds one that no event's search text (the erased ones' included) still holds.
         var gone = own.Except(await SearchTextTrigramsAsync(store, tenant, _ => true)).ToArray();
         Assert.True(gone.Length >= 5, $"{gone.Length} trigrams of the email left the events");
@@ -219,7 +226,7 @@ public abstract partial class StoreConformanceTests
         Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
         Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("\"oe.quix\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
         // The blocks still find what the events now say, and what the other events said.
-        Assert.Equal(12, (await store.SearchAsync(tenant, SearchQueryParser.Parse("erased", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
+        Assert.Equal(12, (await store.SearchAsync(tenant, SearchQueryParser.Parse("u_erin", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
         Assert.Equal(48, (await store.SearchAsync(tenant, SearchQueryParser.Parse("\"Ada Admin\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
     }
 
