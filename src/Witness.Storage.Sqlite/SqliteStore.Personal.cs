@@ -49,14 +49,14 @@ public sealed partial class SqliteStore : IPersonalDataStore
             // so an event without a side row costs no table read), those without an actor id through the side rows' emails.
             var split = await EraseSplitAsync(connection, tx, tenantId,
                 $"""
-                SELECT e.rid, e.body, e.personal, p.record, p.email FROM events e CROSS JOIN event_personal p ON p.rid = e.rid
+                SELECT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM events e CROSS JOIN event_personal p ON p.rid = e.rid
                 WHERE e.tenant_id = $t AND e.actor_id IN (SELECT value FROM json_each($ids)) AND e.rid > $old
                 """, null, emails, erased, ct, ("$ids", idsJson), ("$old", old));
             if (subject.Email is not null && ids.Contains(""))
             {
                 split += await EraseSplitAsync(connection, tx, tenantId,
-                    """
-                    SELECT e.rid, e.body, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
+                    $"""
+                    SELECT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
                     WHERE p.rid > $old AND p.rid < $hi AND p.email = $e AND e.actor_id IS NULL
                     """, null, emails, erased, ct, ("$e", subject.Email), ("$old", old));
             }
@@ -78,8 +78,8 @@ public sealed partial class SqliteStore : IPersonalDataStore
                         ("$base", Rid(tenantId, 0)), ("$emails", emailsJson), ("$old", old))
                     : ErasureCount.None;
                 split += await EraseSplitAsync(connection, tx, tenantId,
-                    """
-                    SELECT DISTINCT e.rid, e.body, e.personal, p.record, p.email FROM marked_emails m CROSS JOIN events e ON e.rid = $base + m.seq
+                    $"""
+                    SELECT DISTINCT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM marked_emails m CROSS JOIN events e ON e.rid = $base + m.seq
                     CROSS JOIN event_personal p ON p.rid = e.rid
                     WHERE m.tenant_id = $t AND m.email IN (SELECT value FROM json_each($emails)) AND e.rid > $old
                     """, emails, null, erased, ct, ("$base", Rid(tenantId, 0)), ("$emails", emailsJson), ("$old", old));
@@ -122,8 +122,8 @@ public sealed partial class SqliteStore : IPersonalDataStore
             // Split rows: the tenant's side rows (fewer and smaller than its events), each event's received time read beside.
             var erased = new List<long>();
             var split = await EraseSplitAsync(connection, tx, tenantId,
-                """
-                SELECT e.rid, e.body, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
+                $"""
+                SELECT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
                 WHERE p.rid > $old AND p.rid < $hi AND e.received_at < $before
                 """, null, null, erased, ct, ("$before", before), ("$old", old));
             count = new ErasureCount(count.Events + split, count.Kept);

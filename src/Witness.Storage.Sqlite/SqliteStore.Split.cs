@@ -13,6 +13,13 @@ namespace Witness.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteStore : IStaleTextBlocksStore
 {
+    /// <summary>
+    /// The leaf of a split row an erasure reads (<c>$only</c> 1: only marked values holding some emails), or NULL when the
+    /// erasure takes every value of an event without marked paths (a shape's kind byte below <c>0xc0</c>): its side row
+    /// then goes whole, so the leaf is not needed.
+    /// </summary>
+    private const string SplitBodySql = "CASE WHEN $only = 1 OR e.personal >= x'c0' THEN e.body END";
+
     /// <summary>Stale free-text blocks written again per transaction, so appends wait for one batch at most.</summary>
     private const int StaleBlocksPerBatch = 256;
 
@@ -83,15 +90,15 @@ public sealed partial class SqliteStore : IStaleTextBlocksStore
         SqliteConnection connection, SqliteTransaction tx, long tenantId, string sql, IReadOnlySet<string>? onlyEmails, HashSet<string>? actorEmails,
         List<long> erased, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        var rows = new List<(long Rid, byte[] Leaf, byte[] Shape, byte[] Values, string? Email)>();
-        await using (var select = Command(connection, tx, sql, [("$t", tenantId), ("$hi", Rid(tenantId + 1, 0)), .. parameters]))
+        var rows = new List<(long Rid, byte[]? Leaf, byte[] Shape, byte[] Values, string? Email)>();
+        await using (var select = Command(connection, tx, sql, [("$t", tenantId), ("$hi", Rid(tenantId + 1, 0)), ("$only", onlyEmails is null ? 0L : 1L), .. parameters]))
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
                 if (!reader.IsDBNull(2) && reader.GetFieldValue<byte[]>(2) is var shape && PersonalSplit.IsShape(shape))
                 {
-                    rows.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), shape, reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                    rows.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1), shape, reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
                 }
             }
         }
@@ -106,7 +113,12 @@ public sealed partial class SqliteStore : IStaleTextBlocksStore
         long count = 0;
         foreach (var (rid, leaf, shape, values, email) in rows)
         {
-            if (PersonalSplit.Erase(leaf, shape, values, onlyEmails) is not { } result)
+            // Without marked paths an event's values are the built-in ones and no rendered description: erasing all of them
+            // leaves nothing to keep, so its side row goes without its leaf being read (SplitBodySql).
+            var result = leaf is null
+                ? new SplitErasure(null, "", null, null, null, null)
+                : PersonalSplit.Erase(leaf, shape, values, onlyEmails);
+            if (result is null)
             {
                 continue;
             }

@@ -131,8 +131,9 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     [Fact]
     public async Task A_changed_event_is_named()
     {
+        // The actor's name is kept beside the event's row, with its salt (docs/erasure.md): changed there.
         var (exitCode, output) = await TamperAndVerifyAsync(c => Run(c,
-            "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB) WHERE seq = 123"));
+            "UPDATE event_personal SET record = CAST(replace(CAST(record AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB) WHERE rid = (SELECT rid FROM events WHERE seq = 123)"));
         Assert.Equal(1, exitCode);
         Assert.Contains("first bad seq: 123", output);
     }
@@ -229,8 +230,7 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
     {
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin') WHERE seq = 123");
-            RecomputeLeafHash(c, 123);
+            ForgeName(c, 123);
         });
 
         // The digest of what the client sent, kept beside the event, no longer matches its body.
@@ -239,15 +239,32 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         Assert.Contains("first bad seq: 123", output);
     }
 
-    private static void RecomputeLeafHash(SqliteConnection c, long seq)
+    /// <summary>
+    /// Changes the actor name of event <paramref name="seq"/> to Eve Admin and covers the tracks as one who knows the
+    /// format would: the row made to read as leaf version 1 (its values in the body, personal NULL, no side row), its
+    /// index columns derived from the changed body, and its leaf hash recomputed as the hash of those bytes.
+    /// </summary>
+    private static void ForgeName(SqliteConnection c, long seq)
     {
-        using var read = c.CreateCommand();
-        read.CommandText = $"SELECT body FROM events WHERE seq = {seq}";
-        var body = (byte[])read.ExecuteScalar()!;
+        byte[] body;
+        using (var read = c.CreateCommand())
+        {
+            read.CommandText = $"SELECT e.body, e.personal, p.record FROM events e LEFT JOIN event_personal p ON p.rid = e.rid WHERE e.seq = {seq}";
+            using var reader = read.ExecuteReader();
+            reader.Read();
+            (body, _) = Witness.Events.PersonalSplit.Join(reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
+        }
+
+        var forged = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(body).Replace("Ada Admin", "Eve Admin", StringComparison.Ordinal));
+        var keys = Witness.Storage.EventIndexKeys.From(Witness.Events.CanonicalEvent.Read(forged));
+        Run(c, $"DELETE FROM event_personal WHERE rid = (SELECT rid FROM events WHERE seq = {seq})");
         using var write = c.CreateCommand();
-        // As leaf version 1 (personal NULL): the forged hash is then the hash of the row's bytes.
-        write.CommandText = $"UPDATE events SET hash = $hash, personal = NULL WHERE seq = {seq}";
-        write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
+        write.CommandText = $"UPDATE events SET body = $body, hash = $hash, personal = NULL, actor_email = $email, ip = $ip, search_text = $text WHERE seq = {seq}";
+        write.Parameters.AddWithValue("$body", forged);
+        write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. forged]));
+        write.Parameters.AddWithValue("$email", (object?)keys.ActorEmail ?? DBNull.Value);
+        write.Parameters.AddWithValue("$ip", (object?)keys.Ip ?? DBNull.Value);
+        write.Parameters.AddWithValue("$text", keys.SearchText);
         write.ExecuteNonQuery();
     }
 
@@ -258,14 +275,8 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         {
             // The digest check turned off too (client_omitted NULL, as for rows older than migration 015), and the row
             // made to read as leaf version 1 (personal NULL), so the forged hash is the hash of its bytes.
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL, personal = NULL WHERE seq = 123");
-            using var read = c.CreateCommand();
-            read.CommandText = "SELECT body FROM events WHERE seq = 123";
-            var body = (byte[])read.ExecuteScalar()!;
-            using var write = c.CreateCommand();
-            write.CommandText = "UPDATE events SET hash = $hash WHERE seq = 123";
-            write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
-            write.ExecuteNonQuery();
+            ForgeName(c, 123);
+            Run(c, "UPDATE events SET client_omitted = NULL WHERE seq = 123");
         });
 
         // With the leaf hash forged too, the stored subtree over seq 1–256 and the signed checkpoint
@@ -439,16 +450,8 @@ public sealed class TamperTests : IClassFixture<TamperTests.SignedLog>
         // only the checkpoint at 300 a client kept can tell.
         var (exitCode, output) = await TamperAndVerifyAsync(c =>
         {
-            Run(c, "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB), search_text = replace(search_text, 'ada admin', 'eve admin'), client_omitted = NULL, personal = NULL WHERE seq = 123");
-            using (var read = c.CreateCommand())
-            {
-                read.CommandText = "SELECT body FROM events WHERE seq = 123";
-                var body = (byte[])read.ExecuteScalar()!;
-                using var write = c.CreateCommand();
-                write.CommandText = "UPDATE events SET hash = $hash WHERE seq = 123";
-                write.Parameters.AddWithValue("$hash", SHA256.HashData([0, .. body]));
-                write.ExecuteNonQuery();
-            }
+            ForgeName(c, 123);
+            Run(c, "UPDATE events SET client_omitted = NULL WHERE seq = 123");
 
             Run(c, "DELETE FROM checkpoints");
             Run(c, "DELETE FROM merkle_nodes");

@@ -42,7 +42,8 @@ public sealed class VerifyUnderLoadTests
             await using var connection = new SqliteConnection($"Data Source={Path.Combine(Server.DataDirectory, "witness.db")};Pooling=False;Default Timeout=30");
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = $"UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB) WHERE seq = {seq}";
+            // The actor's name is kept beside the row (docs/erasure.md), with its salt.
+            command.CommandText = $"UPDATE event_personal SET record = CAST(replace(CAST(record AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB) WHERE rid = (SELECT rid FROM events WHERE seq = {seq})";
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 

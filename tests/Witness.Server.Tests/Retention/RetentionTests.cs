@@ -138,7 +138,8 @@ public sealed class RetentionTests : IAsyncLifetime
             await using var connection = new SqliteConnection($"Data Source={SqliteStoreOptions.InFolder(_server.DataDirectory).DatabasePath}");
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE events SET body = replace(body, 'Ada Admin', 'Eve Admin') WHERE seq = 520";
+            // The actor's name is kept beside the row (docs/erasure.md), with its salt.
+            command.CommandText = "UPDATE event_personal SET record = CAST(replace(CAST(record AS TEXT), 'Ada Admin', 'Eve Admin') AS BLOB) WHERE rid = (SELECT rid FROM events WHERE seq = 520)";
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
