@@ -111,12 +111,16 @@ public sealed partial class SqliteStore
                     entry.ContentDigest, entry.Hash, leaf, entry.Omitted, split.Shape);
                 if (split.Values is { } values)
                 {
-                    _insertPersonal ??= new SqliteInsertStatement(connection, "INSERT INTO event_personal (rid, email, ip, text, record) VALUES (?1, ?2, ?3, ?4, ?5)");
-                    _insertPersonal.Bind(1, rid);
-                    _insertPersonal.Bind(2, split.ActorEmail);
-                    _insertPersonal.Bind(3, split.Ip);
-                    _insertPersonal.Bind(4, split.PersonalText);
-                    _insertPersonal.Bind(5, values);
+                    _insertPersonal ??= new SqliteInsertStatement(connection,
+                        "INSERT INTO event_personal (tenant_id, subject, rid, marked, email, ip, text, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                    _insertPersonal.Bind(1, head.TenantId);
+                    _insertPersonal.Bind(2, Subject(k.ActorId, split.ActorEmail));
+                    _insertPersonal.Bind(3, rid);
+                    _insertPersonal.Bind(4, (split.Shape[0] & PersonalValues.Marked) != 0 ? 1L : 0L);
+                    _insertPersonal.Bind(5, split.ActorEmail);
+                    _insertPersonal.Bind(6, split.Ip);
+                    _insertPersonal.Bind(7, split.PersonalText);
+                    _insertPersonal.Bind(8, values);
                     _insertPersonal.Execute();
                 }
             }

@@ -45,21 +45,16 @@ public sealed partial class SqliteStore : IPersonalDataStore
                 count = await RewriteAsync(connection, tx, tenantId, where, null, emails, ct, ("$ids", idsJson), ("$e", subject.Email ?? ""), ("$old", old));
             }
 
-            // Split rows: only their side rows change. The actor's events through the actor index (its entries carry the rid,
-            // so an event without a side row costs no table read), those without an actor id through the side rows' emails.
-            var split = await EraseSplitAsync(connection, tx, tenantId,
-                $"""
-                SELECT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM events e CROSS JOIN event_personal p ON p.rid = e.rid
-                WHERE e.tenant_id = $t AND e.actor_id IN (SELECT value FROM json_each($ids)) AND e.rid > $old
-                """, null, emails, erased, ct, ("$ids", idsJson), ("$old", old));
+            // Split rows: only their side rows change, found by subject (the actor ids, and the email for events without one).
+            var subjects = named.Select(id => Subject(id, null)).ToList();
             if (subject.Email is not null && ids.Contains(""))
             {
-                split += await EraseSplitAsync(connection, tx, tenantId,
-                    $"""
-                    SELECT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
-                    WHERE p.rid > $old AND p.rid < $hi AND p.email = $e AND e.actor_id IS NULL
-                    """, null, emails, erased, ct, ("$e", subject.Email), ("$old", old));
+                subjects.Add(Subject(null, subject.Email));
             }
+
+            var split = await EraseSplitAsync(connection, tx, tenantId,
+                "event_personal p WHERE p.tenant_id = $t AND p.subject IN (SELECT value FROM json_each($subjects))",
+                null, emails, erased, ct, ("$subjects", System.Text.Json.JsonSerializer.Serialize(subjects)));
 
             // Other actors' events whose marked values hold one of the subject's emails (the one it was named by, and those
             // its events carried), through the index of marked emails: only those values, and their copies in a rendered
@@ -78,11 +73,8 @@ public sealed partial class SqliteStore : IPersonalDataStore
                         ("$base", Rid(tenantId, 0)), ("$emails", emailsJson), ("$old", old))
                     : ErasureCount.None;
                 split += await EraseSplitAsync(connection, tx, tenantId,
-                    $"""
-                    SELECT DISTINCT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM marked_emails m CROSS JOIN events e ON e.rid = $base + m.seq
-                    CROSS JOIN event_personal p ON p.rid = e.rid
-                    WHERE m.tenant_id = $t AND m.email IN (SELECT value FROM json_each($emails)) AND e.rid > $old
-                    """, emails, null, erased, ct, ("$base", Rid(tenantId, 0)), ("$emails", emailsJson), ("$old", old));
+                    "marked_emails m CROSS JOIN event_personal p ON p.rid = $base + m.seq WHERE m.tenant_id = $t AND m.email IN (SELECT value FROM json_each($emails))",
+                    emails, null, erased, ct, ("$base", Rid(tenantId, 0)), ("$emails", emailsJson));
                 count = new ErasureCount(count.Events + holding.Events, count.Kept);
             }
 
@@ -122,10 +114,8 @@ public sealed partial class SqliteStore : IPersonalDataStore
             // Split rows: the tenant's side rows (fewer and smaller than its events), each event's received time read beside.
             var erased = new List<long>();
             var split = await EraseSplitAsync(connection, tx, tenantId,
-                $"""
-                SELECT e.rid, {SplitBodySql}, e.personal, p.record, p.email FROM event_personal p CROSS JOIN events e ON e.rid = p.rid
-                WHERE p.rid > $old AND p.rid < $hi AND e.received_at < $before
-                """, null, null, erased, ct, ("$before", before), ("$old", old));
+                "event_personal p CROSS JOIN events e ON e.rid = p.rid WHERE p.tenant_id = $t AND e.received_at < $before",
+                null, null, erased, ct, ("$before", before));
             count = new ErasureCount(count.Events + split, count.Kept);
             await MarkTextBlocksStaleAsync(connection, tx, tenantId, erased, ct);
 
@@ -162,16 +152,16 @@ public sealed partial class SqliteStore : IPersonalDataStore
     }
 
     /// <summary>
-    /// An <c>actor_emails</c> row no event carries any more (<c>$t</c>, <c>$lo</c>, <c>$hi</c> and <c>$old</c>, the rid of the
-    /// last row of the old layout, given): through the actor index for a pair with an actor id (an old row's email in the
-    /// row, a split row's in its side row), a scan of the tenant's rows for one without.
+    /// An <c>actor_emails</c> row no event carries any more (<c>$t</c>, <c>$lo</c> and <c>$old</c>, the rid of the last row of
+    /// the old layout, given): an old row's email through the actor index for a pair with an actor id, a scan of the old rows
+    /// for one without; a split row's through its side rows, kept by subject (<see cref="Subject"/>).
     /// </summary>
     private const string StillCarried =
         """
         NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND e.rid <= $old AND e.actor_email = actor_emails.email)
-        AND NOT EXISTS (SELECT 1 FROM events e CROSS JOIN event_personal p ON p.rid = e.rid WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND p.email = actor_emails.email)
         AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM events e WHERE e.rid >= $lo AND e.rid <= $old AND e.actor_id IS NULL AND e.actor_email = actor_emails.email))
-        AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM event_personal p CROSS JOIN events e ON e.rid = p.rid WHERE p.rid > $old AND p.rid < $hi AND p.email = actor_emails.email AND e.actor_id IS NULL))
+        AND NOT EXISTS (SELECT 1 FROM event_personal p WHERE p.tenant_id = actor_emails.tenant_id AND p.email = actor_emails.email
+                        AND p.subject = CASE actor_emails.actor_id WHEN '' THEN 'e:' || actor_emails.email ELSE 'i:' || actor_emails.actor_id END)
         """;
 
     /// <summary>

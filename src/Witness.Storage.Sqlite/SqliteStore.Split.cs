@@ -14,11 +14,11 @@ namespace Witness.Storage.Sqlite;
 public sealed partial class SqliteStore : IStaleTextBlocksStore
 {
     /// <summary>
-    /// The leaf of a split row an erasure reads (<c>$only</c> 1: only marked values holding some emails), or NULL when the
-    /// erasure takes every value of an event without marked paths (a shape's kind byte below <c>0xc0</c>): its side row
-    /// then goes whole, so the leaf is not needed.
+    /// The key <c>event_personal</c> keeps a split event's row under, so a subject's rows stand together: <c>i:</c> and the
+    /// actor id, or for an event without one <c>e:</c> and its lower-case email, or empty (neither).
     /// </summary>
-    private const string SplitBodySql = "CASE WHEN $only = 1 OR e.personal >= x'c0' THEN e.body END";
+    internal static string Subject(string? actorId, string? email) =>
+        actorId is not null ? "i:" + actorId : email is not null ? "e:" + email : "";
 
     /// <summary>Stale free-text blocks written again per transaction, so appends wait for one batch at most.</summary>
     private const int StaleBlocksPerBatch = 256;
@@ -79,45 +79,58 @@ public sealed partial class SqliteStore : IStaleTextBlocksStore
         await QueryRowAsync(connection, tx, "SELECT through_seq FROM unsplit_logs WHERE tenant_id = $p0", r => r.GetInt64(0), ct, tenantId);
 
     /// <summary>
-    /// Erases the split events <paramref name="sql"/> selects (<c>rid, body, personal, record, email</c>; <c>$t</c> and
-    /// <c>$hi</c> given) through <see cref="PersonalSplit.Erase"/>: every personal value (<paramref name="onlyEmails"/> null), or
-    /// only the marked values holding one of <paramref name="onlyEmails"/>. Only the side row changes: deleted when nothing is
-    /// left to keep, rewritten otherwise; the marked-email index keeps what the values still hold. Adds each erased seq to
-    /// <paramref name="erased"/> and the actor email the row had to <paramref name="actorEmails"/> when given; answers how many
-    /// events changed.
+    /// Erases the split events whose side rows <c>p</c> <paramref name="from"/> (a FROM and WHERE; <c>$t</c> given) selects,
+    /// through <see cref="PersonalSplit.Erase"/>: every personal value (<paramref name="onlyEmails"/> null), or only the marked
+    /// values holding one of <paramref name="onlyEmails"/>. Only the side row changes: deleted when nothing is left to keep,
+    /// rewritten otherwise; the marked-email index keeps what the values still hold. Adds each erased seq to
+    /// <paramref name="erased"/> and the actor email the row had to <paramref name="actorEmails"/> when given; answers how
+    /// many events changed. The leaf and shape are read from the events row only when needed: erasing every value of an event
+    /// without marked paths (no rendered description either) leaves nothing to keep.
     /// </summary>
     private static async Task<long> EraseSplitAsync(
-        SqliteConnection connection, SqliteTransaction tx, long tenantId, string sql, IReadOnlySet<string>? onlyEmails, HashSet<string>? actorEmails,
+        SqliteConnection connection, SqliteTransaction tx, long tenantId, string from, IReadOnlySet<string>? onlyEmails, HashSet<string>? actorEmails,
         List<long> erased, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        var rows = new List<(long Rid, byte[]? Leaf, byte[] Shape, byte[] Values, string? Email)>();
-        await using (var select = Command(connection, tx, sql, [("$t", tenantId), ("$hi", Rid(tenantId + 1, 0)), ("$only", onlyEmails is null ? 0L : 1L), .. parameters]))
+        var rows = new List<(long Rid, byte[]? Leaf, byte[]? Shape, byte[] Values, string? Email, string Subject)>();
+        await using (var select = Command(connection, tx,
+            "SELECT DISTINCT p.rid, CASE WHEN $only = 1 OR p.marked = 1 THEN (SELECT q.body FROM events q WHERE q.rid = p.rid) END, " +
+            $"CASE WHEN $only = 1 OR p.marked = 1 THEN (SELECT q.personal FROM events q WHERE q.rid = p.rid) END, p.record, p.email, p.subject FROM {from}",
+            [("$t", tenantId), ("$only", onlyEmails is null ? 0L : 1L), .. parameters]))
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
-                if (!reader.IsDBNull(2) && reader.GetFieldValue<byte[]>(2) is var shape && PersonalSplit.IsShape(shape))
-                {
-                    rows.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1), shape, reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
-                }
+                rows.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2),
+                    reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5)));
             }
         }
 
-        // In row id order, so each page of the side table is read and dirtied once.
-        rows.Sort((a, b) => a.Rid.CompareTo(b.Rid));
-        await using var delete = Command(connection, tx, "DELETE FROM event_personal WHERE rid = $rid", ("$rid", 0L));
-        await using var update = Command(connection, tx, "UPDATE event_personal SET email = $email, ip = $ip, text = $text, record = $record WHERE rid = $rid",
-            ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$record", Array.Empty<byte>()), ("$rid", 0L));
+        // In key order, so each page of the side table is read and dirtied once.
+        rows.Sort((a, b) => string.CompareOrdinal(a.Subject, b.Subject) is var bySubject and not 0 ? bySubject : a.Rid.CompareTo(b.Rid));
+        await using var delete = Command(connection, tx, "DELETE FROM event_personal WHERE tenant_id = $t AND subject = $subject AND rid = $rid",
+            ("$t", tenantId), ("$subject", ""), ("$rid", 0L));
+        await using var update = Command(connection, tx,
+            "UPDATE event_personal SET subject = $new, email = $email, ip = $ip, text = $text, record = $record WHERE tenant_id = $t AND subject = $subject AND rid = $rid",
+            ("$t", tenantId), ("$new", ""), ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$record", Array.Empty<byte>()), ("$subject", ""), ("$rid", 0L));
         await using var unmark = Command(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $t AND seq = $seq AND email NOT IN (SELECT value FROM json_each($keep))",
             ("$t", tenantId), ("$seq", 0L), ("$keep", "[]"));
         long count = 0;
-        foreach (var (rid, leaf, shape, values, email) in rows)
+        foreach (var (rid, leaf, shape, values, email, subject) in rows)
         {
-            // Without marked paths an event's values are the built-in ones and no rendered description: erasing all of them
-            // leaves nothing to keep, so its side row goes without its leaf being read (SplitBodySql).
-            var result = leaf is null
-                ? new SplitErasure(null, "", null, null, null, null)
-                : PersonalSplit.Erase(leaf, shape, values, onlyEmails);
+            SplitErasure? result;
+            if (leaf is null || shape is null)
+            {
+                result = new SplitErasure(null, "", null, null, null, null);
+            }
+            else if (PersonalSplit.IsShape(shape))
+            {
+                result = PersonalSplit.Erase(leaf, shape, values, onlyEmails);
+            }
+            else
+            {
+                continue;
+            }
+
             if (result is null)
             {
                 continue;
@@ -130,22 +143,26 @@ public sealed partial class SqliteStore : IStaleTextBlocksStore
 
             if (result.Values is null)
             {
+                delete.Parameters["$subject"].Value = subject;
                 delete.Parameters["$rid"].Value = rid;
                 await delete.ExecuteNonQueryAsync(ct);
             }
             else
             {
+                // A row kept under an erased email (an event without an actor id) moves to the empty subject: the key held the value.
+                update.Parameters["$new"].Value = subject.StartsWith("e:", StringComparison.Ordinal) && result.ActorEmail is null ? "" : subject;
                 update.Parameters["$email"].Value = (object?)result.ActorEmail ?? DBNull.Value;
                 update.Parameters["$ip"].Value = (object?)result.Ip ?? DBNull.Value;
                 update.Parameters["$text"].Value = result.PersonalText;
                 update.Parameters["$record"].Value = result.Values;
+                update.Parameters["$subject"].Value = subject;
                 update.Parameters["$rid"].Value = rid;
                 await update.ExecuteNonQueryAsync(ct);
             }
 
             // The marked emails its values no longer hold leave the index (only events with marked paths have any).
             var seq = rid - Rid(tenantId, 0);
-            if ((shape[0] & PersonalValues.Marked) != 0)
+            if (shape is not null && (shape[0] & PersonalValues.Marked) != 0)
             {
                 unmark.Parameters["$seq"].Value = seq;
                 unmark.Parameters["$keep"].Value = System.Text.Json.JsonSerializer.Serialize(result.MarkedEmails ?? []);
