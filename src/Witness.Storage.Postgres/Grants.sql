@@ -58,7 +58,7 @@ BEGIN
         -- A purge takes its events out of the pre-aggregated counts.
         GRANT SELECT, UPDATE, DELETE ON event_counts TO witness_retention;
         -- And forgets the top lists' day counts of the days it touches (023).
-        GRANT SELECT, DELETE ON key_count_days, actor_day_counts, ip_day_counts TO witness_retention;
+        GRANT SELECT, DELETE ON key_count_days, actor_day_counts, ip_day_counts, ip_slot_counts, ip_action_counts TO witness_retention;
     END IF;
 END
 $$;
