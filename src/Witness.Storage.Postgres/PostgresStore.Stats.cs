@@ -39,6 +39,14 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        if (filter.Terms.Any(t => t is { Field: FilterField.Target, Negated: false }))
+        {
+            // A target's scans probe the time index once per entry of the target (~17,000 for a month of one of 60 targets at
+            // 1M events): measured on 2 loaded cores, two parallel workers made them slower and their slow runs slower still
+            // (bench/RESULTS.md, "Counts by IP"), so they run in the connection's own process.
+            await using var serial = new NpgsqlCommand("SET LOCAL max_parallel_workers_per_gather = 0", connection, transaction);
+            await serial.ExecuteNonQueryAsync(ct);
+        }
 
         // Free text without an actor or target term to drive: only the rows of the blocks that can hold a match are read.
         long[][]? textRuns = null;
