@@ -61,6 +61,17 @@ internal static class EraseCommand
             var (count, seq) = await erasure.EraseAsync(name, subject, CommandHost.Actor("erase"), null, ct);
             var kept = count.Kept > 0 ? $"; {Counted.Of(count.Kept, "event")} stored before leaf version 2 {(count.Kept == 1 ? "keeps its" : "keep their")} values (docs/erasure.md)" : "";
             Console.WriteLine($"Erased the personal values of {count.Events} event{(count.Events == 1 ? "" : "s")} in tenant '{name}'{kept}. Recorded as event {seq}.");
+
+            // The free-text blocks that held the values are rebuilt now (a running server's repair loop would do it too).
+            if (host.Store is IStaleTextBlockStore blocks)
+            {
+                var rebuilt = await Server.Background.TextBlockRepairService.RebuildAllAsync(blocks, name, ct);
+                if (rebuilt > 0)
+                {
+                    Console.WriteLine($"Rebuilt {Counted.Of(rebuilt, "free-text block")} that held the erased values.");
+                }
+            }
+
             return 0;
         });
         return command;
