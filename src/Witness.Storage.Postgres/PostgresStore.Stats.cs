@@ -15,6 +15,8 @@ public sealed partial class PostgresStore : IEventStatsStore
     /// the top actors and IPs of the range's closed UTC days come from the day counts (<see cref="KeyDayCounts"/>),
     /// filled first, one transaction per day, for the days not yet filled or changed since (unless the server's loop fills
     /// them behind, <see cref="PostgresStoreOptions.FillKeyDaysOnCount"/>), and the rest is scanned (<see cref="TopLists"/>).
+    /// An IP filter (<see cref="IpSlotCounts.Serve"/>) reads the slots and the types and actions of the range's closed days
+    /// that can be read from the counts by IP, filled with the day counts, and scans the rest.
     /// </summary>
     public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {

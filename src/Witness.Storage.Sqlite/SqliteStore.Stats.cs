@@ -14,6 +14,8 @@ public sealed partial class SqliteStore : IEventStatsStore
     /// the top actors and IPs of the range's closed UTC days come from the day counts (<see cref="KeyDayCounts"/>),
     /// filled first, each in its own write, for the days not yet filled or changed since (unless the server's loop fills
     /// them behind, <see cref="SqliteStoreOptions.FillKeyDaysOnCount"/>), and the rest is scanned (<see cref="TopLists"/>).
+    /// An IP filter (<see cref="IpSlotCounts.Serve"/>) reads the slots and the types and actions of the range's closed days
+    /// that can be read from the counts by IP, filled with the day counts, and scans the rest.
     /// </summary>
     public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
