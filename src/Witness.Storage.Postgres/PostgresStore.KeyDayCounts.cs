@@ -111,7 +111,8 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
 
     /// <summary>
     /// The common table expressions of a day's fill that fill its counts by IP (<see cref="IpSlotCounts"/>, <c>$2</c> the day):
-    /// each event's IP under its own key and under its block's (the last byte zero), per slot and type, and per type and action.
+    /// each event's IP under its own key and under its block's (the last byte zero), per slot and type, and per type and action;
+    /// the <c>bits</c> written are <see cref="IpSlotCounts.ExactBits"/> and <see cref="IpSlotCounts.BlockBits"/>.
     /// </summary>
     private const string IpSlotCountsSql =
         $"""

@@ -83,7 +83,8 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
 
     /// <summary>
     /// Fills the counts by IP (<see cref="IpSlotCounts"/>) of one day in the fill's transaction: each event's IP under its own
-    /// key and under its block's (the last byte zero), per slot and type, and per type and action.
+    /// key and under its block's (the last byte zero), per slot and type, and per type and action. The <c>bits</c> written are
+    /// <see cref="IpSlotCounts.ExactBits"/> and <see cref="IpSlotCounts.BlockBits"/>.
     /// </summary>
     private static async Task FillIpDayAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, long day, long lo, long hi, CancellationToken ct)
     {
