@@ -75,12 +75,12 @@ internal static class EraseBench
         report.AppendLine(CultureInfo.InvariantCulture, $"## Erasing a subject in a {count:N0}-event {(postgres is null ? "SQLite" : "PostgreSQL")} tenant (load {load}{(postgres is null ? $", store {folder}" : "")})");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"- {erased.Events:N0} events erased ({erased.Kept:N0} kept) in {seconds:N2} s wall, {cpuSeconds:N2} s CPU of this process{(postgres is null ? "" : " (the PostgreSQL server's own CPU is not counted)")}");
-        if (store is IStaleTextBlocksStore stale)
+        if (store is IStaleTextBlockStore stale)
         {
             // What the server's loop (or witness erase) does behind the erasure: the free-text blocks it left stale.
             cpu = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
-            var blocks = await stale.RebuildStaleTextBlocksAsync("bench", CancellationToken.None);
+            var blocks = await Witness.Server.Background.TextBlockRepairService.RebuildAllAsync(stale, "bench", CancellationToken.None);
             report.AppendLine(CultureInfo.InvariantCulture,
                 $"- then {blocks:N0} stale free-text blocks written again in {clock.Elapsed.TotalSeconds:N2} s wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:N2} s CPU (in batches, behind the erasure)");
         }

@@ -91,11 +91,11 @@ public static class WitnessServer
             services.AddHostedService(sp => sp.GetRequiredService<KeyDayCountService>());
         }
 
-        // The free-text blocks an erasure left stale are written again behind it (docs/erasure.md).
-        if (Registered<IStaleTextBlocksStore>(services))
+        // Erasures leave the free-text blocks that held erased values to be rebuilt behind them.
+        if (Registered<IStaleTextBlockStore>(services))
         {
-            services.AddSingleton<StaleTextBlockService>();
-            services.AddHostedService(sp => sp.GetRequiredService<StaleTextBlockService>());
+            services.AddSingleton<TextBlockRepairService>();
+            services.AddHostedService(sp => sp.GetRequiredService<TextBlockRepairService>());
         }
         services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton<Privacy.SubjectErasure>();

@@ -11,7 +11,7 @@ namespace Witness.Storage.Sqlite;
 /// (<see cref="PersonalSplit.Join"/>) into the body and record rows of the old layout still have, so nothing downstream
 /// tells the two apart.
 /// </summary>
-public sealed partial class SqliteStore : IStaleTextBlocksStore
+public sealed partial class SqliteStore : IStaleTextBlockStore
 {
     /// <summary>
     /// The key <c>event_personal</c> keeps a split event's row under, so a subject's rows stand together: <c>i:</c> and the
@@ -19,9 +19,6 @@ public sealed partial class SqliteStore : IStaleTextBlocksStore
     /// </summary>
     internal static string Subject(string? actorId, string? email) =>
         actorId is not null ? "i:" + actorId : email is not null ? "e:" + email : "";
-
-    /// <summary>Stale free-text blocks written again per transaction, so appends wait for one batch at most.</summary>
-    private const int StaleBlocksPerBatch = 256;
 
     /// <summary>
     /// The free text of an events row <c>e</c> joined with its side row <c>p</c> (<see cref="SqliteSearch.PersonalJoin"/>),
@@ -200,42 +197,30 @@ public sealed partial class SqliteStore : IStaleTextBlocksStore
     }
 
     /// <inheritdoc/>
-    public async Task<long> RebuildStaleTextBlocksAsync(string tenant, CancellationToken ct)
-    {
-        long rebuilt = 0;
-        while (true)
+    public Task<int> RebuildStaleTextBlocksAsync(string tenant, int maxBlocks, CancellationToken ct) =>
+        WriteAsync(async connection =>
         {
-            var batch = await WriteAsync(async connection =>
+            if (await TenantIdAsync(connection, tenant, ct) is not { } tenantId)
             {
-                if (await TenantIdAsync(connection, tenant, ct) is not { } tenantId)
-                {
-                    return 0;
-                }
-
-                await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
-                var blocks = await QueryListAsync(connection, tx,
-                    "SELECT b.block_id, b.first_seq, b.last_seq FROM stale_text_blocks s CROSS JOIN text_blocks b ON b.block_id = s.block_id WHERE s.tenant_id = $p0 ORDER BY s.block_id LIMIT $p1",
-                    r => (Id: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2)), ct, tenantId, StaleBlocksPerBatch);
-                if (blocks.Count == 0)
-                {
-                    // Rows whose block is gone (none are expected: purges and tenant deletions remove both) end here too.
-                    await ExecuteAsync(connection, tx, "DELETE FROM stale_text_blocks WHERE tenant_id = $p0", ct, tenantId);
-                    await tx.CommitAsync(ct);
-                    return 0;
-                }
-
-                await WriteTextBlocksAsync(connection, tx, tenantId, blocks, ct);
-                await ExecuteAsync(connection, tx, "DELETE FROM stale_text_blocks WHERE block_id IN (SELECT value FROM json_each($p0))", ct,
-                    System.Text.Json.JsonSerializer.Serialize(blocks.Select(b => b.Id)));
-                await tx.CommitAsync(ct);
-                return blocks.Count;
-            }, ct);
-            if (batch == 0)
-            {
-                return rebuilt;
+                return 0;
             }
 
-            rebuilt += batch;
-        }
-    }
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+            var blocks = await QueryListAsync(connection, tx,
+                "SELECT b.block_id, b.first_seq, b.last_seq FROM stale_text_blocks s CROSS JOIN text_blocks b ON b.block_id = s.block_id WHERE s.tenant_id = $p0 ORDER BY s.block_id LIMIT $p1",
+                r => (Id: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2)), ct, tenantId, maxBlocks);
+            if (blocks.Count == 0)
+            {
+                // Rows whose block is gone (none are expected: purges and tenant deletions remove both) end here too.
+                await ExecuteAsync(connection, tx, "DELETE FROM stale_text_blocks WHERE tenant_id = $p0", ct, tenantId);
+                await tx.CommitAsync(ct);
+                return 0;
+            }
+
+            await WriteTextBlocksAsync(connection, tx, tenantId, blocks, ct);
+            await ExecuteAsync(connection, tx, "DELETE FROM stale_text_blocks WHERE block_id IN (SELECT value FROM json_each($p0))", ct,
+                System.Text.Json.JsonSerializer.Serialize(blocks.Select(b => b.Id)));
+            await tx.CommitAsync(ct);
+            return blocks.Count;
+        }, ct);
 }

@@ -210,9 +210,9 @@ public abstract partial class StoreConformanceTests
 
         // A store that leaves the blocks stale finds nothing before it writes them again, then writes them again.
         Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
-        if (store is IStaleTextBlocksStore stale)
+        if (store is IStaleTextBlockStore stale)
         {
-            Assert.True(await stale.RebuildStaleTextBlocksAsync(tenant, CancellationToken.None) > 0);
+            Assert.True(await stale.RebuildStaleTextBlocksAsync(tenant, 256, CancellationToken.None) > 0);
         }
 
         // Afterwards no block holds one that no event's search text (the erased ones' included) still holds.

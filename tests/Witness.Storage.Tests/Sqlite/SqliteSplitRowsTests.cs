@@ -93,10 +93,13 @@ public sealed class SqliteSplitRowsTests : IDisposable
             Assert.Equal(Events.PersonalValues.Erased, erased.Event.Actor.Email);
             Assert.Equal("u_zoe", erased.Event.Actor.Id);
 
-            Assert.True(await store.RebuildStaleTextBlocksAsync(tenant, CancellationToken.None) > 0);
+            var stale = await ScalarAsync("SELECT count(*) FROM stale_text_blocks");
+            Assert.Equal(2, await store.RebuildStaleTextBlocksAsync(tenant, 2, CancellationToken.None));
+            Assert.Equal(stale - 2, await ScalarAsync("SELECT count(*) FROM stale_text_blocks"));
+            Assert.Equal(stale - 2, await store.RebuildStaleTextBlocksAsync(tenant, 256, CancellationToken.None));
 
             Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM stale_text_blocks"));
-            Assert.Equal(0, await store.RebuildStaleTextBlocksAsync(tenant, CancellationToken.None));
+            Assert.Equal(0, await store.RebuildStaleTextBlocksAsync(tenant, 256, CancellationToken.None));
             Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
             Assert.Equal(48, (await store.SearchAsync(tenant, SearchQueryParser.Parse("\"Ada Admin\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
             Assert.Equal(12, (await store.SearchAsync(tenant, SearchQueryParser.Parse("u_zoe", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
@@ -176,7 +179,7 @@ public sealed class SqliteSplitRowsTests : IDisposable
             Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse($"actor:{Email}", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
             Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("quixby", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
             Assert.Equal(20, (await store.SearchAsync(tenant, SearchQueryParser.Parse("actor:ada@example.com", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
-            await store.RebuildStaleTextBlocksAsync(tenant, CancellationToken.None);
+            await store.RebuildStaleTextBlocksAsync(tenant, 256, CancellationToken.None);
             var after = await new Verification.ChainVerifier(store, key.Key, key.KeyName).VerifyAsync(tenant, CancellationToken.None);
             Assert.True(after.Ok, after.Problem);
             Assert.Equal(40, after.Events);
