@@ -79,11 +79,12 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
     /// <summary>
     /// The rows the counts by IP of a day are filled from, the one read of the events' IPs they make (<c>$p0</c> the tenant,
     /// <c>[$p2, $p3)</c> the day's microseconds): per event with an IP, its key, quarter-hour slot, type, action and outcome.
-    /// The time index carries every column (migration 017), so the events' rows are not read.
+    /// The time index carries every column (migration 017), so the events' rows are not read; a split event's IP is in its
+    /// side row (migration 029, <see cref="IpKeySql"/>).
     /// </summary>
     private const string IpSlotRowsSql =
-        $"SELECT e.ip, {OccurredSlotSql} AS slot, e.type, e.action, e.outcome FROM events e INDEXED BY ix_events_time " +
-        "WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND e.ip IS NOT NULL";
+        $"SELECT {IpKeySql} AS ip, {OccurredSlotSql} AS slot, e.type, e.action, e.outcome FROM events e INDEXED BY ix_events_time " +
+        $"WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND {IpKeySql} IS NOT NULL";
 
     /// <summary>
     /// Fills the counts by IP (<see cref="IpSlotCounts"/>) of one day in the fill's transaction: each event's IP under its own
