@@ -18,14 +18,15 @@ internal static class PostgresSearch
     {
         var (from, alias, where) = Where(command, tenantId, filter, after);
         command.CommandText =
-            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM {from} WHERE {where} " +
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, e.personal_values FROM {from} WHERE {where} " +
             $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
     }
 
     /// <summary>
     /// The FROM and WHERE of a search, its parameters added to <paramref name="command"/> by position (<c>$1</c> is the tenant):
     /// the one mapping of a filter to SQL, which the list (<see cref="Build"/>) and the counts
-    /// (<see cref="PostgresStore.CountAsync"/>) share. <c>e</c> is the events row; <c>Alias</c> is the table whose index drives the scan.
+    /// (<see cref="PostgresStore.CountAsync"/>) share. <c>e</c> is the events row with its personal values filled back in
+    /// (<c>events_joined</c>, migration 029); <c>Alias</c> is the table whose index drives the scan.
     /// </summary>
     public static (string From, string Alias, string Where) Where(NpgsqlCommand command, long tenantId, EventFilter filter, EventCursor? after)
     {
@@ -45,7 +46,7 @@ internal static class PostgresSearch
         if (driver is not null)
         {
             alias = "x";
-            from = "event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.received_at = x.received_at AND e.seq = x.seq";
+            from = "event_targets x JOIN events_joined e ON e.tenant_id = x.tenant_id AND e.received_at = x.received_at AND e.seq = x.seq";
             where.Append(CultureInfo.InvariantCulture, $"x.tenant_id = $1 AND x.target_id = {Param(driver.Value)}");
             if (driver.TargetType is not null)
             {
@@ -55,7 +56,7 @@ internal static class PostgresSearch
         else
         {
             alias = "e";
-            from = "events e";
+            from = "events_joined e";
             where.Append("e.tenant_id = $1");
         }
 

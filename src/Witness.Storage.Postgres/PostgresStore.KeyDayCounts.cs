@@ -69,7 +69,7 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
             await ExecuteAsync(
                 $"""
                 WITH scan AS (
-                    SELECT e.type, {ActorKeySql} AS actor, e.ip, e.outcome FROM events e
+                    SELECT e.type, {ActorKeySql} AS actor, e.ip, e.outcome FROM events_joined e
                     WHERE e.tenant_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4),
                 actors AS (
                     INSERT INTO actor_day_counts (tenant_id, day, type, actor, events, failures)
