@@ -94,9 +94,17 @@ public sealed class CanonicalParts
         {
             Personal = PersonalValues.Seal(_bytes, marked, out _leaf, out var emails);
             MarkedEmails = emails;
+            Split = Personal is null ? null : PersonalSplit.Split(_bytes, Personal, _leaf!, Source);
             _sealed = true;
         }
     }
+
+    /// <summary>
+    /// Where a store that keeps values beside the row puts the sealed event's values and keys
+    /// (<see cref="PersonalSplit"/>), or null when it has no personal value. Set by <see cref="Seal"/>; its shape
+    /// counts from the leaf's end, so it fits the leaf <see cref="Complete(long, DateTimeOffset, out byte[], out byte[])"/> gives.
+    /// </summary>
+    public SplitEvent? Split { get; private set; }
 
     /// <summary>The personal record of the sealed event (salts), or null when it has no personal value. Set by <see cref="Seal"/>.</summary>
     public byte[]? Personal { get; private set; }
@@ -109,8 +117,18 @@ public sealed class CanonicalParts
     /// in <paramref name="leafHash"/>: of the sealed leaf form (<see cref="Seal"/>, done here when it was
     /// not), or of the canonical bytes themselves when the event has no personal value.
     /// </summary>
-    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash)
+    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash) => Complete(seq, receivedAt, out leafHash, out _, keepLeaf: false);
+
+    /// <summary>
+    /// <see cref="Complete(long, DateTimeOffset, out byte[])"/>, and the leaf bytes themselves in <paramref name="leaf"/>
+    /// (null when the event has no personal value: its leaf is the returned bytes), which a store keeping the values
+    /// beside the row (<see cref="Split"/>) stores as the event's body.
+    /// </summary>
+    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash, out byte[]? leaf) => Complete(seq, receivedAt, out leafHash, out leaf, keepLeaf: true);
+
+    private byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash, out byte[]? kept, bool keepLeaf)
     {
+        kept = null;
         Seal();
         Span<byte> times = stackalloc byte[2 * Rfc3339.MaxFormattedLength];
         var (receivedLength, occurredLength) = Times(receivedAt, times);
@@ -129,6 +147,14 @@ public sealed class CanonicalParts
         }
 
         var length = _leaf.Length + spliced;
+        if (keepLeaf)
+        {
+            kept = new byte[length];
+            Splice(_leaf, digits, received, occurred, kept);
+            leafHash = MerkleHash.Leaf(kept);
+            return body;
+        }
+
         byte[]? rented = null;
         var leaf = length <= 4096 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         Splice(_leaf, digits, received, occurred, leaf);

@@ -50,7 +50,7 @@ public static class PersonalValues
     /// </summary>
     public const byte Marked = 0x80;
 
-    private static readonly byte[] ErasedJson = "\"[erased]\""u8.ToArray();
+    internal static readonly byte[] ErasedJson = "\"[erased]\""u8.ToArray();
     private static readonly byte[] CommitmentStart = "{\"sha256\":\""u8.ToArray();
     private static readonly byte[] CommitmentEnd = "\"}"u8.ToArray();
 
@@ -58,11 +58,11 @@ public static class PersonalValues
     /// A personal value's place in a body: its JSON string token, quotes included, and what made it personal
     /// (<see cref="BuiltIn"/>, <see cref="AtMarkedPath"/> or <see cref="RenderedDescription"/>).
     /// </summary>
-    private readonly record struct Slot(int Start, int End, bool Escaped, byte Source);
+    internal readonly record struct Slot(int Start, int End, bool Escaped, byte Source);
 
-    private const byte BuiltIn = 0;
-    private const byte AtMarkedPath = 1;
-    private const byte RenderedDescription = 2;
+    internal const byte BuiltIn = 0;
+    internal const byte AtMarkedPath = 1;
+    internal const byte RenderedDescription = 2;
 
     /// <summary>
     /// Seals canonical bytes: fresh salts for their personal values (the built-in ones and those at
@@ -447,7 +447,7 @@ public static class PersonalValues
     /// The next entry of a record's entries of <paramref name="kind"/> at <paramref name="at"/>: a salt or a commitment,
     /// told by the kind or, in a <see cref="Partly"/> erased record, by the entry's tag byte. False past the end.
     /// </summary>
-    private static bool TryNextEntry(byte kind, ReadOnlySpan<byte> entries, ref int at, out bool salted, out ReadOnlySpan<byte> entry)
+    internal static bool TryNextEntry(byte kind, ReadOnlySpan<byte> entries, ref int at, out bool salted, out ReadOnlySpan<byte> entry)
     {
         entry = default;
         salted = kind == Salted;
@@ -476,7 +476,7 @@ public static class PersonalValues
     public static bool IsCommitted(ReadOnlySpan<byte> record) => record.Length > 0 && (record[0] & ~Marked) == Committed;
 
     /// <summary>Splits a record into its kind, its marked paths and its entries; false when it is not a record.</summary>
-    private static bool TryReadRecord(ReadOnlySpan<byte> record, out byte kind, out PersonalPaths? marked, out ReadOnlySpan<byte> entries)
+    internal static bool TryReadRecord(ReadOnlySpan<byte> record, out byte kind, out PersonalPaths? marked, out ReadOnlySpan<byte> entries)
     {
         kind = 0;
         marked = null;
@@ -504,7 +504,7 @@ public static class PersonalValues
     }
 
     /// <summary>Room for every string of a body: each takes at least two bytes.</summary>
-    private static int Capacity(ReadOnlySpan<byte> body) => (body.Length / 2) + MaxSlots;
+    internal static int Capacity(ReadOnlySpan<byte> body) => (body.Length / 2) + MaxSlots;
 
     /// <summary>SHA-256(salt ‖ UTF-8 value).</summary>
     public static void Commit(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> value, Span<byte> commitment)
@@ -524,7 +524,7 @@ public static class PersonalValues
     }
 
     /// <summary>The length of a commitment in the leaf: <c>{"sha256":"</c>, 64 hex digits, <c>"}</c>.</summary>
-    private const int CommittedLength = 11 + (CommitmentSize * 2) + 2;
+    internal const int CommittedLength = 11 + (CommitmentSize * 2) + 2;
 
     /// <summary>Writes <c>{"sha256":"&lt;hex&gt;"}</c> for a commitment; returns <see cref="CommittedLength"/>.</summary>
     private static int WriteCommitted(ReadOnlySpan<byte> commitment, Span<byte> output)
@@ -536,7 +536,7 @@ public static class PersonalValues
     }
 
     /// <summary>The value of a slot as UTF-8, unescaped.</summary>
-    private static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> body, Slot slot)
+    internal static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> body, Slot slot)
     {
         var raw = body[(slot.Start + 1)..(slot.End - 1)];
         if (!slot.Escaped)
@@ -556,7 +556,7 @@ public static class PersonalValues
     /// so without <paramref name="marked"/> paths reading stops there; with them it goes on through
     /// <c>targets</c>, <c>changes</c> and <c>metadata</c>.
     /// </summary>
-    private static int Find(ReadOnlySpan<byte> body, PersonalPaths? marked, Span<Slot> slots)
+    internal static int Find(ReadOnlySpan<byte> body, PersonalPaths? marked, Span<Slot> slots)
     {
         var r = new Utf8JsonReader(body);
         var count = 0;

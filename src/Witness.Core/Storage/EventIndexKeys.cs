@@ -29,14 +29,41 @@ public sealed record EventIndexKeys(
 
     public static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
 
-    public static EventIndexKeys From(AuditEvent e)
+    public static EventIndexKeys From(AuditEvent e) => WithSearchText(e, SearchTextOf(e, withBuiltInPersonal: true));
+
+    /// <summary>The keys of <paramref name="e"/> with <paramref name="searchText"/> as its search text.</summary>
+    private static EventIndexKeys WithSearchText(AuditEvent e, string searchText) =>
+        new(
+            Micros(e.OccurredAt),
+            Micros(e.ReceivedAt),
+            e.Type,
+            e.Action,
+            IndexText(e.Category),
+            e.Outcome,
+            IndexText(e.Actor.Id),
+            e.Actor.Email is PersonalValues.Erased ? null : IndexText(e.Actor.Email?.ToLowerInvariant()),
+            e.Context?.Ip is { } ip and not PersonalValues.Erased ? IpRange.Key(IPAddress.Parse(ip)) : null,
+            searchText,
+            [.. e.Targets.Select(t => (IndexText(t.Type), IndexText(t.Id)))]);
+
+    /// <summary>
+    /// The lower-case text free-text search matches, one shown value per line; without the built-in personal values
+    /// (<c>actor.name</c>, <c>actor.email</c>, <c>context.ip</c>, <c>context.location</c>) when
+    /// <paramref name="withBuiltInPersonal"/> is false (<see cref="PersonalSplit"/>'s public text of an event whose
+    /// personal values are only the built-in ones).
+    /// </summary>
+    internal static string SearchTextOf(AuditEvent e, bool withBuiltInPersonal)
     {
         var text = new StringBuilder(256);
         Append(text, e.Description);
         Append(text, e.Action);
         Append(text, e.Category);
-        Append(text, e.Actor.Name);
-        Append(text, e.Actor.Email);
+        if (withBuiltInPersonal)
+        {
+            Append(text, e.Actor.Name);
+            Append(text, e.Actor.Email);
+        }
+
         Append(text, e.Actor.Id);
         foreach (var t in e.Targets)
         {
@@ -45,9 +72,13 @@ public sealed record EventIndexKeys(
         }
 
         Append(text, e.Reason);
-        Append(text, e.Context?.Ip);
-        Append(text, e.Context?.Location?.Country);
-        Append(text, e.Context?.Location?.City);
+        if (withBuiltInPersonal)
+        {
+            Append(text, e.Context?.Ip);
+            Append(text, e.Context?.Location?.Country);
+            Append(text, e.Context?.Location?.City);
+        }
+
         if (e.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure && e.Metadata is { ValueKind: JsonValueKind.Object } metadata)
         {
             // Failure logs carry what went wrong in metadata (endpoint, integration name, failure type,
@@ -64,18 +95,7 @@ public sealed record EventIndexKeys(
             }
         }
 
-        return new EventIndexKeys(
-            Micros(e.OccurredAt),
-            Micros(e.ReceivedAt),
-            e.Type,
-            e.Action,
-            IndexText(e.Category),
-            e.Outcome,
-            IndexText(e.Actor.Id),
-            e.Actor.Email is PersonalValues.Erased ? null : IndexText(e.Actor.Email?.ToLowerInvariant()),
-            e.Context?.Ip is { } ip and not PersonalValues.Erased ? IpRange.Key(IPAddress.Parse(ip)) : null,
-            IndexText(text.ToString().ToLowerInvariant()),
-            [.. e.Targets.Select(t => (IndexText(t.Type), IndexText(t.Id)))]);
+        return IndexText(text.ToString().ToLowerInvariant());
     }
 
     /// <summary>

@@ -129,9 +129,4 @@ public sealed class CanonicalEventTests
         var ex = Assert.Throws<EventValidationException>(() => parser.ParseRequest("""{"action":"a","metadata":{"k":{"d":1,"d":2}}}"""u8, "acme"));
         Assert.Equal("metadata.k.d", ex.Errors[0].Field);
     }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

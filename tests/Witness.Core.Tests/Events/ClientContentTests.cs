@@ -39,9 +39,4 @@ public sealed class ClientContentTests
             Assert.NotEqual(submitted.ContentDigest, ClientContent.Digest(stored, submitted.Omitted & ~flag));
         }
     }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -58,9 +58,4 @@ public sealed class EventParserTests
             ],
             problems);
     }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -112,9 +112,4 @@ public sealed class MarkedEmailsTests
         Assert.Equal([PersonalPaths.Description], catalog.FindPersonalPaths("acme", "user.login_failed", rendered: true)!.Paths);
         Assert.NotNull(PersonalPaths.Check(PersonalPaths.Description)); // never a catalog entry's path
     }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -120,9 +120,4 @@ public sealed class PersonalPathsTests
         Assert.Null(catalog.FindPersonalPaths("other", "order.refund"));
         Assert.Null(catalog.FindPersonalPaths("acme", "inbox.create"));
     }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -82,9 +82,4 @@ public sealed class TimeFormTests
             SHA256.HashData(Encoding.UTF8.GetBytes(earlier.Replace("11:00:00.5Z", "11:00:00Z", StringComparison.Ordinal))),
             whole.ContentDigest);
     }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -1,0 +1,392 @@
+using System.Buffers;
+using System.Net;
+using Witness.Search;
+using Witness.Storage;
+
+namespace Witness.Events;
+
+/// <summary>
+/// Where a store keeps an event of leaf version 2 so that an erasure never writes the event's row
+/// (docs/erasure.md, "Where the values are kept"). The row keeps the <em>leaf</em> (each personal value
+/// already its commitment) and a <em>shape</em> that says where the commitments stand in it; the values
+/// and their salts go to a side row, the <em>values record</em>, with the index keys they give (the
+/// actor's email, the IP, the personal part of the free text). An erasure deletes or rewrites only the
+/// side row; <see cref="Join"/> gives back the body and personal record that
+/// <see cref="PersonalValues"/> reads everywhere else, so nothing downstream knows the difference.
+/// <para>
+/// Shape: the kind byte <see cref="Flag"/> (with <see cref="PersonalValues.Marked"/> and the marked paths
+/// when the event has them), the number of personal values, then for each, in body order, how far its
+/// commitment starts from the leaf's end (a leaf's head, where the log splices seq and received_at,
+/// may change length; its tail does not). Values record: a version byte, then per value a tag:
+/// salted (the 16-byte salt and the value's JSON token), erased (nothing), or redacted (the JSON token
+/// of a rendered description with its copies of erased values read <c>[erased]</c>).
+/// </para>
+/// </summary>
+public static class PersonalSplit
+{
+    /// <summary>On the kind byte of a shape: the values are kept beside the row, not in it.</summary>
+    public const byte Flag = 0x40;
+
+    private const byte Version = 1;
+    private const byte SaltedTag = 1;
+    private const byte ErasedTag = 2;
+    private const byte RedactedTag = 3;
+
+    /// <summary>Whether a row's personal column holds a shape (its values are in the side row).</summary>
+    public static bool IsShape(ReadOnlySpan<byte> personal) => personal.Length > 0 && (personal[0] & Flag) != 0;
+
+    /// <summary>
+    /// The shape, values record and keys of a sealed event: <paramref name="body"/> with its values,
+    /// its personal <paramref name="record"/> (<see cref="PersonalValues.Seal(ReadOnlySpan{byte}, PersonalPaths?, out byte[])"/>) and its
+    /// <paramref name="leaf"/>. The event as read from the body may be given as <paramref name="shown"/> to save a parse.
+    /// The bytes may be those before the log splices seq and received_at, or after.
+    /// </summary>
+    public static SplitEvent Split(byte[] body, byte[] record, byte[] leaf, AuditEvent? shown = null)
+    {
+        if (!PersonalValues.TryReadRecord(record, out var kind, out var marked, out var entries))
+        {
+            throw Unfit();
+        }
+
+        var slots = new PersonalValues.Slot[marked is null ? PersonalValues.MaxSlots : PersonalValues.Capacity(body)];
+        var count = PersonalValues.Find(body, marked, slots);
+        if (count == 0)
+        {
+            throw Unfit();
+        }
+
+        var header = record.Length - entries.Length;
+        var shape = new ArrayBufferWriter<byte>(header + 1 + (count * 3));
+        shape.Write(record.AsSpan(0, header));
+        WriteVarint(shape, count);
+        var values = new ArrayBufferWriter<byte>(1 + (count * (1 + PersonalValues.SaltSize + 2)) + body.Length - leaf.Length + (count * PersonalValues.CommittedLength));
+        values.GetSpan(1)[0] = Version;
+        values.Advance(1);
+        var kept = false;
+        var shift = 0;
+        var read = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var slot = slots[i];
+            if (!PersonalValues.TryNextEntry(kind, entries, ref read, out var salted, out var entry))
+            {
+                throw Unfit();
+            }
+
+            var start = slot.Start + shift;
+            if (start + PersonalValues.CommittedLength > leaf.Length || !leaf.AsSpan(start).StartsWith("{\"sha256\":\""u8))
+            {
+                throw new InvalidDataException("the leaf does not hold a commitment where the body holds a personal value");
+            }
+
+            WriteVarint(shape, leaf.Length - start);
+            shift += PersonalValues.CommittedLength - (slot.End - slot.Start);
+            var token = body.AsSpan(slot.Start, slot.End - slot.Start);
+            if (salted)
+            {
+                Tag(values, SaltedTag);
+                values.Write(entry);
+                WriteToken(values, token);
+                kept = true;
+            }
+            else if (token.SequenceEqual(PersonalValues.ErasedJson))
+            {
+                Tag(values, ErasedTag);
+            }
+            else
+            {
+                Tag(values, RedactedTag);
+                WriteToken(values, token);
+                kept = true;
+            }
+        }
+
+        if (read != entries.Length)
+        {
+            throw Unfit();
+        }
+
+        var shapeBytes = shape.WrittenSpan.ToArray();
+        shapeBytes[0] = (byte)(Flag | (record[0] & PersonalValues.Marked));
+        var keys = Keys(body, record, shown);
+        return new SplitEvent(shapeBytes, kept ? values.WrittenSpan.ToArray() : null, keys.PublicText, keys.PersonalText, keys.ActorEmail, keys.Ip);
+    }
+
+    /// <summary>
+    /// The body and personal record of a split event, as <see cref="PersonalValues"/> stored them beside each other:
+    /// the leaf with each commitment replaced by its value (salted), <c>[erased]</c> or the redacted description,
+    /// and the record of salts, commitments, or both (<see cref="PersonalValues.Partly"/>). <paramref name="values"/>
+    /// null: every value erased.
+    /// </summary>
+    public static (byte[] Body, byte[] Record) Join(byte[] leaf, byte[] shape, byte[]? values)
+    {
+        if (!IsShape(shape))
+        {
+            throw new InvalidDataException("not a shape of a split event");
+        }
+
+        var at = 1;
+        if ((shape[0] & PersonalValues.Marked) != 0)
+        {
+            var pathsLength = PersonalPaths.TryRead(shape.AsSpan(1), out _);
+            if (pathsLength < 0)
+            {
+                throw new InvalidDataException("the shape's marked paths cannot be read");
+            }
+
+            at += pathsLength;
+        }
+
+        var header = at;
+        var count = ReadVarint(shape, ref at);
+        var starts = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            starts[i] = leaf.Length - ReadVarint(shape, ref at);
+            if (starts[i] < 0 || starts[i] + PersonalValues.CommittedLength > leaf.Length || (i > 0 && starts[i] < starts[i - 1] + PersonalValues.CommittedLength)
+                || !leaf.AsSpan(starts[i]).StartsWith("{\"sha256\":\""u8) || !leaf.AsSpan(starts[i] + PersonalValues.CommittedLength - 2).StartsWith("\"}"u8))
+            {
+                throw new InvalidDataException("the shape does not fit the leaf");
+            }
+        }
+
+        if (at != shape.Length)
+        {
+            throw new InvalidDataException("the shape has bytes after its last value");
+        }
+
+        var entries = new (byte Tag, int Salt, int Token, int TokenLength)[count];
+        var v = 0;
+        if (values is not null)
+        {
+            if (values.Length == 0 || values[v++] != Version)
+            {
+                throw new InvalidDataException("not a values record");
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var tag = v < values.Length ? values[v++] : (byte)0;
+                switch (tag)
+                {
+                    case SaltedTag:
+                        var salt = v;
+                        v += PersonalValues.SaltSize;
+                        var length = ReadVarint(values, ref v);
+                        entries[i] = (tag, salt, v, length);
+                        v += length;
+                        break;
+                    case RedactedTag:
+                        var redacted = ReadVarint(values, ref v);
+                        entries[i] = (tag, 0, v, redacted);
+                        v += redacted;
+                        break;
+                    case ErasedTag:
+                        entries[i] = (tag, 0, 0, 0);
+                        break;
+                    default:
+                        throw new InvalidDataException("the values record has fewer values than the shape");
+                }
+
+                if (v > values.Length)
+                {
+                    throw new InvalidDataException("the values record is cut short");
+                }
+            }
+
+            if (v != values.Length)
+            {
+                throw new InvalidDataException("the values record has more values than the shape");
+            }
+        }
+        else
+        {
+            Array.Fill(entries, (ErasedTag, 0, 0, 0));
+        }
+
+        var salted = Array.FindAll(entries, e => e.Tag == SaltedTag).Length;
+        var kind = salted == count ? PersonalValues.Salted : salted == 0 ? PersonalValues.Committed : PersonalValues.Partly;
+        var record = new ArrayBufferWriter<byte>(header + (count * (1 + PersonalValues.CommitmentSize)));
+        record.Write(shape.AsSpan(0, header));
+        var body = new ArrayBufferWriter<byte>(leaf.Length);
+        var from = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var (tag, salt, token, tokenLength) = entries[i];
+            if (kind == PersonalValues.Partly)
+            {
+                Tag(record, tag == SaltedTag ? PersonalValues.Salted : PersonalValues.Committed);
+            }
+
+            if (tag == SaltedTag)
+            {
+                record.Write(values.AsSpan(salt, PersonalValues.SaltSize));
+            }
+            else
+            {
+                var hex = leaf.AsSpan(starts[i] + 11, PersonalValues.CommitmentSize * 2);
+                if (Convert.FromHexString(hex, record.GetSpan(PersonalValues.CommitmentSize), out _, out var written) != OperationStatus.Done || written != PersonalValues.CommitmentSize)
+                {
+                    throw new InvalidDataException("the leaf holds no commitment where the shape says");
+                }
+
+                record.Advance(PersonalValues.CommitmentSize);
+            }
+
+            body.Write(leaf.AsSpan(from, starts[i] - from));
+            body.Write(tag == ErasedTag ? PersonalValues.ErasedJson : values.AsSpan(token, tokenLength));
+            from = starts[i] + PersonalValues.CommittedLength;
+        }
+
+        body.Write(leaf.AsSpan(from));
+        var recordBytes = record.WrittenSpan.ToArray();
+        recordBytes[0] = (byte)(kind | (shape[0] & PersonalValues.Marked));
+        return (body.WrittenSpan.ToArray(), recordBytes);
+    }
+
+    /// <summary>
+    /// Erases a split event's values: all of them (<paramref name="emails"/> null) or only the catalog-marked values
+    /// holding one of <paramref name="emails"/> (<see cref="PersonalValues.EraseEmails"/>). Null when nothing changes;
+    /// a result whose <see cref="SplitErasure.Values"/> is null means the side row goes.
+    /// </summary>
+    public static SplitErasure? Erase(byte[] leaf, byte[] shape, byte[]? values, IReadOnlySet<string>? emails)
+    {
+        var (body, record) = Join(leaf, shape, values);
+        var erased = emails is null
+            ? PersonalValues.IsCommitted(record) ? ((byte[] Body, byte[] Record)?)null : PersonalValues.Erase(body, record)
+            : PersonalValues.EraseEmails(body, record, emails);
+        if (erased is not { } after)
+        {
+            return null;
+        }
+
+        var split = Split(after.Body, after.Record, leaf);
+        return new SplitErasure(split.Values, split.PersonalText, split.ActorEmail, split.Ip,
+            PersonalValues.MarkedEmails(after.Body, after.Record), PersonalValues.MarkedEmails(body, record));
+    }
+
+    /// <summary>
+    /// The keys a split event's rows hold (<see cref="SplitKeys"/>), derived from its body and personal record as
+    /// <see cref="Join"/> gives them: what a verifier compares with the stored columns.
+    /// </summary>
+    public static SplitKeys Keys(byte[] body, byte[] record, AuditEvent? shown = null)
+    {
+        shown ??= CanonicalEvent.Read(body);
+        var email = shown.Actor.Email is { } e and not PersonalValues.Erased ? EventIndexKeys.IndexText(e.ToLowerInvariant()) : null;
+        var ip = shown.Context?.Ip is { } address and not PersonalValues.Erased ? IpRange.Key(IPAddress.Parse(address)) : null;
+        if (PersonalValues.MarkedPaths(record) is null)
+        {
+            // Only the built-in values are personal: the public text is the search text without them.
+            var personal = new System.Text.StringBuilder(64);
+            foreach (var value in (ReadOnlySpan<string?>)[shown.Actor.Name, shown.Actor.Email, shown.Context?.Ip, shown.Context?.Location?.Country, shown.Context?.Location?.City])
+            {
+                if (!string.IsNullOrEmpty(value) && value != PersonalValues.Erased)
+                {
+                    personal.Append(value).Append('\n');
+                }
+            }
+
+            return new SplitKeys(EventIndexKeys.SearchTextOf(shown, withBuiltInPersonal: false), EventIndexKeys.IndexText(personal.ToString().ToLowerInvariant()), email, ip);
+        }
+
+        // Marked paths and rendered descriptions: the public text is that of the event with every value erased (its
+        // [erased] lines left out), the personal text the shown lines the public text does not account for.
+        var erasedBody = PersonalValues.IsCommitted(record) ? body : PersonalValues.Erase(body, record).Body;
+        var publicLines = Lines(EventIndexKeys.SearchTextOf(CanonicalEvent.Read(erasedBody), withBuiltInPersonal: true));
+        publicLines.RemoveAll(line => line == PersonalValues.Erased);
+        var left = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in publicLines)
+        {
+            left[line] = left.GetValueOrDefault(line) + 1;
+        }
+
+        var personalLines = new List<string>();
+        foreach (var line in Lines(EventIndexKeys.SearchTextOf(shown, withBuiltInPersonal: true)))
+        {
+            if (line == PersonalValues.Erased)
+            {
+                continue;
+            }
+
+            if (left.TryGetValue(line, out var n) && n > 0)
+            {
+                left[line] = n - 1;
+                continue;
+            }
+
+            personalLines.Add(line);
+        }
+
+        return new SplitKeys(Text(publicLines), Text(personalLines), email, ip);
+    }
+
+    private static List<string> Lines(string text) => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+
+    private static string Text(List<string> lines) => lines.Count == 0 ? "" : string.Join('\n', lines) + "\n";
+
+    private static void Tag(ArrayBufferWriter<byte> output, byte tag)
+    {
+        output.GetSpan(1)[0] = tag;
+        output.Advance(1);
+    }
+
+    private static void WriteToken(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> token)
+    {
+        WriteVarint(output, token.Length);
+        output.Write(token);
+    }
+
+    private static void WriteVarint(ArrayBufferWriter<byte> output, int value)
+    {
+        var span = output.GetSpan(5);
+        var n = 0;
+        var v = (uint)value;
+        while (v >= 0x80)
+        {
+            span[n++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        span[n++] = (byte)v;
+        output.Advance(n);
+    }
+
+    private static int ReadVarint(ReadOnlySpan<byte> input, ref int at)
+    {
+        uint value = 0;
+        for (var shift = 0; shift < 35; shift += 7)
+        {
+            if (at >= input.Length)
+            {
+                throw new InvalidDataException("a split record is cut short");
+            }
+
+            var b = input[at++];
+            value |= (uint)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return value <= int.MaxValue ? (int)value : throw new InvalidDataException("a split record holds a length out of range");
+            }
+        }
+
+        throw new InvalidDataException("a split record holds a length out of range");
+    }
+
+    private static InvalidDataException Unfit() => new("the personal record does not fit the event's personal values");
+}
+
+/// <summary>
+/// A split event (<see cref="PersonalSplit.Split"/>): the <paramref name="Shape"/> its row keeps in the personal
+/// column, the <paramref name="Values"/> record of its side row (null: nothing to keep), and the keys: the
+/// <paramref name="PublicText"/> the row's search text holds, the <paramref name="PersonalText"/>, actor email and IP the side row holds.
+/// </summary>
+public sealed record SplitEvent(byte[] Shape, byte[]? Values, string PublicText, string PersonalText, string? ActorEmail, byte[]? Ip);
+
+/// <summary>
+/// A split event's side row after an erasure (<see cref="PersonalSplit.Erase"/>): its new values record (null: delete
+/// the row) and keys, and the emails its marked values hold after and before, for the store's index of marked emails.
+/// </summary>
+public sealed record SplitErasure(byte[]? Values, string PersonalText, string? ActorEmail, byte[]? Ip, string[]? MarkedEmails, string[]? MarkedEmailsBefore);
+
+/// <summary>The keys of a split event's rows (<see cref="PersonalSplit.Keys"/>).</summary>
+public sealed record SplitKeys(string PublicText, string PersonalText, string? ActorEmail, byte[]? Ip);
