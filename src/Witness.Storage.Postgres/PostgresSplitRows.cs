@@ -19,6 +19,11 @@ internal static class PostgresSplitRows
             return null;
         }
 
+        if (entry is { Split: { } split, Leaf: { } sealedLeaf })
+        {
+            return new SplitRow(sealedLeaf, split);
+        }
+
         var leaf = PersonalValues.Leaf(entry.Body, record);
         return new SplitRow(leaf, PersonalSplit.Split(entry.Body, record, leaf));
     }
@@ -44,14 +49,35 @@ internal static class PostgresSplitRows
     /// </summary>
     public static StoredRow Row(NpgsqlDataReader reader)
     {
-        var (body, personal) = Joined(
-            reader.GetFieldValue<byte[]>(2), reader.IsDBNull(14) ? null : reader.GetFieldValue<byte[]>(14), reader.IsDBNull(15) ? null : reader.GetFieldValue<byte[]>(15));
+        var stored = reader.IsDBNull(14) ? null : reader.GetFieldValue<byte[]>(14);
+        var (body, personal) = Joined(reader.GetFieldValue<byte[]>(2), stored, reader.IsDBNull(15) ? null : reader.GetFieldValue<byte[]>(15));
+        var searchText = reader.GetString(13);
+        if (stored is not null && PersonalSplit.IsShape(stored))
+        {
+            searchText = SearchTextOfSplit(body, personal!, reader.GetString(16), reader.IsDBNull(17) ? "" : reader.GetString(17), searchText);
+        }
+
         var keys = new EventIndexKeys(
             PostgresTime.ToMicros(reader.GetDateTime(4)), PostgresTime.ToMicros(reader.GetDateTime(5)), reader.GetString(6), reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
             reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
-            reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), reader.GetString(13), []);
+            reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), searchText, []);
         return new StoredRow(reader.GetInt64(0), reader.GetString(1), body, reader.GetFieldValue<byte[]>(3), keys) { Personal = personal };
+    }
+
+    /// <summary>
+    /// The search text a verifier compares with the one it derives from a split row's joined body: the events row keeps
+    /// the public text and the side row the personal text (<see cref="PersonalSplit.Keys"/>), so the stored pair stands for
+    /// the whole text when both are what the joined event gives, and otherwise for something that differs from it
+    /// (<paramref name="joined"/>, the two concatenated), so a changed text column is named as before.
+    /// </summary>
+    private static string SearchTextOfSplit(byte[] body, byte[] record, string publicText, string personalText, string joined)
+    {
+        var shown = CanonicalEvent.Read(body);
+        var derived = PersonalSplit.Keys(body, record, shown);
+        var whole = EventIndexKeys.From(shown).SearchText;
+        return derived.PublicText == publicText && derived.PersonalText == personalText ? whole
+            : joined == whole ? joined + "\n" : joined;
     }
 }
 

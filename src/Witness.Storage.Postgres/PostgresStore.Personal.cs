@@ -1,26 +1,38 @@
 using Npgsql;
 using NpgsqlTypes;
+using Witness.Events;
 using Witness.Privacy;
 using Witness.Search;
 
 namespace Witness.Storage.Postgres;
 
-public sealed partial class PostgresStore : IPersonalDataStore
+public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
 {
     private const int ErasureBatch = 2000;
 
+    // Rows stored before split rows (029): their values are in the events row. A split row's personal column is a shape
+    // (PersonalSplit.Flag on its kind byte): those rows are erased through event_personal.
+    private const string NotSplit = "(e.personal IS NULL OR get_byte(e.personal, 0) & 64 = 0)";
+
     public Task<ErasureCount> EraseSubjectAsync(string tenant, ErasureSubject subject, CancellationToken ct) =>
         subject.Email is { } email
-            // By email: its events, and every event of the actor ids seen with it.
+            // By email: its events, and every event of the actor ids seen with it (in rows stored before, and in split rows).
             ? EraseAsync(tenant,
+                $"""
+                e.tenant_id = $1 AND {NotSplit} AND (e.actor_email = $2 OR e.actor_id IN (
+                    SELECT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL
+                    UNION SELECT actor_id FROM event_personal WHERE tenant_id = $1 AND email = $2 AND actor_id IS NOT NULL))
+                """,
                 """
-                e.tenant_id = $1 AND (e.actor_email = $2 OR e.actor_id IN (
-                    SELECT DISTINCT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL))
+                p.tenant_id = $1 AND (p.email = $2 OR p.actor_id IN (
+                    SELECT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL
+                    UNION SELECT actor_id FROM event_personal WHERE tenant_id = $1 AND email = $2 AND actor_id IS NOT NULL))
                 """, email, subject, ct)
-            : EraseAsync(tenant, "e.tenant_id = $1 AND e.actor_id = $2", subject.ActorId!, subject, ct);
+            : EraseAsync(tenant, $"e.tenant_id = $1 AND e.actor_id = $2 AND {NotSplit}", "p.tenant_id = $1 AND p.actor_id = $2", subject.ActorId!, subject, ct);
 
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
-        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) IN (1, 129, 3, 131)", receivedBefore.UtcDateTime, null, ct);
+        EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) IN (1, 129, 3, 131)",
+            "p.tenant_id = $1 AND p.received_at < $2", receivedBefore.UtcDateTime, null, ct);
 
     /// <summary>
     /// One transaction: reads the matching rows, rewrites them through <see cref="PersonalErasure"/> and writes them
@@ -29,7 +41,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
     /// events that hold one of its emails (found through <c>event_ids.marked_emails</c>) and forgets what first-seen
     /// alert rules remember of it. The old row versions stay in the table files until VACUUM reclaims them (docs/erasure.md).
     /// </summary>
-    private async Task<ErasureCount> EraseAsync(string tenant, string where, object value, ErasureSubject? subject, CancellationToken ct)
+    private async Task<ErasureCount> EraseAsync(string tenant, string where, string splitWhere, object value, ErasureSubject? subject, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
         var tenantId = await TenantIdAsync(connection, tenant, ct);
@@ -44,7 +56,9 @@ public sealed partial class PostgresStore : IPersonalDataStore
 
         var actors = new HashSet<string>(StringComparer.Ordinal);
         var emails = new HashSet<string>(StringComparer.Ordinal);
-        var (erased, kept) = await RewriteAsync(connection, tx, tenantId.Value, where, value, null, actors, emails, ct);
+        var changed = new List<long>();
+        var (erased, kept) = await RewriteAsync(connection, tx, tenantId.Value, where, value, null, actors, emails, changed, ct);
+        erased += await EraseSplitAsync(connection, tx, tenantId.Value, splitWhere, value, null, actors, emails, changed, ct);
         if (subject is not null)
         {
             // Other actors' events whose marked values hold one of the subject's emails (the one it was named by, and those
@@ -69,7 +83,8 @@ public sealed partial class PostgresStore : IPersonalDataStore
 
             if (seqs.Count > 0)
             {
-                erased += (await RewriteAsync(connection, tx, tenantId.Value, "e.tenant_id = $1 AND e.seq = ANY($2)", seqs.ToArray(), emails, null, null, ct)).Erased;
+                erased += (await RewriteAsync(connection, tx, tenantId.Value, $"e.tenant_id = $1 AND e.seq = ANY($2) AND {NotSplit}", seqs.ToArray(), emails, null, null, changed, ct)).Erased;
+                erased += await EraseSplitAsync(connection, tx, tenantId.Value, "p.tenant_id = $1 AND p.seq = ANY($2)", seqs.ToArray(), emails, null, null, changed, ct);
             }
 
             // What first-seen alert rules remember of the subject: AlertService keys an actor by its id, or by the
@@ -82,8 +97,145 @@ public sealed partial class PostgresStore : IPersonalDataStore
             await unseen.ExecuteNonQueryAsync(ct);
         }
 
+        changed.Sort();
+        await MarkStaleTextBlocksAsync(connection, tx, tenantId.Value, changed, ct);
         await tx.CommitAsync(ct);
         return new ErasureCount(erased, kept);
+    }
+
+    /// <summary>
+    /// Erases split rows (migration 029) matching <paramref name="where"/> over <c>event_personal p</c> (<c>$1</c> the tenant id,
+    /// <c>$2</c> <paramref name="value"/>) through <see cref="PersonalSplit.Erase"/>: each side row is deleted (every value
+    /// erased) or rewritten (marked values, a rendered description), and the content digest and marked emails of its
+    /// event_ids row follow; the events row is not written. Adds the seqs changed to <paramref name="changed"/>.
+    /// </summary>
+    private static async Task<long> EraseSplitAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, string where, object value, IReadOnlySet<string>? onlyEmails,
+        HashSet<string>? actors, HashSet<string>? actorEmails, List<long> changed, CancellationToken ct)
+    {
+        var deleted = new List<long>();
+        var rewritten = new List<(long Seq, SplitErasure Row)>();
+        var digests = new List<(long Seq, byte[] Digest)>();
+        var marked = new List<(long Seq, string[]? Emails)>();
+        await using (var select = new NpgsqlCommand(
+            $"""
+            SELECT p.seq, e.body, e.personal, p.record, i.client_omitted, p.actor_id, p.email
+            FROM event_personal p
+            JOIN events e ON e.tenant_id = p.tenant_id AND e.seq = p.seq AND e.received_at = p.received_at
+            JOIN event_ids i ON i.tenant_id = p.tenant_id AND i.seq = p.seq
+            WHERE {where}
+            """, connection, tx))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            select.Parameters.Add(new NpgsqlParameter { Value = value });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (actors is not null && !reader.IsDBNull(5))
+                {
+                    actors.Add(reader.GetString(5));
+                }
+
+                if (actorEmails is not null && !reader.IsDBNull(6))
+                {
+                    actorEmails.Add(reader.GetString(6));
+                }
+
+                var seq = reader.GetInt64(0);
+                var leaf = reader.GetFieldValue<byte[]>(1);
+                var shape = reader.GetFieldValue<byte[]>(2);
+                if (PersonalSplit.Erase(leaf, shape, reader.GetFieldValue<byte[]>(3), onlyEmails) is not { } erased)
+                {
+                    continue;
+                }
+
+                if (erased.Values is null)
+                {
+                    deleted.Add(seq);
+                }
+                else
+                {
+                    rewritten.Add((seq, erased));
+                }
+
+                if (!reader.IsDBNull(4))
+                {
+                    // A retry is judged against what the event says now (as a rewritten row's digest was).
+                    var body = PersonalSplit.Join(leaf, shape, erased.Values).Body;
+                    digests.Add((seq, ClientContent.Digest(CanonicalEvent.Read(body), (ClientOmitted)reader.GetInt16(4))));
+                }
+
+                if ((shape[0] & PersonalValues.Marked) != 0)
+                {
+                    marked.Add((seq, erased.MarkedEmails));
+                }
+
+                changed.Add(seq);
+            }
+        }
+
+        if (deleted.Count > 0)
+        {
+            await using var delete = new NpgsqlCommand("DELETE FROM event_personal WHERE tenant_id = $1 AND seq = ANY($2)", connection, tx);
+            delete.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            delete.Parameters.Add(new NpgsqlParameter { Value = deleted.ToArray() });
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+
+        if (rewritten.Count > 0)
+        {
+            await using var update = new NpgsqlCommand(
+                """
+                UPDATE event_personal p SET record = u.record, text = u.text, email = u.email, ip = u.ip
+                FROM unnest($2::bigint[], $3::bytea[], $4::text[], $5::text[], $6::bytea[]) AS u(seq, record, text, email, ip)
+                WHERE p.tenant_id = $1 AND p.seq = u.seq
+                """, connection, tx);
+            update.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Seq).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Row.Values!).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Row.PersonalText).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Row.ActorEmail).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter { Value = rewritten.Select(r => r.Row.Ip).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+            await update.ExecuteNonQueryAsync(ct);
+        }
+
+        if (digests.Count > 0)
+        {
+            await using var update = new NpgsqlCommand(
+                """
+                UPDATE event_ids i SET content_digest = u.digest
+                FROM unnest($2::bigint[], $3::bytea[]) AS u(seq, digest)
+                WHERE i.tenant_id = $1 AND i.seq = u.seq
+                """, connection, tx);
+            update.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            update.Parameters.Add(new NpgsqlParameter { Value = digests.Select(d => d.Seq).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = digests.Select(d => d.Digest).ToArray() });
+            await update.ExecuteNonQueryAsync(ct);
+        }
+
+        await UpdateMarkedEmailsAsync(connection, tx, tenantId, marked, ct);
+        return deleted.Count + rewritten.Count;
+    }
+
+    /// <summary>Sets the marked emails of the given events' event_ids rows to what their values still hold.</summary>
+    private static async Task UpdateMarkedEmailsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, List<(long Seq, string[]? Emails)> marked, CancellationToken ct)
+    {
+        if (marked.Count == 0)
+        {
+            return;
+        }
+
+        await using var batchUpdate = new NpgsqlBatch(connection, tx);
+        foreach (var (seq, emails) in marked)
+        {
+            var command = new NpgsqlBatchCommand("UPDATE event_ids SET marked_emails = $3 WHERE tenant_id = $1 AND seq = $2 AND marked_emails IS NOT NULL");
+            command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            command.Parameters.Add(new NpgsqlParameter { Value = seq });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)emails ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            batchUpdate.BatchCommands.Add(command);
+        }
+
+        await batchUpdate.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
@@ -94,7 +246,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
     /// </summary>
     private static async Task<(long Erased, long Kept)> RewriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, string where, object value, IReadOnlySet<string>? onlyEmails,
-        HashSet<string>? actors, HashSet<string>? actorEmails, CancellationToken ct)
+        HashSet<string>? actors, HashSet<string>? actorEmails, List<long> changed, CancellationToken ct)
     {
         var rows = new List<(long Seq, DateTime ReceivedAt, byte[] Body, byte[]? Personal, short? Omitted)>();
         await using (var select = new NpgsqlCommand(
@@ -128,7 +280,6 @@ public sealed partial class PostgresStore : IPersonalDataStore
 
         long erased = 0;
         var kept = onlyEmails is null ? rows.Count(r => r.Personal is null) : 0;
-        var seqs = new List<long>();
         foreach (var batch in rows.Where(r => r.Personal is not null).Chunk(ErasureBatch))
         {
             var rewritten = batch
@@ -177,37 +328,20 @@ public sealed partial class PostgresStore : IPersonalDataStore
             }
 
             // The marked emails an event's values no longer hold leave the index (only events with marked paths have any).
-            var marked = rewritten.Where(r => (r.Personal![0] & Events.PersonalValues.Marked) != 0).ToArray();
-            if (marked.Length > 0)
-            {
-                await using var batchUpdate = new NpgsqlBatch(connection, tx);
-                foreach (var r in marked)
-                {
-                    var command = new NpgsqlBatchCommand("UPDATE event_ids SET marked_emails = $3 WHERE tenant_id = $1 AND seq = $2 AND marked_emails IS NOT NULL");
-                    command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-                    command.Parameters.Add(new NpgsqlParameter { Value = r.Seq });
-                    command.Parameters.Add(new NpgsqlParameter { Value = (object?)r.Row.MarkedEmails ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                    batchUpdate.BatchCommands.Add(command);
-                }
-
-                await batchUpdate.ExecuteNonQueryAsync(ct);
-            }
-
-            seqs.AddRange(rewritten.Select(r => r.Seq));
+            await UpdateMarkedEmailsAsync(connection, tx, tenantId,
+                [.. rewritten.Where(r => (r.Personal![0] & Events.PersonalValues.Marked) != 0).Select(r => (r.Seq, r.Row.MarkedEmails))], ct);
+            changed.AddRange(rewritten.Select(r => r.Seq));
             erased += rewritten.Length;
         }
 
-        seqs.Sort();
-        await RebuildTextBlocksAsync(connection, tx, tenantId, seqs, ct);
         return (erased, kept);
     }
 
     /// <summary>
-    /// Sets again the trigrams of every block of the tenant holding one of <paramref name="seqs"/> (ascending) from its
-    /// events' search text as it is now, so no block's trigrams derive from an erased value any more; the block's seq
-    /// and time ranges do not change.
+    /// Records every block of the tenant holding one of <paramref name="seqs"/> (ascending) as stale (<c>text_blocks_stale</c>),
+    /// for <see cref="RebuildStaleTextBlocksAsync"/> to rebuild after the erasure.
     /// </summary>
-    private static async Task RebuildTextBlocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, List<long> seqs, CancellationToken ct)
+    private static async Task MarkStaleTextBlocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, List<long> seqs, CancellationToken ct)
     {
         if (seqs.Count == 0)
         {
@@ -228,7 +362,62 @@ public sealed partial class PostgresStore : IPersonalDataStore
             }
         }
 
-        foreach (var chunk in TextBlocksHolding.Seqs(blocks, seqs).Chunk(ErasureBatch / 4))
+        var stale = TextBlocksHolding.Seqs(blocks, seqs).Select(b => b.Id).ToArray();
+        if (stale.Length > 0)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO text_blocks_stale (tenant_id, block_id) SELECT $1, b FROM unnest($2::bigint[]) AS b ON CONFLICT DO NOTHING", connection, tx);
+            insert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = stale });
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// Sets again the trigrams of up to <paramref name="maxBlocks"/> stale blocks (<c>text_blocks_stale</c>, any tenant) from
+    /// their events' search text as it is now (<c>events_joined</c>), so no block's trigrams derive from an erased value any
+    /// more; the blocks' seq and time ranges do not change. One transaction; returns how many blocks it rebuilt.
+    /// </summary>
+    public async Task<int> RebuildStaleTextBlocksAsync(int maxBlocks, CancellationToken ct)
+    {
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var blocks = new List<(long Tenant, long Id, long First, long Last)>();
+        var gone = new List<(long Tenant, long Id)>();
+        await using (var select = new NpgsqlCommand(
+            """
+            DELETE FROM text_blocks_stale s WHERE (s.tenant_id, s.block_id) IN (
+                SELECT tenant_id, block_id FROM text_blocks_stale ORDER BY tenant_id, block_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING s.tenant_id, s.block_id, (SELECT b.first_seq FROM text_blocks b WHERE b.block_id = s.block_id), (SELECT b.last_seq FROM text_blocks b WHERE b.block_id = s.block_id)
+            """, connection, tx))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = maxBlocks });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (reader.IsDBNull(2))
+                {
+                    gone.Add((reader.GetInt64(0), reader.GetInt64(1)));
+                    continue;
+                }
+
+                blocks.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        foreach (var tenant in blocks.GroupBy(b => b.Tenant))
+        {
+            await RebuildTextBlocksAsync(connection, tx, tenant.Key, [.. tenant.Select(b => (b.Id, b.First, b.Last))], ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return blocks.Count + gone.Count;
+    }
+
+    /// <summary>Sets again the trigrams of the given blocks of the tenant from their events' search text as it is now.</summary>
+    private static async Task RebuildTextBlocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, List<(long Id, long First, long Last)> blocks, CancellationToken ct)
+    {
+        foreach (var chunk in blocks.Chunk(ErasureBatch / 4))
         {
             // The search text of the chunk's blocks in one read, each block's seq range read on its own from every partition's
             // (tenant_id, seq) key as free-text search reads it (a join through event_ids let the planner hash-join whole
@@ -237,7 +426,7 @@ public sealed partial class PostgresStore : IPersonalDataStore
             await using (var read = new NpgsqlCommand(
                 """
                 SELECT b.id, e.search_text FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS b(id, first_seq, last_seq)
-                CROSS JOIN LATERAL (SELECT x.search_text FROM events x WHERE x.tenant_id = $1 AND x.seq BETWEEN b.first_seq AND b.last_seq OFFSET 0) e
+                CROSS JOIN LATERAL (SELECT x.search_text FROM events_joined x WHERE x.tenant_id = $1 AND x.seq BETWEEN b.first_seq AND b.last_seq OFFSET 0) e
                 """, connection, tx))
             {
                 read.Parameters.Add(new NpgsqlParameter { Value = tenantId });

@@ -220,6 +220,7 @@ public sealed partial class PostgresStore : IRetentionStore
         {
             "DELETE FROM events WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 AND received_at BETWEEN $4 AND $5",
             "DELETE FROM event_ids WHERE tenant_id = $1 AND seq > $2 AND seq <= $3",
+            "DELETE FROM event_personal WHERE tenant_id = $1 AND seq > $2 AND seq <= $3",
         })
         {
             await using var delete = new NpgsqlCommand(sql, connection, tx);
