@@ -90,6 +90,8 @@ public static class WitnessServer
             services.AddSingleton<KeyDayCountService>();
             services.AddHostedService(sp => sp.GetRequiredService<KeyDayCountService>());
         }
+        // The free-text blocks an erasure left stale are rebuilt behind it (a store without them makes this do nothing).
+        services.AddHostedService<StaleTextBlockService>();
         services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));

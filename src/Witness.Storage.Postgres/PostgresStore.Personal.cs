@@ -56,8 +56,11 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
 
         var actors = new HashSet<string>(StringComparer.Ordinal);
         var emails = new HashSet<string>(StringComparer.Ordinal);
+        // The rows stored before split rows (values in the events row) are those below the tenant's split_rows_from.
+        var before = await ScalarAsync(connection, tx, "SELECT seq FROM split_rows_from WHERE tenant_id = $1", tenantId.Value, ct) as long? ?? 0;
         var changed = new List<long>();
-        var (erased, kept) = await RewriteAsync(connection, tx, tenantId.Value, where, value, null, actors, emails, changed, ct);
+        var (erased, kept) = before <= 1 ? (0L, 0L)
+            : await RewriteAsync(connection, tx, tenantId.Value, $"{where} AND e.seq < {before}", value, null, actors, emails, changed, ct);
         erased += await EraseSplitAsync(connection, tx, tenantId.Value, splitWhere, value, null, actors, emails, changed, ct);
         if (subject is not null)
         {
@@ -81,9 +84,13 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
                 }
             }
 
-            if (seqs.Count > 0)
+            if (seqs.Count > 0 && seqs.Any(s => s < before))
             {
                 erased += (await RewriteAsync(connection, tx, tenantId.Value, $"e.tenant_id = $1 AND e.seq = ANY($2) AND {NotSplit}", seqs.ToArray(), emails, null, null, changed, ct)).Erased;
+            }
+
+            if (seqs.Count > 0)
+            {
                 erased += await EraseSplitAsync(connection, tx, tenantId.Value, "p.tenant_id = $1 AND p.seq = ANY($2)", seqs.ToArray(), emails, null, null, changed, ct);
             }
 
@@ -101,6 +108,13 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
         await MarkStaleTextBlocksAsync(connection, tx, tenantId.Value, changed, ct);
         await tx.CommitAsync(ct);
         return new ErasureCount(erased, kept);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, object value, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return await command.ExecuteScalarAsync(ct);
     }
 
     /// <summary>

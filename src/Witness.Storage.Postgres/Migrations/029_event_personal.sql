@@ -28,6 +28,15 @@ CREATE TABLE event_personal (
 CREATE INDEX ix_event_personal_email ON event_personal (tenant_id, email) WHERE email IS NOT NULL;
 CREATE INDEX ix_event_personal_actor ON event_personal (tenant_id, actor_id) WHERE actor_id IS NOT NULL;
 
+-- Where each tenant's split rows start: every row appended from now on with a personal value is split, so the rows stored
+-- before (values in the events row) are those below this seq. An erasure reads the rows stored before only there, instead
+-- of reading each split row of the subject from the events heap to tell it apart. No row: the tenant has none before.
+CREATE TABLE split_rows_from (
+    tenant_id  bigint PRIMARY KEY,
+    seq        bigint NOT NULL
+);
+INSERT INTO split_rows_from (tenant_id, seq) SELECT id, log_size + 1 FROM tenants WHERE log_size > 0;
+
 -- An events row with its personal values filled back in, as every search, count and reader sees it: the email, the
 -- IP and the free text of a split row come from its event_personal row (NULL and the public text alone once erased),
 -- those of a row stored before from the row itself. personal_values is the values record PersonalSplit.Join takes.
