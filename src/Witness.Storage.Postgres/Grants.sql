@@ -55,6 +55,7 @@ BEGIN
         GRANT SELECT, DELETE ON events, event_ids, event_targets TO witness_retention;
         -- A purge removes the split rows (029) of its events and forgets their stale blocks.
         GRANT SELECT, DELETE ON event_personal, text_blocks_stale TO witness_retention;
+        GRANT SELECT ON events_joined TO witness_retention;
         GRANT SELECT ON tenants, tenant_settings TO witness_retention;
         GRANT EXECUTE ON FUNCTION witness_drop_event_partitions(timestamptz) TO witness_retention;
         GRANT EXECUTE ON FUNCTION witness_drop_empty_event_partitions(timestamptz) TO witness_retention;
