@@ -29,7 +29,7 @@ BEGIN
         GRANT SELECT, INSERT, DELETE ON event_personal TO witness_app;
         GRANT UPDATE (email, ip, text, record) ON event_personal TO witness_app;
         GRANT SELECT ON events_joined TO witness_app;
-        GRANT SELECT, INSERT, DELETE ON text_blocks_stale TO witness_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON text_blocks_stale TO witness_app;
         GRANT SELECT ON split_rows_from TO witness_app;
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
         -- Free-text blocks are written with their events; the backlog of events stored before them shrinks as they are indexed.
