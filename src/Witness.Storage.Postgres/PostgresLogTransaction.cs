@@ -449,7 +449,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
 
         await using var writer = await _connection.BeginBinaryImportAsync(
-            "COPY event_personal (tenant_id, seq, received_at, actor_id, email, ip, text, record) FROM STDIN (FORMAT BINARY)", ct);
+            "COPY event_personal (tenant_id, seq, received_at, actor_id, email, ip, text, record, marked) FROM STDIN (FORMAT BINARY)", ct);
         foreach (var (tenantId, entry, split) in _personal)
         {
             if (split.Values is null)
@@ -474,6 +474,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
 
             await writer.WriteAsync(split.PersonalText, NpgsqlDbType.Text, ct);
             await writer.WriteAsync(split.Values, NpgsqlDbType.Bytea, ct);
+            await writer.WriteAsync((split.Shape[0] & PersonalValues.Marked) != 0, NpgsqlDbType.Boolean, ct);
         }
 
         await writer.CompleteAsync(ct);

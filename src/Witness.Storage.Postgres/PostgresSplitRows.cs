@@ -65,6 +65,10 @@ internal static class PostgresSplitRows
         return new StoredRow(reader.GetInt64(0), reader.GetString(1), body, reader.GetFieldValue<byte[]>(3), keys) { Personal = personal };
     }
 
+    /// <summary>Whether a row read by <see cref="Row"/> is a split row with erased values (its joined record is not all salts).</summary>
+    public static bool ErasedSplit(NpgsqlDataReader reader, StoredRow row) =>
+        !reader.IsDBNull(14) && PersonalSplit.IsShape(reader.GetFieldValue<byte[]>(14)) && row.Personal is { Length: > 0 } record && (record[0] & ~PersonalValues.Marked) != PersonalValues.Salted;
+
     /// <summary>
     /// The search text a verifier compares with the one it derives from a split row's joined body: the events row keeps
     /// the public text and the side row the personal text (<see cref="PersonalSplit.Keys"/>), so the stored pair stands for

@@ -17,18 +17,15 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
     public Task<ErasureCount> EraseSubjectAsync(string tenant, ErasureSubject subject, CancellationToken ct) =>
         subject.Email is { } email
             // By email: its events, and every event of the actor ids seen with it (in rows stored before, and in split rows).
+            // The actor ids are one array worked out once (ARRAY(...)), so each table is read through its email and actor indexes.
             ? EraseAsync(tenant,
-                $"""
-                e.tenant_id = $1 AND {NotSplit} AND (e.actor_email = $2 OR e.actor_id IN (
-                    SELECT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL
-                    UNION SELECT actor_id FROM event_personal WHERE tenant_id = $1 AND email = $2 AND actor_id IS NOT NULL))
-                """,
-                """
-                p.tenant_id = $1 AND (p.email = $2 OR p.actor_id IN (
-                    SELECT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL
-                    UNION SELECT actor_id FROM event_personal WHERE tenant_id = $1 AND email = $2 AND actor_id IS NOT NULL))
-                """, email, subject, ct)
+                $"e.tenant_id = $1 AND {NotSplit} AND (e.actor_email = $2 OR e.actor_id = ANY({ActorIdsOfEmail}))",
+                $"p.tenant_id = $1 AND (p.email = $2 OR p.actor_id = ANY({ActorIdsOfEmail}))", email, subject, ct)
             : EraseAsync(tenant, $"e.tenant_id = $1 AND e.actor_id = $2 AND {NotSplit}", "p.tenant_id = $1 AND p.actor_id = $2", subject.ActorId!, subject, ct);
+
+    private const string ActorIdsOfEmail =
+        "ARRAY(SELECT actor_id FROM events WHERE tenant_id = $1 AND actor_email = $2 AND actor_id IS NOT NULL " +
+        "UNION SELECT actor_id FROM event_personal WHERE tenant_id = $1 AND email = $2 AND actor_id IS NOT NULL)";
 
     public Task<ErasureCount> EraseReceivedBeforeAsync(string tenant, DateTimeOffset receivedBefore, CancellationToken ct) =>
         EraseAsync(tenant, "e.tenant_id = $1 AND e.received_at < $2 AND e.personal IS NOT NULL AND get_byte(e.personal, 0) IN (1, 129, 3, 131)",
@@ -119,25 +116,54 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
 
     /// <summary>
     /// Erases split rows (migration 029) matching <paramref name="where"/> over <c>event_personal p</c> (<c>$1</c> the tenant id,
-    /// <c>$2</c> <paramref name="value"/>) through <see cref="PersonalSplit.Erase"/>: each side row is deleted (every value
-    /// erased) or rewritten (marked values, a rendered description), and the content digest and marked emails of its
-    /// event_ids row follow; the events row is not written. Adds the seqs changed to <paramref name="changed"/>.
+    /// <c>$2</c> <paramref name="value"/>); the events rows are not written. Every value erased (<paramref name="onlyEmails"/>
+    /// null): a side row without marked values is deleted by the database alone (nothing of it would be kept); the others,
+    /// and the marked values holding one of <paramref name="onlyEmails"/>, go through <see cref="PersonalSplit.Erase"/> and
+    /// are deleted or rewritten, and the marked emails of their event_ids rows follow. The content digest stays: a retry
+    /// of what the client sent is still the same event, and verification does not check the digest of a split row whose
+    /// values are erased (it no longer has what the client sent). Adds the seqs changed to <paramref name="changed"/>.
     /// </summary>
     private static async Task<long> EraseSplitAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, string where, object value, IReadOnlySet<string>? onlyEmails,
         HashSet<string>? actors, HashSet<string>? actorEmails, List<long> changed, CancellationToken ct)
     {
+        void Seen(NpgsqlDataReader reader, int at)
+        {
+            if (actors is not null && !reader.IsDBNull(at))
+            {
+                actors.Add(reader.GetString(at));
+            }
+
+            if (actorEmails is not null && !reader.IsDBNull(at + 1))
+            {
+                actorEmails.Add(reader.GetString(at + 1));
+            }
+        }
+
+        long erased = 0;
+        if (onlyEmails is null)
+        {
+            await using var delete = new NpgsqlCommand($"DELETE FROM event_personal p WHERE {where} AND NOT p.marked RETURNING p.seq, p.actor_id, p.email", connection, tx);
+            delete.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            delete.Parameters.Add(new NpgsqlParameter { Value = value });
+            await using var reader = await delete.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                changed.Add(reader.GetInt64(0));
+                Seen(reader, 1);
+                erased++;
+            }
+        }
+
         var deleted = new List<long>();
         var rewritten = new List<(long Seq, SplitErasure Row)>();
-        var digests = new List<(long Seq, byte[] Digest)>();
         var marked = new List<(long Seq, string[]? Emails)>();
         await using (var select = new NpgsqlCommand(
             $"""
-            SELECT p.seq, e.body, e.personal, p.record, i.client_omitted, p.actor_id, p.email
+            SELECT p.seq, e.body, e.personal, p.record, p.actor_id, p.email
             FROM event_personal p
             JOIN events e ON e.tenant_id = p.tenant_id AND e.seq = p.seq AND e.received_at = p.received_at
-            JOIN event_ids i ON i.tenant_id = p.tenant_id AND i.seq = p.seq
-            WHERE {where}
+            WHERE {where}{(onlyEmails is null ? " AND p.marked" : "")}
             """, connection, tx))
         {
             select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
@@ -145,43 +171,26 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                if (actors is not null && !reader.IsDBNull(5))
-                {
-                    actors.Add(reader.GetString(5));
-                }
-
-                if (actorEmails is not null && !reader.IsDBNull(6))
-                {
-                    actorEmails.Add(reader.GetString(6));
-                }
-
+                Seen(reader, 4);
                 var seq = reader.GetInt64(0);
-                var leaf = reader.GetFieldValue<byte[]>(1);
                 var shape = reader.GetFieldValue<byte[]>(2);
-                if (PersonalSplit.Erase(leaf, shape, reader.GetFieldValue<byte[]>(3), onlyEmails) is not { } erased)
+                if (PersonalSplit.Erase(reader.GetFieldValue<byte[]>(1), shape, reader.GetFieldValue<byte[]>(3), onlyEmails) is not { } row)
                 {
                     continue;
                 }
 
-                if (erased.Values is null)
+                if (row.Values is null)
                 {
                     deleted.Add(seq);
                 }
                 else
                 {
-                    rewritten.Add((seq, erased));
-                }
-
-                if (!reader.IsDBNull(4))
-                {
-                    // A retry is judged against what the event says now (as a rewritten row's digest was).
-                    var body = PersonalSplit.Join(leaf, shape, erased.Values).Body;
-                    digests.Add((seq, ClientContent.Digest(CanonicalEvent.Read(body), (ClientOmitted)reader.GetInt16(4))));
+                    rewritten.Add((seq, row));
                 }
 
                 if ((shape[0] & PersonalValues.Marked) != 0)
                 {
-                    marked.Add((seq, erased.MarkedEmails));
+                    marked.Add((seq, row.MarkedEmails));
                 }
 
                 changed.Add(seq);
@@ -213,22 +222,8 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
             await update.ExecuteNonQueryAsync(ct);
         }
 
-        if (digests.Count > 0)
-        {
-            await using var update = new NpgsqlCommand(
-                """
-                UPDATE event_ids i SET content_digest = u.digest
-                FROM unnest($2::bigint[], $3::bytea[]) AS u(seq, digest)
-                WHERE i.tenant_id = $1 AND i.seq = u.seq
-                """, connection, tx);
-            update.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-            update.Parameters.Add(new NpgsqlParameter { Value = digests.Select(d => d.Seq).ToArray() });
-            update.Parameters.Add(new NpgsqlParameter { Value = digests.Select(d => d.Digest).ToArray() });
-            await update.ExecuteNonQueryAsync(ct);
-        }
-
         await UpdateMarkedEmailsAsync(connection, tx, tenantId, marked, ct);
-        return deleted.Count + rewritten.Count;
+        return erased + deleted.Count + rewritten.Count;
     }
 
     /// <summary>Sets the marked emails of the given events' event_ids rows to what their values still hold.</summary>

@@ -150,11 +150,14 @@ public sealed partial class PostgresStore
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                yield return PostgresSplitRows.Row(reader) with
+                var row = PostgresSplitRows.Row(reader);
+                yield return row with
                 {
                     IdIndexed = !reader.IsDBNull(18) && reader.GetBoolean(18),
                     ContentDigest = reader.IsDBNull(19) ? null : reader.GetFieldValue<byte[]>(19),
-                    ClientOmitted = reader.IsDBNull(20) ? null : (Events.ClientOmitted)reader.GetInt16(20),
+                    // The digest of what the client sent is not checked for a split row whose values were erased: an erasure
+                    // leaves it (a retry of the same event stays that event) and the row no longer holds what it was taken of.
+                    ClientOmitted = reader.IsDBNull(20) || PostgresSplitRows.ErasedSplit(reader, row) ? null : (Events.ClientOmitted)reader.GetInt16(20),
                 };
             }
         }

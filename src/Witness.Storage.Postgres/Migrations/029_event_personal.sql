@@ -23,6 +23,10 @@ CREATE TABLE event_personal (
     ip           bytea,
     text         text COLLATE "C" NOT NULL,
     record       bytea NOT NULL,
+    -- Whether the event has catalog-marked values or a rendered description (its shape's Marked bit). A row without:
+    -- every value is a built-in one, so erasing them all leaves nothing to keep, and such rows are deleted by the
+    -- database alone (DELETE ... WHERE email = ... AND NOT marked), never read. The others go through PersonalSplit.Erase.
+    marked       boolean NOT NULL,
     PRIMARY KEY (tenant_id, seq)
 );
 CREATE INDEX ix_event_personal_email ON event_personal (tenant_id, email) WHERE email IS NOT NULL;
