@@ -158,6 +158,11 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
         var deleted = new List<long>();
         var rewritten = new List<(long Seq, SplitErasure Row)>();
         var marked = new List<(long Seq, string[]? Emails)>();
+        if (onlyEmails is null && await ScalarAsync(connection, tx, "SELECT EXISTS (SELECT 1 FROM event_personal WHERE tenant_id = $1 AND marked)", tenantId, ct) is false)
+        {
+            return erased;
+        }
+
         await using (var select = new NpgsqlCommand(
             $"""
             SELECT p.seq, e.body, e.personal, p.record, p.actor_id, p.email

@@ -29,8 +29,11 @@ CREATE TABLE event_personal (
     marked       boolean NOT NULL,
     PRIMARY KEY (tenant_id, seq)
 );
-CREATE INDEX ix_event_personal_email ON event_personal (tenant_id, email) WHERE email IS NOT NULL;
+-- The erasure's lookups: by email (with the actor ids seen with it, read from the index alone) and by actor id; and
+-- whether a tenant has rows with marked values at all (most have none, and their erasure reads no row).
+CREATE INDEX ix_event_personal_email ON event_personal (tenant_id, email) INCLUDE (actor_id) WHERE email IS NOT NULL;
 CREATE INDEX ix_event_personal_actor ON event_personal (tenant_id, actor_id) WHERE actor_id IS NOT NULL;
+CREATE INDEX ix_event_personal_marked ON event_personal (tenant_id, seq) WHERE marked;
 
 -- Where each tenant's split rows start: every row appended from now on with a personal value is split, so the rows stored
 -- before (values in the events row) are those below this seq. An erasure reads the rows stored before only there, instead
