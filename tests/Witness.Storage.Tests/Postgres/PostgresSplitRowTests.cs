@@ -30,10 +30,11 @@ public sealed class PostgresSplitRowTests
         var tenant = Submit.Tenant();
         await store.AppendAsync(Submit.Request(Subject(tenant), Submit.Event(tenant), Subject(tenant), Submit.Event(tenant), Subject(tenant)));
 
-        // The events rows hold the leaf and no value: no email, no IP, no name in the body or the public text.
+        // The events rows hold the leaf and no value: no email, no IP, no name or city in the body or the public text (the actor
+        // id u_erin is not personal and stays).
         const string ValuesInEvents =
             "SELECT count(*) FROM events WHERE actor_email IS NOT NULL OR ip IS NOT NULL OR position('Erin' IN convert_from(body, 'UTF8')) > 0 " +
-            "OR position('198.51.100.77' IN convert_from(body, 'UTF8')) > 0 OR position('erin' IN search_text) > 0";
+            "OR position('198.51.100.77' IN convert_from(body, 'UTF8')) > 0 OR position('erin subject' IN search_text) > 0 OR position('bonn' IN search_text) > 0";
         Assert.Equal(0L, await database.ScalarAsync(ValuesInEvents));
         Assert.Equal(5L, await database.ScalarAsync("SELECT count(*) FROM event_personal"));
         Assert.Equal(3L, await database.ScalarAsync("SELECT count(*) FROM event_personal WHERE email = 'erin.subject@example.com'"));
