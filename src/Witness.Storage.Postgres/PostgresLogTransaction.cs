@@ -449,7 +449,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
 
         await using var writer = await _connection.BeginBinaryImportAsync(
-            "COPY event_personal (tenant_id, seq, received_at, actor_id, email, ip, text, record, marked) FROM STDIN (FORMAT BINARY)", ct);
+            "COPY event_personal (tenant_id, seq, received_at, occurred_at, actor_id, email, ip, text, record, marked) FROM STDIN (FORMAT BINARY)", ct);
         foreach (var (tenantId, entry, split) in _personal)
         {
             if (split.Values is null)
@@ -461,6 +461,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
             await writer.WriteAsync(tenantId, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(PostgresTime.FromMicros(entry.Keys.ReceivedAtMicros), NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(PostgresTime.FromMicros(entry.Keys.OccurredAtMicros), NpgsqlDbType.TimestampTz, ct);
             await WriteNullableAsync(writer, entry.Keys.ActorId, ct);
             await WriteNullableAsync(writer, split.ActorEmail, ct);
             if (split.Ip is null)

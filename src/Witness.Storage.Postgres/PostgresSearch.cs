@@ -41,9 +41,23 @@ internal static class PostgresSearch
         }
 
         var driver = filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Target);
+        var email = driver is null ? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Actor && EventFilterSql.IsEmail(t.Value)) : null;
         string from;
         string alias;
-        if (driver is not null)
+        if (email is not null)
+        {
+            // An actor's email drives from the email indexes in search order: split rows' (event_personal, 029) and those of
+            // rows stored before (ix_events_email), merged; a row is in one of them only. events_joined's coalesced email
+            // has no index, and a search for an email no event has would read the whole tenant.
+            alias = "m";
+            var value = Param(email.Value.ToLowerInvariant());
+            from = "(SELECT tenant_id, seq, received_at, occurred_at FROM event_personal WHERE tenant_id = $1 AND email = " + value +
+                   " UNION ALL SELECT tenant_id, seq, received_at, occurred_at FROM events WHERE tenant_id = $1 AND actor_email = " + value + ") m " +
+                   "JOIN events_joined e ON e.tenant_id = m.tenant_id AND e.seq = m.seq AND e.received_at = m.received_at";
+            where.Append("e.tenant_id = $1");
+            driver = email;
+        }
+        else if (driver is not null)
         {
             alias = "x";
             from = "event_targets x JOIN events_joined e ON e.tenant_id = x.tenant_id AND e.received_at = x.received_at AND e.seq = x.seq";

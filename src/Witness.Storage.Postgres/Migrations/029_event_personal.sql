@@ -18,6 +18,8 @@ CREATE TABLE event_personal (
     -- The events row's partition key and actor id: an erasure found by email or actor id reaches the events rows
     -- (for their leaf and shape) through their key, one month each.
     received_at  timestamptz NOT NULL,
+    -- The search order: a search for an actor's email reads the email index in this order, as ix_events_email is read.
+    occurred_at  timestamptz NOT NULL,
     actor_id     text COLLATE "C",
     email        text COLLATE "C",
     ip           bytea,
@@ -29,9 +31,10 @@ CREATE TABLE event_personal (
     marked       boolean NOT NULL,
     PRIMARY KEY (tenant_id, seq)
 );
--- The erasure's lookups: by email (with the actor ids seen with it, read from the index alone) and by actor id; and
--- whether a tenant has rows with marked values at all (most have none, and their erasure reads no row).
-CREATE INDEX ix_event_personal_email ON event_personal (tenant_id, email) INCLUDE (actor_id) WHERE email IS NOT NULL;
+-- A search for an actor's email (in search order, like ix_events_email for the rows stored before); the erasure's
+-- lookups by email (with the actor ids seen with it, read from the index alone) and by actor id; and whether a tenant
+-- has rows with marked values at all (most have none, and their erasure reads no row).
+CREATE INDEX ix_event_personal_email ON event_personal (tenant_id, email, occurred_at, seq) INCLUDE (actor_id) WHERE email IS NOT NULL;
 CREATE INDEX ix_event_personal_actor ON event_personal (tenant_id, actor_id) WHERE actor_id IS NOT NULL;
 CREATE INDEX ix_event_personal_marked ON event_personal (tenant_id, seq) WHERE marked;
 
