@@ -75,13 +75,13 @@ internal static class EraseBench
         report.AppendLine(CultureInfo.InvariantCulture, $"## Erasing a subject in a {count:N0}-event {(postgres is null ? "SQLite" : "PostgreSQL")} tenant (load {load}{(postgres is null ? $", store {folder}" : "")})");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"- {erased.Events:N0} events erased ({erased.Kept:N0} kept) in {seconds:N2} s wall, {cpuSeconds:N2} s CPU of this process{(postgres is null ? "" : " (the PostgreSQL server's own CPU is not counted)")}");
-        if (store is IStaleTextBlocks stale)
+        if (store is IStaleTextBlockStore stale)
         {
             // The free-text blocks the erasure left stale, rebuilt as the server's loop does it after the erasure (256 per transaction).
             cpu = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
             var blocks = 0;
-            for (int n; (n = await stale.RebuildStaleTextBlocksAsync(256, CancellationToken.None)) > 0;)
+            for (int n; (n = await stale.RebuildStaleTextBlocksAsync("bench", 256, CancellationToken.None)) > 0;)
             {
                 blocks += n;
             }

@@ -90,8 +90,13 @@ public static class WitnessServer
             services.AddSingleton<KeyDayCountService>();
             services.AddHostedService(sp => sp.GetRequiredService<KeyDayCountService>());
         }
-        // The free-text blocks an erasure left stale are rebuilt behind it (a store without them makes this do nothing).
-        services.AddHostedService<StaleTextBlockService>();
+
+        // Erasures leave the free-text blocks that held erased values to be rebuilt behind them.
+        if (Registered<IStaleTextBlockStore>(services))
+        {
+            services.AddSingleton<TextBlockRepairService>();
+            services.AddHostedService(sp => sp.GetRequiredService<TextBlockRepairService>());
+        }
         services.AddSingleton<Configuration.SettingsService>();
         services.AddSingleton<Privacy.SubjectErasure>();
         services.AddSingleton(new RateLimits(options.RateLimits));

@@ -68,6 +68,13 @@ public sealed class WitnessServerOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan KeyDayFillInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the free-text blocks an erasure left holding trigram keys of erased values are rebuilt
+    /// (<see cref="Background.TextBlockRepairService"/>). Default 10 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan TextBlockRepairInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How many days back the fill loop keeps the top lists' day counts filled (older days are scanned when asked for). Default 92.</summary>
     [Range(1, 3660)]
     public int KeyDayFillDays { get; set; } = 92;

@@ -40,8 +40,8 @@ BEGIN
         GRANT SELECT, UPDATE, DELETE ON text_backlog TO witness_app;
         -- The pre-aggregated counts of events: derived from the log, added to on every append.
         GRANT SELECT, INSERT, UPDATE ON event_counts TO witness_app;
-        -- The top lists' day counts: filled by a count that needs them, forgotten by erasure (023).
-        GRANT SELECT, INSERT, DELETE ON key_count_days, actor_day_counts, ip_day_counts TO witness_app;
+        -- The top lists' day counts and the counts by IP: filled by a count that needs them, forgotten by erasure (023, 028).
+        GRANT SELECT, INSERT, DELETE ON key_count_days, actor_day_counts, ip_day_counts, ip_slot_counts, ip_action_counts TO witness_app;
         -- Log streams: definitions, cursors and leases.
         GRANT SELECT, INSERT, UPDATE, DELETE ON log_streams TO witness_app;
         -- The heads log: appended, never changed, except the cosignatures witnesses return for its checkpoints.
@@ -68,7 +68,7 @@ BEGIN
         -- A purge takes its events out of the pre-aggregated counts.
         GRANT SELECT, UPDATE, DELETE ON event_counts TO witness_retention;
         -- And forgets the top lists' day counts of the days it touches (023).
-        GRANT SELECT, DELETE ON key_count_days, actor_day_counts, ip_day_counts TO witness_retention;
+        GRANT SELECT, DELETE ON key_count_days, actor_day_counts, ip_day_counts, ip_slot_counts, ip_action_counts TO witness_retention;
     END IF;
 END
 $$;

@@ -4,7 +4,7 @@ using Witness.Search;
 namespace Witness.Storage.Postgres;
 
 /// <summary>
-/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled for closed days by the
+/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023) and the counts by IP (<see cref="IpSlotCounts"/>, 028): filled for closed days by the
 /// server's loop (<see cref="FillClosedDaysAsync"/>) or by a count that needs them, read while the day's events in
 /// <c>event_counts</c> are as many as when filled, forgotten by purges, dropped months, erasure and tenant deletion.
 /// Appends never touch them.
@@ -76,7 +76,8 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
                     SELECT $1, $2, type, actor, count(*), count(*) FILTER (WHERE outcome = 'failure') FROM scan WHERE actor IS NOT NULL GROUP BY type, actor),
                 ips AS (
                     INSERT INTO ip_day_counts (tenant_id, day, type, ip, events, failures)
-                    SELECT $1, $2, type, ip, count(*), count(*) FILTER (WHERE outcome = 'failure') FROM scan WHERE ip IS NOT NULL GROUP BY type, ip)
+                    SELECT $1, $2, type, ip, count(*), count(*) FILTER (WHERE outcome = 'failure') FROM scan WHERE ip IS NOT NULL GROUP BY type, ip),
+                {IpSlotCountsSql}
                 INSERT INTO key_count_days (tenant_id, day, events)
                 SELECT $1, $2, coalesce(sum(c.events), 0) FROM event_counts c WHERE c.tenant_id = $1 AND c.slot >= $5 AND c.slot < $6
                 """,
@@ -99,6 +100,33 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
 
         return filledDays;
     }
+
+    /// <summary>
+    /// The rows the counts by IP of a day are filled from, the one read of the events' IPs they make (<c>$1</c> the tenant,
+    /// <c>[$3, $4)</c> the day): per event with an IP, its key, quarter-hour slot, type, action and outcome.
+    /// </summary>
+    private const string IpSlotRowsSql =
+        $"SELECT e.ip, {PostgresEventCounts.OccurredSlotSql} AS slot, e.type, e.action, e.outcome FROM events e " +
+        "WHERE e.tenant_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4 AND e.ip IS NOT NULL";
+
+    /// <summary>
+    /// The common table expressions of a day's fill that fill its counts by IP (<see cref="IpSlotCounts"/>, <c>$2</c> the day):
+    /// each event's IP under its own key and under its block's (the last byte zero), per slot and type, and per type and action;
+    /// the <c>bits</c> written are <see cref="IpSlotCounts.ExactBits"/> and <see cref="IpSlotCounts.BlockBits"/>.
+    /// </summary>
+    private const string IpSlotCountsSql =
+        $"""
+        ip_rows AS ({IpSlotRowsSql}),
+        ip_keys AS (
+            SELECT 128::smallint AS bits, ip, slot, type, action, outcome FROM ip_rows
+            UNION ALL SELECT 120::smallint, set_byte(ip, 15, 0), slot, type, action, outcome FROM ip_rows),
+        ip_slots AS (
+            INSERT INTO ip_slot_counts (tenant_id, day, bits, ip, slot, type, events, failures)
+            SELECT $1, $2, bits, ip, slot, type, count(*), count(*) FILTER (WHERE outcome = 'failure') FROM ip_keys GROUP BY bits, ip, slot, type),
+        ip_actions AS (
+            INSERT INTO ip_action_counts (tenant_id, day, bits, ip, type, action, events, failures)
+            SELECT $1, $2, bits, ip, type, action, count(*), count(*) FILTER (WHERE outcome = 'failure') FROM ip_keys GROUP BY bits, ip, type, action)
+        """;
 
     /// <summary>
     /// The filled days of <paramref name="days"/> with the events each held when filled, and the events each day
@@ -180,7 +208,7 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
 
     private static async Task DeleteKeyDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, long firstDay, long endDay, CancellationToken ct)
     {
-        foreach (var table in (string[])["key_count_days", "actor_day_counts", "ip_day_counts"])
+        foreach (var table in (string[])["key_count_days", "actor_day_counts", "ip_day_counts", "ip_slot_counts", "ip_action_counts"])
         {
             await using var command = new NpgsqlCommand($"DELETE FROM {table} WHERE tenant_id = $1 AND day >= $2 AND day < $3", connection, tx);
             command.Parameters.Add(new NpgsqlParameter { Value = tenantId });

@@ -6,7 +6,7 @@ using Witness.Search;
 
 namespace Witness.Storage.Postgres;
 
-public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
+public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlockStore
 {
     private const int ErasureBatch = 2000;
 
@@ -388,23 +388,30 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
     }
 
     /// <summary>
-    /// Sets again the trigrams of up to <paramref name="maxBlocks"/> stale blocks (<c>text_blocks_stale</c>, any tenant) from
-    /// their events' search text as it is now (<c>events_joined</c>), so no block's trigrams derive from an erased value any
-    /// more; the blocks' seq and time ranges do not change. One transaction; returns how many blocks it rebuilt.
+    /// Sets again the trigrams of up to <paramref name="maxBlocks"/> of the tenant's stale blocks (<c>text_blocks_stale</c>)
+    /// from their events' search text as it is now (<c>events_joined</c>), so no block's trigrams derive from an erased value
+    /// any more; the blocks' seq and time ranges do not change. One transaction; returns how many blocks it rebuilt (a block
+    /// a purge removed meanwhile counts, and is forgotten).
     /// </summary>
-    public async Task<int> RebuildStaleTextBlocksAsync(int maxBlocks, CancellationToken ct)
+    public async Task<int> RebuildStaleTextBlocksAsync(string tenant, int maxBlocks, CancellationToken ct)
     {
         await using var connection = await Data.OpenConnectionAsync(ct);
+        if (await TenantIdAsync(connection, tenant, ct) is not { } tenantId)
+        {
+            return 0;
+        }
+
         await using var tx = await connection.BeginTransactionAsync(ct);
         var blocks = new List<(long Tenant, long Id, long First, long Last)>();
         var gone = new List<(long Tenant, long Id)>();
         await using (var select = new NpgsqlCommand(
             """
-            DELETE FROM text_blocks_stale s WHERE (s.tenant_id, s.block_id) IN (
-                SELECT tenant_id, block_id FROM text_blocks_stale ORDER BY tenant_id, block_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            DELETE FROM text_blocks_stale s WHERE s.tenant_id = $1 AND s.block_id IN (
+                SELECT block_id FROM text_blocks_stale WHERE tenant_id = $1 ORDER BY block_id LIMIT $2 FOR UPDATE SKIP LOCKED)
             RETURNING s.tenant_id, s.block_id, (SELECT b.first_seq FROM text_blocks b WHERE b.block_id = s.block_id), (SELECT b.last_seq FROM text_blocks b WHERE b.block_id = s.block_id)
             """, connection, tx))
         {
+            select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
             select.Parameters.Add(new NpgsqlParameter { Value = maxBlocks });
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -419,10 +426,7 @@ public sealed partial class PostgresStore : IPersonalDataStore, IStaleTextBlocks
             }
         }
 
-        foreach (var tenant in blocks.GroupBy(b => b.Tenant))
-        {
-            await RebuildTextBlocksAsync(connection, tx, tenant.Key, [.. tenant.Select(b => (b.Id, b.First, b.Last))], ct);
-        }
+        await RebuildTextBlocksAsync(connection, tx, tenantId, [.. blocks.Select(b => (b.Id, b.First, b.Last))], ct);
 
         await tx.CommitAsync(ct);
         return blocks.Count + gone.Count;

@@ -15,6 +15,8 @@ public sealed partial class PostgresStore : IEventStatsStore
     /// the top actors and IPs of the range's closed UTC days come from the day counts (<see cref="KeyDayCounts"/>),
     /// filled first, one transaction per day, for the days not yet filled or changed since (unless the server's loop fills
     /// them behind, <see cref="PostgresStoreOptions.FillKeyDaysOnCount"/>), and the rest is scanned (<see cref="TopLists"/>).
+    /// An IP filter (<see cref="IpSlotCounts.Serve"/>) reads the slots and the types and actions of the range's closed days
+    /// that can be read from the counts by IP, filled with the day counts, and scans the rest.
     /// </summary>
     public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
@@ -30,13 +32,23 @@ public sealed partial class PostgresStore : IEventStatsStore
             return EventCounts.Empty;
         }
 
-        var closedDays = top > 0 && KeyDayCounts.Serve(filter) ? KeyDayCounts.ClosedDays(from, to, _options.Clock.GetUtcNow()) : null;
-        if (_options.FillKeyDaysOnCount && closedDays is { } toFill)
+        var now = _options.Clock.GetUtcNow();
+        var closedDays = top > 0 && KeyDayCounts.Serve(filter) ? KeyDayCounts.ClosedDays(from, to, now) : null;
+        var ipDays = IpSlotCounts.Serve(filter, slotSeconds) ? KeyDayCounts.ClosedDays(from, to, now) : null;
+        if (_options.FillKeyDaysOnCount && (closedDays ?? ipDays) is { } toFill)
         {
             await FillKeyDaysAsync(connection, tenantId.Value, toFill, ct);
         }
 
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        if (filter.Terms.Any(t => t is { Field: FilterField.Target, Negated: false }))
+        {
+            // A target's scans probe the time index once per entry of the target (~17,000 for a month of one of 60 targets at
+            // 1M events): measured on 2 loaded cores, two parallel workers made them slower and their slow runs slower still
+            // (bench/RESULTS.md, "Counts by IP"), so they run in the connection's own process.
+            await using var serial = new NpgsqlCommand("SET LOCAL max_parallel_workers_per_gather = 0", connection, transaction);
+            await serial.ExecuteNonQueryAsync(ct);
+        }
 
         // Free text without an actor or target term to drive: only the rows of the blocks that can hold a match are read.
         long[][]? textRuns = null;
@@ -48,7 +60,15 @@ public sealed partial class PostgresStore : IEventStatsStore
         }
 
         var counts = new EventCountsBuilder(slotSeconds);
-        await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
+        if (ipDays is { } ipRange)
+        {
+            var (filled, current) = await KeyDayStateAsync(connection, transaction, tenantId.Value, ipRange, ct);
+            await counts.CountByIpDaysAsync(filter, KeyDayCounts.Usable(ipRange, filled, current), ReadIpDaysAsync, ScanSlotsAndActionsAsync);
+        }
+        else
+        {
+            await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
+        }
 
         var (actors, ips, days) = await TopLists.CountAsync(filter, top, closedDays,
             (closed, keys) => ReadKeyDaysAsync(connection, transaction, tenantId.Value, filter, closed, keys, ct), ScanKeysAsync);
@@ -97,6 +117,24 @@ public sealed partial class PostgresStore : IEventStatsStore
             while (await reader.ReadAsync(ct))
             {
                 read(reader);
+            }
+        }
+
+        // The slots, then the types and actions, of the filled days from the counts by IP.
+        async Task ReadIpDaysAsync(IReadOnlyList<long> filledDays)
+        {
+            await ReadAsync("ip_slot_counts", "e.slot", reader => counts.AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)));
+            await ReadAsync("ip_action_counts", "e.type, e.action", reader => counts.AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+
+            async Task ReadAsync(string table, string keys, Action<NpgsqlDataReader> read)
+            {
+                await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
+                command.CommandText = IpDaysSql(command, tenantId.Value, filter, filledDays, table, keys);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    read(reader);
+                }
             }
         }
 
@@ -157,6 +195,23 @@ public sealed partial class PostgresStore : IEventStatsStore
         var terms = CountTerms(command, tenantId, filter, range);
         return $"SELECT {keys}, sum(e.events)::bigint, coalesce(sum(e.events) FILTER (WHERE e.outcome = 'failure'), 0)::bigint FROM event_counts e " +
                $"WHERE e.tenant_id = $1 AND e.slot >= $2 AND e.slot < $3{terms} GROUP BY {keys}";
+    }
+
+    /// <summary>
+    /// The sums per <paramref name="keys"/> over a table of the counts by IP (<see cref="IpSlotCounts"/>: <c>ip_slot_counts</c>
+    /// per slot, <c>ip_action_counts</c> per type and action) for the filled <paramref name="days"/>, over the rows of the
+    /// filter's <see cref="IpSlotCounts.Bits"/> that pass its terms, mapped by the search's own <see cref="PostgresSearch.Checked"/>
+    /// (the counts name their columns as the events do): each day one descent of the primary key, then the IP range. The
+    /// range's bounds (<c>$2</c>, <c>$3</c>) are bound but not tested: with them the planner walks every day's rows.
+    /// </summary>
+    private static string IpDaysSql(NpgsqlCommand command, long tenantId, EventFilter filter, IReadOnlyList<long> days, string table, string keys)
+    {
+        var terms = CountTerms(command, tenantId, filter, (days[0], days[^1] + 1));
+        command.Parameters.Add(new NpgsqlParameter { Value = days.ToArray() });
+        var list = command.Parameters.Count;
+        command.Parameters.Add(new NpgsqlParameter { Value = (short)IpSlotCounts.Bits(filter) });
+        return $"SELECT {keys}, sum(e.events)::bigint, sum(e.failures)::bigint FROM {table} e " +
+               $"WHERE e.tenant_id = $1 AND e.day = ANY(${list}) AND e.bits = ${list + 1}{terms} GROUP BY {keys}";
     }
 
     /// <summary>

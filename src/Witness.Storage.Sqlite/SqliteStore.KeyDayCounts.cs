@@ -4,7 +4,7 @@ using Witness.Search;
 namespace Witness.Storage.Sqlite;
 
 /// <summary>
-/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023): filled for closed days by the
+/// The day counts of the top lists (<see cref="KeyDayCounts"/>, migration 023) and the counts by IP (<see cref="IpSlotCounts"/>, 028): filled for closed days by the
 /// server's loop (<see cref="FillClosedDaysAsync"/>) or by a count that needs them, read while the day's events in <c>event_counts</c> are as many as when filled,
 /// forgotten by purges, erasure and tenant deletion. Appends never touch them.
 /// </summary>
@@ -61,6 +61,7 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
                     SELECT $p0, $p1, e.type, e.ip, count(*), sum(e.outcome = 'failure') FROM events e INDEXED BY ix_events_time
                     WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND e.ip IS NOT NULL GROUP BY 3, 4
                     """, ct, tenantId, day, lo, hi);
+                await FillIpDayAsync(connection, tx, tenantId, day, lo, hi, ct);
                 await ExecuteAsync(connection, tx, "INSERT INTO key_count_days (tenant_id, day, events) VALUES ($p0, $p1, $p2)", ct,
                     tenantId, day, current.GetValueOrDefault(day));
                 await tx.CommitAsync(ct);
@@ -69,6 +70,42 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
         }
 
         return filledDays;
+    }
+
+    /// <summary>
+    /// The rows the counts by IP of a day are filled from, the one read of the events' IPs they make (<c>$p0</c> the tenant,
+    /// <c>[$p2, $p3)</c> the day's microseconds): per event with an IP, its key, quarter-hour slot, type, action and outcome.
+    /// The time index carries every column (migration 017), so the events' rows are not read.
+    /// </summary>
+    private const string IpSlotRowsSql =
+        $"SELECT e.ip, {OccurredSlotSql} AS slot, e.type, e.action, e.outcome FROM events e INDEXED BY ix_events_time " +
+        "WHERE e.tenant_id = $p0 AND e.occurred_at >= $p2 AND e.occurred_at < $p3 AND e.ip IS NOT NULL";
+
+    /// <summary>
+    /// Fills the counts by IP (<see cref="IpSlotCounts"/>) of one day in the fill's transaction: each event's IP under its own
+    /// key and under its block's (the last byte zero), per slot and type, and per type and action. The <c>bits</c> written are
+    /// <see cref="IpSlotCounts.ExactBits"/> and <see cref="IpSlotCounts.BlockBits"/>.
+    /// </summary>
+    private static async Task FillIpDayAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, long day, long lo, long hi, CancellationToken ct)
+    {
+        const string keys =
+            $"""
+            WITH r AS ({IpSlotRowsSql}),
+            k AS (SELECT 128 AS bits, ip, slot, type, action, outcome FROM r
+                  UNION ALL SELECT 120, unhex(hex(substr(ip, 1, 15)) || '00'), slot, type, action, outcome FROM r)
+            """;
+        await ExecuteAsync(connection, tx,
+            $"""
+            {keys}
+            INSERT INTO ip_slot_counts (tenant_id, day, bits, ip, slot, type, events, failures)
+            SELECT $p0, $p1, bits, ip, slot, type, count(*), sum(outcome = 'failure') FROM k GROUP BY bits, ip, slot, type
+            """, ct, tenantId, day, lo, hi);
+        await ExecuteAsync(connection, tx,
+            $"""
+            {keys}
+            INSERT INTO ip_action_counts (tenant_id, day, bits, ip, type, action, events, failures)
+            SELECT $p0, $p1, bits, ip, type, action, count(*), sum(outcome = 'failure') FROM k GROUP BY bits, ip, type, action
+            """, ct, tenantId, day, lo, hi);
     }
 
     /// <summary>
@@ -140,7 +177,7 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
     /// </summary>
     private static async Task ForgetKeyDaysAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, long firstDay, long endDay, CancellationToken ct)
     {
-        foreach (var table in (string[])["key_count_days", "actor_day_counts", "ip_day_counts"])
+        foreach (var table in (string[])["key_count_days", "actor_day_counts", "ip_day_counts", "ip_slot_counts", "ip_action_counts"])
         {
             await ExecuteAsync(connection, tx, $"DELETE FROM {table} WHERE tenant_id = $p0 AND day >= $p1 AND day < $p2", ct, tenantId, firstDay, endDay);
         }

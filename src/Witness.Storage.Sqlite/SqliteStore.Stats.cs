@@ -14,6 +14,8 @@ public sealed partial class SqliteStore : IEventStatsStore
     /// the top actors and IPs of the range's closed UTC days come from the day counts (<see cref="KeyDayCounts"/>),
     /// filled first, each in its own write, for the days not yet filled or changed since (unless the server's loop fills
     /// them behind, <see cref="SqliteStoreOptions.FillKeyDaysOnCount"/>), and the rest is scanned (<see cref="TopLists"/>).
+    /// An IP filter (<see cref="IpSlotCounts.Serve"/>) reads the slots and the types and actions of the range's closed days
+    /// that can be read from the counts by IP, filled with the day counts, and scans the rest.
     /// </summary>
     public async Task<EventCounts> CountAsync(string tenant, EventFilter filter, int slotSeconds, int top, CancellationToken ct)
     {
@@ -22,8 +24,10 @@ public sealed partial class SqliteStore : IEventStatsStore
             throw new ArgumentException("a count needs both From and To", nameof(filter));
         }
 
-        var closedDays = top > 0 && KeyDayCounts.Serve(filter) ? KeyDayCounts.ClosedDays(from, to, _options.Clock.GetUtcNow()) : null;
-        if (_options.FillKeyDaysOnCount && closedDays is { } toFill && await ReadAsync(connection => TenantIdAsync(connection, tenant, ct), ct) is { } filling)
+        var now = _options.Clock.GetUtcNow();
+        var closedDays = top > 0 && KeyDayCounts.Serve(filter) ? KeyDayCounts.ClosedDays(from, to, now) : null;
+        var ipDays = IpSlotCounts.Serve(filter, slotSeconds) ? KeyDayCounts.ClosedDays(from, to, now) : null;
+        if (_options.FillKeyDaysOnCount && (closedDays ?? ipDays) is { } toFill && await ReadAsync(connection => TenantIdAsync(connection, tenant, ct), ct) is { } filling)
         {
             await FillKeyDaysAsync(filling, toFill, ct);
         }
@@ -56,7 +60,15 @@ public sealed partial class SqliteStore : IEventStatsStore
             }
 
             var counts = new EventCountsBuilder(slotSeconds);
-            await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
+            if (ipDays is { } ipRange)
+            {
+                var (filled, current) = await KeyDayStateAsync(connection, transaction, tenantId.Value, ipRange, ct);
+                await counts.CountByIpDaysAsync(filter, KeyDayCounts.Usable(ipRange, filled, current), ReadIpDaysAsync, ScanSlotsAndActionsAsync);
+            }
+            else
+            {
+                await counts.CountAsync(filter, from, to, ReadAggregateAsync, ScanSlotsAndActionsAsync);
+            }
 
             var (actors, ips, days) = await TopLists.CountAsync(filter, top, closedDays,
                 (closed, keys) => ReadKeyDaysAsync(connection, transaction, tenantId.Value, filter, closed, keys, ct), ScanKeysAsync);
@@ -100,6 +112,25 @@ public sealed partial class SqliteStore : IEventStatsStore
                 while (await reader.ReadAsync(ct))
                 {
                     read(reader);
+                }
+            }
+
+            // The slots, then the types and actions, of the filled days from the counts by IP.
+            async Task ReadIpDaysAsync(IReadOnlyList<long> filledDays)
+            {
+                await ReadAsync("ip_slot_counts", "e.slot", reader => counts.AddSlot(EventCountSlots.StartMicros(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)));
+                await ReadAsync("ip_action_counts", "e.type, e.action", reader => counts.AddTypeAndAction(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+
+                async Task ReadAsync(string table, string keys, Action<SqliteDataReader> read)
+                {
+                    await using var command = connection.CreateCommand();
+                    command.Transaction = transaction;
+                    command.CommandText = IpDaysSql(command, tenantId.Value, filter, filledDays, table, keys);
+                    await using var reader = await command.ExecuteReaderAsync(ct);
+                    while (await reader.ReadAsync(ct))
+                    {
+                        read(reader);
+                    }
                 }
             }
 
@@ -170,6 +201,24 @@ public sealed partial class SqliteStore : IEventStatsStore
         var terms = CountTerms(command, tenantId, filter, range);
         return "SELECT e.slot, e.type, e.action, sum(e.events), sum(CASE WHEN e.outcome = 'failure' THEN e.events ELSE 0 END) FROM event_counts e " +
                $"WHERE e.tenant_id = $t AND e.slot >= $first AND e.slot < $end{terms} GROUP BY e.slot, e.type, e.action";
+    }
+
+    /// <summary>
+    /// The sums per <paramref name="keys"/> over a table of the counts by IP (<see cref="IpSlotCounts"/>: <c>ip_slot_counts</c>
+    /// per slot, <c>ip_action_counts</c> per type and action) for the filled <paramref name="days"/>, over the rows of the
+    /// filter's <see cref="IpSlotCounts.Bits"/> that pass its terms, mapped by the search's own <see cref="SqliteSearch.Checked"/>
+    /// (the counts name their columns as the events do): each day one seek of the primary key, then the IP range.
+    /// </summary>
+    private static string IpDaysSql(SqliteCommand command, long tenantId, EventFilter filter, IReadOnlyList<long> days, string table, string keys)
+    {
+        var terms = CountTerms(command, tenantId, filter, (days[0], days[^1] + 1));
+        command.Parameters.AddWithValue("$bits", IpSlotCounts.Bits(filter));
+        var list = string.Join(", ", days.Select((day, i) =>
+        {
+            command.Parameters.AddWithValue($"$d{i}", day);
+            return $"$d{i}";
+        }));
+        return $"SELECT {keys}, sum(e.events), sum(e.failures) FROM {table} e WHERE e.tenant_id = $t AND e.day IN ({list}) AND e.bits = $bits{terms} GROUP BY {keys}";
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed partial class SqliteStore : ITenantStore
             {
                 // The log is the row id range tenant_id * 2^40 + seq; the other tables are keyed by tenant_id.
                 await ExecuteAsync(connection, tx, "DELETE FROM events WHERE rid BETWEEN $p0 AND $p1", ct, tenantId << 40, ((tenantId + 1) << 40) - 1);
-                foreach (var table in (string[])["event_targets", "merkle_nodes", "checkpoints", "retention_state", "purged_leaf_blocks", "actor_emails", "marked_emails", "event_counts", "key_count_days", "actor_day_counts", "ip_day_counts"])
+                foreach (var table in (string[])["event_targets", "merkle_nodes", "checkpoints", "retention_state", "purged_leaf_blocks", "actor_emails", "marked_emails", "event_counts", "key_count_days", "actor_day_counts", "ip_day_counts", "ip_slot_counts", "ip_action_counts"])
                 {
                     await ExecuteAsync(connection, tx, $"DELETE FROM {table} WHERE tenant_id = $p0", ct, tenantId);
                 }

@@ -59,16 +59,19 @@ internal static class EraseCommand
             await using var opened = host;
             var erasure = new SubjectErasure(host.Store, new SystemEvents(host.Intake));
             var (count, seq) = await erasure.EraseAsync(name, subject, CommandHost.Actor("erase"), null, ct);
-            if (host.Store is IStaleTextBlocks stale)
+            var kept = count.Kept > 0 ? $"; {Counted.Of(count.Kept, "event")} stored before leaf version 2 {(count.Kept == 1 ? "keeps its" : "keep their")} values (docs/erasure.md)" : "";
+            Console.WriteLine($"Erased the personal values of {count.Events} event{(count.Events == 1 ? "" : "s")} in tenant '{name}'{kept}. Recorded as event {seq}.");
+
+            // The free-text blocks that held the values are rebuilt now (a running server's repair loop would do it too).
+            if (host.Store is IStaleTextBlockStore blocks)
             {
-                // The free-text blocks the erasure left stale, rebuilt now as a running server's loop would (docs/erasure.md).
-                while (await stale.RebuildStaleTextBlocksAsync(256, ct) > 0)
+                var rebuilt = await Server.Background.TextBlockRepairService.RebuildAllAsync(blocks, name, ct);
+                if (rebuilt > 0)
                 {
+                    Console.WriteLine($"Rebuilt {Counted.Of(rebuilt, "free-text block")} that held the erased values.");
                 }
             }
 
-            var kept = count.Kept > 0 ? $"; {Counted.Of(count.Kept, "event")} stored before leaf version 2 {(count.Kept == 1 ? "keeps its" : "keep their")} values (docs/erasure.md)" : "";
-            Console.WriteLine($"Erased the personal values of {count.Events} event{(count.Events == 1 ? "" : "s")} in tenant '{name}'{kept}. Recorded as event {seq}.");
             return 0;
         });
         return command;

@@ -92,9 +92,14 @@ public sealed class CanonicalParts
     {
         if (!_sealed)
         {
-            Personal = PersonalValues.Seal(_bytes, marked, out _leaf, out var emails);
+            Personal = PersonalValues.Seal(_bytes, marked, out _leaf, out var emails, split: true, out var shape, out var values);
             MarkedEmails = emails;
-            Split = Personal is null ? null : PersonalSplit.Split(_bytes, Personal, _leaf!, Source);
+            if (Personal is not null)
+            {
+                var keys = PersonalSplit.Keys(_bytes, Personal, Source);
+                Split = new SplitEvent(shape!, values, keys.PublicText, keys.PersonalText, keys.ActorEmail, keys.Ip);
+            }
+
             _sealed = true;
         }
     }

@@ -113,6 +113,49 @@ public static class PersonalSplit
     }
 
     /// <summary>
+    /// The shape and values record of a freshly sealed event (every value salted) from the slots the seal found,
+    /// at their exact sizes: <paramref name="header"/> bytes of <paramref name="record"/> (kind and marked paths)
+    /// start the shape, its salts follow them.
+    /// </summary>
+    internal static (byte[] Shape, byte[] Values) Write(ReadOnlySpan<byte> body, ReadOnlySpan<PersonalValues.Slot> slots, ReadOnlySpan<byte> record, int header, int leafLength)
+    {
+        var shapeLength = header + VarintLength(slots.Length);
+        var valuesLength = 1;
+        var shift = 0;
+        foreach (var slot in slots)
+        {
+            shapeLength += VarintLength(leafLength - (slot.Start + shift));
+            shift += PersonalValues.CommittedLength - (slot.End - slot.Start);
+            valuesLength += 1 + PersonalValues.SaltSize + VarintLength(slot.End - slot.Start) + (slot.End - slot.Start);
+        }
+
+        var shape = new byte[shapeLength];
+        record[..header].CopyTo(shape);
+        shape[0] = (byte)(Flag | (record[0] & PersonalValues.Marked));
+        var s = header;
+        s += WriteVarint(shape.AsSpan(s), slots.Length);
+        var values = new byte[valuesLength];
+        values[0] = Version;
+        var v = 1;
+        var salts = record[header..];
+        shift = 0;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var slot = slots[i];
+            s += WriteVarint(shape.AsSpan(s), leafLength - (slot.Start + shift));
+            shift += PersonalValues.CommittedLength - (slot.End - slot.Start);
+            values[v++] = SaltedTag;
+            salts.Slice(i * PersonalValues.SaltSize, PersonalValues.SaltSize).CopyTo(values.AsSpan(v));
+            v += PersonalValues.SaltSize;
+            v += WriteVarint(values.AsSpan(v), slot.End - slot.Start);
+            body[slot.Start..slot.End].CopyTo(values.AsSpan(v));
+            v += slot.End - slot.Start;
+        }
+
+        return (shape, values);
+    }
+
+    /// <summary>
     /// The body and personal record of a split event, as <see cref="PersonalValues"/> stored them beside each other:
     /// the leaf with each commitment replaced by its value (salted), <c>[erased]</c> or the redacted description,
     /// and the record of salts, commitments, or both (<see cref="PersonalValues.Partly"/>). <paramref name="values"/>
@@ -336,20 +379,23 @@ public static class PersonalSplit
         output.Write(token);
     }
 
-    private static void WriteVarint(ArrayBufferWriter<byte> output, int value)
+    private static void WriteVarint(ArrayBufferWriter<byte> output, int value) => output.Advance(WriteVarint(output.GetSpan(5), value));
+
+    private static int WriteVarint(Span<byte> output, int value)
     {
-        var span = output.GetSpan(5);
         var n = 0;
         var v = (uint)value;
         while (v >= 0x80)
         {
-            span[n++] = (byte)(v | 0x80);
+            output[n++] = (byte)(v | 0x80);
             v >>= 7;
         }
 
-        span[n++] = (byte)v;
-        output.Advance(n);
+        output[n++] = (byte)v;
+        return n;
     }
+
+    private static int VarintLength(int value) => value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x20_0000 ? 3 : value < 0x1000_0000 ? 4 : 5;
 
     private static int ReadVarint(ReadOnlySpan<byte> input, ref int at)
     {

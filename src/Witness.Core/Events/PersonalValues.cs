@@ -78,9 +78,19 @@ public static class PersonalValues
     /// hold (<see cref="MarkedEmails"/>), lower-cased and distinct, or null when there are none: what the store's index
     /// of marked emails gets for the event.
     /// </summary>
-    public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails)
+    public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails) =>
+        Seal(body, marked, out leaf, out markedEmails, split: false, out _, out _);
+
+    /// <summary>
+    /// The seal, and when <paramref name="split"/> is set the shape and values record of <see cref="PersonalSplit"/>
+    /// for it, written from the same reading of the body (what <see cref="PersonalSplit.Split"/> gives, without
+    /// finding the values again).
+    /// </summary>
+    internal static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails, bool split, out byte[]? shape, out byte[]? values)
     {
         markedEmails = null;
+        shape = null;
+        values = null;
         Slot[]? rented = null;
         var slots = marked is null ? stackalloc Slot[MaxSlots] : (rented = ArrayPool<Slot>.Shared.Rent(Capacity(body)));
         try
@@ -124,6 +134,11 @@ public static class PersonalValues
             }
 
             body[at..].CopyTo(output);
+            if (split)
+            {
+                (shape, values) = PersonalSplit.Write(body, slots[..count], record, 1 + header.Length, leaf.Length);
+            }
+
             return record;
         }
         finally

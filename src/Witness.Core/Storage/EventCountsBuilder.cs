@@ -14,6 +14,7 @@ public sealed class EventCountsBuilder(int slotSeconds)
     private readonly Dictionary<long, (long Events, long Failures)> _slots = [];
     private readonly Dictionary<(string Type, string Action), (long Events, long Failures)> _typesAndActions = [];
     private bool _aggregated;
+    private int _ipDays;
 
     /// <summary>The length of a slot in microseconds.</summary>
     public long SlotMicros => _slotMicros;
@@ -78,10 +79,32 @@ public sealed class EventCountsBuilder(int slotSeconds)
         }
     }
 
+    /// <summary>
+    /// Counts the range of a filter the counts by IP serve (<see cref="IpSlotCounts.Serve"/>): the closed days
+    /// <paramref name="days"/> (ascending, those the store can read) through <paramref name="readDays"/>, and the rest of the
+    /// range through <paramref name="scan"/>, one filter per stretch between them.
+    /// </summary>
+    public async Task CountByIpDaysAsync(EventFilter filter, IReadOnlyList<long> days, Func<IReadOnlyList<long>, Task> readDays, Func<EventFilter, Task> scan)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        ArgumentNullException.ThrowIfNull(readDays);
+        ArgumentNullException.ThrowIfNull(scan);
+        if (days.Count > 0)
+        {
+            await readDays(days);
+            _ipDays = days.Count;
+        }
+
+        foreach (var part in KeyDayCounts.Rest(filter, days))
+        {
+            await scan(part);
+        }
+    }
+
     public EventCounts Build(IReadOnlyList<KeyCount> actors, IReadOnlyList<KeyCount> ips) =>
         new(
             [.. _slots.OrderBy(s => s.Key).Select(s => new SlotCount(EventIndexKeys.FromMicros(s.Key), s.Value.Events, s.Value.Failures))],
             [.. _typesAndActions.Select(t => new TypeActionCount(t.Key.Type, t.Key.Action, t.Value.Events, t.Value.Failures))],
             actors,
-            ips) { Aggregated = _aggregated };
+            ips) { Aggregated = _aggregated, IpDays = _ipDays };
 }

@@ -42,6 +42,12 @@ public sealed record EventCounts(
     /// (<see cref="KeyDayCounts"/>) rather than scanned; the rest of the range is scanned.
     /// </summary>
     public int TopListDays { get; init; }
+
+    /// <summary>
+    /// How many closed UTC days of the range had their slots and their types and actions read from the store's counts by IP
+    /// (<see cref="IpSlotCounts"/>) rather than scanned, for a filter they serve; the rest of the range is scanned.
+    /// </summary>
+    public int IpDays { get; init; }
 }
 
 /// <summary>The events (and the failures among them) whose <c>occurred_at</c> is in the slot starting at <paramref name="Start"/>.</summary>

@@ -15,7 +15,8 @@ namespace Witness.Storage;
 /// events for it, so a late event dated in a filled day makes the day scanned until it is filled again.
 /// A retention purge and an erasure (which rewrites actors' emails and IPs in place without changing any
 /// count) forget the filled days they touch; tenant deletion removes them. The type is kept because every
-/// tab of the console filters by it; they answer only a filter whose terms test the type alone.
+/// tab of the console filters by it; they answer only a filter whose terms test the type alone. The counts by IP
+/// (<see cref="IpSlotCounts"/>) are filled, read and forgotten with them, by the same days.
 /// </summary>
 public static class KeyDayCounts
 {

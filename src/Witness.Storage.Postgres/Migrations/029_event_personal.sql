@@ -60,7 +60,7 @@ SELECT e.tenant_id, e.seq, e.received_at, e.occurred_at, e.event_id, e.type, e.a
 FROM events e
 LEFT JOIN event_personal p ON p.tenant_id = e.tenant_id AND p.seq = e.seq;
 
--- The free-text blocks holding events an erasure changed: rebuilt from the text as it is now by the server's loop (and
+-- The free-text blocks holding events an erasure changed (IStaleTextBlockStore): rebuilt from the text as it is now by the server's loop (and
 -- by `witness erase` when no server runs), a batch of blocks per transaction, instead of inside the erasure. Until then
 -- a stale block's trigrams still hold keys derived from erased values (never the values); searches stay exact, since
 -- every candidate is checked against the text itself.

@@ -54,6 +54,9 @@ public sealed class PersonalSplitTests
 
             Assert.Equal(s.Body, body);
             Assert.Equal(s.Record, record);
+            var again = PersonalSplit.Split(s.Body, s.Record, s.Leaf);
+            Assert.Equal(s.Split.Shape, again.Shape); // the seal's own writing, from before seq and received_at were spliced
+            Assert.Equal(s.Split.Values, again.Values);
             var shape = Encoding.UTF8.GetString(s.Split.Shape);
             Assert.DoesNotContain("lovelace", shape, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("example.com", shape, StringComparison.OrdinalIgnoreCase);

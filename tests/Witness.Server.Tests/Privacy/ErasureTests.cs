@@ -117,6 +117,51 @@ public sealed class ErasureTests
         Assert.True(filtered.Ok, filtered.Problem);
     }
 
+    [Fact]
+    public async Task Erasing_forgets_the_counts_by_IP_of_the_filled_days_so_the_SQLite_files_hold_no_byte_of_the_erased_IPs_key()
+    {
+        await using var server = await RunningServer.StartAsync(o => o.KeyDayFillInterval = TimeSpan.FromMilliseconds(100), sqliteOnly: true);
+        var tenant = Some.Tenant();
+        using var client = await server.ClientForAsync(tenant);
+        // Three days ago: a closed day, which the server's loop fills with its counts by IP (the IP's 16-byte key).
+        var day = DateTimeOffset.UtcNow.UtcDateTime.Date.AddDays(-3);
+        await Some.SendManyAsync(client, tenant, 6, i =>
+        {
+            var e = i % 2 == 0 ? SubjectEvent() : Some.Event();
+            e["occurred_at"] = day.AddHours(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            return e;
+        });
+        var key = Witness.Search.IpRange.Key(IPAddress.Parse(Ip));
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "witness.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM ip_slot_counts WHERE ip = $key";
+            command.Parameters.AddWithValue("$key", key);
+            long rows = 0;
+            for (var i = 0; i < 600 && rows == 0; i++)
+            {
+                rows = (long)(await command.ExecuteScalarAsync())!;
+                await Task.Delay(rows == 0 ? 100 : 0);
+            }
+
+            Assert.True(rows > 0, "the fill loop did not count the subject's IP");
+        }
+
+        var response = await client.PostAsync("/v1/subjects/erase", Some.Json(new JsonObject { ["email"] = Email }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // No count keeps the erased IP: its days were forgotten (and filled again from the erased events, which have none).
+        foreach (var file in Directory.GetFiles(server.DataDirectory, "witness.db*"))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            Assert.True(bytes.AsSpan().IndexOf(key) < 0, $"{Path.GetFileName(file)} still holds the erased IP's key");
+        }
+
+        var stats = await (await client.GetAsync($"/v1/events/stats?ip={Ip}&from={day:yyyy-MM-dd}T00:00:00Z&to={day.AddDays(1):yyyy-MM-dd}T00:00:00Z")).JsonAsync();
+        Assert.Equal(0, stats.GetProperty("events").GetInt64());
+    }
+
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]

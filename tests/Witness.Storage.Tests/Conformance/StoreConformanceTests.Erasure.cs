@@ -208,12 +208,12 @@ public abstract partial class StoreConformanceTests
 
         await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("zoe.quixby@example.com"), CancellationToken.None);
 
-        // Right after the erasure, before a store that rebuilds its blocks apart (IStaleTextBlocks) has done so, the search
+        // Right after the erasure, before a store that rebuilds its blocks apart (IStaleTextBlockStore) has done so, the search
         // finds nothing already: candidates are checked against the text itself. Then the stale blocks are rebuilt.
         Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
-        if (store is IStaleTextBlocks stale)
+        if (store is IStaleTextBlockStore stale)
         {
-            while (await stale.RebuildStaleTextBlocksAsync(2, CancellationToken.None) > 0)
+            while (await stale.RebuildStaleTextBlocksAsync(tenant, 2, CancellationToken.None) > 0)
             {
             }
         }

@@ -214,6 +214,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(0, await FilledDaysAsync(tenant));
         Assert.Equal(0, await SqlAsync(tenant, "SELECT count(*) FROM actor_day_counts WHERE tenant_id = {tenant}"));
         Assert.Equal(0, await SqlAsync(tenant, "SELECT count(*) FROM ip_day_counts WHERE tenant_id = {tenant}"));
+        Assert.Equal(0, await IpCountRowsAsync(tenant));
         var counts = await AssertTopListsEqualSearchAsync(store, tenant, filter, 100);
         Assert.Equal(1, counts.TopListDays);
         Assert.Equal(333 - RetentionBlocks.BlockSize, counts.Actors.Sum(a => a.Events));
@@ -228,18 +229,22 @@ public abstract partial class StoreConformanceTests
         var before = await AssertTopListsEqualSearchAsync(store, tenant, filter, 100);
         Assert.Contains(before.Actors, a => a.Value == "zoe@example.com");
         Assert.Equal(4, before.TopListDays);
+        Assert.True(await IpCountRowsAsync(tenant) > 0);
 
         var erased = await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("zoe@example.com"), CancellationToken.None);
 
         Assert.True(erased.Events > 0);
         Assert.Equal(0, await FilledDaysAsync(tenant));
         Assert.Equal(0, await SqlAsync(tenant, "SELECT count(*) FROM actor_day_counts WHERE tenant_id = {tenant}"));
+        // The counts by IP of every day are forgotten too: none keeps an erased IP (filled again below without it).
+        Assert.Equal(0, await IpCountRowsAsync(tenant));
         var after = await AssertTopListsEqualSearchAsync(store, tenant, filter, 100);
         Assert.DoesNotContain(after.Actors, a => a.Value == "zoe@example.com");
         Assert.Equal(4, after.TopListDays);
         // The erased events' IPs left the counts with them (the lists equal the search's, where they read [erased]).
         Assert.True(after.Ips.Sum(i => i.Events) < before.Ips.Sum(i => i.Events));
         Assert.Equal(0, await SqlAsync(tenant, "SELECT count(*) FROM actor_day_counts WHERE tenant_id = {tenant} AND actor = 'zoe@example.com'"));
+        Assert.Equal(4, await AssertIpCountsEqualSearchAsync(store, tenant, TopListsFilter("ip=203.0.113.0/24", "2025-03-29T00:00:00Z", "2025-04-02T00:00:00Z")));
     }
 
     [Fact]
@@ -254,7 +259,7 @@ public abstract partial class StoreConformanceTests
 
         await ((ITenantStore)store).DeleteTenantAsync(tenant, CancellationToken.None);
 
-        foreach (var table in new[] { "key_count_days", "actor_day_counts", "ip_day_counts" })
+        foreach (var table in new[] { "key_count_days", "actor_day_counts", "ip_day_counts", "ip_slot_counts", "ip_action_counts" })
         {
             Assert.Equal(0L, Convert.ToInt64(await ScalarAsync($"SELECT count(*) FROM {table} WHERE tenant_id NOT IN (SELECT id FROM tenants)"), CultureInfo.InvariantCulture));
         }

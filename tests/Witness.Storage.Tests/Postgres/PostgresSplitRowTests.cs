@@ -66,7 +66,7 @@ public sealed class PostgresSplitRowTests
         Assert.Empty((await store.SearchAsync(tenant, byEmail, 50, null, CancellationToken.None)).Events);
         Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("ip:198.51.100.77", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
         Assert.True(await database.ScalarAsync("SELECT count(*) FROM text_blocks_stale") is > 0L);
-        while (await ((IStaleTextBlocks)store).RebuildStaleTextBlocksAsync(1, CancellationToken.None) > 0)
+        while (await ((IStaleTextBlockStore)store).RebuildStaleTextBlocksAsync(tenant, 1, CancellationToken.None) > 0)
         {
         }
 

@@ -148,7 +148,12 @@ public sealed class PostgresStoreTests
         await using var fill = new NpgsqlConnection(database.ConnectionString);
         await fill.OpenAsync();
         await using var tx = await fill.BeginTransactionAsync();
-        foreach (var sql in new[] { "SELECT pg_advisory_xact_lock_shared(23024, $1::integer)", "INSERT INTO key_count_days (tenant_id, day, events) VALUES ($1, 20240, 1)" })
+        foreach (var sql in new[]
+        {
+            "SELECT pg_advisory_xact_lock_shared(23024, $1::integer)", "INSERT INTO key_count_days (tenant_id, day, events) VALUES ($1, 20240, 1)",
+            "INSERT INTO ip_slot_counts (tenant_id, day, bits, ip, slot, type, events, failures) VALUES ($1, 20240, 128, '\\x00000000000000000000ffffcb007107', 1943040, 'activity', 1, 0)",
+            "INSERT INTO ip_action_counts (tenant_id, day, bits, ip, type, action, events, failures) VALUES ($1, 20240, 128, '\\x00000000000000000000ffffcb007107', 'activity', 'inbox.update', 1, 0)",
+        })
         {
             await using var command = new NpgsqlCommand(sql, fill, tx);
             command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
@@ -176,6 +181,7 @@ public sealed class PostgresStoreTests
         Assert.Null(await database.ScalarAsync("SELECT to_regclass('events_2029_03')::text"));
         // The fill's counts for the dropped month's day are gone with it, so the day is filled again from what is left.
         Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM key_count_days"));
+        Assert.Equal(0L, await database.ScalarAsync("SELECT (SELECT count(*) FROM ip_slot_counts) + (SELECT count(*) FROM ip_action_counts)"));
     }
 
     [Fact]
