@@ -70,7 +70,7 @@ CREATE TABLE text_blocks_stale (
     PRIMARY KEY (tenant_id, block_id)
 );
 
--- 027's function, and the split rows of the month's events deleted beside their event_ids rows.
+-- 028's function (027's with the counts by IP), and the split rows of the month's events deleted beside their event_ids rows.
 CREATE OR REPLACE FUNCTION witness_drop_event_partitions(ending_before timestamptz) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET TimeZone = 'UTC' AS $$
 DECLARE
@@ -98,7 +98,7 @@ BEGIN
                 || 'FROM %I GROUP BY 1, 2, 3, 4, 5, 6) d '
                 || 'WHERE c.tenant_id = d.tenant_id AND c.slot = d.slot AND c.type = d.type AND c.action = d.action AND c.outcome = d.outcome AND c.category = d.category',
                 '', month.name);
-            FOREACH kept IN ARRAY ARRAY['key_count_days', 'actor_day_counts', 'ip_day_counts'] LOOP
+            FOREACH kept IN ARRAY ARRAY['key_count_days', 'actor_day_counts', 'ip_day_counts', 'ip_slot_counts', 'ip_action_counts'] LOOP
                 EXECUTE format(
                     'DELETE FROM %I k USING (SELECT DISTINCT tenant_id, floor(extract(epoch FROM occurred_at) / 86400)::bigint AS day FROM %I) d '
                     || 'WHERE k.tenant_id = d.tenant_id AND k.day = d.day',
