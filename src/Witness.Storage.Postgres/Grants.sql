@@ -24,6 +24,13 @@ BEGIN
         -- What retention kept of purged events, for verification and proofs; alert and webhook state.
         GRANT SELECT ON retention_state, purged_leaf_blocks TO witness_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rules, alert_seen, alert_cursors, webhooks, webhook_deliveries TO witness_app;
+        -- Split rows (029): a new event's personal values, appended with it; an erasure rewrites or deletes them, never the
+        -- events row. Reads go through events_joined; the blocks an erasure changed wait in text_blocks_stale for their rebuild.
+        GRANT SELECT, INSERT, DELETE ON event_personal TO witness_app;
+        GRANT UPDATE (email, ip, text, record) ON event_personal TO witness_app;
+        GRANT SELECT ON events_joined TO witness_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON text_blocks_stale TO witness_app;
+        GRANT SELECT ON split_rows_from TO witness_app;
         GRANT EXECUTE ON FUNCTION witness_create_event_partitions(date) TO witness_app;
         -- Free-text blocks are written with their events; the backlog of events stored before them shrinks as they are indexed.
         GRANT SELECT, INSERT ON text_blocks TO witness_app;
@@ -46,6 +53,9 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'witness_retention') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO witness_retention', current_schema());
         GRANT SELECT, DELETE ON events, event_ids, event_targets TO witness_retention;
+        -- A purge removes the split rows (029) of its events and forgets their stale blocks.
+        GRANT SELECT, DELETE ON event_personal, text_blocks_stale TO witness_retention;
+        GRANT SELECT ON events_joined TO witness_retention;
         GRANT SELECT ON tenants, tenant_settings TO witness_retention;
         GRANT EXECUTE ON FUNCTION witness_drop_event_partitions(timestamptz) TO witness_retention;
         GRANT EXECUTE ON FUNCTION witness_drop_empty_event_partitions(timestamptz) TO witness_retention;

@@ -29,6 +29,9 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
     private readonly Dictionary<long, LogHead> _heads = [];
     private readonly List<(long TenantId, Witness.Search.TextBlock Block)> _textBlocks = [];
 
+    // The side rows of the accepted split events (migration 029), copied into event_personal at commit.
+    private readonly List<(long TenantId, LogEntry Entry, SplitEvent Split)> _personal = [];
+
     private readonly List<string> _requestLocked = [];
     private readonly List<(long TenantId, string Id)> _requestKnown = [];
 
@@ -164,12 +167,12 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         await EndEventCopyAsync(ct);
         await using var command = new NpgsqlCommand(
             """
-            SELECT i.tenant_id, i.event_id, i.seq, i.content_digest, e.body, e.hash
+            SELECT i.tenant_id, i.event_id, i.seq, i.content_digest, e.body, e.hash, e.personal, e.personal_values
             FROM unnest($1::bigint[], $2::text[]) AS k(tenant_id, event_id)
             CROSS JOIN LATERAL (
                 SELECT * FROM event_ids x WHERE x.tenant_id = k.tenant_id AND x.event_id = k.event_id LIMIT 1
             ) i
-            JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
+            JOIN events_joined e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
             """, _connection, _tx);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantIds.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
@@ -177,7 +180,8 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         while (await reader.ReadAsync(ct))
         {
             var key = (reader.GetInt64(0), reader.GetString(1));
-            _known[key] = new ExistingEvent(reader.GetInt64(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5));
+            var stored = PostgresSplitRows.Event(reader.GetInt64(2), reader, 4);
+            _known[key] = new ExistingEvent(stored.Seq, reader.GetFieldValue<byte[]>(3), stored.Body, stored.Hash);
             _requestKnown.Add(key);
         }
     }
@@ -197,16 +201,20 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         await EnsureSavepointAsync(ct);
         await using var command = new NpgsqlCommand(
             """
-            SELECT i.seq, i.content_digest, e.body, e.hash FROM event_ids i
-            JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
+            SELECT i.seq, i.content_digest, e.body, e.hash, e.personal, e.personal_values FROM event_ids i
+            JOIN events_joined e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
             WHERE i.tenant_id = $1 AND i.event_id = $2
             """, _connection, _tx);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? new ExistingEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3))
-            : null;
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var stored = PostgresSplitRows.Event(reader.GetInt64(0), reader, 2);
+        return new ExistingEvent(stored.Seq, reader.GetFieldValue<byte[]>(1), stored.Body, stored.Hash);
     }
 
     public ValueTask InsertAsync(LogHead head, LogEntry entry, CancellationToken ct)
@@ -265,7 +273,13 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         for (; _copied < _events.Count; _copied++)
         {
             var (tenantId, entry) = _events[_copied];
-            await WriteEventRowAsync(_eventCopy, tenantId, entry, ct);
+            var split = PostgresSplitRows.Split(entry);
+            if (split is not null)
+            {
+                _personal.Add((tenantId, entry, split.Event));
+            }
+
+            await WriteEventRowAsync(_eventCopy, tenantId, entry, split, ct);
         }
     }
 
@@ -327,6 +341,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         {
             await CopyEventIdsAsync(ct);
             await CopyTargetsAsync(ct);
+            await CopyPersonalAsync(ct);
             await PostgresEventCounts.WriteAsync(_connection, _tx, _events, ct);
         }
 
@@ -375,7 +390,11 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         }
     }
 
-    private static async Task WriteEventRowAsync(NpgsqlBinaryImporter writer, long tenantId, LogEntry entry, CancellationToken ct)
+    /// <summary>
+    /// Writes an events row: a split event (<paramref name="split"/>) as its leaf, shape and public text, with no email
+    /// or IP (they are in its event_personal row); any other as its body, record and index keys.
+    /// </summary>
+    private static async Task WriteEventRowAsync(NpgsqlBinaryImporter writer, long tenantId, LogEntry entry, SplitRow? split, CancellationToken ct)
     {
         var k = entry.Keys;
         await writer.StartRowAsync(ct);
@@ -389,8 +408,8 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         await WriteNullableAsync(writer, k.Category, ct);
         await writer.WriteAsync(k.Outcome, NpgsqlDbType.Text, ct);
         await WriteNullableAsync(writer, k.ActorId, ct);
-        await WriteNullableAsync(writer, k.ActorEmail, ct);
-        if (k.Ip is null)
+        await WriteNullableAsync(writer, split is null ? k.ActorEmail : null, ct);
+        if (k.Ip is null || split is not null)
         {
             await writer.WriteNullAsync(ct);
         }
@@ -399,17 +418,67 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
             await writer.WriteAsync(k.Ip, NpgsqlDbType.Bytea, ct);
         }
 
-        await writer.WriteAsync(k.SearchText, NpgsqlDbType.Text, ct);
+        await writer.WriteAsync(split?.Event.PublicText ?? k.SearchText, NpgsqlDbType.Text, ct);
         await writer.WriteAsync(entry.Hash, NpgsqlDbType.Bytea, ct);
-        await writer.WriteAsync(entry.Body, NpgsqlDbType.Bytea, ct);
-        if (entry.Personal is null)
+        if (split is not null)
         {
-            await writer.WriteNullAsync(ct);
+            // The leaf: the body with each personal value replaced by its commitment, and the shape that says where.
+            await writer.WriteAsync(split.Leaf, NpgsqlDbType.Bytea, ct);
+            await writer.WriteAsync(split.Event.Shape, NpgsqlDbType.Bytea, ct);
         }
         else
         {
-            await writer.WriteAsync(entry.Personal, NpgsqlDbType.Bytea, ct);
+            await writer.WriteAsync(entry.Body, NpgsqlDbType.Bytea, ct);
+            if (entry.Personal is null)
+            {
+                await writer.WriteNullAsync(ct);
+            }
+            else
+            {
+                await writer.WriteAsync(entry.Personal, NpgsqlDbType.Bytea, ct);
+            }
         }
+    }
+
+    /// <summary>The side rows of the group's split events (<c>event_personal</c>, migration 029): their values, email, IP and personal text.</summary>
+    private async Task CopyPersonalAsync(CancellationToken ct)
+    {
+        if (!_personal.Any(p => p.Split.Values is not null))
+        {
+            return;
+        }
+
+        await using var writer = await _connection.BeginBinaryImportAsync(
+            "COPY event_personal (tenant_id, seq, received_at, occurred_at, actor_id, email, ip, text, record, marked) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var (tenantId, entry, split) in _personal)
+        {
+            if (split.Values is null)
+            {
+                continue;
+            }
+
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(tenantId, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(entry.Seq, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(PostgresTime.FromMicros(entry.Keys.ReceivedAtMicros), NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(PostgresTime.FromMicros(entry.Keys.OccurredAtMicros), NpgsqlDbType.TimestampTz, ct);
+            await WriteNullableAsync(writer, entry.Keys.ActorId, ct);
+            await WriteNullableAsync(writer, split.ActorEmail, ct);
+            if (split.Ip is null)
+            {
+                await writer.WriteNullAsync(ct);
+            }
+            else
+            {
+                await writer.WriteAsync(split.Ip, NpgsqlDbType.Bytea, ct);
+            }
+
+            await writer.WriteAsync(split.PersonalText, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(split.Values, NpgsqlDbType.Bytea, ct);
+            await writer.WriteAsync((split.Shape[0] & PersonalValues.Marked) != 0, NpgsqlDbType.Boolean, ct);
+        }
+
+        await writer.CompleteAsync(ct);
     }
 
     private async Task CopyEventIdsAsync(CancellationToken ct)

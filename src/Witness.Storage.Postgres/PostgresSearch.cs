@@ -18,14 +18,15 @@ internal static class PostgresSearch
     {
         var (from, alias, where) = Where(command, tenantId, filter, after);
         command.CommandText =
-            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM {from} WHERE {where} " +
+            $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, e.personal_values FROM {from} WHERE {where} " +
             $"ORDER BY {alias}.occurred_at DESC, {alias}.seq DESC LIMIT {limit}";
     }
 
     /// <summary>
     /// The FROM and WHERE of a search, its parameters added to <paramref name="command"/> by position (<c>$1</c> is the tenant):
     /// the one mapping of a filter to SQL, which the list (<see cref="Build"/>) and the counts
-    /// (<see cref="PostgresStore.CountAsync"/>) share. <c>e</c> is the events row; <c>Alias</c> is the table whose index drives the scan.
+    /// (<see cref="PostgresStore.CountAsync"/>) share. <c>e</c> is the events row with its personal values filled back in
+    /// (<c>events_joined</c>, migration 029); <c>Alias</c> is the table whose index drives the scan.
     /// </summary>
     public static (string From, string Alias, string Where) Where(NpgsqlCommand command, long tenantId, EventFilter filter, EventCursor? after)
     {
@@ -40,12 +41,26 @@ internal static class PostgresSearch
         }
 
         var driver = filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Target);
+        var email = driver is null ? filter.Terms.FirstOrDefault(t => !t.Negated && t.Field == FilterField.Actor && EventFilterSql.IsEmail(t.Value)) : null;
         string from;
         string alias;
-        if (driver is not null)
+        if (email is not null)
+        {
+            // An actor's email drives from the email indexes in search order: split rows' (event_personal, 029) and those of
+            // rows stored before (ix_events_email), merged; a row is in one of them only. events_joined's coalesced email
+            // has no index, and a search for an email no event has would read the whole tenant.
+            alias = "m";
+            var value = Param(email.Value.ToLowerInvariant());
+            from = "(SELECT tenant_id, seq, received_at, occurred_at FROM event_personal WHERE tenant_id = $1 AND email = " + value +
+                   " UNION ALL SELECT tenant_id, seq, received_at, occurred_at FROM events WHERE tenant_id = $1 AND actor_email = " + value + ") m " +
+                   "JOIN events_joined e ON e.tenant_id = m.tenant_id AND e.seq = m.seq AND e.received_at = m.received_at";
+            where.Append("e.tenant_id = $1");
+            driver = email;
+        }
+        else if (driver is not null)
         {
             alias = "x";
-            from = "event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.received_at = x.received_at AND e.seq = x.seq";
+            from = "event_targets x JOIN events_joined e ON e.tenant_id = x.tenant_id AND e.received_at = x.received_at AND e.seq = x.seq";
             where.Append(CultureInfo.InvariantCulture, $"x.tenant_id = $1 AND x.target_id = {Param(driver.Value)}");
             if (driver.TargetType is not null)
             {
@@ -55,7 +70,7 @@ internal static class PostgresSearch
         else
         {
             alias = "e";
-            from = "events e";
+            from = "events_joined e";
             where.Append("e.tenant_id = $1");
         }
 

@@ -15,7 +15,9 @@ public sealed partial class PostgresStore : IFacetStore
         }
 
         var actions = await ListValuesAsync(connection, SkipScan("action", ""), tenantId.Value, null, ct);
-        var emails = await ListValuesAsync(connection, SkipScan("actor_email", "AND actor_email IS NOT NULL"), tenantId.Value, null, ct);
+        // The emails of rows stored before split rows are in the events row, those of split rows (029) in event_personal.
+        var emails = new SortedSet<string>(await ListValuesAsync(connection, SkipScan("actor_email", "AND actor_email IS NOT NULL"), tenantId.Value, null, ct), StringComparer.Ordinal);
+        emails.UnionWith(await ListValuesAsync(connection, SkipScan("email", "AND email IS NOT NULL", "event_personal"), tenantId.Value, null, ct));
 
         // Each action's newest and oldest event: two seeks of ix_events_action per action.
         var categories = new SortedSet<string>(StringComparer.Ordinal);
@@ -50,7 +52,7 @@ public sealed partial class PostgresStore : IFacetStore
                 SELECT category FROM events WHERE tenant_id = $1 ORDER BY occurred_at DESC, seq DESC LIMIT $2) AS recent
             WHERE category IS NOT NULL
             """, tenantId.Value, EventFacets.RecentEventsForCategories, ct));
-        return new EventFacets(actions, [.. categories.Take(EventFacets.MaxValues)], [.. types], emails);
+        return new EventFacets(actions, [.. categories.Take(EventFacets.MaxValues)], [.. types], [.. emails.Take(EventFacets.MaxValues)]);
     }
 
     /// <summary>
@@ -58,12 +60,12 @@ public sealed partial class PostgresStore : IFacetStore
     /// the next larger value in the column's index, so listing the distinct values costs one seek per
     /// value and month instead of reading every event.
     /// </summary>
-    private static string SkipScan(string column, string condition) =>
+    private static string SkipScan(string column, string condition, string table = "events") =>
         $"""
         WITH RECURSIVE v(value) AS (
-            (SELECT {column} FROM events WHERE tenant_id = $1 {condition} ORDER BY {column} LIMIT 1)
+            (SELECT {column} FROM {table} WHERE tenant_id = $1 {condition} ORDER BY {column} LIMIT 1)
             UNION ALL
-            SELECT (SELECT {column} FROM events WHERE tenant_id = $1 {condition} AND {column} > v.value ORDER BY {column} LIMIT 1)
+            SELECT (SELECT {column} FROM {table} WHERE tenant_id = $1 {condition} AND {column} > v.value ORDER BY {column} LIMIT 1)
             FROM v WHERE v.value IS NOT NULL)
         SELECT value FROM v WHERE value IS NOT NULL LIMIT {EventFacets.MaxValues}
         """;

@@ -69,7 +69,7 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
             await ExecuteAsync(
                 $"""
                 WITH scan AS (
-                    SELECT e.type, {ActorKeySql} AS actor, e.ip, e.outcome FROM events e
+                    SELECT e.type, {ActorKeySql} AS actor, e.ip, e.outcome FROM events_joined e
                     WHERE e.tenant_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4),
                 actors AS (
                     INSERT INTO actor_day_counts (tenant_id, day, type, actor, events, failures)
@@ -106,7 +106,7 @@ public sealed partial class PostgresStore : IKeyDayCountsStore
     /// <c>[$3, $4)</c> the day): per event with an IP, its key, quarter-hour slot, type, action and outcome.
     /// </summary>
     private const string IpSlotRowsSql =
-        $"SELECT e.ip, {PostgresEventCounts.OccurredSlotSql} AS slot, e.type, e.action, e.outcome FROM events e " +
+        $"SELECT e.ip, {PostgresEventCounts.OccurredSlotSql} AS slot, e.type, e.action, e.outcome FROM events_joined e " +
         "WHERE e.tenant_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4 AND e.ip IS NOT NULL";
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed partial class PostgresStore
                     return new EventPage(events, new EventCursor(lastOccurred, events[^1].Seq));
                 }
 
-                events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) });
+                events.Add(PostgresSplitRows.Event(reader.GetInt64(0), reader, 2));
                 lastOccurred = PostgresTime.ToMicros(reader.GetDateTime(1));
             }
         }
@@ -95,8 +95,8 @@ public sealed partial class PostgresStore
         // Through event_ids: one probe of its key gives the partition, instead of one probe per month.
         await using var command = new NpgsqlCommand(
             """
-            SELECT e.seq, e.body, e.hash, e.personal FROM event_ids i
-            JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
+            SELECT e.seq, e.body, e.hash, e.personal, e.personal_values FROM event_ids i
+            JOIN events_joined e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
             WHERE i.tenant_id = $1 AND i.event_id = $2
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
@@ -115,8 +115,8 @@ public sealed partial class PostgresStore
 
         await using var command = new NpgsqlCommand(
             """
-            SELECT e.seq, e.body, e.hash, e.personal FROM event_ids i
-            JOIN events e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
+            SELECT e.seq, e.body, e.hash, e.personal, e.personal_values FROM event_ids i
+            JOIN events_joined e ON e.tenant_id = i.tenant_id AND e.seq = i.seq AND e.received_at = i.received_at
             WHERE i.tenant_id = $1 AND i.seq = $2
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId.Value });
@@ -128,7 +128,7 @@ public sealed partial class PostgresStore
     {
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
-            ? new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2)) { Personal = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3) }
+            ? PostgresSplitRows.Event(reader.GetInt64(0), reader, 1)
             : null;
     }
 
@@ -153,8 +153,8 @@ public sealed partial class PostgresStore
         await using var command = new NpgsqlCommand(
             """
             SELECT seq, event_id, body, hash, occurred_at, received_at, type, action, category, outcome,
-                   actor_id, actor_email, ip, search_text, personal
-            FROM events
+                   actor_id, actor_email, ip, search_text, personal, personal_values, public_text, personal_text
+            FROM events_joined
             WHERE tenant_id = $1 AND seq >= $2
             ORDER BY seq
             """, connection);
@@ -163,15 +163,7 @@ public sealed partial class PostgresStore
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var keys = new EventIndexKeys(
-                PostgresTime.ToMicros(reader.GetDateTime(4)), PostgresTime.ToMicros(reader.GetDateTime(5)), reader.GetString(6), reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
-                reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), reader.GetString(13), []);
-            yield return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), keys)
-            {
-                Personal = reader.IsDBNull(14) ? null : reader.GetFieldValue<byte[]>(14),
-            };
+            yield return PostgresSplitRows.Row(reader);
         }
     }
 

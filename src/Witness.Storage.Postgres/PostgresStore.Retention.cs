@@ -127,7 +127,7 @@ public sealed partial class PostgresStore : IRetentionStore
     private static async Task<List<PurgeCandidate>> ReadPurgeCandidatesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long tenantId, long purged, int count, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT seq, received_at, occurred_at, hash, body FROM events WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq", connection, tx);
+            "SELECT seq, received_at, occurred_at, hash, body, personal, personal_values FROM events_joined WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq", connection, tx);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = purged });
         command.Parameters.Add(new NpgsqlParameter { Value = purged + count });
@@ -135,7 +135,9 @@ public sealed partial class PostgresStore : IRetentionStore
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(new PurgeCandidate(reader.GetInt64(0), reader.GetDateTime(1), reader.GetDateTime(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4)));
+            // A split row's body is its leaf (commitments where its values were): read back with them, as the targets are read from it.
+            var (body, _) = PostgresSplitRows.Joined(reader.GetFieldValue<byte[]>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6));
+            rows.Add(new PurgeCandidate(reader.GetInt64(0), reader.GetDateTime(1), reader.GetDateTime(2), reader.GetFieldValue<byte[]>(3), body));
         }
 
         return rows;
@@ -220,6 +222,7 @@ public sealed partial class PostgresStore : IRetentionStore
         {
             "DELETE FROM events WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 AND received_at BETWEEN $4 AND $5",
             "DELETE FROM event_ids WHERE tenant_id = $1 AND seq > $2 AND seq <= $3",
+            "DELETE FROM event_personal WHERE tenant_id = $1 AND seq > $2 AND seq <= $3",
         })
         {
             await using var delete = new NpgsqlCommand(sql, connection, tx);

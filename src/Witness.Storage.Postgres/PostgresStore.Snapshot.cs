@@ -138,8 +138,9 @@ public sealed partial class PostgresStore
             await using var command = new NpgsqlCommand(
                 """
                 SELECT e.seq, e.event_id, e.body, e.hash, e.occurred_at, e.received_at, e.type, e.action, e.category, e.outcome,
-                       e.actor_id, e.actor_email, e.ip, e.search_text, i.event_id = e.event_id, i.content_digest, i.client_omitted, e.personal
-                FROM events e
+                       e.actor_id, e.actor_email, e.ip, e.search_text, e.personal, e.personal_values, e.public_text, e.personal_text,
+                       i.event_id = e.event_id, i.content_digest, i.client_omitted
+                FROM events_joined e
                 LEFT JOIN event_ids i ON i.tenant_id = e.tenant_id AND i.seq = e.seq
                 WHERE e.tenant_id = $1 AND e.seq >= $2
                 ORDER BY e.seq
@@ -149,17 +150,14 @@ public sealed partial class PostgresStore
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var keys = new EventIndexKeys(
-                    PostgresTime.ToMicros(reader.GetDateTime(4)), PostgresTime.ToMicros(reader.GetDateTime(5)), reader.GetString(6), reader.GetString(7),
-                    reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
-                    reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
-                    reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), reader.GetString(13), []);
-                yield return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3), keys)
+                var row = PostgresSplitRows.Row(reader);
+                yield return row with
                 {
-                    IdIndexed = !reader.IsDBNull(14) && reader.GetBoolean(14),
-                    ContentDigest = reader.IsDBNull(15) ? null : reader.GetFieldValue<byte[]>(15),
-                    ClientOmitted = reader.IsDBNull(16) ? null : (Events.ClientOmitted)reader.GetInt16(16),
-                    Personal = reader.IsDBNull(17) ? null : reader.GetFieldValue<byte[]>(17),
+                    IdIndexed = !reader.IsDBNull(18) && reader.GetBoolean(18),
+                    ContentDigest = reader.IsDBNull(19) ? null : reader.GetFieldValue<byte[]>(19),
+                    // The digest of what the client sent is not checked for a split row whose values were erased: an erasure
+                    // leaves it (a retry of the same event stays that event) and the row no longer holds what it was taken of.
+                    ClientOmitted = reader.IsDBNull(20) || PostgresSplitRows.ErasedSplit(reader, row) ? null : (Events.ClientOmitted)reader.GetInt16(20),
                 };
             }
         }

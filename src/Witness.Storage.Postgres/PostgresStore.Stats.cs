@@ -99,7 +99,7 @@ public sealed partial class PostgresStore : IEventStatsStore
                 command.Parameters.Add(new NpgsqlParameter { Value = textRuns[1] });
                 var n = command.Parameters.Count;
                 source = $"unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) CROSS JOIN LATERAL " +
-                         $"(SELECT {TextRowColumns} FROM events e WHERE e.tenant_id = $1 AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) e";
+                         $"(SELECT {TextRowColumns} FROM events_joined e WHERE e.tenant_id = $1 AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) e";
             }
 
             var slotParameter = "";
@@ -169,7 +169,7 @@ public sealed partial class PostgresStore : IEventStatsStore
     {
         var (from, alias, where) = PostgresSearch.Where(command, tenantId, filter, null);
         return alias == "x"
-            ? ("event_targets x JOIN events e ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq AND e.received_at = x.received_at", alias, where)
+            ? ("event_targets x JOIN events_joined e ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq AND e.received_at = x.received_at", alias, where)
             : (from, alias, where);
     }
 

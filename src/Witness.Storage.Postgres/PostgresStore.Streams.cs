@@ -65,12 +65,12 @@ public sealed partial class PostgresStore : IStreamStore
             return [];
         }
 
-        await using var command = Command(connection, "SELECT seq, body, hash FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3", [tenantId, afterSeq, max]);
+        await using var command = Command(connection, "SELECT seq, body, hash, personal, personal_values FROM events_joined WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3", [tenantId, afterSeq, max]);
         var events = new List<StoredEvent>(Math.Min(max, 10_000));
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<byte[]>(2)));
+            events.Add(PostgresSplitRows.Event(reader.GetInt64(0), reader, 1));
         }
 
         return events;

@@ -42,7 +42,7 @@ public sealed partial class PostgresStore : ITenantStore
 
         if (id is { } tenantId)
         {
-            foreach (var table in (string[])["events", "event_ids", "event_targets", "merkle_nodes", "checkpoints", "retention_state", "purged_leaf_blocks", "event_counts", "key_count_days", "actor_day_counts", "ip_day_counts", "ip_slot_counts", "ip_action_counts", "text_blocks", "text_backlog"])
+            foreach (var table in (string[])["events", "event_ids", "event_targets", "merkle_nodes", "checkpoints", "retention_state", "purged_leaf_blocks", "event_counts", "key_count_days", "actor_day_counts", "ip_day_counts", "ip_slot_counts", "ip_action_counts", "text_blocks", "text_backlog", "event_personal", "text_blocks_stale", "split_rows_from"])
             {
                 await using var delete = new NpgsqlCommand($"DELETE FROM {table} WHERE tenant_id = $1", connection, tx);
                 delete.Parameters.Add(new NpgsqlParameter { Value = tenantId });

@@ -134,14 +134,14 @@ public sealed partial class PostgresStore
             // Each range is read on its own through the seq key (LATERAL, OFFSET 0 keeps it from being flattened): joined
             // plainly, the planner walks the whole time index in page order and tests each row against the ranges.
             command.CommandText =
-                $"SELECT x.seq, x.occurred_at, x.body, x.hash, x.personal FROM unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) " +
-                $"CROSS JOIN LATERAL (SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal FROM events e WHERE {where} AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) x " +
+                $"SELECT x.seq, x.occurred_at, x.body, x.hash, x.personal, x.personal_values FROM unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) " +
+                $"CROSS JOIN LATERAL (SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, e.personal_values FROM events_joined e WHERE {where} AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) x " +
                 $"ORDER BY x.occurred_at DESC, x.seq DESC LIMIT {count}";
             var rows = new List<(long, StoredEvent)>();
             await using var reader = await command.ExecuteReaderAsync(token);
             while (await reader.ReadAsync(token))
             {
-                rows.Add((PostgresTime.ToMicros(reader.GetDateTime(1)), new StoredEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)) { Personal = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4) }));
+                rows.Add((PostgresTime.ToMicros(reader.GetDateTime(1)), PostgresSplitRows.Event(reader.GetInt64(0), reader, 2)));
             }
 
             return rows;
@@ -277,7 +277,7 @@ public sealed partial class PostgresStore
             var stop = Math.Min(end, next + BacklogChunk);
             var builder = new TextBlockBuilder(_options.TextBlockEvents);
             var rows = 0;
-            await using (var select = new NpgsqlCommand("SELECT seq, occurred_at, search_text FROM events WHERE tenant_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq", connection, tx))
+            await using (var select = new NpgsqlCommand("SELECT seq, occurred_at, search_text FROM events_joined WHERE tenant_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq", connection, tx))
             {
                 select.Parameters.Add(new NpgsqlParameter { Value = tenantId });
                 select.Parameters.Add(new NpgsqlParameter { Value = next });

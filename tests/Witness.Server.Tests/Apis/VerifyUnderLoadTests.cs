@@ -35,7 +35,10 @@ public sealed class VerifyUnderLoadTests
         {
             if (Database is { } database)
             {
-                await database.ScalarAsync($"UPDATE events SET body = convert_to(replace(convert_from(body, 'UTF8'), 'Ada Admin', 'Eve Admin'), 'UTF8') WHERE seq = {seq}");
+                // The event's values are in its event_personal row (split rows, migration 029): the name is changed there.
+                await database.ScalarAsync(
+                    "UPDATE event_personal SET record = decode(replace(encode(record, 'hex'), encode('Ada Admin'::bytea, 'hex'), encode('Eve Admin'::bytea, 'hex')), 'hex') " +
+                    $"WHERE seq = {seq}");
                 return;
             }
 

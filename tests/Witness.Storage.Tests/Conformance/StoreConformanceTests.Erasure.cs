@@ -208,11 +208,14 @@ public abstract partial class StoreConformanceTests
 
         await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail("zoe.quixby@example.com"), CancellationToken.None);
 
-        // A store that leaves the blocks stale finds nothing before it writes them again, then writes them again.
+        // Right after the erasure, before a store that rebuilds its blocks apart (IStaleTextBlockStore) has done so, the search
+        // finds nothing already: candidates are checked against the text itself. Then the stale blocks are rebuilt.
         Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
         if (store is IStaleTextBlockStore stale)
         {
-            Assert.True(await stale.RebuildStaleTextBlocksAsync(tenant, 256, CancellationToken.None) > 0);
+            while (await stale.RebuildStaleTextBlocksAsync(tenant, 2, CancellationToken.None) > 0)
+            {
+            }
         }
 
         // Afterwards no block holds one that no event's search text (the erased ones' included) still holds.
@@ -226,7 +229,8 @@ public abstract partial class StoreConformanceTests
         Assert.Empty((await store.SearchAsync(tenant, search, 50, null, CancellationToken.None)).Events);
         Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("\"oe.quix\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
         // The blocks still find what the events now say, and what the other events said.
-        Assert.Equal(12, (await store.SearchAsync(tenant, SearchQueryParser.Parse("u_erin", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
+        // An erased value is left out of the free text of an event whose values are kept beside its row (PersonalSplit's public text).
+        Assert.Empty((await store.SearchAsync(tenant, SearchQueryParser.Parse("erased", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events);
         Assert.Equal(48, (await store.SearchAsync(tenant, SearchQueryParser.Parse("\"Ada Admin\"", TimeZoneInfo.Utc), 50, null, CancellationToken.None)).Events.Count);
     }
 
