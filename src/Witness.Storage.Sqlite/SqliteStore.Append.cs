@@ -112,9 +112,11 @@ public sealed partial class SqliteStore
                 if (split.Values is { } values)
                 {
                     _insertPersonal ??= new SqliteInsertStatement(connection,
-                        "INSERT INTO event_personal (tenant_id, subject, rid, marked, email, ip, text, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                        "INSERT INTO event_personal (tenant_id, subject, rid, marked, email, ip, text, record, bucket) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                    var subject = Subject(k.ActorId, split.ActorEmail);
                     _insertPersonal.Bind(1, head.TenantId);
-                    _insertPersonal.Bind(2, Subject(k.ActorId, split.ActorEmail));
+                    _insertPersonal.Bind(2, subject);
+                    _insertPersonal.Bind(9, Bucket(subject));
                     _insertPersonal.Bind(3, rid);
                     _insertPersonal.Bind(4, (split.Shape[0] & PersonalValues.Marked) != 0 ? 1L : 0L);
                     _insertPersonal.Bind(5, split.ActorEmail);

@@ -53,7 +53,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
             }
 
             var split = await EraseSplitAsync(connection, tx, tenantId,
-                "event_personal p WHERE p.tenant_id = $t AND p.subject IN (SELECT value FROM json_each($subjects))",
+                "event_personal p WHERE p.tenant_id = $t AND p.bucket IN (SELECT witness_subject_bucket(value) FROM json_each($subjects)) AND p.subject IN (SELECT value FROM json_each($subjects))",
                 null, emails, erased, ct, ("$subjects", System.Text.Json.JsonSerializer.Serialize(subjects)));
 
             // Other actors' events whose marked values hold one of the subject's emails (the one it was named by, and those
@@ -161,6 +161,7 @@ public sealed partial class SqliteStore : IPersonalDataStore
         NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = actor_emails.tenant_id AND e.actor_id = actor_emails.actor_id AND e.rid <= $old AND e.actor_email = actor_emails.email)
         AND NOT (actor_emails.actor_id = '' AND EXISTS (SELECT 1 FROM events e WHERE e.rid >= $lo AND e.rid <= $old AND e.actor_id IS NULL AND e.actor_email = actor_emails.email))
         AND NOT EXISTS (SELECT 1 FROM event_personal p WHERE p.tenant_id = actor_emails.tenant_id AND p.email = actor_emails.email
+                        AND p.bucket = witness_subject_bucket(CASE actor_emails.actor_id WHEN '' THEN 'e:' || actor_emails.email ELSE 'i:' || actor_emails.actor_id END)
                         AND p.subject = CASE actor_emails.actor_id WHEN '' THEN 'e:' || actor_emails.email ELSE 'i:' || actor_emails.actor_id END)
         """;
 

@@ -20,6 +20,25 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
     internal static string Subject(string? actorId, string? email) =>
         actorId is not null ? "i:" + actorId : email is not null ? "e:" + email : "";
 
+    /// <summary>How many parts <c>event_personal</c> is kept in, by subject (migration 029).</summary>
+    internal const int SubjectBuckets = 8;
+
+    /// <summary>
+    /// The part of <c>event_personal</c> a subject's rows are kept in: FNV-1a of the subject's UTF-16 code units, modulo
+    /// <see cref="SubjectBuckets"/> (the same in every process, unlike <see cref="string.GetHashCode()"/>). SQL reads it
+    /// as <c>witness_subject_bucket(subject)</c>, a function every connection of the store registers.
+    /// </summary>
+    internal static long Bucket(string subject)
+    {
+        var hash = 2166136261u;
+        foreach (var c in subject)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash % SubjectBuckets;
+    }
+
     /// <summary>
     /// The free text of an events row <c>e</c> joined with its side row <c>p</c> (<see cref="SqliteSearch.PersonalJoin"/>),
     /// for the free-text blocks: the row's text, and a split event's personal text after it.
@@ -104,11 +123,11 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
 
         // In key order, so each page of the side table is read and dirtied once.
         rows.Sort((a, b) => string.CompareOrdinal(a.Subject, b.Subject) is var bySubject and not 0 ? bySubject : a.Rid.CompareTo(b.Rid));
-        await using var delete = Command(connection, tx, "DELETE FROM event_personal WHERE tenant_id = $t AND subject = $subject AND rid = $rid",
-            ("$t", tenantId), ("$subject", ""), ("$rid", 0L));
+        await using var delete = Command(connection, tx, "DELETE FROM event_personal WHERE tenant_id = $t AND bucket = $bucket AND rid = $rid",
+            ("$t", tenantId), ("$bucket", 0L), ("$rid", 0L));
         await using var update = Command(connection, tx,
-            "UPDATE event_personal SET subject = $new, email = $email, ip = $ip, text = $text, record = $record WHERE tenant_id = $t AND subject = $subject AND rid = $rid",
-            ("$t", tenantId), ("$new", ""), ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$record", Array.Empty<byte>()), ("$subject", ""), ("$rid", 0L));
+            "UPDATE event_personal SET subject = $new, email = $email, ip = $ip, text = $text, record = $record WHERE tenant_id = $t AND bucket = $bucket AND rid = $rid",
+            ("$t", tenantId), ("$new", ""), ("$email", DBNull.Value), ("$ip", DBNull.Value), ("$text", ""), ("$record", Array.Empty<byte>()), ("$bucket", 0L), ("$rid", 0L));
         await using var unmark = Command(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $t AND seq = $seq AND email NOT IN (SELECT value FROM json_each($keep))",
             ("$t", tenantId), ("$seq", 0L), ("$keep", "[]"));
         long count = 0;
@@ -140,7 +159,7 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
 
             if (result.Values is null)
             {
-                delete.Parameters["$subject"].Value = subject;
+                delete.Parameters["$bucket"].Value = Bucket(subject);
                 delete.Parameters["$rid"].Value = rid;
                 await delete.ExecuteNonQueryAsync(ct);
             }
@@ -152,7 +171,7 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
                 update.Parameters["$ip"].Value = (object?)result.Ip ?? DBNull.Value;
                 update.Parameters["$text"].Value = result.PersonalText;
                 update.Parameters["$record"].Value = result.Values;
-                update.Parameters["$subject"].Value = subject;
+                update.Parameters["$bucket"].Value = Bucket(subject);
                 update.Parameters["$rid"].Value = rid;
                 await update.ExecuteNonQueryAsync(ct);
             }
