@@ -54,7 +54,7 @@ internal static class PostgresSplitRows
         var searchText = reader.GetString(13);
         if (stored is not null && PersonalSplit.IsShape(stored))
         {
-            searchText = SearchTextOfSplit(body, personal!, reader.GetString(16), reader.IsDBNull(17) ? "" : reader.GetString(17), searchText);
+            searchText = PersonalSplit.StoredSearchText(body, personal!, reader.GetString(16), reader.IsDBNull(17) ? "" : reader.GetString(17));
         }
 
         var keys = new EventIndexKeys(
@@ -68,21 +68,6 @@ internal static class PostgresSplitRows
     /// <summary>Whether a row read by <see cref="Row"/> is a split row with erased values (its joined record is not all salts).</summary>
     public static bool ErasedSplit(NpgsqlDataReader reader, StoredRow row) =>
         !reader.IsDBNull(14) && PersonalSplit.IsShape(reader.GetFieldValue<byte[]>(14)) && row.Personal is { Length: > 0 } record && (record[0] & ~PersonalValues.Marked) != PersonalValues.Salted;
-
-    /// <summary>
-    /// The search text a verifier compares with the one it derives from a split row's joined body: the events row keeps
-    /// the public text and the side row the personal text (<see cref="PersonalSplit.Keys"/>), so the stored pair stands for
-    /// the whole text when both are what the joined event gives, and otherwise for something that differs from it
-    /// (<paramref name="joined"/>, the two concatenated), so a changed text column is named as before.
-    /// </summary>
-    private static string SearchTextOfSplit(byte[] body, byte[] record, string publicText, string personalText, string joined)
-    {
-        var shown = CanonicalEvent.Read(body);
-        var derived = PersonalSplit.Keys(body, record, shown);
-        var whole = EventIndexKeys.From(shown).SearchText;
-        return derived.PublicText == publicText && derived.PersonalText == personalText ? whole
-            : joined == whole ? joined + "\n" : joined;
-    }
 }
 
 /// <summary>An event to append as a split row: the leaf bytes its events row holds, and the rest of its split form.</summary>

@@ -119,7 +119,7 @@ public sealed partial class SqliteStore
         /// <summary>
         /// The columns of a split row as the verifier reads any other: the body and personal record joined from the leaf,
         /// shape and values, and the search text that stands for the row's public text and its side row's personal text
-        /// (<see cref="SplitSearchText"/>). A shape or values record that cannot be joined leaves the leaf and the shape,
+        /// (<see cref="PersonalSplit.StoredSearchText"/>). A shape or values record that cannot be joined leaves the leaf and the shape,
         /// whose leaf hash then cannot match: the event is named as changed. Answers whether any of its values is erased.
         /// </summary>
         private static bool SetSplit(LogRowBlock block, RawRows rows)
@@ -131,7 +131,7 @@ public sealed partial class SqliteStore
                 var (body, record) = PersonalSplit.Join(leaf, shape, rows.IsNull(19) ? null : rows.Bytes(19).ToArray());
                 block.Set(LogColumn.Body, body);
                 block.Set(LogColumn.Personal, record);
-                block.Set(LogColumn.SearchText, SplitSearchText(body, record, System.Text.Encoding.UTF8.GetString(rows.Bytes(15)), rows.IsNull(20) ? "" : System.Text.Encoding.UTF8.GetString(rows.Bytes(20))));
+                block.Set(LogColumn.SearchText, PersonalSplit.StoredSearchText(body, record, System.Text.Encoding.UTF8.GetString(rows.Bytes(15)), rows.IsNull(20) ? "" : System.Text.Encoding.UTF8.GetString(rows.Bytes(20))));
                 return (record[0] & ~PersonalValues.Marked) != PersonalValues.Salted;
             }
             catch (InvalidDataException)

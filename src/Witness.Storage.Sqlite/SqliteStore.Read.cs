@@ -179,7 +179,7 @@ public sealed partial class SqliteStore
             try
             {
                 (body, personal) = Events.PersonalSplit.Join(body, personal, reader.IsDBNull(17) ? null : reader.GetFieldValue<byte[]>(17));
-                searchText = SplitSearchText(body, personal, searchText, reader.IsDBNull(18) ? "" : reader.GetString(18));
+                searchText = Events.PersonalSplit.StoredSearchText(body, personal, searchText, reader.IsDBNull(18) ? "" : reader.GetString(18));
             }
             catch (InvalidDataException)
             {

@@ -65,31 +65,6 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
             ? PersonalSplit.Join(body, personal, values)
             : (body, personal);
 
-    /// <summary>
-    /// The search text a verifier is given for a split row, whose events row keeps the public text and whose side row keeps
-    /// the personal text (<see cref="PersonalSplit.Keys"/>): the whole text the joined event gives when both are what it
-    /// gives, and otherwise the two together made to differ from it, so a changed text column is named as before.
-    /// </summary>
-    private static string SplitSearchText(byte[] body, byte[] record, string publicText, string personalText)
-    {
-        AuditEvent shown;
-        try
-        {
-            shown = CanonicalEvent.Read(body);
-        }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException)
-        {
-            // Not readable: the verifier names the event for that.
-            return publicText + personalText;
-        }
-
-        var derived = PersonalSplit.Keys(body, record, shown);
-        var whole = EventIndexKeys.From(shown).SearchText;
-        var stored = publicText + personalText;
-        return derived.PublicText == publicText && derived.PersonalText == personalText ? whole
-            : stored == whole ? stored + "\n" : stored;
-    }
-
     /// <summary>The last seq of the tenant's log stored before migration 029 (0: none), whose rows may keep personal values in the events row.</summary>
     private static async Task<long> UnsplitThroughAsync(SqliteConnection connection, SqliteTransaction tx, long tenantId, CancellationToken ct) =>
         await QueryRowAsync(connection, tx, "SELECT through_seq FROM unsplit_logs WHERE tenant_id = $p0", r => r.GetInt64(0), ct, tenantId);

@@ -363,6 +363,37 @@ public static class PersonalSplit
         return new SplitKeys(Text(publicLines), Text(personalLines), email, ip);
     }
 
+    /// <summary>
+    /// The search text a store gives its verifier for a split row, whose events row keeps the <paramref name="publicText"/>
+    /// and whose side row keeps the <paramref name="personalText"/>: the whole search text the joined event gives
+    /// (<see cref="EventIndexKeys.From"/>) when both are what it gives (<see cref="Keys"/>), and otherwise the two together made
+    /// to differ from it, so a changed text column is named as for a row of the old layout. The event is read without its
+    /// free-form members unless it is a failure log (whose metadata is in its search text).
+    /// </summary>
+    public static string StoredSearchText(byte[] body, byte[] record, string publicText, string personalText)
+    {
+        var stored = publicText + personalText;
+        AuditEvent shown;
+        try
+        {
+            shown = CanonicalEvent.ReadWithoutFreeForm(body);
+            if (shown.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure)
+            {
+                shown = CanonicalEvent.Read(body);
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException)
+        {
+            // Not readable: the verifier names the event for that.
+            return stored;
+        }
+
+        var derived = Keys(body, record, shown);
+        var whole = EventIndexKeys.SearchTextOf(shown, withBuiltInPersonal: true);
+        return derived.PublicText == publicText && derived.PersonalText == personalText ? whole
+            : stored == whole ? stored + "\n" : stored;
+    }
+
     private static List<string> Lines(string text) => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
 
     private static string Text(List<string> lines) => lines.Count == 0 ? "" : string.Join('\n', lines) + "\n";

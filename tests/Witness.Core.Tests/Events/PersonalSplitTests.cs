@@ -169,4 +169,17 @@ public sealed class PersonalSplitTests
             Assert.Equal(s.Split.Ip, keys.Ip);
         }
     }
+
+    [Fact]
+    public void The_stored_texts_stand_for_the_whole_search_text_only_while_they_are_what_the_event_gives()
+    {
+        foreach (var s in new[] { Seal(Plain), Seal(Marked, MarkedPaths()) })
+        {
+            var whole = EventIndexKeys.From(CanonicalEvent.Read(s.Body)).SearchText;
+
+            Assert.Equal(whole, PersonalSplit.StoredSearchText(s.Body, s.Record, s.Split.PublicText, s.Split.PersonalText));
+            Assert.NotEqual(whole, PersonalSplit.StoredSearchText(s.Body, s.Record, s.Split.PublicText + "x\n", s.Split.PersonalText));
+            Assert.NotEqual(whole, PersonalSplit.StoredSearchText(s.Body, s.Record, s.Split.PublicText, ""));
+        }
+    }
 }
