@@ -46,13 +46,24 @@ public abstract partial class StoreConformanceTests
     /// </summary>
     private static async Task<bool> AssertCountsEqualSearchAsync(IWitnessStore store, string tenant, EventFilter filter)
     {
+        var (listed, counts) = await AssertSlotsAndActionsEqualSearchAsync(store, tenant, filter, 50);
+        Assert.Equal(listed.Count(e => e.Event.Actor.Id is not null), counts.Actors.Sum(a => a.Events));
+        return counts.Aggregated;
+    }
+
+    /// <summary>
+    /// Counts the filter per quarter hour with <paramref name="top"/> entries in the top lists and compares every slot and
+    /// every type and action with the events a search lists; answers both for further checks.
+    /// </summary>
+    private static async Task<(List<StoredEvent> Listed, EventCounts Counts)> AssertSlotsAndActionsEqualSearchAsync(IWitnessStore store, string tenant, EventFilter filter, int top)
+    {
         var listed = new List<StoredEvent>();
         await foreach (var e in store.StreamAsync(tenant, filter, CancellationToken.None))
         {
             listed.Add(e);
         }
 
-        var counts = await ((IEventStatsStore)store).CountAsync(tenant, filter, 900, 50, CancellationToken.None);
+        var counts = await ((IEventStatsStore)store).CountAsync(tenant, filter, 900, top, CancellationToken.None);
         var slotOf = (StoredEvent e) => EventIndexKeys.FromMicros(EventCountSlots.StartMicros(EventCountSlots.Of(EventIndexKeys.Micros(e.Event.OccurredAt))));
         Assert.Equal(
             listed.GroupBy(slotOf).OrderBy(g => g.Key).Select(g => (g.Key, (long)g.Count(), (long)g.Count(e => e.Event.Outcome == "failure"))),
@@ -60,8 +71,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(
             listed.GroupBy(e => (e.Event.Type, e.Event.Action)).OrderBy(g => g.Key).Select(g => (g.Key.Type, g.Key.Action, (long)g.Count(), (long)g.Count(e => e.Event.Outcome == "failure"))),
             counts.TypesAndActions.Where(t => t.Events > 0).OrderBy(t => (t.Type, t.Action)).Select(t => (t.Type, t.Action, t.Events, t.Failures)));
-        Assert.Equal(listed.Count(e => e.Event.Actor.Id is not null), counts.Actors.Sum(a => a.Events));
-        return counts.Aggregated;
+        return (listed, counts);
     }
 
     private static EventFilter CountsFilter(string parameters, DateTimeOffset from, DateTimeOffset to)
