@@ -51,18 +51,18 @@ internal static class PostgresSplitRows
     {
         var stored = reader.IsDBNull(14) ? null : reader.GetFieldValue<byte[]>(14);
         var (body, personal) = Joined(reader.GetFieldValue<byte[]>(2), stored, reader.IsDBNull(15) ? null : reader.GetFieldValue<byte[]>(15));
-        var searchText = reader.GetString(13);
-        if (stored is not null && PersonalSplit.IsShape(stored))
-        {
-            searchText = PersonalSplit.StoredSearchText(body, personal!, reader.GetString(16), reader.IsDBNull(17) ? "" : reader.GetString(17));
-        }
+        var split = stored is not null && PersonalSplit.IsShape(stored);
 
         var keys = new EventIndexKeys(
             PostgresTime.ToMicros(reader.GetDateTime(4)), PostgresTime.ToMicros(reader.GetDateTime(5)), reader.GetString(6), reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
             reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
-            reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), searchText, []);
-        return new StoredRow(reader.GetInt64(0), reader.GetString(1), body, reader.GetFieldValue<byte[]>(3), keys) { Personal = personal };
+            reader.IsDBNull(12) ? null : reader.GetFieldValue<byte[]>(12), split ? reader.GetString(16) : reader.GetString(13), []);
+        return new StoredRow(reader.GetInt64(0), reader.GetString(1), body, reader.GetFieldValue<byte[]>(3), keys)
+        {
+            Personal = personal,
+            PersonalText = split ? (reader.IsDBNull(17) ? "" : reader.GetString(17)) : null,
+        };
     }
 
     /// <summary>Whether a row read by <see cref="Row"/> is a split row with erased values (its joined record is not all salts).</summary>

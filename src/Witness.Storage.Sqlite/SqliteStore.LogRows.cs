@@ -54,6 +54,7 @@ public sealed partial class SqliteStore
         ];
 
         private RawRows? _rows;
+        private byte[] _joined = new byte[8192];
         private long _start;
         private long _tenantId;
         private bool _done;
@@ -76,9 +77,10 @@ public sealed partial class SqliteStore
                 }
 
                 block.Add(rows.Int64(0) - _start, rows.Int64(1), rows.Int64(2) == _tenantId, rows.Int64(3), rows.Int64(4));
+                var split = !rows.IsNull(18) && PersonalSplit.IsShape(rows.Bytes(18));
                 for (var i = 0; i < ByteColumns.Length; i++)
                 {
-                    if (!rows.IsNull(i + 5))
+                    if (!rows.IsNull(i + 5) && !(split && ByteColumns[i] == LogColumn.Body))
                     {
                         block.Set(ByteColumns[i], rows.Bytes(i + 5));
                     }
@@ -90,17 +92,13 @@ public sealed partial class SqliteStore
                 }
 
                 var erasedSplit = false;
-                if (!rows.IsNull(18))
+                if (split)
                 {
-                    var personal = rows.Bytes(18);
-                    if (PersonalSplit.IsShape(personal))
-                    {
-                        erasedSplit = SetSplit(block, rows);
-                    }
-                    else
-                    {
-                        block.Set(LogColumn.Personal, personal);
-                    }
+                    erasedSplit = SetSplit(block, rows);
+                }
+                else if (!rows.IsNull(18))
+                {
+                    block.Set(LogColumn.Personal, rows.Bytes(18));
                 }
 
                 // A split event whose values were erased keeps the digest of what its client sent (an erasure writes no
@@ -118,24 +116,37 @@ public sealed partial class SqliteStore
 
         /// <summary>
         /// The columns of a split row as the verifier reads any other: the body and personal record joined from the leaf,
-        /// shape and values, and the search text that stands for the row's public text and its side row's personal text
-        /// (<see cref="PersonalSplit.StoredSearchText"/>). A shape or values record that cannot be joined leaves the leaf and the shape,
-        /// whose leaf hash then cannot match: the event is named as changed. Answers whether any of its values is erased.
+        /// shape and values (into a buffer kept for the pass, no array per row), and beside the row's public text its side
+        /// row's personal text. A shape or values record that cannot be joined leaves the leaf and the shape, whose leaf hash
+        /// then cannot match: the event is named as changed. Answers whether any of its values is erased.
         /// </summary>
-        private static bool SetSplit(LogRowBlock block, RawRows rows)
+        private bool SetSplit(LogRowBlock block, RawRows rows)
         {
-            var leaf = rows.Bytes(6).ToArray();
-            var shape = rows.Bytes(18).ToArray();
+            var leaf = rows.Bytes(6);
+            var shape = rows.Bytes(18);
+            var values = rows.IsNull(19) ? default : rows.Bytes(19);
+            block.Set(LogColumn.PersonalText, rows.IsNull(20) ? default : rows.Bytes(20));
             try
             {
-                var (body, record) = PersonalSplit.Join(leaf, shape, rows.IsNull(19) ? null : rows.Bytes(19).ToArray());
-                block.Set(LogColumn.Body, body);
-                block.Set(LogColumn.Personal, record);
-                block.Set(LogColumn.SearchText, PersonalSplit.StoredSearchText(body, record, System.Text.Encoding.UTF8.GetString(rows.Bytes(15)), rows.IsNull(20) ? "" : System.Text.Encoding.UTF8.GetString(rows.Bytes(20))));
-                return (record[0] & ~PersonalValues.Marked) != PersonalValues.Salted;
+                if (!rows.IsNull(19) && values.IsEmpty)
+                {
+                    throw new InvalidDataException("not a values record");
+                }
+
+                var capacity = PersonalSplit.JoinedCapacity(leaf, shape, values);
+                if (_joined.Length < capacity)
+                {
+                    _joined = new byte[Math.Max(capacity, _joined.Length * 2)];
+                }
+
+                var (bodyLength, recordLength) = PersonalSplit.Join(leaf, shape, values, _joined);
+                block.Set(LogColumn.Body, _joined.AsSpan(0, bodyLength));
+                block.Set(LogColumn.Personal, _joined.AsSpan(bodyLength, recordLength));
+                return (_joined[bodyLength] & ~PersonalValues.Marked) != PersonalValues.Salted;
             }
             catch (InvalidDataException)
             {
+                block.Set(LogColumn.Body, leaf);
                 block.Set(LogColumn.Personal, shape);
                 return false;
             }

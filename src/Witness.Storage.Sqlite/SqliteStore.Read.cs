@@ -173,13 +173,13 @@ public sealed partial class SqliteStore
     {
         var body = reader.GetFieldValue<byte[]>(3);
         var personal = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16);
-        var searchText = reader.GetString(14);
+        string? personalText = null;
         if (personal is not null && Events.PersonalSplit.IsShape(personal))
         {
+            personalText = reader.IsDBNull(18) ? "" : reader.GetString(18);
             try
             {
                 (body, personal) = Events.PersonalSplit.Join(body, personal, reader.IsDBNull(17) ? null : reader.GetFieldValue<byte[]>(17));
-                searchText = Events.PersonalSplit.StoredSearchText(body, personal, searchText, reader.IsDBNull(18) ? "" : reader.GetString(18));
             }
             catch (InvalidDataException)
             {
@@ -191,12 +191,13 @@ public sealed partial class SqliteStore
             reader.GetInt64(5), reader.GetInt64(6), reader.GetString(7), reader.GetString(8),
             reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10),
             reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
-            reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), searchText, []);
+            reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13), reader.GetString(14), []);
         return new StoredRow(reader.GetInt64(0) - start, reader.GetString(2), body, reader.GetFieldValue<byte[]>(4), keys)
         {
             SeqColumn = reader.GetInt64(1),
             TenantColumnMatches = reader.GetInt64(15) == tenantId,
             Personal = personal,
+            PersonalText = personalText,
         };
     }
 

@@ -8,7 +8,7 @@ namespace Witness.Storage.Sqlite;
 /// <summary>
 /// Split rows (migration 029, docs/erasure.md): an event appended since keeps its leaf in <c>events.body</c>, the shape of
 /// its personal record in <c>events.personal</c> and its values in <c>event_personal</c>; every reader joins them back
-/// (<see cref="PersonalSplit.Join"/>) into the body and record rows of the old layout still have, so nothing downstream
+/// (<see cref="PersonalSplit.Join(byte[], byte[], byte[])"/>) into the body and record rows of the old layout still have, so nothing downstream
 /// tells the two apart.
 /// </summary>
 public sealed partial class SqliteStore : IStaleTextBlockStore

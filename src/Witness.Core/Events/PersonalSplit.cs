@@ -11,7 +11,7 @@ namespace Witness.Events;
 /// already its commitment) and a <em>shape</em> that says where the commitments stand in it; the values
 /// and their salts go to a side row, the <em>values record</em>, with the index keys they give (the
 /// actor's email, the IP, the personal part of the free text). An erasure deletes or rewrites only the
-/// side row; <see cref="Join"/> gives back the body and personal record that
+/// side row; <see cref="Join(byte[], byte[], byte[])"/> gives back the body and personal record that
 /// <see cref="PersonalValues"/> reads everywhere else, so nothing downstream knows the difference.
 /// <para>
 /// Shape: the kind byte <see cref="Flag"/> (with <see cref="PersonalValues.Marked"/> and the marked paths
@@ -163,6 +163,28 @@ public static class PersonalSplit
     /// </summary>
     public static (byte[] Body, byte[] Record) Join(byte[] leaf, byte[] shape, byte[]? values)
     {
+        if (values is { Length: 0 })
+        {
+            throw new InvalidDataException("not a values record");
+        }
+
+        var joined = new byte[JoinedCapacity(leaf, shape, values)];
+        var (bodyLength, recordLength) = Join(leaf, shape, values, joined);
+        return (joined[..bodyLength], joined[bodyLength..(bodyLength + recordLength)]);
+    }
+
+    /// <summary>Room enough for what <see cref="Join(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> writes.</summary>
+    public static int JoinedCapacity(ReadOnlySpan<byte> leaf, ReadOnlySpan<byte> shape, ReadOnlySpan<byte> values) =>
+        // Each value's token comes from the values record or is [erased]; the record holds the shape's header and per value a tag and a salt or commitment.
+        leaf.Length + values.Length + (shape.Length * (2 + PersonalValues.CommitmentSize + PersonalValues.ErasedJson.Length));
+
+    /// <summary>
+    /// <see cref="Join(byte[], byte[], byte[])"/> without an array: writes the body and then the personal record into
+    /// <paramref name="destination"/> (at least <see cref="JoinedCapacity"/> bytes) and answers their lengths.
+    /// <paramref name="values"/> empty: there is no values record (every value erased).
+    /// </summary>
+    public static (int BodyLength, int RecordLength) Join(ReadOnlySpan<byte> leaf, ReadOnlySpan<byte> shape, ReadOnlySpan<byte> values, Span<byte> destination)
+    {
         if (!IsShape(shape))
         {
             throw new InvalidDataException("not a shape of a split event");
@@ -171,7 +193,7 @@ public static class PersonalSplit
         var at = 1;
         if ((shape[0] & PersonalValues.Marked) != 0)
         {
-            var pathsLength = PersonalPaths.TryRead(shape.AsSpan(1), out _);
+            var pathsLength = PersonalPaths.TryRead(shape[1..], out _);
             if (pathsLength < 0)
             {
                 throw new InvalidDataException("the shape's marked paths cannot be read");
@@ -182,12 +204,17 @@ public static class PersonalSplit
 
         var header = at;
         var count = ReadVarint(shape, ref at);
-        var starts = new int[count];
+        if (count > shape.Length)
+        {
+            throw new InvalidDataException("the shape does not fit the leaf");
+        }
+
+        Span<int> starts = count <= 16 ? stackalloc int[count] : new int[count];
         for (var i = 0; i < count; i++)
         {
             starts[i] = leaf.Length - ReadVarint(shape, ref at);
             if (starts[i] < 0 || starts[i] + PersonalValues.CommittedLength > leaf.Length || (i > 0 && starts[i] < starts[i - 1] + PersonalValues.CommittedLength)
-                || !leaf.AsSpan(starts[i]).StartsWith("{\"sha256\":\""u8) || !leaf.AsSpan(starts[i] + PersonalValues.CommittedLength - 2).StartsWith("\"}"u8))
+                || !leaf[starts[i]..].StartsWith("{\"sha256\":\""u8) || !leaf[(starts[i] + PersonalValues.CommittedLength - 2)..].StartsWith("\"}"u8))
             {
                 throw new InvalidDataException("the shape does not fit the leaf");
             }
@@ -198,11 +225,12 @@ public static class PersonalSplit
             throw new InvalidDataException("the shape has bytes after its last value");
         }
 
-        var entries = new (byte Tag, int Salt, int Token, int TokenLength)[count];
-        var v = 0;
-        if (values is not null)
+        Span<Entry> entries = count <= 16 ? stackalloc Entry[count] : new Entry[count];
+        var salted = 0;
+        if (!values.IsEmpty)
         {
-            if (values.Length == 0 || values[v++] != Version)
+            var v = 0;
+            if (values[v++] != Version)
             {
                 throw new InvalidDataException("not a values record");
             }
@@ -216,16 +244,17 @@ public static class PersonalSplit
                         var salt = v;
                         v += PersonalValues.SaltSize;
                         var length = ReadVarint(values, ref v);
-                        entries[i] = (tag, salt, v, length);
+                        entries[i] = new Entry(tag, salt, v, length);
                         v += length;
+                        salted++;
                         break;
                     case RedactedTag:
                         var redacted = ReadVarint(values, ref v);
-                        entries[i] = (tag, 0, v, redacted);
+                        entries[i] = new Entry(tag, 0, v, redacted);
                         v += redacted;
                         break;
                     case ErasedTag:
-                        entries[i] = (tag, 0, 0, 0);
+                        entries[i] = new Entry(tag, 0, 0, 0);
                         break;
                     default:
                         throw new InvalidDataException("the values record has fewer values than the shape");
@@ -244,48 +273,67 @@ public static class PersonalSplit
         }
         else
         {
-            Array.Fill(entries, (ErasedTag, 0, 0, 0));
+            entries.Fill(new Entry(ErasedTag, 0, 0, 0));
         }
 
-        var salted = Array.FindAll(entries, e => e.Tag == SaltedTag).Length;
-        var kind = salted == count ? PersonalValues.Salted : salted == 0 ? PersonalValues.Committed : PersonalValues.Partly;
-        var record = new ArrayBufferWriter<byte>(header + (count * (1 + PersonalValues.CommitmentSize)));
-        record.Write(shape.AsSpan(0, header));
-        var body = new ArrayBufferWriter<byte>(leaf.Length);
+        if (destination.Length < JoinedCapacity(leaf, shape, values))
+        {
+            throw new ArgumentException("too small for the joined body and record", nameof(destination));
+        }
+
+        // The body first, from the leaf with each commitment replaced.
+        var b = 0;
         var from = 0;
         for (var i = 0; i < count; i++)
         {
-            var (tag, salt, token, tokenLength) = entries[i];
+            var entry = entries[i];
+            leaf[from..starts[i]].CopyTo(destination[b..]);
+            b += starts[i] - from;
+            var token = entry.Tag == ErasedTag ? PersonalValues.ErasedJson : values.Slice(entry.Token, entry.TokenLength);
+            token.CopyTo(destination[b..]);
+            b += token.Length;
+            from = starts[i] + PersonalValues.CommittedLength;
+        }
+
+        leaf[from..].CopyTo(destination[b..]);
+        b += leaf.Length - from;
+
+        // Then the record: the shape's header (kind and marked paths), then per value its salt or its commitment.
+        var kind = salted == count ? PersonalValues.Salted : salted == 0 ? PersonalValues.Committed : PersonalValues.Partly;
+        var record = destination[b..];
+        shape[..header].CopyTo(record);
+        record[0] = (byte)(kind | (shape[0] & PersonalValues.Marked));
+        var r = header;
+        for (var i = 0; i < count; i++)
+        {
+            var entry = entries[i];
             if (kind == PersonalValues.Partly)
             {
-                Tag(record, tag == SaltedTag ? PersonalValues.Salted : PersonalValues.Committed);
+                record[r++] = entry.Tag == SaltedTag ? PersonalValues.Salted : PersonalValues.Committed;
             }
 
-            if (tag == SaltedTag)
+            if (entry.Tag == SaltedTag)
             {
-                record.Write(values.AsSpan(salt, PersonalValues.SaltSize));
+                values.Slice(entry.Salt, PersonalValues.SaltSize).CopyTo(record[r..]);
+                r += PersonalValues.SaltSize;
             }
             else
             {
-                var hex = leaf.AsSpan(starts[i] + 11, PersonalValues.CommitmentSize * 2);
-                if (Convert.FromHexString(hex, record.GetSpan(PersonalValues.CommitmentSize), out _, out var written) != OperationStatus.Done || written != PersonalValues.CommitmentSize)
+                var hex = leaf.Slice(starts[i] + 11, PersonalValues.CommitmentSize * 2);
+                if (Convert.FromHexString(hex, record.Slice(r, PersonalValues.CommitmentSize), out _, out var written) != OperationStatus.Done || written != PersonalValues.CommitmentSize)
                 {
                     throw new InvalidDataException("the leaf holds no commitment where the shape says");
                 }
 
-                record.Advance(PersonalValues.CommitmentSize);
+                r += PersonalValues.CommitmentSize;
             }
-
-            body.Write(leaf.AsSpan(from, starts[i] - from));
-            body.Write(tag == ErasedTag ? PersonalValues.ErasedJson : values.AsSpan(token, tokenLength));
-            from = starts[i] + PersonalValues.CommittedLength;
         }
 
-        body.Write(leaf.AsSpan(from));
-        var recordBytes = record.WrittenSpan.ToArray();
-        recordBytes[0] = (byte)(kind | (shape[0] & PersonalValues.Marked));
-        return (body.WrittenSpan.ToArray(), recordBytes);
+        return (b, r);
     }
+
+    /// <summary>One value of a values record: its tag, where its salt is, and where its JSON token is and how long.</summary>
+    private readonly record struct Entry(byte Tag, int Salt, int Token, int TokenLength);
 
     /// <summary>
     /// Erases a split event's values: all of them (<paramref name="emails"/> null) or only the catalog-marked values
@@ -310,7 +358,7 @@ public static class PersonalSplit
 
     /// <summary>
     /// The keys a split event's rows hold (<see cref="SplitKeys"/>), derived from its body and personal record as
-    /// <see cref="Join"/> gives them: what a verifier compares with the stored columns.
+    /// <see cref="Join(byte[], byte[], byte[])"/> gives them: what a verifier compares with the stored columns.
     /// </summary>
     public static SplitKeys Keys(byte[] body, byte[] record, AuditEvent? shown = null)
     {
@@ -361,37 +409,6 @@ public static class PersonalSplit
         }
 
         return new SplitKeys(Text(publicLines), Text(personalLines), email, ip);
-    }
-
-    /// <summary>
-    /// The search text a store gives its verifier for a split row, whose events row keeps the <paramref name="publicText"/>
-    /// and whose side row keeps the <paramref name="personalText"/>: the whole search text the joined event gives
-    /// (<see cref="EventIndexKeys.From"/>) when both are what it gives (<see cref="Keys"/>), and otherwise the two together made
-    /// to differ from it, so a changed text column is named as for a row of the old layout. The event is read without its
-    /// free-form members unless it is a failure log (whose metadata is in its search text).
-    /// </summary>
-    public static string StoredSearchText(byte[] body, byte[] record, string publicText, string personalText)
-    {
-        var stored = publicText + personalText;
-        AuditEvent shown;
-        try
-        {
-            shown = CanonicalEvent.ReadWithoutFreeForm(body);
-            if (shown.Type is LogTypes.WebhookFailure or LogTypes.IntegrationFailure)
-            {
-                shown = CanonicalEvent.Read(body);
-            }
-        }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException)
-        {
-            // Not readable: the verifier names the event for that.
-            return stored;
-        }
-
-        var derived = Keys(body, record, shown);
-        var whole = EventIndexKeys.SearchTextOf(shown, withBuiltInPersonal: true);
-        return derived.PublicText == publicText && derived.PersonalText == personalText ? whole
-            : stored == whole ? stored + "\n" : stored;
     }
 
     private static List<string> Lines(string text) => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];

@@ -109,6 +109,12 @@ public sealed record StoredRow(long Seq, string Id, byte[] Body, byte[] Hash, Ev
     /// <summary>The row's personal record (leaf version 2, <see cref="Events.PersonalValues"/>); null when the leaf is the body.</summary>
     public byte[]? Personal { get; init; }
 
+    /// <summary>
+    /// For a split row (<see cref="Events.PersonalSplit"/>: its values kept beside it), the personal part of its free text,
+    /// which the side row keeps; <see cref="EventIndexKeys.SearchText"/> is then the row's public text only. Null for any other row.
+    /// </summary>
+    public string? PersonalText { get; init; }
+
     /// <summary>The leaf bytes of the row, or null when its personal record does not fit its body.</summary>
     public byte[]? LeafBytes()
     {

@@ -22,6 +22,9 @@ public enum LogColumn
 
     /// <summary>The personal record of leaf version 2 (<c>personal</c>, <see cref="Events.PersonalValues"/>); NULL: the leaf is the body.</summary>
     Personal,
+
+    /// <summary>A split row's personal free text, kept beside it (<see cref="StoredRow.PersonalText"/>); <see cref="SearchText"/> is then its public text. NULL for other rows.</summary>
+    PersonalText,
 }
 
 /// <summary>
@@ -32,7 +35,7 @@ public enum LogColumn
 /// </summary>
 public sealed class LogRowBlock(int capacity)
 {
-    private const int Columns = 13;
+    private const int Columns = 14;
     private const int Null = -1;
 
     private readonly long[] _position = new long[capacity];
@@ -156,6 +159,7 @@ public sealed class LogRowBlock(int capacity)
             ClientOmitted = ClientOmitted(row),
             IdIndexed = _idIndexed[row],
             Personal = IsNull(row, LogColumn.Personal) ? null : Cell(row, LogColumn.Personal).ToArray(),
+            PersonalText = Text(row, LogColumn.PersonalText),
         };
     }
 
@@ -197,6 +201,8 @@ public sealed class LogRowBlock(int capacity)
         {
             Set(LogColumn.Personal, personal);
         }
+
+        Set(LogColumn.PersonalText, row.PersonalText);
     }
 
     private string? Text(int row, LogColumn column) => IsNull(row, column) ? null : Encoding.UTF8.GetString(Cell(row, column));

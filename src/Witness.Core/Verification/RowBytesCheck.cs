@@ -72,8 +72,23 @@ internal static class RowBytesCheck
             return false;
         }
 
+        // A split row (values kept beside it) holds its free text in two parts; this pass knows how an event whose only
+        // personal values are the built-in ones divides it (PersonalSplit.Keys), and leaves marked paths to the full check.
+        var split = !block.IsNull(row, LogColumn.PersonalText);
+        if (split && block.Cell(row, LogColumn.Personal) is var record && (record.IsEmpty || (record[0] & PersonalValues.Marked) != 0))
+        {
+            return false;
+        }
+
         var text = t_text ??= new byte[4096];
-        if (f.ActorEmail.IsPresent)
+        if (Erased(body, f.ActorEmail))
+        {
+            if (!block.IsNull(row, LogColumn.ActorEmail))
+            {
+                return false;
+            }
+        }
+        else if (f.ActorEmail.IsPresent)
         {
             var email = 0;
             Append(ref text, ref email, body, f.ActorEmail);
@@ -88,13 +103,18 @@ internal static class RowBytesCheck
             return false;
         }
 
-        // The search text, in EventIndexKeys.From's order: each non-empty value and a line feed, lower-cased.
+        // The search text, in EventIndexKeys.From's order: each non-empty value and a line feed, lower-cased. A split
+        // row's public part leaves the built-in personal values out; they follow as its personal part, erased ones left out.
         var length = 0;
         Append(ref text, ref length, body, f.Description);
         Append(ref text, ref length, body, f.Action);
         Append(ref text, ref length, body, f.Category);
-        Append(ref text, ref length, body, f.ActorName);
-        Append(ref text, ref length, body, f.ActorEmail);
+        if (!split)
+        {
+            Append(ref text, ref length, body, f.ActorName);
+            Append(ref text, ref length, body, f.ActorEmail);
+        }
+
         Append(ref text, ref length, body, f.ActorId);
         for (var i = 0; i < f.Targets; i++)
         {
@@ -103,9 +123,13 @@ internal static class RowBytesCheck
         }
 
         Append(ref text, ref length, body, f.Reason);
-        Append(ref text, ref length, body, f.Ip);
-        Append(ref text, ref length, body, f.Country);
-        Append(ref text, ref length, body, f.City);
+        if (!split)
+        {
+            Append(ref text, ref length, body, f.Ip);
+            Append(ref text, ref length, body, f.Country);
+            Append(ref text, ref length, body, f.City);
+        }
+
         if (Text(body, f.Type).SequenceEqual("webhook_failure"u8) || Text(body, f.Type).SequenceEqual("integration_failure"u8))
         {
             // Failure logs' search text also holds their metadata's string and number values, by member name.
@@ -118,6 +142,23 @@ internal static class RowBytesCheck
             || !text.AsSpan(0, searchText).SequenceEqual(block.Cell(row, LogColumn.SearchText)))
         {
             return false;
+        }
+
+        if (split)
+        {
+            var personal = 0;
+            foreach (var value in (ReadOnlySpan<Field>)[f.ActorName, f.ActorEmail, f.Ip, f.Country, f.City])
+            {
+                if (!Erased(body, value))
+                {
+                    Append(ref text, ref personal, body, value);
+                }
+            }
+
+            if (!TryLowerInPlace(ref text, personal, out var personalText) || !text.AsSpan(0, personalText).SequenceEqual(block.Cell(row, LogColumn.PersonalText)))
+            {
+                return false;
+            }
         }
 
         for (var i = 0; i < f.Targets; i++)
@@ -337,9 +378,12 @@ internal static class RowBytesCheck
     private static bool Same(LogRowBlock block, int row, LogColumn column, ReadOnlySpan<byte> body, Field field) =>
         field.IsPresent ? !block.IsNull(row, column) && block.Cell(row, column).SequenceEqual(Text(body, field)) : block.IsNull(row, column);
 
+    /// <summary>Whether a field holds the erased mark, <c>[erased]</c>: its index column is then NULL and its line is no personal text.</summary>
+    private static bool Erased(ReadOnlySpan<byte> body, Field field) => field.IsPresent && Text(body, field).SequenceEqual("[erased]"u8);
+
     private static bool SameIp(LogRowBlock block, int row, ReadOnlySpan<byte> body, Field ip)
     {
-        if (!ip.IsPresent)
+        if (!ip.IsPresent || Erased(body, ip))
         {
             return block.IsNull(row, LogColumn.Ip);
         }

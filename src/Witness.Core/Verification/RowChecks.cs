@@ -104,6 +104,23 @@ internal sealed class RowChecks(string tenant)
         }
 
         var keys = EventIndexKeys.From(e);
+        if (row.PersonalText is { } personalText && row.Personal is { } record)
+        {
+            // A split row: its free text is in two parts, the public one in the row and the personal one beside it.
+            var split = PersonalSplit.Keys(row.Body, record, e);
+            if (split.PublicText != row.Keys.SearchText)
+            {
+                return new RowCheck($"event {row.Seq}'s 'search_text' column differs from its body", 0, null);
+            }
+
+            if (split.PersonalText != personalText)
+            {
+                return new RowCheck($"event {row.Seq}'s personal 'search_text' (kept beside the row) differs from its body", 0, null);
+            }
+
+            keys = keys with { SearchText = row.Keys.SearchText };
+        }
+
         var column = keys.FirstDifference(row.Keys);
         if (column is not null)
         {

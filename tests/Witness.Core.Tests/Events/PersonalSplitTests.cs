@@ -171,15 +171,22 @@ public sealed class PersonalSplitTests
     }
 
     [Fact]
-    public void The_stored_texts_stand_for_the_whole_search_text_only_while_they_are_what_the_event_gives()
+    public void Verification_accepts_a_split_rows_two_texts_and_names_either_when_changed()
     {
         foreach (var s in new[] { Seal(Plain), Seal(Marked, MarkedPaths()) })
         {
-            var whole = EventIndexKeys.From(CanonicalEvent.Read(s.Body)).SearchText;
+            string? Problem(string publicText, string personalText)
+            {
+                var keys = EventIndexKeys.From(CanonicalEvent.Read(s.Body)) with { SearchText = publicText };
+                var block = new LogRowBlock(1);
+                block.Add(new StoredRow(12345, CanonicalEvent.Read(s.Body).Id, s.Body, s.Hash, keys) { Personal = s.Record, PersonalText = personalText });
+                return new Witness.Verification.RowChecks("acme").Check(block, 0, new byte[MerkleHash.Size]).Problem;
+            }
 
-            Assert.Equal(whole, PersonalSplit.StoredSearchText(s.Body, s.Record, s.Split.PublicText, s.Split.PersonalText));
-            Assert.NotEqual(whole, PersonalSplit.StoredSearchText(s.Body, s.Record, s.Split.PublicText + "x\n", s.Split.PersonalText));
-            Assert.NotEqual(whole, PersonalSplit.StoredSearchText(s.Body, s.Record, s.Split.PublicText, ""));
+            Assert.Null(Problem(s.Split.PublicText, s.Split.PersonalText));
+            Assert.Equal("event 12345's 'search_text' column differs from its body", Problem(s.Split.PublicText + "x\n", s.Split.PersonalText));
+            Assert.Equal("event 12345's personal 'search_text' (kept beside the row) differs from its body", Problem(s.Split.PublicText, ""));
+            Assert.Equal("event 12345's 'search_text' column differs from its body", Problem(s.Split.PublicText + s.Split.PersonalText, ""));
         }
     }
 }

@@ -114,6 +114,69 @@ public sealed class RowBytesCheckTests
         }
     }
 
+    [Fact]
+    public void It_accepts_a_split_rows_public_and_personal_texts_and_erased_values_and_never_a_changed_one()
+    {
+        var accepted = 0;
+        foreach (var (e, row) in Events(1500).Select((x, i) => i % 3 == 0 ? Erase(x.Item1) : x))
+        {
+            var record = new[] { PersonalValues.Salted };
+            var keys = EventIndexKeys.From(CanonicalEvent.Read(row));
+            var split = PersonalSplit.Keys(row, record);
+            var stored = keys with { SearchText = split.PublicText };
+            if (!RowBytesCheck.Matches(Block(e, stored, personal: record, personalText: split.PersonalText), 0, "acme"u8, out _))
+            {
+                Assert.Contains('\\', Encoding.UTF8.GetString(row));
+                continue;
+            }
+
+            accepted++;
+            (EventIndexKeys Keys, string PersonalText)[] changed =
+            [
+                (keys, split.PersonalText), // the whole text in the row
+                (stored, split.PersonalText + "x\n"),
+                (stored, ""),
+                (keys with { SearchText = split.PersonalText }, split.PublicText), // the parts swapped
+                (keys with { SearchText = split.PublicText + "x\n" }, split.PersonalText),
+                (stored with { ActorEmail = keys.ActorEmail is null ? "[erased]" : null }, split.PersonalText),
+                (stored with { Ip = keys.Ip is null ? new byte[16] : null }, split.PersonalText),
+            ];
+            foreach (var (bad, personalText) in changed)
+            {
+                if (bad == stored && personalText == split.PersonalText)
+                {
+                    continue;
+                }
+
+                Assert.False(
+                    RowBytesCheck.Matches(Block(e, bad, personal: record, personalText: personalText), 0, "acme"u8, out _),
+                    $"accepted '{bad.SearchText}' + '{personalText}' for {Encoding.UTF8.GetString(row)}");
+            }
+
+            // Marked paths divide the text otherwise: left to the full check.
+            Assert.False(RowBytesCheck.Matches(Block(e, stored, personal: [PersonalValues.Salted | PersonalValues.Marked], personalText: split.PersonalText), 0, "acme"u8, out _));
+        }
+
+        Assert.InRange(accepted, 100, 1500); // the rest hold escaped text, which this pass leaves to the full check
+    }
+
+    /// <summary>The event with its built-in personal values erased, as an erasure leaves them in the body, and its canonical bytes.</summary>
+    private static (AuditEvent, byte[]) Erase(AuditEvent e)
+    {
+        string? Mark(string? value) => value is null ? null : PersonalValues.Erased;
+        var erased = e with
+        {
+            Actor = e.Actor with { Name = Mark(e.Actor.Name), Email = Mark(e.Actor.Email) },
+            Context = e.Context is null ? null : e.Context with
+            {
+                Ip = Mark(e.Context.Ip),
+                Location = e.Context.Location is null ? null : new EventLocation { Country = Mark(e.Context.Location.Country), City = Mark(e.Context.Location.City) },
+            },
+        };
+        var row = CanonicalEvent.Write(erased);
+        return (CanonicalEvent.Read(row), row);
+    }
+
     [Theory]
     [InlineData("2023-06-22T15:06:00Z")]
     [InlineData("2023-06-22T15:06:00.1Z")]
@@ -150,7 +213,7 @@ public sealed class RowBytesCheckTests
 
     private static LogRowBlock Block(
         AuditEvent e, EventIndexKeys keys, string? id = null, long? position = null, long? seqColumn = null, bool tenantMatches = true,
-        byte[]? digest = null, ClientOmitted? omitted = null, bool idIndexed = true)
+        byte[]? digest = null, ClientOmitted? omitted = null, bool idIndexed = true, byte[]? personal = null, string? personalText = null)
     {
         var body = CanonicalEvent.Write(e);
         var block = new LogRowBlock(1);
@@ -161,6 +224,8 @@ public sealed class RowBytesCheckTests
             ContentDigest = digest,
             ClientOmitted = omitted,
             IdIndexed = idIndexed,
+            Personal = personal,
+            PersonalText = personalText,
         });
         return block;
     }
