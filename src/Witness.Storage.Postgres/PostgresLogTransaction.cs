@@ -391,7 +391,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes an events row: a split event (<paramref name="split"/>) as its leaf, shape and public text, with no email
+    /// Writes an events row: a split event (<paramref name="split"/>) as its masked body, shape and public text, with no email
     /// or IP (they are in its event_personal row); any other as its body, record and index keys.
     /// </summary>
     private static async Task WriteEventRowAsync(NpgsqlBinaryImporter writer, long tenantId, LogEntry entry, SplitRow? split, CancellationToken ct)
@@ -423,7 +423,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         if (split is not null)
         {
             // The leaf: the body with each personal value replaced by its commitment, and the shape that says where.
-            await writer.WriteAsync(split.Leaf, NpgsqlDbType.Bytea, ct);
+            await writer.WriteAsync(split.Masked, NpgsqlDbType.Bytea, ct);
             await writer.WriteAsync(split.Event.Shape, NpgsqlDbType.Bytea, ct);
         }
         else

@@ -5,13 +5,13 @@ namespace Witness.Storage.Postgres;
 
 /// <summary>
 /// Split rows (migration 029): a new event's personal values live in <c>event_personal</c>, its events row holds the
-/// leaf and the shape (<see cref="PersonalSplit"/>). Every reader selects the events row's <c>body</c> and
+/// masked body and the shape (<see cref="PersonalSplit"/>). Every reader selects the events row's <c>body</c> and
 /// <c>personal</c> with the side row's <c>record</c> (<c>events_joined.personal_values</c>) and turns them back into
 /// today's pair here, so everything downstream reads the body with its values and the personal record as before.
 /// </summary>
 internal static class PostgresSplitRows
 {
-    /// <summary>The split form of an entry to append and its leaf bytes (the events row's body), or null when it has no personal value (its row is written as before).</summary>
+    /// <summary>The split form of an entry to append and its masked body (the events row's body), or null when it has no personal value (its row is written as before).</summary>
     public static SplitRow? Split(LogEntry entry)
     {
         if (entry.Personal is not { } record)
@@ -19,13 +19,12 @@ internal static class PostgresSplitRows
             return null;
         }
 
-        if (entry is { Split: { } split, Leaf: { } sealedLeaf })
+        if (entry is { Split: { } split, Masked: { } masked })
         {
-            return new SplitRow(sealedLeaf, split);
+            return new SplitRow(masked, split);
         }
 
-        var leaf = PersonalValues.Leaf(entry.Body, record);
-        return new SplitRow(leaf, PersonalSplit.Split(entry.Body, record, leaf));
+        return new SplitRow(PersonalSplit.Mask(entry.Body, record), PersonalSplit.Split(entry.Body, record));
     }
 
     /// <summary>The body with its values and the personal record of a stored row: a split row joined with its values (null: all erased), any other as stored.</summary>
@@ -70,5 +69,5 @@ internal static class PostgresSplitRows
         !reader.IsDBNull(14) && PersonalSplit.IsShape(reader.GetFieldValue<byte[]>(14)) && row.Personal is { Length: > 0 } record && (record[0] & ~PersonalValues.Marked) != PersonalValues.Salted;
 }
 
-/// <summary>An event to append as a split row: the leaf bytes its events row holds, and the rest of its split form.</summary>
-internal sealed record SplitRow(byte[] Leaf, SplitEvent Event);
+/// <summary>An event to append as a split row: the masked body its events row holds, and the rest of its split form.</summary>
+internal sealed record SplitRow(byte[] Masked, SplitEvent Event);

@@ -104,11 +104,11 @@ public sealed partial class SqliteStore
             var k = entry.Keys;
             var rid = Rid(head.TenantId, entry.Seq);
             _eventRows ??= new SqliteEventRows(connection);
-            if (entry.Split is { } split && entry.Leaf is { } leaf)
+            if (entry.Split is { } split && entry.Masked is { } masked)
             {
-                // A split row (migration 029): the leaf, its shape and the public text in the row, the rest beside it.
+                // A split row (migration 029): the masked body, its shape and the public text in the row, the rest beside it.
                 _eventRows.Insert(rid, head.TenantId, entry.Seq, entry.Event.Id, k with { ActorEmail = null, Ip = null, SearchText = split.PublicText },
-                    entry.ContentDigest, entry.Hash, leaf, entry.Omitted, split.Shape);
+                    entry.ContentDigest, entry.Hash, masked, entry.Omitted, split.Shape);
                 if (split.Values is { } values)
                 {
                     _insertPersonal ??= new SqliteInsertStatement(connection,

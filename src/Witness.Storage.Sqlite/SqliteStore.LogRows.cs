@@ -115,14 +115,14 @@ public sealed partial class SqliteStore
         }
 
         /// <summary>
-        /// The columns of a split row as the verifier reads any other: the body and personal record joined from the leaf,
+        /// The columns of a split row as the verifier reads any other: the body and personal record joined from the masked body,
         /// shape and values (into a buffer kept for the pass, no array per row), and beside the row's public text its side
-        /// row's personal text. A shape or values record that cannot be joined leaves the leaf and the shape, whose leaf hash
+        /// row's personal text. A shape or values record that cannot be joined leaves the masked body and the shape, whose leaf hash
         /// then cannot match: the event is named as changed. Answers whether any of its values is erased.
         /// </summary>
         private bool SetSplit(LogRowBlock block, RawRows rows)
         {
-            var leaf = rows.Bytes(6);
+            var masked = rows.Bytes(6);
             var shape = rows.Bytes(18);
             var values = rows.IsNull(19) ? default : rows.Bytes(19);
             block.Set(LogColumn.PersonalText, rows.IsNull(20) ? default : rows.Bytes(20));
@@ -133,20 +133,20 @@ public sealed partial class SqliteStore
                     throw new InvalidDataException("not a values record");
                 }
 
-                var capacity = PersonalSplit.JoinedCapacity(leaf, shape, values);
+                var capacity = PersonalSplit.JoinedCapacity(masked, shape, values);
                 if (_joined.Length < capacity)
                 {
                     _joined = new byte[Math.Max(capacity, _joined.Length * 2)];
                 }
 
-                var (bodyLength, recordLength) = PersonalSplit.Join(leaf, shape, values, _joined);
+                var (bodyLength, recordLength) = PersonalSplit.Join(masked, shape, values, _joined);
                 block.Set(LogColumn.Body, _joined.AsSpan(0, bodyLength));
                 block.Set(LogColumn.Personal, _joined.AsSpan(bodyLength, recordLength));
                 return (_joined[bodyLength] & ~PersonalValues.Marked) != PersonalValues.Salted;
             }
             catch (InvalidDataException)
             {
-                block.Set(LogColumn.Body, leaf);
+                block.Set(LogColumn.Body, masked);
                 block.Set(LogColumn.Personal, shape);
                 return false;
             }

@@ -183,7 +183,7 @@ public sealed partial class SqliteStore
             }
             catch (InvalidDataException)
             {
-                // Left as stored: the leaf and a shape, whose leaf hash cannot match, so the event is named as changed.
+                // Left as stored: the masked body and a shape, whose leaf hash cannot match, so the event is named as changed.
             }
         }
 

@@ -6,8 +6,8 @@ using Witness.Search;
 namespace Witness.Storage.Sqlite;
 
 /// <summary>
-/// Split rows (migration 029, docs/erasure.md): an event appended since keeps its leaf in <c>events.body</c>, the shape of
-/// its personal record in <c>events.personal</c> and its values in <c>event_personal</c>; every reader joins them back
+/// Split rows (migration 029, docs/erasure.md): an event appended since keeps its masked body (each personal value written
+/// <c>"[erased]"</c>) in <c>events.body</c>, the shape of its personal record (with the commitments) in <c>events.personal</c> and its values in <c>event_personal</c>; every reader joins them back
 /// (<see cref="PersonalSplit.Join(byte[], byte[], byte[])"/>) into the body and record rows of the old layout still have, so nothing downstream
 /// tells the two apart.
 /// </summary>
@@ -59,7 +59,7 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
         return new StoredEvent(reader.GetInt64(seq), bytes, reader.GetFieldValue<byte[]>(body + 1)) { Personal = personal };
     }
 
-    /// <summary>The body and personal record of a row: as stored for the old layout, joined from leaf, shape and values for a split row.</summary>
+    /// <summary>The body and personal record of a row: as stored for the old layout, joined from masked body, shape and values for a split row.</summary>
     private static (byte[] Body, byte[]? Personal) Joined(byte[] body, byte[]? personal, byte[]? values) =>
         personal is not null && PersonalSplit.IsShape(personal)
             ? PersonalSplit.Join(body, personal, values)
@@ -75,14 +75,14 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
     /// values holding one of <paramref name="onlyEmails"/>. Only the side row changes: deleted when nothing is left to keep,
     /// rewritten otherwise; the marked-email index keeps what the values still hold. Adds each erased seq to
     /// <paramref name="erased"/> and the actor email the row had to <paramref name="actorEmails"/> when given; answers how
-    /// many events changed. The leaf and shape are read from the events row only when needed: erasing every value of an event
+    /// many events changed. The masked body and shape are read from the events row only when needed: erasing every value of an event
     /// without marked paths (no rendered description either) leaves nothing to keep.
     /// </summary>
     private static async Task<long> EraseSplitAsync(
         SqliteConnection connection, SqliteTransaction tx, long tenantId, string from, IReadOnlySet<string>? onlyEmails, HashSet<string>? actorEmails,
         List<long> erased, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        var rows = new List<(long Rid, byte[]? Leaf, byte[]? Shape, byte[] Values, string? Email, string Subject)>();
+        var rows = new List<(long Rid, byte[]? Masked, byte[]? Shape, byte[] Values, string? Email, string Subject)>();
         await using (var select = Command(connection, tx,
             "SELECT DISTINCT p.rid, CASE WHEN $only = 1 OR p.marked = 1 THEN (SELECT q.body FROM events q WHERE q.rid = p.rid) END, " +
             $"CASE WHEN $only = 1 OR p.marked = 1 THEN (SELECT q.personal FROM events q WHERE q.rid = p.rid) END, p.record, p.email, p.subject FROM {from}",
@@ -106,16 +106,16 @@ public sealed partial class SqliteStore : IStaleTextBlockStore
         await using var unmark = Command(connection, tx, "DELETE FROM marked_emails WHERE tenant_id = $t AND seq = $seq AND email NOT IN (SELECT value FROM json_each($keep))",
             ("$t", tenantId), ("$seq", 0L), ("$keep", "[]"));
         long count = 0;
-        foreach (var (rid, leaf, shape, values, email, subject) in rows)
+        foreach (var (rid, masked, shape, values, email, subject) in rows)
         {
             SplitErasure? result;
-            if (leaf is null || shape is null)
+            if (masked is null || shape is null)
             {
                 result = new SplitErasure(null, "", null, null, null, null);
             }
             else if (PersonalSplit.IsShape(shape))
             {
-                result = PersonalSplit.Erase(leaf, shape, values, onlyEmails);
+                result = PersonalSplit.Erase(masked, shape, values, onlyEmails);
             }
             else
             {

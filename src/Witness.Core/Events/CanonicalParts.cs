@@ -28,6 +28,7 @@ public sealed class CanonicalParts
     private readonly int _split;
     private readonly int _tail;
     private byte[]? _leaf;
+    private byte[]? _masked;
     private bool _sealed;
 
     private CanonicalParts(AuditEvent source, byte[] bytes, int split, int tail)
@@ -92,7 +93,7 @@ public sealed class CanonicalParts
     {
         if (!_sealed)
         {
-            Personal = PersonalValues.Seal(_bytes, marked, out _leaf, out var emails, split: true, out var shape, out var values);
+            Personal = PersonalValues.Seal(_bytes, marked, out _leaf, out var emails, split: true, out var shape, out var values, out _masked);
             MarkedEmails = emails;
             if (Personal is not null)
             {
@@ -107,7 +108,7 @@ public sealed class CanonicalParts
     /// <summary>
     /// Where a store that keeps values beside the row puts the sealed event's values and keys
     /// (<see cref="PersonalSplit"/>), or null when it has no personal value. Set by <see cref="Seal"/>; its shape
-    /// counts from the leaf's end, so it fits the leaf <see cref="Complete(long, DateTimeOffset, out byte[], out byte[])"/> gives.
+    /// counts from the masked body's end, so it fits the masked body <see cref="Complete(long, DateTimeOffset, out byte[], out byte[])"/> gives.
     /// </summary>
     public SplitEvent? Split { get; private set; }
 
@@ -122,16 +123,16 @@ public sealed class CanonicalParts
     /// in <paramref name="leafHash"/>: of the sealed leaf form (<see cref="Seal"/>, done here when it was
     /// not), or of the canonical bytes themselves when the event has no personal value.
     /// </summary>
-    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash) => Complete(seq, receivedAt, out leafHash, out _, keepLeaf: false);
+    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash) => Complete(seq, receivedAt, out leafHash, out _, keepMasked: false);
 
     /// <summary>
-    /// <see cref="Complete(long, DateTimeOffset, out byte[])"/>, and the leaf bytes themselves in <paramref name="leaf"/>
-    /// (null when the event has no personal value: its leaf is the returned bytes), which a store keeping the values
-    /// beside the row (<see cref="Split"/>) stores as the event's body.
+    /// <see cref="Complete(long, DateTimeOffset, out byte[])"/>, and in <paramref name="masked"/> the same bytes with each
+    /// personal value written as <c>"[erased]"</c> (null when the event has no personal value), which a store keeping the
+    /// values beside the row (<see cref="Split"/>) stores as the event's body.
     /// </summary>
-    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash, out byte[]? leaf) => Complete(seq, receivedAt, out leafHash, out leaf, keepLeaf: true);
+    public byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash, out byte[]? masked) => Complete(seq, receivedAt, out leafHash, out masked, keepMasked: true);
 
-    private byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash, out byte[]? kept, bool keepLeaf)
+    private byte[] Complete(long seq, DateTimeOffset receivedAt, out byte[] leafHash, out byte[]? kept, bool keepMasked)
     {
         kept = null;
         Seal();
@@ -151,15 +152,13 @@ public sealed class CanonicalParts
             return body;
         }
 
-        var length = _leaf.Length + spliced;
-        if (keepLeaf)
+        if (keepMasked && _masked is not null)
         {
-            kept = new byte[length];
-            Splice(_leaf, digits, received, occurred, kept);
-            leafHash = MerkleHash.Leaf(kept);
-            return body;
+            kept = new byte[_masked.Length + spliced];
+            Splice(_masked, digits, received, occurred, kept);
         }
 
+        var length = _leaf.Length + spliced;
         byte[]? rented = null;
         var leaf = length <= 4096 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         Splice(_leaf, digits, received, occurred, leaf);

@@ -7,18 +7,19 @@ namespace Witness.Events;
 
 /// <summary>
 /// Where a store keeps an event of leaf version 2 so that an erasure never writes the event's row
-/// (docs/erasure.md, "Where the values are kept"). The row keeps the <em>leaf</em> (each personal value
-/// already its commitment) and a <em>shape</em> that says where the commitments stand in it; the values
-/// and their salts go to a side row, the <em>values record</em>, with the index keys they give (the
-/// actor's email, the IP, the personal part of the free text). An erasure deletes or rewrites only the
+/// (docs/erasure.md, "Where the values are kept"). The row keeps the <em>masked body</em> (the body with each
+/// personal value written as <c>"[erased]"</c>) and a <em>shape</em> that says where those marks stand and holds each
+/// value's commitment; the values and their salts go to a side row, the <em>values record</em>, with the index keys
+/// they give (the actor's email, the IP, the personal part of the free text). An erasure deletes or rewrites only the
 /// side row; <see cref="Join(byte[], byte[], byte[])"/> gives back the body and personal record that
-/// <see cref="PersonalValues"/> reads everywhere else, so nothing downstream knows the difference.
+/// <see cref="PersonalValues"/> reads everywhere else, so nothing downstream knows the difference, and the leaf (each
+/// value its commitment) follows from them as before.
 /// <para>
 /// Shape: the kind byte <see cref="Flag"/> (with <see cref="PersonalValues.Marked"/> and the marked paths
 /// when the event has them), the number of personal values, then for each, in body order, how far its
-/// commitment starts from the leaf's end (a leaf's head, where the log splices seq and received_at,
-/// may change length; its tail does not). Values record: a version byte, then per value a tag:
-/// salted (the 16-byte salt and the value's JSON token), erased (nothing), or redacted (the JSON token
+/// mark starts from the masked body's end (a body's head, where the log splices seq and received_at,
+/// may change length; its tail does not) and its 32-byte commitment. Values record: a version byte, then per value
+/// a tag: salted (the 16-byte salt and the value's JSON token), erased (nothing), or redacted (the JSON token
 /// of a rendered description with its copies of erased values read <c>[erased]</c>).
 /// </para>
 /// </summary>
@@ -27,7 +28,7 @@ public static class PersonalSplit
     /// <summary>On the kind byte of a shape: the values are kept beside the row, not in it.</summary>
     public const byte Flag = 0x40;
 
-    private const byte Version = 1;
+    private const byte Version = 2;
     private const byte SaltedTag = 1;
     private const byte ErasedTag = 2;
     private const byte RedactedTag = 3;
@@ -36,52 +37,172 @@ public static class PersonalSplit
     public static bool IsShape(ReadOnlySpan<byte> personal) => personal.Length > 0 && (personal[0] & Flag) != 0;
 
     /// <summary>
-    /// The shape, values record and keys of a sealed event: <paramref name="body"/> with its values,
-    /// its personal <paramref name="record"/> (<see cref="PersonalValues.Seal(ReadOnlySpan{byte}, PersonalPaths?, out byte[])"/>) and its
-    /// <paramref name="leaf"/>. The event as read from the body may be given as <paramref name="shown"/> to save a parse.
-    /// The bytes may be those before the log splices seq and received_at, or after.
+    /// The shape, values record and keys of a sealed event: <paramref name="body"/> with its values and its personal
+    /// <paramref name="record"/> (<see cref="PersonalValues.Seal(ReadOnlySpan{byte}, PersonalPaths?, out byte[])"/>). The
+    /// event as read from the body may be given as <paramref name="shown"/> to save a parse. The bytes may be those before
+    /// the log splices seq and received_at, or after; the row's body is <see cref="Mask(byte[], byte[])"/> of the same bytes.
     /// </summary>
-    public static SplitEvent Split(byte[] body, byte[] record, byte[] leaf, AuditEvent? shown = null)
+    public static SplitEvent Split(byte[] body, byte[] record, AuditEvent? shown = null)
     {
-        if (!PersonalValues.TryReadRecord(record, out var kind, out var marked, out var entries))
+        var (slots, count, header) = Slots(body, record);
+        Span<byte> commitments = new byte[count * PersonalValues.CommitmentSize];
+        var kind = record[0] & ~PersonalValues.Marked;
+        var entries = record.AsSpan(header);
+        var read = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (!PersonalValues.TryNextEntry((byte)kind, entries, ref read, out var salted, out var entry))
+            {
+                throw Unfit();
+            }
+
+            var commitment = commitments.Slice(i * PersonalValues.CommitmentSize, PersonalValues.CommitmentSize);
+            if (salted)
+            {
+                PersonalValues.Commit(entry, PersonalValues.Value(body, slots[i]), commitment);
+            }
+            else
+            {
+                entry.CopyTo(commitment);
+            }
+        }
+
+        var shape = WriteShape(body, slots.AsSpan(0, count), record.AsSpan(0, header), commitments);
+        var keys = Keys(body, record, shown);
+        return new SplitEvent(shape, ValuesOf(body, record), keys.PublicText, keys.PersonalText, keys.ActorEmail, keys.Ip);
+    }
+
+    /// <summary>
+    /// The body a split event's row keeps: <paramref name="body"/> with each of its personal values written as
+    /// <c>"[erased]"</c> (the bytes of the event with every value erased, but for a rendered description's text).
+    /// </summary>
+    public static byte[] Mask(byte[] body, byte[] record)
+    {
+        var (slots, count, _) = Slots(body, record);
+        return Mask(body, slots.AsSpan(0, count));
+    }
+
+    /// <summary>
+    /// The shape, values record and masked body of a freshly sealed event (every value salted) from the slots the seal
+    /// found, at their exact sizes: <paramref name="header"/> (kind and marked paths of the record) starts the shape, the
+    /// <paramref name="commitments"/> of the values follow in it, the salts of <paramref name="record"/> go to the values.
+    /// </summary>
+    internal static (byte[] Shape, byte[] Values, byte[] Masked) Write(ReadOnlySpan<byte> body, ReadOnlySpan<PersonalValues.Slot> slots, ReadOnlySpan<byte> record, int header, ReadOnlySpan<byte> commitments)
+    {
+        var valuesLength = 1;
+        foreach (var slot in slots)
+        {
+            valuesLength += 1 + PersonalValues.SaltSize + VarintLength(slot.End - slot.Start) + (slot.End - slot.Start);
+        }
+
+        var values = new byte[valuesLength];
+        values[0] = Version;
+        var v = 1;
+        var salts = record[header..];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var slot = slots[i];
+            values[v++] = SaltedTag;
+            salts.Slice(i * PersonalValues.SaltSize, PersonalValues.SaltSize).CopyTo(values.AsSpan(v));
+            v += PersonalValues.SaltSize;
+            v += WriteVarint(values.AsSpan(v), slot.End - slot.Start);
+            body[slot.Start..slot.End].CopyTo(values.AsSpan(v));
+            v += slot.End - slot.Start;
+        }
+
+        return (WriteShape(body, slots, record[..header], commitments), values, Mask(body, slots));
+    }
+
+    /// <summary>The shape: the record's <paramref name="header"/> with the split flag, the number of values, and per value where its mark stands from the masked body's end and its commitment.</summary>
+    private static byte[] WriteShape(ReadOnlySpan<byte> body, ReadOnlySpan<PersonalValues.Slot> slots, ReadOnlySpan<byte> header, ReadOnlySpan<byte> commitments)
+    {
+        var maskedLength = MaskedLength(body, slots);
+        var shapeLength = header.Length + VarintLength(slots.Length) + (slots.Length * PersonalValues.CommitmentSize);
+        var shift = 0;
+        foreach (var slot in slots)
+        {
+            shapeLength += VarintLength(maskedLength - (slot.Start + shift));
+            shift += PersonalValues.ErasedJson.Length - (slot.End - slot.Start);
+        }
+
+        var shape = new byte[shapeLength];
+        header.CopyTo(shape);
+        shape[0] = (byte)(Flag | (header[0] & PersonalValues.Marked));
+        var s = header.Length;
+        s += WriteVarint(shape.AsSpan(s), slots.Length);
+        shift = 0;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            s += WriteVarint(shape.AsSpan(s), maskedLength - (slots[i].Start + shift));
+            shift += PersonalValues.ErasedJson.Length - (slots[i].End - slots[i].Start);
+            commitments.Slice(i * PersonalValues.CommitmentSize, PersonalValues.CommitmentSize).CopyTo(shape.AsSpan(s));
+            s += PersonalValues.CommitmentSize;
+        }
+
+        return shape;
+    }
+
+    private static int MaskedLength(ReadOnlySpan<byte> body, ReadOnlySpan<PersonalValues.Slot> slots)
+    {
+        var length = body.Length;
+        foreach (var slot in slots)
+        {
+            length += PersonalValues.ErasedJson.Length - (slot.End - slot.Start);
+        }
+
+        return length;
+    }
+
+    private static byte[] Mask(ReadOnlySpan<byte> body, ReadOnlySpan<PersonalValues.Slot> slots)
+    {
+        var masked = new byte[MaskedLength(body, slots)];
+        var m = 0;
+        var at = 0;
+        foreach (var slot in slots)
+        {
+            body[at..slot.Start].CopyTo(masked.AsSpan(m));
+            m += slot.Start - at;
+            PersonalValues.ErasedJson.CopyTo(masked.AsSpan(m));
+            m += PersonalValues.ErasedJson.Length;
+            at = slot.End;
+        }
+
+        body[at..].CopyTo(masked.AsSpan(m));
+        return masked;
+    }
+
+    /// <summary>The personal values' slots in <paramref name="body"/> as <paramref name="record"/> reads them, how many, and the record's header length.</summary>
+    private static (PersonalValues.Slot[] Slots, int Count, int Header) Slots(byte[] body, byte[] record)
+    {
+        if (!PersonalValues.TryReadRecord(record, out _, out var marked, out var entries))
         {
             throw Unfit();
         }
 
         var slots = new PersonalValues.Slot[marked is null ? PersonalValues.MaxSlots : PersonalValues.Capacity(body)];
         var count = PersonalValues.Find(body, marked, slots);
-        if (count == 0)
-        {
-            throw Unfit();
-        }
+        return count == 0 ? throw Unfit() : (slots, count, record.Length - entries.Length);
+    }
 
-        var header = record.Length - entries.Length;
-        var shape = new ArrayBufferWriter<byte>(header + 1 + (count * 3));
-        shape.Write(record.AsSpan(0, header));
-        WriteVarint(shape, count);
-        var values = new ArrayBufferWriter<byte>(1 + (count * (1 + PersonalValues.SaltSize + 2)) + body.Length - leaf.Length + (count * PersonalValues.CommittedLength));
+    /// <summary>The values record of an event with its values and its personal record; null when it keeps nothing (every value erased, no rendered description).</summary>
+    private static byte[]? ValuesOf(byte[] body, byte[] record)
+    {
+        var (slots, count, header) = Slots(body, record);
+        var kind = (byte)(record[0] & ~PersonalValues.Marked);
+        var entries = record.AsSpan(header);
+        var values = new ArrayBufferWriter<byte>(1 + (count * (1 + PersonalValues.SaltSize + 2)) + body.Length);
         values.GetSpan(1)[0] = Version;
         values.Advance(1);
         var kept = false;
-        var shift = 0;
         var read = 0;
         for (var i = 0; i < count; i++)
         {
-            var slot = slots[i];
             if (!PersonalValues.TryNextEntry(kind, entries, ref read, out var salted, out var entry))
             {
                 throw Unfit();
             }
 
-            var start = slot.Start + shift;
-            if (start + PersonalValues.CommittedLength > leaf.Length || !leaf.AsSpan(start).StartsWith("{\"sha256\":\""u8))
-            {
-                throw new InvalidDataException("the leaf does not hold a commitment where the body holds a personal value");
-            }
-
-            WriteVarint(shape, leaf.Length - start);
-            shift += PersonalValues.CommittedLength - (slot.End - slot.Start);
-            var token = body.AsSpan(slot.Start, slot.End - slot.Start);
+            var token = body.AsSpan(slots[i].Start, slots[i].End - slots[i].Start);
             if (salted)
             {
                 Tag(values, SaltedTag);
@@ -101,89 +222,38 @@ public static class PersonalSplit
             }
         }
 
-        if (read != entries.Length)
-        {
-            throw Unfit();
-        }
-
-        var shapeBytes = shape.WrittenSpan.ToArray();
-        shapeBytes[0] = (byte)(Flag | (record[0] & PersonalValues.Marked));
-        var keys = Keys(body, record, shown);
-        return new SplitEvent(shapeBytes, kept ? values.WrittenSpan.ToArray() : null, keys.PublicText, keys.PersonalText, keys.ActorEmail, keys.Ip);
-    }
-
-    /// <summary>
-    /// The shape and values record of a freshly sealed event (every value salted) from the slots the seal found,
-    /// at their exact sizes: <paramref name="header"/> bytes of <paramref name="record"/> (kind and marked paths)
-    /// start the shape, its salts follow them.
-    /// </summary>
-    internal static (byte[] Shape, byte[] Values) Write(ReadOnlySpan<byte> body, ReadOnlySpan<PersonalValues.Slot> slots, ReadOnlySpan<byte> record, int header, int leafLength)
-    {
-        var shapeLength = header + VarintLength(slots.Length);
-        var valuesLength = 1;
-        var shift = 0;
-        foreach (var slot in slots)
-        {
-            shapeLength += VarintLength(leafLength - (slot.Start + shift));
-            shift += PersonalValues.CommittedLength - (slot.End - slot.Start);
-            valuesLength += 1 + PersonalValues.SaltSize + VarintLength(slot.End - slot.Start) + (slot.End - slot.Start);
-        }
-
-        var shape = new byte[shapeLength];
-        record[..header].CopyTo(shape);
-        shape[0] = (byte)(Flag | (record[0] & PersonalValues.Marked));
-        var s = header;
-        s += WriteVarint(shape.AsSpan(s), slots.Length);
-        var values = new byte[valuesLength];
-        values[0] = Version;
-        var v = 1;
-        var salts = record[header..];
-        shift = 0;
-        for (var i = 0; i < slots.Length; i++)
-        {
-            var slot = slots[i];
-            s += WriteVarint(shape.AsSpan(s), leafLength - (slot.Start + shift));
-            shift += PersonalValues.CommittedLength - (slot.End - slot.Start);
-            values[v++] = SaltedTag;
-            salts.Slice(i * PersonalValues.SaltSize, PersonalValues.SaltSize).CopyTo(values.AsSpan(v));
-            v += PersonalValues.SaltSize;
-            v += WriteVarint(values.AsSpan(v), slot.End - slot.Start);
-            body[slot.Start..slot.End].CopyTo(values.AsSpan(v));
-            v += slot.End - slot.Start;
-        }
-
-        return (shape, values);
+        return read != entries.Length ? throw Unfit() : kept ? values.WrittenSpan.ToArray() : null;
     }
 
     /// <summary>
     /// The body and personal record of a split event, as <see cref="PersonalValues"/> stored them beside each other:
-    /// the leaf with each commitment replaced by its value (salted), <c>[erased]</c> or the redacted description,
-    /// and the record of salts, commitments, or both (<see cref="PersonalValues.Partly"/>). <paramref name="values"/>
-    /// null: every value erased.
+    /// the masked body with each mark replaced by its value (salted), left <c>[erased]</c> or the redacted description,
+    /// and the record of salts, commitments (from the shape), or both (<see cref="PersonalValues.Partly"/>).
+    /// <paramref name="values"/> null: every value erased.
     /// </summary>
-    public static (byte[] Body, byte[] Record) Join(byte[] leaf, byte[] shape, byte[]? values)
+    public static (byte[] Body, byte[] Record) Join(byte[] masked, byte[] shape, byte[]? values)
     {
         if (values is { Length: 0 })
         {
             throw new InvalidDataException("not a values record");
         }
 
-        var joined = new byte[JoinedCapacity(leaf, shape, values)];
-        var (bodyLength, recordLength) = Join(leaf, shape, values, joined);
+        var joined = new byte[JoinedCapacity(masked, shape, values)];
+        var (bodyLength, recordLength) = Join(masked, shape, values, joined);
         return (joined[..bodyLength], joined[bodyLength..(bodyLength + recordLength)]);
     }
 
     /// <summary>Room enough for what <see cref="Join(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> writes.</summary>
-    public static int JoinedCapacity(ReadOnlySpan<byte> leaf, ReadOnlySpan<byte> shape, ReadOnlySpan<byte> values) =>
-        // Each value's token comes from the values record or is [erased]; the record holds the shape's header and per value a tag and a salt or commitment.
-        leaf.Length + values.Length + (shape.Length * (2 + PersonalValues.CommitmentSize + PersonalValues.ErasedJson.Length));
+    public static int JoinedCapacity(ReadOnlySpan<byte> masked, ReadOnlySpan<byte> shape, ReadOnlySpan<byte> values) =>
+        // Each value's token comes from the values record or stays a mark; the record holds the shape's header and per value a tag and a salt or commitment.
+        masked.Length + values.Length + (2 * shape.Length);
 
     /// <summary>
     /// <see cref="Join(byte[], byte[], byte[])"/> without an array: writes the body and then the personal record into
     /// <paramref name="destination"/> (at least <see cref="JoinedCapacity"/> bytes) and answers their lengths.
     /// <paramref name="values"/> empty: there is no values record (every value erased).
     /// </summary>
-    public static (int BodyLength, int RecordLength) Join(ReadOnlySpan<byte> leaf, ReadOnlySpan<byte> shape, ReadOnlySpan<byte> values, Span<byte> destination)
+    public static (int BodyLength, int RecordLength) Join(ReadOnlySpan<byte> masked, ReadOnlySpan<byte> shape, ReadOnlySpan<byte> values, Span<byte> destination)
     {
         if (!IsShape(shape))
         {
@@ -204,19 +274,23 @@ public static class PersonalSplit
 
         var header = at;
         var count = ReadVarint(shape, ref at);
-        if (count > shape.Length)
+        if (count > shape.Length / PersonalValues.CommitmentSize)
         {
-            throw new InvalidDataException("the shape does not fit the leaf");
+            throw new InvalidDataException("the shape does not fit the body");
         }
 
         Span<int> starts = count <= 16 ? stackalloc int[count] : new int[count];
+        Span<int> commitments = count <= 16 ? stackalloc int[count] : new int[count];
+        var mark = PersonalValues.ErasedJson.Length;
         for (var i = 0; i < count; i++)
         {
-            starts[i] = leaf.Length - ReadVarint(shape, ref at);
-            if (starts[i] < 0 || starts[i] + PersonalValues.CommittedLength > leaf.Length || (i > 0 && starts[i] < starts[i - 1] + PersonalValues.CommittedLength)
-                || !leaf[starts[i]..].StartsWith("{\"sha256\":\""u8) || !leaf[(starts[i] + PersonalValues.CommittedLength - 2)..].StartsWith("\"}"u8))
+            starts[i] = masked.Length - ReadVarint(shape, ref at);
+            commitments[i] = at;
+            at += PersonalValues.CommitmentSize;
+            if (starts[i] < 0 || starts[i] + mark > masked.Length || (i > 0 && starts[i] < starts[i - 1] + mark)
+                || !masked.Slice(starts[i], mark).SequenceEqual(PersonalValues.ErasedJson) || at > shape.Length)
             {
-                throw new InvalidDataException("the shape does not fit the leaf");
+                throw new InvalidDataException("the shape does not fit the body");
             }
         }
 
@@ -276,27 +350,27 @@ public static class PersonalSplit
             entries.Fill(new Entry(ErasedTag, 0, 0, 0));
         }
 
-        if (destination.Length < JoinedCapacity(leaf, shape, values))
+        if (destination.Length < JoinedCapacity(masked, shape, values))
         {
             throw new ArgumentException("too small for the joined body and record", nameof(destination));
         }
 
-        // The body first, from the leaf with each commitment replaced.
+        // The body first, from the masked body with each mark replaced.
         var b = 0;
         var from = 0;
         for (var i = 0; i < count; i++)
         {
             var entry = entries[i];
-            leaf[from..starts[i]].CopyTo(destination[b..]);
+            masked[from..starts[i]].CopyTo(destination[b..]);
             b += starts[i] - from;
             var token = entry.Tag == ErasedTag ? PersonalValues.ErasedJson : values.Slice(entry.Token, entry.TokenLength);
             token.CopyTo(destination[b..]);
             b += token.Length;
-            from = starts[i] + PersonalValues.CommittedLength;
+            from = starts[i] + mark;
         }
 
-        leaf[from..].CopyTo(destination[b..]);
-        b += leaf.Length - from;
+        masked[from..].CopyTo(destination[b..]);
+        b += masked.Length - from;
 
         // Then the record: the shape's header (kind and marked paths), then per value its salt or its commitment.
         var kind = salted == count ? PersonalValues.Salted : salted == 0 ? PersonalValues.Committed : PersonalValues.Partly;
@@ -312,21 +386,9 @@ public static class PersonalSplit
                 record[r++] = entry.Tag == SaltedTag ? PersonalValues.Salted : PersonalValues.Committed;
             }
 
-            if (entry.Tag == SaltedTag)
-            {
-                values.Slice(entry.Salt, PersonalValues.SaltSize).CopyTo(record[r..]);
-                r += PersonalValues.SaltSize;
-            }
-            else
-            {
-                var hex = leaf.Slice(starts[i] + 11, PersonalValues.CommitmentSize * 2);
-                if (Convert.FromHexString(hex, record.Slice(r, PersonalValues.CommitmentSize), out _, out var written) != OperationStatus.Done || written != PersonalValues.CommitmentSize)
-                {
-                    throw new InvalidDataException("the leaf holds no commitment where the shape says");
-                }
-
-                r += PersonalValues.CommitmentSize;
-            }
+            var kept = entry.Tag == SaltedTag ? values.Slice(entry.Salt, PersonalValues.SaltSize) : shape.Slice(commitments[i], PersonalValues.CommitmentSize);
+            kept.CopyTo(record[r..]);
+            r += kept.Length;
         }
 
         return (b, r);
@@ -338,11 +400,12 @@ public static class PersonalSplit
     /// <summary>
     /// Erases a split event's values: all of them (<paramref name="emails"/> null) or only the catalog-marked values
     /// holding one of <paramref name="emails"/> (<see cref="PersonalValues.EraseEmails"/>). Null when nothing changes;
-    /// a result whose <see cref="SplitErasure.Values"/> is null means the side row goes.
+    /// a result whose <see cref="SplitErasure.Values"/> is null means the side row goes. The row (masked body and
+    /// shape with the commitments) does not change.
     /// </summary>
-    public static SplitErasure? Erase(byte[] leaf, byte[] shape, byte[]? values, IReadOnlySet<string>? emails)
+    public static SplitErasure? Erase(byte[] masked, byte[] shape, byte[]? values, IReadOnlySet<string>? emails)
     {
-        var (body, record) = Join(leaf, shape, values);
+        var (body, record) = Join(masked, shape, values);
         var erased = emails is null
             ? PersonalValues.IsCommitted(record) ? ((byte[] Body, byte[] Record)?)null : PersonalValues.Erase(body, record)
             : PersonalValues.EraseEmails(body, record, emails);
@@ -351,8 +414,8 @@ public static class PersonalSplit
             return null;
         }
 
-        var split = Split(after.Body, after.Record, leaf);
-        return new SplitErasure(split.Values, split.PersonalText, split.ActorEmail, split.Ip,
+        var keys = Keys(after.Body, after.Record);
+        return new SplitErasure(ValuesOf(after.Body, after.Record), keys.PersonalText, keys.ActorEmail, keys.Ip,
             PersonalValues.MarkedEmails(after.Body, after.Record), PersonalValues.MarkedEmails(body, record));
     }
 

@@ -79,18 +79,19 @@ public static class PersonalValues
     /// of marked emails gets for the event.
     /// </summary>
     public static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails) =>
-        Seal(body, marked, out leaf, out markedEmails, split: false, out _, out _);
+        Seal(body, marked, out leaf, out markedEmails, split: false, out _, out _, out _);
 
     /// <summary>
     /// The seal, and when <paramref name="split"/> is set the shape and values record of <see cref="PersonalSplit"/>
     /// for it, written from the same reading of the body (what <see cref="PersonalSplit.Split"/> gives, without
     /// finding the values again).
     /// </summary>
-    internal static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails, bool split, out byte[]? shape, out byte[]? values)
+    internal static byte[]? Seal(ReadOnlySpan<byte> body, PersonalPaths? marked, out byte[]? leaf, out string[]? markedEmails, bool split, out byte[]? shape, out byte[]? values, out byte[]? masked)
     {
         markedEmails = null;
         shape = null;
         values = null;
+        masked = null;
         Slot[]? rented = null;
         var slots = marked is null ? stackalloc Slot[MaxSlots] : (rented = ArrayPool<Slot>.Shared.Rent(Capacity(body)));
         try
@@ -121,13 +122,20 @@ public static class PersonalValues
 
             leaf = new byte[length];
             var output = leaf.AsSpan();
-            Span<byte> commitment = stackalloc byte[CommitmentSize];
+            Span<byte> commitments = stackalloc byte[MaxSlots * CommitmentSize];
+            byte[]? rentedCommitments = null;
+            if (count > MaxSlots)
+            {
+                commitments = (rentedCommitments = ArrayPool<byte>.Shared.Rent(count * CommitmentSize)).AsSpan(0, count * CommitmentSize);
+            }
+
             var at = 0;
             for (var i = 0; i < count; i++)
             {
                 var slot = slots[i];
                 body[at..slot.Start].CopyTo(output);
                 output = output[(slot.Start - at)..];
+                var commitment = commitments.Slice(i * CommitmentSize, CommitmentSize);
                 Commit(salts.Slice(i * SaltSize, SaltSize), Value(body, slot), commitment);
                 output = output[WriteCommitted(commitment, output)..];
                 at = slot.End;
@@ -136,7 +144,12 @@ public static class PersonalValues
             body[at..].CopyTo(output);
             if (split)
             {
-                (shape, values) = PersonalSplit.Write(body, slots[..count], record, 1 + header.Length, leaf.Length);
+                (shape, values, masked) = PersonalSplit.Write(body, slots[..count], record, 1 + header.Length, commitments[..(count * CommitmentSize)]);
+            }
+
+            if (rentedCommitments is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedCommitments);
             }
 
             return record;

@@ -111,7 +111,7 @@ public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBl
 
             var stored = e with { Seq = head.Size + 1, ReceivedAt = received };
             var prepared = submitted.Prepare().Prepared!;
-            var body = prepared.Parts.Complete(stored.Seq, received, out var hash, out var leaf);
+            var body = prepared.Parts.Complete(stored.Seq, received, out var hash, out var masked);
             var personal = prepared.Parts.Personal;
             var tenantId = head.TenantId;
             head.Frontier.Append(hash, (level, index, nodeHash) =>
@@ -122,7 +122,7 @@ public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBl
                 }
             });
 
-            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, prepared.Keys with { ReceivedAtMicros = EventIndexKeys.Micros(received) }) { Omitted = submitted.Omitted, Personal = personal, MarkedEmails = prepared.Parts.MarkedEmails, Split = prepared.Parts.Split, Leaf = leaf }, ct);
+            await tx.InsertAsync(head, new LogEntry(stored, body, hash, submitted.ContentDigest, prepared.Keys with { ReceivedAtMicros = EventIndexKeys.Micros(received) }) { Omitted = submitted.Omitted, Personal = personal, MarkedEmails = prepared.Parts.MarkedEmails, Split = prepared.Parts.Split, Masked = masked }, ct);
             _requestText.Add((tenantId, stored.Seq, prepared.Keys.OccurredAtMicros, prepared.Keys.SearchText));
             var appended = new AppendedEvent(e.Tenant, e.Id, stored.Seq, hash, body, Replayed: false);
             seenInRequest[(e.Tenant, e.Id)] = (appended, submitted.ContentDigest);

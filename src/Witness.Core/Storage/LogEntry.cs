@@ -22,8 +22,8 @@ public sealed record LogEntry(AuditEvent Event, byte[] Body, byte[] Hash, byte[]
     /// <summary>Where a store keeping values beside the row puts them (<see cref="CanonicalParts.Split"/>); null when the event has no personal value.</summary>
     public SplitEvent? Split { get; init; }
 
-    /// <summary>The leaf bytes (<see cref="Body"/> with each personal value replaced by its commitment), which such a store keeps as the row's body; null when the leaf is the body.</summary>
-    public byte[]? Leaf { get; init; }
+    /// <summary>The masked body (<see cref="Body"/> with each personal value written as <c>"[erased]"</c>), which such a store keeps as the row's body; null when the event has no personal value.</summary>
+    public byte[]? Masked { get; init; }
 }
 
 /// <summary>An event already in the log under a client id: enough to answer a retry (same body) or a conflict (other body).</summary>

@@ -1,8 +1,8 @@
 -- Split rows (issue 20, docs/erasure.md): a new event's personal values live beside its events row, not in it. The
--- events row holds the leaf bytes (each personal value replaced by its commitment) in body, the shape (PersonalSplit:
--- where each commitment sits, no value) in personal, NULL actor_email and ip, and the public search text; the values,
+-- events row holds the masked body (each personal value written "[erased]") in body, the shape (PersonalSplit:
+-- where each mark sits and the value's commitment, no value) in personal, NULL actor_email and ip, and the public search text; the values,
 -- their salts, the lower-cased actor email, the IP key and the personal search text are one event_personal row. An
--- erasure deletes or rewrites that row and never writes an events row: the leaf, the events heap and its indexes stay
+-- erasure deletes or rewrites that row and never writes an events row: the masked body, the events heap and its indexes stay
 -- as they are. No row: every personal value of the event is erased. Rows stored before keep their values in the
 -- events row and are read and erased as before.
 --
@@ -16,7 +16,7 @@ CREATE TABLE event_personal (
     tenant_id    bigint NOT NULL,
     seq          bigint NOT NULL,
     -- The events row's partition key and actor id: an erasure found by email or actor id reaches the events rows
-    -- (for their leaf and shape) through their key, one month each.
+    -- (for their masked body and shape) through their key, one month each.
     received_at  timestamptz NOT NULL,
     -- The search order: a search for an actor's email reads the email index in this order, as ix_events_email is read.
     occurred_at  timestamptz NOT NULL,

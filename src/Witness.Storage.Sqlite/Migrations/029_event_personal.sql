@@ -1,5 +1,6 @@
--- Split rows (docs/erasure.md, "How it is stored"): events appended from now on keep their LEAF in events.body and
--- the shape of their personal record (PersonalSplit, kind byte with 0x40) in events.personal; their personal values,
+-- Split rows (docs/erasure.md, "How it is stored"): events appended from now on keep their MASKED BODY (each personal
+-- value written "[erased]") in events.body and the shape of their personal record (PersonalSplit, kind byte with 0x40:
+-- where each mark sits and the value's commitment) in events.personal; their personal values,
 -- salts, lower-case actor email, IP key and the free text of their personal values live in event_personal, one row
 -- per event. actor_email and ip of such an event row are NULL and its search_text holds only the public text, so an
 -- erasure deletes or rewrites event_personal rows and never writes an events row. No row: every personal value of the

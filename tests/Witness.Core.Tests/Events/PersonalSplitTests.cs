@@ -27,15 +27,15 @@ public sealed class PersonalSplitTests
          "description":"Refunded the order of Ada Lovelace <ADA@example.com> for Bob Agent"}
         """;
 
-    private sealed record Sealed(byte[] Body, byte[] Record, byte[] Leaf, byte[] Hash, SplitEvent Split);
+    private sealed record Sealed(byte[] Body, byte[] Record, byte[] Masked, byte[] Hash, SplitEvent Split);
 
     private static Sealed Seal(string json, PersonalPaths? paths = null)
     {
         var e = new EventParser(new FixedClock(Now)).ParseRequest(Encoding.UTF8.GetBytes(json), "acme").Single().Event;
         var parts = CanonicalParts.Of(e);
         parts.Seal(paths);
-        var body = parts.Complete(12345, Now, out var hash, out var leaf);
-        return new Sealed(body, parts.Personal!, leaf!, hash, parts.Split!);
+        var body = parts.Complete(12345, Now, out var hash, out var masked);
+        return new Sealed(body, parts.Personal!, masked!, hash, parts.Split!);
     }
 
     private static PersonalPaths MarkedPaths() => PersonalPaths.WithDescription(PersonalPaths.Of(["targets[].name", "metadata.customer.email"]));
@@ -45,22 +45,23 @@ public sealed class PersonalSplitTests
     {
         foreach (var s in new[] { Seal(Plain), Seal(Marked, MarkedPaths()) })
         {
-            Assert.Equal(s.Hash, MerkleHash.Leaf(s.Leaf));
-            Assert.Equal(PersonalValues.Leaf(s.Body, s.Record), s.Leaf);
+            Assert.Equal(s.Hash, MerkleHash.Leaf(PersonalValues.Leaf(s.Body, s.Record)));
+            Assert.Equal(PersonalSplit.Mask(s.Body, s.Record), s.Masked);
             Assert.True(PersonalSplit.IsShape(s.Split.Shape));
             Assert.False(PersonalSplit.IsShape(s.Record));
 
-            var (body, record) = PersonalSplit.Join(s.Leaf, s.Split.Shape, s.Split.Values);
+            var (body, record) = PersonalSplit.Join(s.Masked, s.Split.Shape, s.Split.Values);
 
             Assert.Equal(s.Body, body);
             Assert.Equal(s.Record, record);
-            var again = PersonalSplit.Split(s.Body, s.Record, s.Leaf);
+            var again = PersonalSplit.Split(s.Body, s.Record);
             Assert.Equal(s.Split.Shape, again.Shape); // the seal's own writing, from before seq and received_at were spliced
             Assert.Equal(s.Split.Values, again.Values);
             var shape = Encoding.UTF8.GetString(s.Split.Shape);
             Assert.DoesNotContain("lovelace", shape, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("example.com", shape, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("203.0.113.7", Encoding.UTF8.GetString(s.Leaf), StringComparison.Ordinal);
+            Assert.DoesNotContain("203.0.113.7", Encoding.UTF8.GetString(s.Masked), StringComparison.Ordinal);
+            Assert.DoesNotContain("sha256", Encoding.UTF8.GetString(s.Masked), StringComparison.Ordinal); // the commitments are in the shape, raw
         }
     }
 
@@ -92,18 +93,18 @@ public sealed class PersonalSplitTests
     {
         var s = Seal(Plain);
 
-        var erased = PersonalSplit.Erase(s.Leaf, s.Split.Shape, s.Split.Values, null)!;
+        var erased = PersonalSplit.Erase(s.Masked, s.Split.Shape, s.Split.Values, null)!;
 
         Assert.Null(erased.Values);
         Assert.Equal("", erased.PersonalText);
         Assert.Null(erased.ActorEmail);
         Assert.Null(erased.Ip);
-        var (body, record) = PersonalSplit.Join(s.Leaf, s.Split.Shape, erased.Values);
+        var (body, record) = PersonalSplit.Join(s.Masked, s.Split.Shape, erased.Values);
         var (expectedBody, expectedRecord) = PersonalValues.Erase(s.Body, s.Record);
         Assert.Equal(expectedBody, body);
         Assert.Equal(expectedRecord, record);
         Assert.Equal(s.Hash, MerkleHash.Leaf(PersonalValues.Leaf(body, record)));
-        Assert.Null(PersonalSplit.Erase(s.Leaf, s.Split.Shape, erased.Values, null));
+        Assert.Null(PersonalSplit.Erase(s.Masked, s.Split.Shape, erased.Values, null));
     }
 
     [Fact]
@@ -112,25 +113,25 @@ public sealed class PersonalSplitTests
         var s = Seal(Marked, MarkedPaths());
         var ada = new HashSet<string> { "ada@example.com" };
 
-        var partly = PersonalSplit.Erase(s.Leaf, s.Split.Shape, s.Split.Values, ada)!;
+        var partly = PersonalSplit.Erase(s.Masked, s.Split.Shape, s.Split.Values, ada)!;
 
         Assert.Equal(["ada@example.com"], partly.MarkedEmailsBefore!);
         Assert.Null(partly.MarkedEmails);
         Assert.Equal("bob@example.com", partly.ActorEmail);
         Assert.DoesNotContain("ada@example.com", partly.PersonalText, StringComparison.Ordinal);
         Assert.Contains("bob agent\n", partly.PersonalText, StringComparison.Ordinal);
-        var (body, record) = PersonalSplit.Join(s.Leaf, s.Split.Shape, partly.Values);
+        var (body, record) = PersonalSplit.Join(s.Masked, s.Split.Shape, partly.Values);
         var expected = PersonalValues.EraseEmails(s.Body, s.Record, ada)!.Value;
         Assert.Equal(expected.Body, body);
         Assert.Equal(expected.Record, record);
         Assert.Equal(PersonalValues.Partly | PersonalValues.Marked, record[0]);
-        Assert.Null(PersonalSplit.Erase(s.Leaf, s.Split.Shape, partly.Values, ada));
+        Assert.Null(PersonalSplit.Erase(s.Masked, s.Split.Shape, partly.Values, ada));
 
-        var all = PersonalSplit.Erase(s.Leaf, s.Split.Shape, partly.Values, null)!;
+        var all = PersonalSplit.Erase(s.Masked, s.Split.Shape, partly.Values, null)!;
 
         Assert.NotNull(all.Values); // the description's redacted text stays beside the row
         Assert.DoesNotContain("Bob", Encoding.UTF8.GetString(all.Values!), StringComparison.Ordinal);
-        var (allBody, allRecord) = PersonalSplit.Join(s.Leaf, s.Split.Shape, all.Values);
+        var (allBody, allRecord) = PersonalSplit.Join(s.Masked, s.Split.Shape, all.Values);
         var everything = PersonalValues.Erase(body, record);
         Assert.Equal(everything.Body, allBody);
         Assert.Equal(everything.Record, allRecord);
@@ -147,13 +148,13 @@ public sealed class PersonalSplitTests
         var at = changed.AsSpan().IndexOf("London"u8);
         "Boston"u8.CopyTo(changed.AsSpan(at));
 
-        var (body, record) = PersonalSplit.Join(s.Leaf, s.Split.Shape, changed);
+        var (body, record) = PersonalSplit.Join(s.Masked, s.Split.Shape, changed);
 
         Assert.Equal("Boston", CanonicalEvent.Read(body).Context!.Location!.City);
-        Assert.NotEqual(s.Leaf, PersonalValues.Leaf(body, record));
-        Assert.Throws<InvalidDataException>(() => PersonalSplit.Join(s.Leaf, s.Split.Shape[..^1], s.Split.Values));
-        Assert.Throws<InvalidDataException>(() => PersonalSplit.Join(s.Leaf, s.Split.Shape, s.Split.Values![..^3]));
-        Assert.Throws<InvalidDataException>(() => PersonalSplit.Join(s.Leaf[..^100], s.Split.Shape, s.Split.Values));
+        Assert.NotEqual(PersonalValues.Leaf(s.Body, s.Record), PersonalValues.Leaf(body, record));
+        Assert.Throws<InvalidDataException>(() => PersonalSplit.Join(s.Masked, s.Split.Shape[..^1], s.Split.Values));
+        Assert.Throws<InvalidDataException>(() => PersonalSplit.Join(s.Masked, s.Split.Shape, s.Split.Values![..^3]));
+        Assert.Throws<InvalidDataException>(() => PersonalSplit.Join(s.Masked[..^100], s.Split.Shape, s.Split.Values));
     }
 
     [Fact]
