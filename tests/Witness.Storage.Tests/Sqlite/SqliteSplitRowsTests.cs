@@ -187,5 +187,49 @@ public sealed class SqliteSplitRowsTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Verification_reads_the_side_rows_of_every_part_beside_the_events_and_names_a_changed_one()
+    {
+        var tenant = Submit.Tenant();
+        using var key = Integrity.SigningKey.FromPem(System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(), "witness");
+        await using var store = await OpenAsync();
+        await store.AppendManyAsync(tenant, 40, i => i % 4 == 1 ? SubjectEvent(tenant) : Submit.Event(tenant, change: e =>
+            e["actor"] = new JsonObject { ["type"] = "user", ["id"] = $"u_{i % 7}", ["name"] = $"User {i % 7}", ["email"] = $"user{i % 7}@example.com" }));
+        Assert.True(await ScalarAsync("SELECT count(DISTINCT bucket) FROM event_personal") >= 3);
+        await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByEmail(Email), CancellationToken.None);
+        await new Checkpoints.CheckpointIssuer(store, key, TimeProvider.System).IssueAsync(tenant, CancellationToken.None);
+        var verifier = new Verification.ChainVerifier(store, key.Key, key.KeyName);
+        var verified = await verifier.VerifyAsync(tenant, CancellationToken.None);
+        Assert.True(verified.Ok, verified.Problem);
+        Assert.Equal(40, verified.Events);
+
+        long rid = 0;
+        async Task<string?> ProblemAfterAsync(string change, string undo)
+        {
+            await ScalarAsync(change + "; SELECT 0");
+            var result = await verifier.VerifyAsync(tenant, CancellationToken.None);
+            await ScalarAsync(undo + "; SELECT 0");
+            Assert.True((await verifier.VerifyAsync(tenant, CancellationToken.None)).Ok);
+            return result.Ok ? null : result.Problem;
+        }
+
+        rid = await ScalarAsync("SELECT rid FROM event_personal WHERE subject = 'i:u_3' ORDER BY rid LIMIT 1");
+        var seq = await ScalarAsync($"SELECT seq FROM events WHERE rid = {rid}");
+        Assert.Contains($"event {seq}'s personal 'search_text'",
+            await ProblemAfterAsync($"UPDATE event_personal SET text = text || 'mallory' || char(10) WHERE rid = {rid}", $"UPDATE event_personal SET text = replace(text, 'mallory' || char(10), '') WHERE rid = {rid}"),
+            StringComparison.Ordinal);
+        Assert.Contains($"event {seq} was changed",
+            await ProblemAfterAsync(
+                $"CREATE TABLE kept AS SELECT * FROM event_personal WHERE rid = {rid}; UPDATE event_personal SET record = substr(record, 1, 5) || X'5A' || substr(record, 7) WHERE rid = {rid}",
+                $"UPDATE event_personal SET record = (SELECT record FROM kept) WHERE rid = {rid}; DROP TABLE kept"),
+            StringComparison.Ordinal);
+
+        // No side row is what an erasure of every value leaves: the masked body and the commitments in the shape are the
+        // erased event, whose leaf is the one stored. The log proves the event, not that its values were kept.
+        await ScalarAsync($"DELETE FROM event_personal WHERE rid = {rid}; SELECT 0");
+        Assert.True((await verifier.VerifyAsync(tenant, CancellationToken.None)).Ok);
+        Assert.Equal(Events.PersonalValues.Erased, (await store.FindBySeqAsync(tenant, seq, CancellationToken.None))!.Event.Actor.Name);
+    }
+
     public void Dispose() => TempFolder.Delete(_folder);
 }
