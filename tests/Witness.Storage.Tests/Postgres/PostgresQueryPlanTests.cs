@@ -16,31 +16,9 @@ public sealed class PostgresQueryPlanTests(PostgresDatabaseFixture fixture) : IC
     [Fact]
     public async Task An_actors_email_is_read_from_the_email_indexes_of_split_rows_and_of_rows_stored_before_never_by_a_scan()
     {
-        await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString }))
-        {
-            await store.InitializeAsync(CancellationToken.None);
-        }
-
-        await using var connection = new NpgsqlConnection(fixture.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using (var settings = new NpgsqlCommand("SET enable_seqscan = off", connection))
-        {
-            await settings.ExecuteNonQueryAsync();
-        }
-
         // The two email indexes (event_personal's for split rows, ix_events_email for rows stored before) give the email's rows;
         // they are sorted by time then (the matches of one email, not the tenant).
-        await using var command = new NpgsqlCommand { Connection = connection };
-        PostgresSearch.Build(command, 1, SearchQueryParser.Parse("actor:ada@acme.example", TimeZoneInfo.Utc), new EventCursor(1_700_000_000_000_000, 42), 51);
-        command.CommandText = "EXPLAIN (COSTS OFF) " + command.CommandText;
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0).Trim());
-            }
-        }
+        var plan = await PlanAsync("actor:ada@acme.example", "SET enable_seqscan = off");
 
         var text = string.Join(Environment.NewLine, plan);
         Assert.Contains("ix_event_personal_email", text, StringComparison.Ordinal);
@@ -62,6 +40,17 @@ public sealed class PostgresQueryPlanTests(PostgresDatabaseFixture fixture) : IC
     [InlineData("\"free text\" type:access", "_tenant_id_occurred_at_seq_received_at_")]
     public async Task The_first_page_is_read_from_an_index_in_order_without_sorting(string query, string index)
     {
+        var plan = await PlanAsync(query, "SET enable_sort = off; SET enable_seqscan = off");
+
+        var text = string.Join(Environment.NewLine, plan);
+        Assert.Contains(index, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(plan, step => step.TrimStart('-', '>', ' ').StartsWith("Sort", StringComparison.Ordinal) && !step.StartsWith("Sort Key", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("Seq Scan on events_", StringComparison.Ordinal) || step.Contains("Seq Scan on event_targets_", StringComparison.Ordinal));
+    }
+
+    /// <summary>The lines of PostgreSQL's plan (EXPLAIN, no costs) for the first page of <paramref name="query"/> as the store writes it, under <paramref name="settings"/>.</summary>
+    private async Task<List<string>> PlanAsync(string query, string settings)
+    {
         await using (var store = new PostgresStore(new PostgresStoreOptions { ConnectionString = fixture.Database.ConnectionString }))
         {
             await store.InitializeAsync(CancellationToken.None);
@@ -69,26 +58,21 @@ public sealed class PostgresQueryPlanTests(PostgresDatabaseFixture fixture) : IC
 
         await using var connection = new NpgsqlConnection(fixture.Database.ConnectionString);
         await connection.OpenAsync();
-        await using (var settings = new NpgsqlCommand("SET enable_sort = off; SET enable_seqscan = off", connection))
+        await using (var set = new NpgsqlCommand(settings, connection))
         {
-            await settings.ExecuteNonQueryAsync();
+            await set.ExecuteNonQueryAsync();
         }
 
         await using var command = new NpgsqlCommand { Connection = connection };
         PostgresSearch.Build(command, 1, SearchQueryParser.Parse(query, TimeZoneInfo.Utc), new EventCursor(1_700_000_000_000_000, 42), 51);
         command.CommandText = "EXPLAIN (COSTS OFF) " + command.CommandText;
         var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
         {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0).Trim());
-            }
+            plan.Add(reader.GetString(0).Trim());
         }
 
-        var text = string.Join(Environment.NewLine, plan);
-        Assert.Contains(index, text, StringComparison.Ordinal);
-        Assert.DoesNotContain(plan, step => step.TrimStart('-', '>', ' ').StartsWith("Sort", StringComparison.Ordinal) && !step.StartsWith("Sort Key", StringComparison.Ordinal));
-        Assert.DoesNotContain(plan, step => step.Contains("Seq Scan on events_", StringComparison.Ordinal) || step.Contains("Seq Scan on event_targets_", StringComparison.Ordinal));
+        return plan;
     }
 }
