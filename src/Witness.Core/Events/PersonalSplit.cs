@@ -69,7 +69,7 @@ public static class PersonalSplit
 
         var shape = WriteShape(body, slots.AsSpan(0, count), record.AsSpan(0, header), commitments);
         var keys = Keys(body, record, shown);
-        return new SplitEvent(shape, ValuesOf(body, record), keys.PublicText, keys.PersonalText, keys.ActorEmail, keys.Ip);
+        return new SplitEvent(shape, ValuesOf(body, record, slots.AsSpan(0, count), header), keys.PublicText, keys.PersonalText, keys.ActorEmail, keys.Ip);
     }
 
     /// <summary>
@@ -188,6 +188,13 @@ public static class PersonalSplit
     private static byte[]? ValuesOf(byte[] body, byte[] record)
     {
         var (slots, count, header) = Slots(body, record);
+        return ValuesOf(body, record, slots.AsSpan(0, count), header);
+    }
+
+    /// <inheritdoc cref="ValuesOf(byte[], byte[])"/>
+    private static byte[]? ValuesOf(byte[] body, byte[] record, ReadOnlySpan<PersonalValues.Slot> slots, int header)
+    {
+        var count = slots.Length;
         var kind = (byte)(record[0] & ~PersonalValues.Marked);
         var entries = record.AsSpan(header);
         var values = new ArrayBufferWriter<byte>(1 + (count * (1 + PersonalValues.SaltSize + 2)) + body.Length);
