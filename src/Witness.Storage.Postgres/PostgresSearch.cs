@@ -26,13 +26,21 @@ internal static class PostgresSearch
     /// The FROM and WHERE of a search, its parameters added to <paramref name="command"/> by position (<c>$1</c> is the tenant):
     /// the one mapping of a filter to SQL, which the list (<see cref="Build"/>) and the counts
     /// (<see cref="PostgresStore.CountAsync"/>) share. <c>e</c> is the events row with its personal values filled back in
-    /// (<c>events_joined</c>, migration 029); <c>Alias</c> is the table whose index drives the scan.
+    /// (<c>events_joined</c>, migration 029); <c>Alias</c> is the table whose index drives the scan. With <paramref name="runs"/>
+    /// (the first and last seqs of free-text blocks, bound as <c>$2</c> and <c>$3</c>), the rows are read from those runs, and a
+    /// free-text term matches a split event's personal text through one read of the side rows of the runs (<see cref="Dialect.InRuns"/>).
     /// </summary>
-    public static (string From, string Alias, string Where) Where(NpgsqlCommand command, long tenantId, EventFilter filter, EventCursor? after)
+    public static (string From, string Alias, string Where) Where(NpgsqlCommand command, long tenantId, EventFilter filter, EventCursor? after, long[][]? runs = null)
     {
         var where = new StringBuilder();
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter { Value = tenantId });
+        if (runs is not null)
+        {
+            parameters.Add(new NpgsqlParameter { Value = runs[0] });
+            parameters.Add(new NpgsqlParameter { Value = runs[1] });
+        }
+
         string Param(object value)
         {
             // Compared with index columns, which hold U+FFFD for U+0000 (EventIndexKeys.IndexText), which PostgreSQL text cannot hold.
@@ -74,23 +82,38 @@ internal static class PostgresSearch
             where.Append("e.tenant_id = $1");
         }
 
-        EventFilterSql.AppendConditions(where, Dialect.Instance, Param, filter, after, alias, driver);
+        EventFilterSql.AppendConditions(where, runs is null ? Dialect.Instance : Dialect.InRuns, Param, filter, after, alias, driver);
         return (from, alias, where.ToString());
     }
 
     /// <summary>The condition of one term (<see cref="EventFilterSql.Checked"/> in PostgreSQL's dialect).</summary>
     internal static string Checked(FilterTerm term, Func<object, string> param) => EventFilterSql.Checked(term, Dialect.Instance, param);
 
-    private sealed class Dialect : IEventFilterDialect
+    private sealed class Dialect(bool inRuns) : IEventFilterDialect
     {
-        public static readonly Dialect Instance = new();
+        public static readonly Dialect Instance = new(false);
+
+        /// <summary>
+        /// For rows read from the runs of <c>$2</c> and <c>$3</c>: a free-text term is looked for in the events row's public text
+        /// or in the side rows of those runs, read once per query through event_personal's key (a hashed subplan each events row
+        /// probes), so the events row is tested without its side row and joined to it only when a column of it is read. The
+        /// matches are gathered into an array first (an InitPlan) and unnested: the planner cannot tell how many there are, so it
+        /// hashes them; estimated from the runs (1,667 rows per run, ~70 read), they seemed too many to hash for a month's 900
+        /// runs, and every events row scanned the list (5 s). Joined
+        /// row by row (events_joined's search_text), a free-text histogram of a month on split rows took ~220 ms instead of ~60
+        /// (bench/RESULTS.md, session 14).
+        /// </summary>
+        public static readonly Dialect InRuns = new(true);
 
         // received_at too: both tables are partitioned by it.
         public string TargetOfEvent => "y.occurred_at = e.occurred_at AND y.seq = e.seq AND y.received_at = e.received_at";
 
         public object Time(long micros) => PostgresTime.FromMicros(micros);
 
-        public string Contains(string text, string term) => $"strpos({text}, {term}) > 0";
+        public string Contains(string text, string term) => inRuns && text == "e.search_text"
+            ? $"(strpos(e.public_text, {term}) > 0 OR e.seq IN (SELECT unnest(ARRAY(SELECT q.seq FROM unnest($2::bigint[], $3::bigint[]) AS k(first_seq, last_seq) " +
+              $"CROSS JOIN LATERAL (SELECT q.seq FROM event_personal q WHERE q.tenant_id = $1 AND q.seq BETWEEN k.first_seq AND k.last_seq AND strpos(q.text, {term}) > 0 OFFSET 0) q))))"
+            : $"strpos({text}, {term}) > 0";
 
         public string CategoryEquals(string category, string value) => $"lower({category}) = lower({value})";
 

@@ -89,17 +89,22 @@ public sealed partial class PostgresStore : IEventStatsStore
         async Task ReadGroupsAsync(EventFilter part, string keys, int keyCount, string condition, string tail, Action<NpgsqlDataReader> read, int? slot = null)
         {
             await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
-            var (source, alias, where) = ScanSource(command, tenantId.Value, part);
+            string source, alias, where;
             if (textRuns is not null)
             {
                 // Each run is read on its own through the seq key (LATERAL, OFFSET 0 keeps it from being flattened into a walk of
                 // a whole index) and checked outside: with the range's conditions inside, the planner may read each run from the
-                // time index, the whole month once per run.
-                command.Parameters.Add(new NpgsqlParameter { Value = textRuns[0] });
-                command.Parameters.Add(new NpgsqlParameter { Value = textRuns[1] });
-                var n = command.Parameters.Count;
-                source = $"unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) CROSS JOIN LATERAL " +
-                         $"(SELECT {TextRowColumns} FROM events_joined e WHERE e.tenant_id = $1 AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) e";
+                // time index, the whole month once per run. A column of the side row is read only when the scan tests or groups
+                // by it: each one read joins every row of the runs to its side row.
+                (_, alias, where) = PostgresSearch.Where(command, tenantId.Value, part, null, textRuns);
+                var tested = where + keys + condition;
+                var columns = TextRowColumns + string.Concat(PersonalColumns.Where(c => tested.Contains(c, StringComparison.Ordinal)).Select(c => ", " + c));
+                source = "unnest($2::bigint[], $3::bigint[]) AS r(first_seq, last_seq) CROSS JOIN LATERAL " +
+                         $"(SELECT {columns} FROM events_joined e WHERE e.tenant_id = $1 AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) e";
+            }
+            else
+            {
+                (source, alias, where) = ScanSource(command, tenantId.Value, part);
             }
 
             var slotParameter = "";
@@ -173,9 +178,12 @@ public sealed partial class PostgresStore : IEventStatsStore
             : (from, alias, where);
     }
 
-    /// <summary>The columns of a block's rows a grouped scan reads: never the body.</summary>
+    /// <summary>The columns of a block's rows a grouped scan reads: never the body, and those of the side row only when used (<see cref="PersonalColumns"/>).</summary>
     private const string TextRowColumns =
-        "e.tenant_id, e.seq, e.received_at, e.occurred_at, e.type, e.action, e.outcome, e.category, e.actor_id, e.actor_email, e.ip, e.search_text";
+        "e.tenant_id, e.seq, e.received_at, e.occurred_at, e.type, e.action, e.outcome, e.category, e.actor_id, e.public_text";
+
+    /// <summary>The columns of <c>events_joined</c> that read a split row's side row.</summary>
+    private static readonly string[] PersonalColumns = ["e.actor_email", "e.ip", "e.search_text"];
 
     /// <summary>
     /// What the blocks must hold for a grouped scan to read only their rows (free-text blocks, migration 013): the

@@ -127,14 +127,11 @@ public sealed partial class PostgresStore
         return await TextBlockSearch.PageAsync(candidates, limit, async (ranges, count, token) =>
         {
             await using var command = new NpgsqlCommand { Connection = connection };
-            var (_, _, where) = PostgresSearch.Where(command, tenantId, filter, after);
-            command.Parameters.Add(new NpgsqlParameter { Value = ranges.Select(r => r.FirstSeq).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = ranges.Select(r => r.LastSeq).ToArray() });
-            var n = command.Parameters.Count;
+            var (_, _, where) = PostgresSearch.Where(command, tenantId, filter, after, [[.. ranges.Select(r => r.FirstSeq)], [.. ranges.Select(r => r.LastSeq)]]);
             // Each range is read on its own through the seq key (LATERAL, OFFSET 0 keeps it from being flattened): joined
             // plainly, the planner walks the whole time index in page order and tests each row against the ranges.
             command.CommandText =
-                $"SELECT x.seq, x.occurred_at, x.body, x.hash, x.personal, x.personal_values FROM unnest(${n - 1}::bigint[], ${n}::bigint[]) AS r(first_seq, last_seq) " +
+                $"SELECT x.seq, x.occurred_at, x.body, x.hash, x.personal, x.personal_values FROM unnest($2::bigint[], $3::bigint[]) AS r(first_seq, last_seq) " +
                 $"CROSS JOIN LATERAL (SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, e.personal_values FROM events_joined e WHERE {where} AND e.seq BETWEEN r.first_seq AND r.last_seq OFFSET 0) x " +
                 $"ORDER BY x.occurred_at DESC, x.seq DESC LIMIT {count}";
             var rows = new List<(long, StoredEvent)>();

@@ -28,10 +28,17 @@ internal static class SqliteSearch
             : null;
 
     /// <summary>
-    /// The side row of a split event (migration 029), joined to the events row <c>e</c> as <c>p</c>: at most one row per
-    /// event, so SQLite leaves the join out of a query that reads none of its columns.
+    /// The side row of a split event (migration 029), joined to the events row <c>e</c> as <c>p</c> by a reader of its values
+    /// record. A search's conditions never read <c>p</c> (<see cref="SplitColumns"/>), so a list looks up the side rows of the
+    /// rows it returns only, and a count (<see cref="SqliteStore.ScanSource"/>) joins none.
     /// </summary>
     public const string PersonalJoin = "LEFT JOIN event_personal p ON p.rid = e.rid";
+
+    /// <summary>
+    /// A column of the side row of the events row <c>e</c> (NULL when it has none): one seek of ix_event_personal_rid, which
+    /// carries every column a search or count reads of it (migration 030).
+    /// </summary>
+    internal static string PersonalColumn(string column) => $"(SELECT q.{column} FROM event_personal q WHERE q.rid = e.rid)";
 
     /// <summary>
     /// Writes the query for one page into <paramref name="command"/>. <paramref name="emailActors"/> are the
@@ -49,8 +56,11 @@ internal static class SqliteSearch
     /// The FROM and WHERE of a search, its parameters added to <paramref name="command"/> (<c>$t</c> and <c>$pN</c>):
     /// the one mapping of a filter to SQL, which the list (<see cref="Build"/>) and the counts
     /// (<see cref="SqliteStore.CountAsync"/>) share. <c>e</c> is the events row; <c>Alias</c> is the table whose index drives the scan.
+    /// With <paramref name="inRanges"/>, the rows are read from the rid ranges of <c>$ranges</c> (free-text blocks, <see cref="SqliteStore.RidRangesJson"/>), which the
+    /// caller binds: a free-text term then matches a split event's personal text through one read of the side rows of those
+    /// ranges (<see cref="Dialect.InRanges"/>) instead of a lookup of each events row's side row.
     /// </summary>
-    public static (string From, string Alias, string Where) Where(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, IReadOnlyList<string>? emailActors)
+    public static (string From, string Alias, string Where) Where(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, IReadOnlyList<string>? emailActors, bool inRanges = false)
     {
         var where = new StringBuilder();
         var parameters = command.Parameters;
@@ -103,37 +113,49 @@ internal static class SqliteSearch
             }
         }
 
-        EventFilterSql.AppendConditions(where, Dialect.Instance, Param, filter, after, alias, driver?.Field == FilterField.Target ? driver : null);
+        EventFilterSql.AppendConditions(where, inRanges ? Dialect.InRanges : Dialect.Instance, Param, filter, after, alias, driver?.Field == FilterField.Target ? driver : null);
         return (from, alias, SplitColumns(where.ToString()));
     }
 
     /// <summary>
     /// The conditions with the actor email and IP read from the event row, or for a split event (whose row holds NULL
-    /// there) from its side row <c>p</c> (<see cref="PersonalJoin"/>, which every query of <see cref="Where"/> carries).
+    /// there) from its side row (<see cref="PersonalColumn"/>, looked up only when the row's own is NULL).
     /// The SQL holds placeholders, never values, so only the mapping's own column names are replaced.
     /// </summary>
     private static string SplitColumns(string where) => where
-        .Replace("e.actor_email = ", "coalesce(e.actor_email, p.email) = ", StringComparison.Ordinal)
-        .Replace("e.ip BETWEEN ", "coalesce(e.ip, p.ip) BETWEEN ", StringComparison.Ordinal);
+        .Replace("e.actor_email = ", $"coalesce(e.actor_email, {PersonalColumn("email")}) = ", StringComparison.Ordinal)
+        .Replace("e.ip BETWEEN ", $"coalesce(e.ip, {PersonalColumn("ip")}) BETWEEN ", StringComparison.Ordinal);
 
     /// <summary>The condition of one term (<see cref="EventFilterSql.Checked"/> in SQLite's dialect).</summary>
     internal static string Checked(FilterTerm term, Func<object, string> param) => EventFilterSql.Checked(term, Dialect.Instance, param);
 
     private static bool IsEmail(string value) => EventFilterSql.IsEmail(value);
 
-    private sealed class Dialect : IEventFilterDialect
+    private sealed class Dialect(bool inRanges) : IEventFilterDialect
     {
-        public static readonly Dialect Instance = new();
+        public static readonly Dialect Instance = new(false);
+
+        /// <summary>
+        /// For rows read from the rid ranges of <c>$ranges</c>: a free-text term is looked for in the side rows of those ranges, read
+        /// from ix_event_personal_rid (migration 030) once per query (SQLite keeps the uncorrelated IN list aside), and each events
+        /// row probes that list. A lookup of each row's side row took a free-text histogram of a month on split rows from 63 to
+        /// ~190 ms (bench/RESULTS.md, session 14).
+        /// </summary>
+        public static readonly Dialect InRanges = new(true);
 
         public string TargetOfEvent => "y.occurred_at = e.occurred_at AND y.seq = e.seq";
 
         public object Time(long micros) => micros;
 
         // A split event's personal values are in its side row's text, one per line like the row's own text, so a term
-        // matches one or the other, never across both.
-        public string Contains(string text, string term) => text == "e.search_text"
-            ? $"(instr(e.search_text, {term}) > 0 OR instr(p.text, {term}) > 0)"
-            : $"instr({text}, {term}) > 0";
+        // matches one or the other, never across both; the side row is read only when the row's own text does not match.
+        public string Contains(string text, string term) => text != "e.search_text" ? $"instr({text}, {term}) > 0"
+            : inRanges ? $"(instr(e.search_text, {term}) > 0 OR e.rid IN ({PersonalTextInRanges(term)}))"
+            : $"(instr(e.search_text, {term}) > 0 OR instr({PersonalColumn("text")}, {term}) > 0)";
+
+        private static string PersonalTextInRanges(string term) =>
+            "SELECT q.rid FROM json_each($ranges) k CROSS JOIN event_personal q INDEXED BY ix_event_personal_rid " +
+            $"WHERE q.rid BETWEEN (k.value ->> 0) AND (k.value ->> 1) AND instr(q.text, {term}) > 0";
 
         public string CategoryEquals(string category, string value) => $"{category} = {value} COLLATE NOCASE";
 

@@ -91,12 +91,17 @@ public sealed partial class SqliteStore : IEventStatsStore
             {
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                var (source, alias, where) = ScanSource(command, tenantId.Value, part, emailActors);
+                string source, alias, where;
                 if (textRanges is not null)
                 {
+                    (_, alias, where) = SqliteSearch.Where(command, tenantId.Value, part, null, emailActors, inRanges: true);
                     command.Parameters.AddWithValue("$ranges", textRanges);
-                    source = $"json_each($ranges) j CROSS JOIN events e NOT INDEXED {SqliteSearch.PersonalJoin}";
+                    source = "json_each($ranges) j CROSS JOIN events e NOT INDEXED";
                     where = $"e.rid BETWEEN (j.value ->> 0) AND (j.value ->> 1) AND {where}";
+                }
+                else
+                {
+                    (source, alias, where) = ScanSource(command, tenantId.Value, part, emailActors);
                 }
 
                 foreach (var (name, value) in extra)
@@ -160,8 +165,8 @@ public sealed partial class SqliteStore : IEventStatsStore
     {
         var (from, alias, where) = SqliteSearch.Where(command, tenantId, filter, null, emailActors);
         return alias == "x" && filter.Terms.All(InTimeIndex)
-            ? ($"event_targets x CROSS JOIN events e INDEXED BY ix_events_time ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq {SqliteSearch.PersonalJoin}", alias, where)
-            : ($"{from} {SqliteSearch.PersonalJoin}", alias, where);
+            ? ("event_targets x CROSS JOIN events e INDEXED BY ix_events_time ON e.tenant_id = x.tenant_id AND e.occurred_at = x.occurred_at AND e.seq = x.seq", alias, where)
+            : (from, alias, where);
     }
 
     /// <summary>

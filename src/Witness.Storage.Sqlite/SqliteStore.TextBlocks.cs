@@ -196,7 +196,7 @@ public sealed partial class SqliteStore
     /// </summary>
     internal static void BuildBlockRows(SqliteCommand command, long tenantId, EventFilter filter, EventCursor? after, IReadOnlyList<TextBlockRange> ranges, int count, IReadOnlyList<string>? emailActors)
     {
-        var (_, _, where) = SqliteSearch.Where(command, tenantId, filter, after, emailActors);
+        var (_, _, where) = SqliteSearch.Where(command, tenantId, filter, after, emailActors, inRanges: true);
         command.Parameters.AddWithValue("$ranges", RidRangesJson(tenantId, ranges));
         command.CommandText =
             $"SELECT e.seq, e.occurred_at, e.body, e.hash, e.personal, p.record FROM json_each($ranges) j CROSS JOIN events e NOT INDEXED {SqliteSearch.PersonalJoin} " +

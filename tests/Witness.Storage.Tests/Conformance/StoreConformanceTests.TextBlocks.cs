@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Witness.Events;
+using Witness.Privacy;
 using Witness.Retention;
 using Witness.Search;
 
@@ -160,5 +161,65 @@ public abstract partial class StoreConformanceTests
         var id = await SqlAsync(tenant, "SELECT {tenant}");
         await ((ITenantStore)store).DeleteTenantAsync(tenant, CancellationToken.None);
         Assert.Equal(0, await SqlAsync(tenant, $"SELECT count(*) FROM text_blocks WHERE tenant_id = {id}"));
+    }
+
+    [Fact]
+    public async Task Free_text_in_the_personal_values_of_split_rows_is_listed_and_counted_like_the_matcher_finds_it_and_not_once_erased()
+    {
+        await using var store = await OpenStoreAsync(textBlockEvents: 8, indexTextBacklogAtStart: true);
+        var tenant = Submit.Tenant();
+        var start = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        // Personal values only (name, email, IP) hold "harbour", "quill" and the addresses; the descriptions hold "berlin" or
+        // "report". "quill" is rare (a few blocks: a first page and a count read the candidate blocks' rows), "harbour" is in
+        // most blocks (a first page scans).
+        var events = Enumerable.Range(0, 240).Select(i => Submit.Event(tenant, i % 3 == 0 ? "user.login" : "report.export", e =>
+        {
+            e["occurred_at"] = start.AddSeconds(i * 7919 % 3600).ToString("O");
+            e["description"] = i % 2 == 0 ? "berlin shift" : "report filed";
+            e["actor"] = i % 41 == 5
+                ? new JsonObject { ["type"] = "user", ["id"] = "u_r", ["name"] = "Quill Rarename", ["email"] = "quill@harbour.example" }
+                : new JsonObject { ["type"] = "user", ["id"] = $"u_{i % 4}", ["name"] = $"Person {i % 4}", ["email"] = $"desk{i % 5}@harbour.example" };
+            e["context"] = new JsonObject { ["ip"] = $"198.51.100.{i % 7}" };
+            e.Remove("targets");
+        })).ToArray();
+        var stored = new List<(long Seq, AuditEvent Event)>();
+        foreach (var chunk in events.Chunk(37))
+        {
+            var request = Submit.Request(chunk);
+            var result = (await store.AppendAsync([request], Submit.Now, CancellationToken.None))[0];
+            stored.AddRange(result.Events.Select((a, i) => (a.Seq, request[i].Event)));
+        }
+
+        var service = new Witness.Stats.EventStatsService(store, TimeProvider.System);
+        async Task<long> CountAsync(string q) =>
+            (await service.CountAsync(tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc) with { From = start, To = start.AddHours(1) }, TimeZoneInfo.Utc, Witness.Stats.StatsBucket.Minute, 0, CancellationToken.None)).Events;
+        long Matching(string q) => stored.Count(x => EventFilterMatcher.Matches(SearchQueryParser.Parse(q, TimeZoneInfo.Utc), x.Event, EventIndexKeys.From(x.Event)));
+
+        string[] queries =
+        [
+            "quill", "rarename", "\"quill rarename\"", "quill@harbour", "quill berlin", "quill -berlin", "-quill", "quill OR report", "harbour", "-harbour",
+            "desk3@harbour", "\"person 2\"", "harbour -desk1", "198.51.100.3", "quill action:user.login", "(quill OR desk2) -report", "berlin",
+        ];
+        foreach (var q in queries)
+        {
+            Assert.True(Matching(q) > 0 || q.StartsWith('-'), $"q={q} matches nothing");
+            await ExpectLikeTheMatcherAsync(store, tenant, stored, q, limit: 5);
+            await ExpectLikeTheMatcherAsync(store, tenant, stored, q, limit: 60);
+            Assert.True(Matching(q) == await CountAsync(q), $"q={q}: the matcher finds {Matching(q)}, the count {await CountAsync(q)}");
+        }
+
+        // Erased, the values are found no more, neither listed nor counted; the descriptions still are.
+        var quills = Matching("quill");
+        var erased = await ((IPersonalDataStore)store).EraseSubjectAsync(tenant, ErasureSubject.ByActorId("u_r"), CancellationToken.None);
+        Assert.Equal(quills, erased.Events);
+        foreach (var q in new[] { "quill", "rarename", "quill@harbour", "quill OR report" })
+        {
+            var expected = q == "quill OR report" ? Matching("report") : 0;
+            Assert.Equal(expected, (await SeqsAsync(store, tenant, SearchQueryParser.Parse(q, TimeZoneInfo.Utc))).Count);
+            Assert.Equal(expected, await CountAsync(q));
+        }
+
+        Assert.Equal(Matching("harbour") - quills, await CountAsync("harbour"));
+        Assert.Equal(Matching("berlin"), await CountAsync("berlin"));
     }
 }
