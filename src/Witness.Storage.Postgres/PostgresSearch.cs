@@ -99,9 +99,8 @@ internal static class PostgresSearch
         /// probes), so the events row is tested without its side row and joined to it only when a column of it is read. The
         /// matches are gathered into an array first (an InitPlan) and unnested: the planner cannot tell how many there are, so it
         /// hashes them; estimated from the runs (1,667 rows per run, ~70 read), they seemed too many to hash for a month's 900
-        /// runs, and every events row scanned the list (5 s). Joined
-        /// row by row (events_joined's search_text), a free-text histogram of a month on split rows took ~220 ms instead of ~60
-        /// (bench/RESULTS.md, session 14).
+        /// runs, and every events row scanned the list (5 s). Joined row by row (events_joined's search_text), a free-text
+        /// histogram of a month on split rows took ~220 ms instead of ~60 (bench/RESULTS.md, session 14).
         /// </summary>
         public static readonly Dialect InRuns = new(true);
 
