@@ -422,7 +422,7 @@ internal sealed class PostgresLogTransaction : ILogTransaction, IAsyncDisposable
         await writer.WriteAsync(entry.Hash, NpgsqlDbType.Bytea, ct);
         if (split is not null)
         {
-            // The leaf: the body with each personal value replaced by its commitment, and the shape that says where.
+            // The masked body: the body with each personal value written "[erased]", and the shape that says where (with the commitments).
             await writer.WriteAsync(split.Masked, NpgsqlDbType.Bytea, ct);
             await writer.WriteAsync(split.Event.Shape, NpgsqlDbType.Bytea, ct);
         }

@@ -35,10 +35,16 @@ internal static class SqliteSearch
     public const string PersonalJoin = "LEFT JOIN event_personal p ON p.rid = e.rid";
 
     /// <summary>
-    /// A column of the side row of the events row <c>e</c> (NULL when it has none): one seek of ix_event_personal_rid, which
-    /// carries every column a search or count reads of it (migration 030).
+    /// The lower-case actor email of the side row of the events row <c>e</c> (NULL when it has none): one seek of
+    /// ix_event_personal_rid, which carries every column a search or count reads of a side row (migration 030).
     /// </summary>
-    internal static string PersonalColumn(string column) => $"(SELECT q.{column} FROM event_personal q WHERE q.rid = e.rid)";
+    internal const string PersonalEmail = "(SELECT q.email FROM event_personal q WHERE q.rid = e.rid)";
+
+    /// <summary>The IP key of the side row of <c>e</c>, as <see cref="PersonalEmail"/>.</summary>
+    internal const string PersonalIp = "(SELECT q.ip FROM event_personal q WHERE q.rid = e.rid)";
+
+    /// <summary>The personal free text of the side row of <c>e</c>, as <see cref="PersonalEmail"/>.</summary>
+    internal const string PersonalText = "(SELECT q.text FROM event_personal q WHERE q.rid = e.rid)";
 
     /// <summary>
     /// Writes the query for one page into <paramref name="command"/>. <paramref name="emailActors"/> are the
@@ -119,12 +125,12 @@ internal static class SqliteSearch
 
     /// <summary>
     /// The conditions with the actor email and IP read from the event row, or for a split event (whose row holds NULL
-    /// there) from its side row (<see cref="PersonalColumn"/>, looked up only when the row's own is NULL).
+    /// there) from its side row (<see cref="PersonalEmail"/>, <see cref="PersonalIp"/>: looked up only when the row's own is NULL).
     /// The SQL holds placeholders, never values, so only the mapping's own column names are replaced.
     /// </summary>
     private static string SplitColumns(string where) => where
-        .Replace("e.actor_email = ", $"coalesce(e.actor_email, {PersonalColumn("email")}) = ", StringComparison.Ordinal)
-        .Replace("e.ip BETWEEN ", $"coalesce(e.ip, {PersonalColumn("ip")}) BETWEEN ", StringComparison.Ordinal);
+        .Replace("e.actor_email = ", $"coalesce(e.actor_email, {PersonalEmail}) = ", StringComparison.Ordinal)
+        .Replace("e.ip BETWEEN ", $"coalesce(e.ip, {PersonalIp}) BETWEEN ", StringComparison.Ordinal);
 
     /// <summary>The condition of one term (<see cref="EventFilterSql.Checked"/> in SQLite's dialect).</summary>
     internal static string Checked(FilterTerm term, Func<object, string> param) => EventFilterSql.Checked(term, Dialect.Instance, param);
@@ -151,7 +157,7 @@ internal static class SqliteSearch
         // matches one or the other, never across both; the side row is read only when the row's own text does not match.
         public string Contains(string text, string term) => text != "e.search_text" ? $"instr({text}, {term}) > 0"
             : inRanges ? $"(instr(e.search_text, {term}) > 0 OR e.rid IN ({PersonalTextInRanges(term)}))"
-            : $"(instr(e.search_text, {term}) > 0 OR instr({PersonalColumn("text")}, {term}) > 0)";
+            : $"(instr(e.search_text, {term}) > 0 OR instr({PersonalText}, {term}) > 0)";
 
         private static string PersonalTextInRanges(string term) =>
             "SELECT q.rid FROM json_each($ranges) k CROSS JOIN event_personal q INDEXED BY ix_event_personal_rid " +

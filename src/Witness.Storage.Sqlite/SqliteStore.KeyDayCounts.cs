@@ -12,10 +12,10 @@ public sealed partial class SqliteStore : IKeyDayCountsStore
 {
     /// <summary>The actor of an event in the top lists: its id, else its email (the key of <c>actor_day_counts</c>).</summary>
     /// <remarks>A split event (migration 029) keeps its email in its side row, looked up only for an event without an actor id.</remarks>
-    private const string ActorKeySql = "coalesce(e.actor_id, e.actor_email, (SELECT q.email FROM event_personal q WHERE q.rid = e.rid))";
+    private const string ActorKeySql = $"coalesce(e.actor_id, e.actor_email, {SqliteSearch.PersonalEmail})";
 
     /// <summary>The IP of an event in the top lists: its row's, or a split event's side row's (migration 029).</summary>
-    private const string IpKeySql = "coalesce(e.ip, (SELECT q.ip FROM event_personal q WHERE q.rid = e.rid))";
+    private const string IpKeySql = $"coalesce(e.ip, {SqliteSearch.PersonalIp})";
 
     /// <inheritdoc/>
     public async Task<int> FillClosedDaysAsync(string tenant, int days, CancellationToken ct)

@@ -203,7 +203,6 @@ public sealed class SqliteSplitRowsTests : IDisposable
         Assert.True(verified.Ok, verified.Problem);
         Assert.Equal(40, verified.Events);
 
-        long rid = 0;
         async Task<string?> ProblemAfterAsync(string change, string undo)
         {
             await ScalarAsync(change + "; SELECT 0");
@@ -213,7 +212,7 @@ public sealed class SqliteSplitRowsTests : IDisposable
             return result.Ok ? null : result.Problem;
         }
 
-        rid = await ScalarAsync("SELECT rid FROM event_personal WHERE subject = 'i:u_3' ORDER BY rid LIMIT 1");
+        var rid = await ScalarAsync("SELECT rid FROM event_personal WHERE subject = 'i:u_3' ORDER BY rid LIMIT 1");
         var seq = await ScalarAsync($"SELECT seq FROM events WHERE rid = {rid}");
         Assert.Contains($"event {seq}'s personal 'search_text'",
             await ProblemAfterAsync($"UPDATE event_personal SET text = text || 'mallory' || char(10) WHERE rid = {rid}", $"UPDATE event_personal SET text = replace(text, 'mallory' || char(10), '') WHERE rid = {rid}"),
