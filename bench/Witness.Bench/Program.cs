@@ -30,6 +30,8 @@ using Witness.Verification;
 // --reindex-text drops the free-text blocks and makes them again at start (default block size).
 // `ingest` first sends --warmup events (default 50,000) to another tenant, untimed, so the timed run
 // measures a server past its start-up (JIT compilation of the hot paths), as a running server is.
+// Beside events/s and CPU it prints, for the timed run: the bytes the process wrote (the database, its WAL, sockets), the group
+// commits (how many, their size, their summed time: the single writer's time per event) and the GC's allocation and pauses.
 // `neighbour` floods tenant A (--clients N, 1,000-event batches) for --seconds S (default 20) while tenant B reads its
 // first page every 20 ms; --events-per-second N sets the per-tenant and per-key limit (default: the server's).
 // `stream-live` runs ingest without and with a syslog stream to a real rsyslog, alternating, --rounds N pairs (default 2); prints
@@ -124,9 +126,15 @@ static async Task IngestAsync(int count, int clients, int warmup, int witnesses,
     var process = Process.GetCurrentProcess();
     var cpuBefore = process.TotalProcessorTime;
     var threadsBefore = ThreadCpu.Sample();
+    var writesBefore = ProcessWrites.Sample();
+    using var groups = new GroupCommits();
+    var (gen0Before, gen1Before, gen2Before, pauseBefore, allocatedBefore) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
     var clock = Stopwatch.StartNew();
     await SendAllAsync(address, key, bodies, clients, latencies);
     var httpSeconds = clock.Elapsed.TotalSeconds;
+    var writesAfter = ProcessWrites.Sample();
+    var (groupCount, groupEvents, groupSeconds) = groups.Read();
+    var (gen0, gen1, gen2, pause, allocated) = (GC.CollectionCount(0) - gen0Before, GC.CollectionCount(1) - gen1Before, GC.CollectionCount(2) - gen2Before, GC.GetTotalPauseDuration() - pauseBefore, GC.GetTotalAllocatedBytes() - allocatedBefore);
     process.Refresh();
     var cpuPerEvent = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / count;
     var threadCpu = ThreadCpu.Since(threadsBefore);
@@ -154,6 +162,12 @@ static async Task IngestAsync(int count, int clients, int warmup, int witnesses,
     report.AppendLine(CultureInfo.InvariantCulture, $"| ratio Witness / raw | {httpRate / rawRate:N2} | | |");
     report.AppendLine();
     report.AppendLine(CultureInfo.InvariantCulture, $"CPU of the whole process (clients, server, SQLite) during the HTTP run: {cpuPerEvent:N1} us/event; by thread: {string.Join(", ", threadCpu.Select(t => $"{t.Name} {t.Seconds * 1e6 / count:N1}"))}");
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Written by the process during the HTTP run (the database, its WAL and sockets): {(writesAfter.Bytes - writesBefore.Bytes) / (double)count:N0} bytes/event in {(writesAfter.Calls - writesBefore.Calls) / (double)count:N2} write calls/event");
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Group commits during the HTTP run: {groupCount:N0} of {groupEvents / (double)Math.Max(groupCount, 1):N0} events on average, {groupSeconds * 1000 / Math.Max(groupCount, 1):N1} ms each; the writer busy {groupSeconds / httpSeconds:P0} of the run, {groupSeconds * 1e6 / Math.Max(groupEvents, 1):N1} us/event");
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Garbage collection during the HTTP run: {allocated / (double)count:N0} bytes allocated/event; collections gen0 {gen0}, gen1 {gen1}, gen2 {gen2}; paused {pause.TotalMilliseconds:N0} ms ({pause.TotalSeconds / httpSeconds:P1} of the run)");
     report.AppendLine();
     report.AppendLine(CultureInfo.InvariantCulture, $"Witnesses (--witnesses): {witnesses}; heads log size {witnessing.Size}, last cosigned by all at size {witnessing.LastWitnessed?.Size ?? 0}");
     report.AppendLine();
