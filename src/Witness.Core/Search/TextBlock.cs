@@ -18,7 +18,7 @@ public sealed record TextBlock(long FirstSeq, long LastSeq, long MinOccurredMicr
 /// </summary>
 public sealed class TextBlockBuilder(int maxEvents)
 {
-    private readonly HashSet<int> _trigrams = new(4096);
+    private readonly TrigramSet _trigrams = new();
     private readonly List<TextBlock> _completed = [];
     private long _firstSeq;
     private long _lastSeq;
@@ -47,7 +47,7 @@ public sealed class TextBlockBuilder(int maxEvents)
         _lastSeq = seq;
         _minOccurred = Math.Min(_minOccurred, occurredMicros);
         _maxOccurred = Math.Max(_maxOccurred, occurredMicros);
-        TextTrigrams.Add(searchText, _trigrams);
+        _trigrams.Add(searchText);
         if (++_events >= maxEvents)
         {
             Complete();
@@ -62,11 +62,96 @@ public sealed class TextBlockBuilder(int maxEvents)
             return;
         }
 
-        var trigrams = _trigrams.ToArray();
-        Array.Sort(trigrams);
-        _completed.Add(new TextBlock(_firstSeq, _lastSeq, _minOccurred, _maxOccurred, trigrams));
-        _trigrams.Clear();
+        _completed.Add(new TextBlock(_firstSeq, _lastSeq, _minOccurred, _maxOccurred, _trigrams.TakeSorted()));
         _events = 0;
+    }
+
+    /// <summary>
+    /// The distinct trigrams of one block (<see cref="TextTrigrams"/>) as the single writer adds them, one event after another:
+    /// the ASCII trigrams, one-to-one in 21 bits, as bits of a bitmap (a bit set per character instead of a hash-set insert,
+    /// about a sixth of the writer's time for the text), with a bit per touched word beside it so that taking them out in order
+    /// reads only what was set; other trigrams in a hash set. The bitmap (260 KiB) is borrowed from a small pool for one block
+    /// and given back cleared.
+    /// </summary>
+    private sealed class TrigramSet
+    {
+        private const int Words = (1 << 21) / 64;
+        private const int SummaryWords = Words / 64;
+        private static readonly System.Collections.Concurrent.ConcurrentBag<ulong[]> Pool = [];
+
+        private readonly HashSet<int> _others = [];
+        private ulong[]? _bits;
+
+        public void Add(string text)
+        {
+            if (text.Length < 3)
+            {
+                return;
+            }
+
+            var bits = _bits ??= Pool.TryTake(out var pooled) ? pooled : new ulong[Words + SummaryWords];
+            for (var i = 0; i + 2 < text.Length; i++)
+            {
+                var (a, b, c) = (text[i], text[i + 1], text[i + 2]);
+                if ((a | b | c) < 128)
+                {
+                    var key = (a << 14) | (b << 7) | c;
+                    var word = key >> 6;
+                    bits[word] |= 1UL << key;
+                    bits[Words + (word >> 6)] |= 1UL << word;
+                }
+                else
+                {
+                    _others.Add(TextTrigrams.Key(a, b, c));
+                }
+            }
+        }
+
+        /// <summary>The trigrams added since the last call, ascending (the ASCII ones are all below the hashed ones); empties the set.</summary>
+        public int[] TakeSorted()
+        {
+            var bits = _bits;
+            var count = _others.Count;
+            if (bits is not null)
+            {
+                for (var s = 0; s < SummaryWords; s++)
+                {
+                    for (var summary = bits[Words + s]; summary != 0; summary &= summary - 1)
+                    {
+                        count += System.Numerics.BitOperations.PopCount(bits[(s << 6) + System.Numerics.BitOperations.TrailingZeroCount(summary)]);
+                    }
+                }
+            }
+
+            var keys = new int[count];
+            var n = 0;
+            if (bits is not null)
+            {
+                for (var s = 0; s < SummaryWords; s++)
+                {
+                    for (var summary = bits[Words + s]; summary != 0; summary &= summary - 1)
+                    {
+                        var word = (s << 6) + System.Numerics.BitOperations.TrailingZeroCount(summary);
+                        for (var w = bits[word]; w != 0; w &= w - 1)
+                        {
+                            keys[n++] = (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(w);
+                        }
+
+                        bits[word] = 0;
+                    }
+
+                    bits[Words + s] = 0;
+                }
+
+                _bits = null;
+                Pool.Add(bits);
+            }
+
+            _others.CopyTo(keys, n);
+            Array.Sort(keys, n, _others.Count);
+            _others.Clear();
+            return keys;
+        }
     }
 }
 

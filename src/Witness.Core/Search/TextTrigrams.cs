@@ -46,7 +46,8 @@ public static class TextTrigrams
     /// <summary>The one text form of a trigram in a store's index: lower-case hex.</summary>
     public static string Token(int key) => key.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static int Key(char a, char b, char c)
+    /// <summary>The key of one trigram: three ASCII characters packed into 21 bits, any other trigram hashed above them.</summary>
+    internal static int Key(char a, char b, char c)
     {
         if ((a | b | c) < 128)
         {

@@ -38,6 +38,41 @@ public sealed class TextBlockTests
     }
 
     [Fact]
+    public void Each_block_holds_exactly_the_distinct_trigrams_of_its_events_in_ascending_order_block_after_block()
+    {
+        // Blocks of random texts, mostly ASCII with some other letters, against the trigrams collected in a plain hash set.
+        var random = new Random(11);
+        const string letters = "abcdefghij klmnopqrstuvwxyz0123456789.@_-\n\"äöüßéł🙂中";
+        var builder = new TextBlockBuilder(maxEvents: 4);
+        var expected = new List<int[]>();
+        var open = new HashSet<int>();
+        for (var seq = 1; seq <= 200; seq++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(0, 60)).Select(_ => letters[random.Next(random.Next(4) == 0 ? letters.Length : 41)])]);
+            builder.Add(seq, seq, text);
+            TextTrigrams.Add(text, open);
+            if (seq % 4 == 0)
+            {
+                expected.Add([.. open.Order()]);
+                open.Clear();
+            }
+        }
+
+        builder.Complete();
+        Assert.Equal(expected.Count, builder.Blocks.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i], builder.Blocks[i].Trigrams);
+        }
+
+        // A new builder (the bitmap given back cleared) starts from nothing.
+        var next = new TextBlockBuilder(maxEvents: 4);
+        next.Add(1, 1, "xyz");
+        next.Complete();
+        Assert.Equal(TextTrigrams.OfTerm("xyz"), next.Blocks[0].Trigrams);
+    }
+
+    [Fact]
     public void Only_positive_terms_of_three_or_more_characters_narrow_and_a_group_narrows_only_when_each_alternative_does()
     {
         Assert.Null(TextIndexCondition.From(SearchQueryParser.Parse("ab -berlin actor:u_1", TimeZoneInfo.Utc)));
