@@ -7,13 +7,17 @@ namespace Witness.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
+    /// <summary>
+    /// Appends a group in one transaction. It is tried first without a savepoint per request (<see cref="LogAppender.TryAppendGroupAsync"/>):
+    /// a conflicting request is rare, and each savepoint made SQLite copy every page its request changed. When a request conflicts,
+    /// that transaction is rolled back before anything is committed and the group is appended again with savepoints, so the
+    /// conflicting request alone is rolled back and answered with its conflict.
+    /// </summary>
     public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, CancellationToken ct) =>
         WriteAsync<IReadOnlyList<AppendResult>>(async connection =>
         {
-            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
-            await ForgetEmailPairsIfWrittenElsewhereAsync(connection, tx, ct);
-            await using var log = new SqliteLogTransaction(connection, tx, _knownEmailPairs);
-            var results = await LogAppender.AppendGroupAsync(log, requests, receivedAt, _options.TextBlockEvents, ct);
+            var results = await AppendGroupAsync(connection, requests, receivedAt, savepoints: false, ct)
+                ?? (await AppendGroupAsync(connection, requests, receivedAt, savepoints: true, ct))!;
             var appended = results.Where(r => r.Conflict is null).Sum(r => (long)r.Events.Count);
 
             _appendedSinceOptimize += appended;
@@ -26,8 +30,21 @@ public sealed partial class SqliteStore
             return results;
         }, ct);
 
-    /// <summary>The append primitives on SQLite, with every statement prepared once per group commit.</summary>
-    private sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction tx, HashSet<(long, string, string)> knownEmailPairs)
+    /// <summary>One try of a group in its own transaction; null when it was tried without savepoints and a request conflicted (rolled back).</summary>
+    private async Task<IReadOnlyList<AppendResult>?> AppendGroupAsync(
+        SqliteConnection connection, IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, bool savepoints, CancellationToken ct)
+    {
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+        await ForgetEmailPairsIfWrittenElsewhereAsync(connection, tx, ct);
+        await using var log = new SqliteLogTransaction(connection, tx, _knownEmailPairs, savepoints);
+        return await LogAppender.TryAppendGroupAsync(log, requests, receivedAt, _options.TextBlockEvents, savepoints, ct);
+    }
+
+    /// <summary>
+    /// The append primitives on SQLite, with every statement prepared once per group commit; each request in a savepoint of its own
+    /// when <paramref name="savepoints"/> is set (else a conflicting request fails the whole transaction: <see cref="AppendGroupAsync(SqliteConnection, IReadOnlyList{IReadOnlyList{SubmittedEvent}}, DateTimeOffset, bool, CancellationToken)"/>).
+    /// </summary>
+    private sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction tx, HashSet<(long, string, string)> knownEmailPairs, bool savepoints)
         : ILogTransaction, IAsyncDisposable
     {
         private readonly HashSet<(long, string, string)> _newEmailPairs = [];
@@ -162,7 +179,10 @@ public sealed partial class SqliteStore
 
         public ValueTask BeginRequestAsync(CancellationToken ct)
         {
-            tx.Save("request");
+            if (savepoints)
+            {
+                tx.Save("request");
+            }
             _requestEmailPairs.Clear();
             Counts.BeginRequest();
             return ValueTask.CompletedTask;
@@ -170,7 +190,11 @@ public sealed partial class SqliteStore
 
         public ValueTask AcceptRequestAsync(CancellationToken ct)
         {
-            tx.Release("request");
+            if (savepoints)
+            {
+                tx.Release("request");
+            }
+
             return ValueTask.CompletedTask;
         }
 
