@@ -33,8 +33,8 @@ public sealed class LogAppender(ILogTransaction tx, int textBlockEvents = TextBl
     /// <see cref="AppendGroupAsync"/>, or with <paramref name="savepoints"/> false the same loop for a transaction that opens no
     /// savepoint per request: null, before anything is committed, as soon as a request conflicts; the caller then rolls the
     /// transaction back and appends the group again with savepoints. A savepoint makes the engine keep a copy of every page
-    /// the request changes, so a store whose requests almost never conflict may try without first (SQLite: about 1 to 2 us of the
-    /// single writer's time per event, bench/RESULTS.md, session 15).
+    /// the request changes, so a store whose requests almost never conflict may try without first (SQLite: about 5 us of the
+    /// single writer's time per event, ingest 0.83x to 0.91x of the pre-commitment baseline; bench/RESULTS.md, session 15).
     /// </summary>
     public static async Task<IReadOnlyList<AppendResult>?> TryAppendGroupAsync(
         ILogTransaction log, IReadOnlyList<IReadOnlyList<SubmittedEvent>> requests, DateTimeOffset receivedAt, int textBlockEvents, bool savepoints, CancellationToken ct)
