@@ -75,12 +75,13 @@ public sealed class TextBlockBuilder(int maxEvents)
     /// </summary>
     private sealed class TrigramSet
     {
-        private const int Words = (1 << 21) / 64;
+        private const int Words = TextTrigrams.AsciiKeys / 64;
         private const int SummaryWords = Words / 64;
         private static readonly System.Collections.Concurrent.ConcurrentBag<ulong[]> Pool = [];
 
         private readonly HashSet<int> _others = [];
         private ulong[]? _bits;
+        private int _ascii;
 
         public void Add(string text)
         {
@@ -92,17 +93,20 @@ public sealed class TextBlockBuilder(int maxEvents)
             var bits = _bits ??= Pool.TryTake(out var pooled) ? pooled : new ulong[Words + SummaryWords];
             for (var i = 0; i + 2 < text.Length; i++)
             {
-                var (a, b, c) = (text[i], text[i + 1], text[i + 2]);
-                if ((a | b | c) < 128)
+                var key = TextTrigrams.Key(text[i], text[i + 1], text[i + 2]);
+                if (key >= TextTrigrams.AsciiKeys)
                 {
-                    var key = (a << 14) | (b << 7) | c;
-                    var word = key >> 6;
-                    bits[word] |= 1UL << key;
-                    bits[Words + (word >> 6)] |= 1UL << word;
+                    _others.Add(key);
+                    continue;
                 }
-                else
+
+                var word = key >> 6;
+                var before = bits[word];
+                bits[word] = before | (1UL << key);
+                if (bits[word] != before)
                 {
-                    _others.Add(TextTrigrams.Key(a, b, c));
+                    _ascii++;
+                    bits[Words + (word >> 6)] |= 1UL << word;
                 }
             }
         }
@@ -110,22 +114,9 @@ public sealed class TextBlockBuilder(int maxEvents)
         /// <summary>The trigrams added since the last call, ascending (the ASCII ones are all below the hashed ones); empties the set.</summary>
         public int[] TakeSorted()
         {
-            var bits = _bits;
-            var count = _others.Count;
-            if (bits is not null)
-            {
-                for (var s = 0; s < SummaryWords; s++)
-                {
-                    for (var summary = bits[Words + s]; summary != 0; summary &= summary - 1)
-                    {
-                        count += System.Numerics.BitOperations.PopCount(bits[(s << 6) + System.Numerics.BitOperations.TrailingZeroCount(summary)]);
-                    }
-                }
-            }
-
-            var keys = new int[count];
+            var keys = new int[_ascii + _others.Count];
             var n = 0;
-            if (bits is not null)
+            if (_bits is { } bits)
             {
                 for (var s = 0; s < SummaryWords; s++)
                 {
@@ -150,6 +141,7 @@ public sealed class TextBlockBuilder(int maxEvents)
             _others.CopyTo(keys, n);
             Array.Sort(keys, n, _others.Count);
             _others.Clear();
+            _ascii = 0;
             return keys;
         }
     }

@@ -46,7 +46,10 @@ public static class TextTrigrams
     /// <summary>The one text form of a trigram in a store's index: lower-case hex.</summary>
     public static string Token(int key) => key.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The key of one trigram: three ASCII characters packed into 21 bits, any other trigram hashed above them.</summary>
+    /// <summary>Keys below this are trigrams of three ASCII characters, packed one-to-one into 21 bits; every other trigram's key is hashed to at least this.</summary>
+    internal const int AsciiKeys = 1 << 21;
+
+    /// <summary>The key of one trigram: three ASCII characters packed into 21 bits, any other trigram hashed above them (<see cref="AsciiKeys"/>).</summary>
     internal static int Key(char a, char b, char c)
     {
         if ((a | b | c) < 128)
@@ -55,6 +58,6 @@ public static class TextTrigrams
         }
 
         var packed = ((ulong)a << 32) | ((ulong)b << 16) | c;
-        return (int)((packed * 0x9E3779B97F4A7C15UL) >> 35) | 0x200000;
+        return (int)((packed * 0x9E3779B97F4A7C15UL) >> 35) | AsciiKeys;
     }
 }
